@@ -1,0 +1,13 @@
+package io.quanthub.gguf.quant;
+
+import java.util.List;
+
+/** Plain float types and ggml's 32-value block types (Q4_0 ... Q8_0, IQ4_NL, IQ4_XS). */
+final class LegacyFormats {
+    private LegacyFormats() {
+    }
+
+    static List<QuantFormat> all() {
+        return List.of();
+    }
+}

@@ -1,0 +1,27 @@
+package io.quanthub.gguf.quant;
+
+import io.quanthub.gguf.GgmlType;
+
+/**
+ * Quantization and dequantization of one ggml type, byte-identical to ggml.
+ * Implementations are stateless and thread-safe.
+ */
+public interface QuantFormat {
+    GgmlType type();
+
+    /**
+     * Quantizes {@code nRows} rows of {@code nPerRow} values, with exactly the semantics of
+     * {@code ggml_quantize_chunk(type, src, dst, 0, nRows, nPerRow, imatrix)}: the reference quantizer when
+     * {@code imatrix} is null, the importance-weighted one otherwise (types that ignore it, like Q8_0, ignore it).
+     *
+     * @param src     values, row after row, starting at {@code srcOff}
+     * @param dst     receives {@code nRows * type().rowBytes(nPerRow)} bytes starting at {@code dstOff}
+     * @param imatrix importance of each position within a row (length {@code nPerRow}), or null
+     */
+    void quantize(float[] src, int srcOff, byte[] dst, int dstOff, int nRows, int nPerRow, float[] imatrix);
+
+    /**
+     * Dequantizes {@code n} values (a multiple of the block size) like ggml's {@code dequantize_row_*}.
+     */
+    void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n);
+}
