@@ -18,4 +18,5 @@ if [[ -z "${JAVA_HOME:-}" || ! -x "$JAVA_HOME/bin/javac" ]] || ! "$JAVA_HOME/bin
   for d in /usr/lib/jvm/*25*; do [[ -x "$d/bin/javac" ]] && { export JAVA_HOME="$d"; break; }; done
 fi
 echo "JAVA_HOME=$JAVA_HOME"
+export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 exec mvn -B -ntp "-Dggml.lib=$GGML_LIB" verify "$@"

@@ -8,6 +8,9 @@ import picocli.CommandLine.Command;
         description = "Quantized diffusion models: convert, inspect, host and pull GGUF variants.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BenchCommand.class,
+                ConvertCommand.class,
+                InspectCommand.class,
         })
 public final class QuantHubCli implements Runnable {
     @CommandLine.Spec

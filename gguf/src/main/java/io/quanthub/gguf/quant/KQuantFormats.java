@@ -8,6 +8,6 @@ final class KQuantFormats {
     }
 
     static List<QuantFormat> all() {
-        return List.of();
+        return List.of(new Q2KFormat(), new Q3KFormat(), new Q4KFormat(), new Q5KFormat(), new Q6KFormat());
     }
 }

@@ -8,6 +8,8 @@ final class LegacyFormats {
     }
 
     static List<QuantFormat> all() {
-        return List.of();
+        return List.of(FloatFormats.F32, FloatFormats.F16, FloatFormats.BF16,
+                new Q8_0Format(), new Q4_0Format(), new Q4_1Format(), new Q5_0Format(), new Q5_1Format(),
+                IQ4Format.nl(), IQ4Format.xs());
     }
 }

@@ -129,8 +129,15 @@ public final class GgmlLibrary {
         }
     }
 
-    /** dequantize_row_&lt;type&gt; (or ggml_fp16_to_fp32_row / ggml_bf16_to_fp32_row) over {@code n} elements. */
+    /**
+     * dequantize_row_&lt;type&gt; (or ggml_fp16_to_fp32_row / ggml_bf16_to_fp32_row) over {@code n} elements. F32 has
+     * no such function in ggml (its type traits have no to_float): its bytes are read as they are.
+     */
     public float[] dequantize(GgmlType type, byte[] src, int n) {
+        if (type == GgmlType.F32) {
+            return MemorySegment.ofArray(src).asSlice(0, (long) n * 4)
+                    .toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN));
+        }
         String name = switch (type) {
             case F16 -> "ggml_fp16_to_fp32_row";
             case BF16 -> "ggml_bf16_to_fp32_row";

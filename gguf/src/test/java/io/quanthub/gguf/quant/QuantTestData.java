@@ -42,6 +42,7 @@ final class QuantTestData {
             cases.add(new Case("gaussian*" + scale, gaussian(r, 4 * n, scale), 4, n));
         }
         cases.add(new Case("mixed-scales", mixedScales(r, 16 * n, blockSize), 16, n));
+        cases.add(new Case("sub-block-kinds", subBlockKinds(r, 8 * n), 8, n));
         return cases;
     }
 
@@ -121,6 +122,31 @@ final class QuantTestData {
         for (int start = 0; start < n; start += block) {
             double scale = Math.pow(10, -38 + 47 * r.nextDouble());
             for (int j = 0; j < block && start + j < n; j++) x[start + j] = (float) (gauss(r) * scale);
+        }
+        return x;
+    }
+
+    /**
+     * Each 16-value sub-block (the K-quants' smallest scale group) of a random kind: zero, constant, one spike, coarse
+     * grid, tiny or huge magnitude, or gaussian, so that degenerate sub-blocks sit next to ordinary ones in a block.
+     */
+    private static float[] subBlockKinds(SplittableRandom r, int n) {
+        float[] x = new float[n];
+        for (int start = 0; start < n; start += 16) {
+            int kind = r.nextInt(8);
+            int spike = r.nextInt(16);
+            double scale = Math.pow(10, -30 + 40 * r.nextDouble());
+            for (int j = 0; j < 16; j++) {
+                x[start + j] = switch (kind) {
+                    case 0 -> 0f;
+                    case 1 -> 0.37f;
+                    case 2 -> -1.25f;
+                    case 3 -> j == spike ? 3f : 0f;
+                    case 4 -> (r.nextInt(9) - 4) * 0.5f;
+                    case 5 -> (float) (r.nextDouble() * scale);
+                    default -> (float) (gauss(r) * scale);
+                };
+            }
         }
         return x;
     }

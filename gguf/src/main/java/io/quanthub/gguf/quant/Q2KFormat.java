@@ -1,0 +1,120 @@
+package io.quanthub.gguf.quant;
+
+import io.quanthub.gguf.GgmlType;
+
+import static io.quanthub.gguf.quant.Numerics.nearestInt;
+
+/**
+ * Q2_K (spec §6.1): 16 sub-blocks of 16 values, each {@code x ≈ d*sc*q - dmin*m} with a 2-bit q and 4-bit sc, m.
+ * Block: scales[16] (sc low nibble, m high nibble) | qs[64] | d fp16 | dmin fp16 = 84 bytes.
+ */
+final class Q2KFormat extends KQuantFormat {
+    private static final int SCALES = 0;
+    private static final int QS = 16;
+    private static final int D = 80;
+    private static final int DMIN = 82;
+
+    Q2KFormat() {
+        super(GgmlType.Q2_K);
+    }
+
+    @Override
+    void quantizeBlock(float[] x, int xOff, byte[] y, int yOff, Scratch s) {
+        float[] w = s.weights;
+        float maxScale = 0;
+        float maxMin = 0;
+        for (int j = 0; j < 16; j++) {
+            int xj = xOff + 16 * j;
+            for (int l = 0; l < 16; l++) w[l] = Math.abs(x[xj + l]);
+            float scale = Solvers.makeQkx2Quants(16, 3, x, xj, w, 0, s.L, 16 * j, s.theMin, s.laux,
+                    -0.5f, 0.1f, 15, true);
+            s.scales[j] = scale;
+            s.mins[j] = s.theMin[0];
+            if (scale > maxScale) maxScale = scale;
+            if (s.mins[j] > maxMin) maxMin = s.mins[j];
+        }
+        if (maxScale > 0) {
+            float iscale = 15f / maxScale;
+            for (int j = 0; j < 16; j++) y[yOff + SCALES + j] = (byte) nearestInt(iscale * s.scales[j]);
+            LittleEndian.putFp16(y, yOff + D, maxScale / 15f);
+        } else {
+            for (int j = 0; j < 16; j++) y[yOff + SCALES + j] = 0;
+            LittleEndian.putFp16(y, yOff + D, 0f);
+        }
+        if (maxMin > 0) {
+            float iscale = 15f / maxMin;
+            for (int j = 0; j < 16; j++) {
+                y[yOff + SCALES + j] |= (byte) (nearestInt(iscale * s.mins[j]) << 4);
+            }
+            LittleEndian.putFp16(y, yOff + DMIN, maxMin / 15f);
+        } else {
+            LittleEndian.putFp16(y, yOff + DMIN, 0f);
+        }
+        requantize(x, xOff, y, yOff, s.L);
+        pack2Bit(s.L, y, yOff + QS);
+    }
+
+    @Override
+    void quantizeBlockWeighted(float[] x, int xOff, float[] qw, int qwOff, byte[] y, int yOff, Scratch s) {
+        float[] w = s.weights;
+        float sigma2 = ImportanceWeights.sumOfSquares(x, xOff, QK_K) / QK_K;
+        for (int j = 0; j < 16; j++) {
+            int xj = xOff + 16 * j;
+            ImportanceWeights.weigh(qw, qwOff + 16 * j, sigma2, x, xj, w, 16);
+            float sumW = 0;
+            for (int l = 0; l < 16; l++) sumW += w[l];
+            s.sw[j] = sumW;
+            s.scales[j] = Solvers.makeQkx3Quants(16, 3, x, xj, w, 0, s.L, 16 * j, s.theMin, s.laux,
+                    -0.9f, 0.05f, 36, false);
+            s.mins[j] = s.theMin[0];
+        }
+        float dm = Solvers.makeQpQuants(16, 15, s.scales, 0, s.ls, 0, s.sw, 0);
+        float mm = Solvers.makeQpQuants(16, 15, s.mins, 0, s.lm, 0, s.sw, 0);
+        LittleEndian.putFp16(y, yOff + D, dm);
+        LittleEndian.putFp16(y, yOff + DMIN, mm);
+        for (int j = 0; j < 16; j++) y[yOff + SCALES + j] = (byte) (s.ls[j] | s.lm[j] << 4);
+        requantize(x, xOff, y, yOff, s.L);
+        pack2Bit(s.L, y, yOff + QS);
+    }
+
+    /**
+     * Recomputes the levels against the stored (fp16-rounded) d, dmin and 4-bit scales; a sub-block whose scale
+     * came out 0 keeps the solver's levels.
+     */
+    private static void requantize(float[] x, int xOff, byte[] y, int yOff, byte[] L) {
+        float d = LittleEndian.getFp16(y, yOff + D);
+        float dmin = LittleEndian.getFp16(y, yOff + DMIN);
+        for (int j = 0; j < 16; j++) {
+            int sc = y[yOff + SCALES + j] & 0xFF;
+            float dj = d * (sc & 0xF);
+            if (dj == 0) continue;
+            float mj = dmin * (sc >> 4);
+            for (int i = 16 * j; i < 16 * j + 16; i++) {
+                int l = nearestInt((x[xOff + i] + mj) / dj);
+                L[i] = (byte) Math.max(0, Math.min(3, l));
+            }
+        }
+    }
+
+    @Override
+    void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff) {
+        float d = LittleEndian.getFp16(y, yOff + D);
+        float min = LittleEndian.getFp16(y, yOff + DMIN);
+        int o = outOff;
+        for (int half = 0; half < 2; half++) {
+            int q = yOff + QS + 32 * half;
+            for (int j = 0; j < 4; j++) {
+                int shift = 2 * j;
+                int is = 8 * half + 2 * j;
+                // two 16-value sub-blocks share the same qs bytes' bit pair: first q[0..15], then q[16..31]
+                for (int k = 0; k < 2; k++) {
+                    int sc = y[yOff + SCALES + is + k] & 0xFF;
+                    float dl = d * (sc & 0xF);
+                    float ml = min * (sc >> 4);
+                    int qk = q + 16 * k;
+                    for (int l = 0; l < 16; l++) out[o++] = dl * ((y[qk + l] >> shift) & 3) - ml;
+                }
+            }
+        }
+    }
+}

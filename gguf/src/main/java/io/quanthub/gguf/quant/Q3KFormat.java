@@ -1,0 +1,137 @@
+package io.quanthub.gguf.quant;
+
+import io.quanthub.gguf.GgmlType;
+
+import static io.quanthub.gguf.quant.Numerics.nearestInt;
+
+/**
+ * Q3_K (spec §6.2): 16 sub-blocks of 16 values, each {@code x ≈ d*sc*q} with a signed 3-bit q (low 2 bits in qs,
+ * high bit in hmask) and a signed 6-bit sc. Block: hmask[32] | qs[64] | scales[12] | d fp16 = 110 bytes.
+ */
+final class Q3KFormat extends KQuantFormat {
+    private static final int HMASK = 0;
+    private static final int QS = 32;
+    private static final int SCALES = 96;
+    private static final int D = 108;
+
+    Q3KFormat() {
+        super(GgmlType.Q3_K);
+    }
+
+    @Override
+    void quantizeBlock(float[] x, int xOff, byte[] y, int yOff, Scratch s) {
+        float maxScale = 0;
+        float amax = 0;
+        for (int j = 0; j < 16; j++) {
+            float scale = Solvers.makeQ3Quants(16, 4, x, xOff + 16 * j, s.L, 16 * j, true);
+            s.scales[j] = scale;
+            float a = Math.abs(scale);
+            if (a > amax) {
+                amax = a;
+                maxScale = scale;
+            }
+        }
+        clearScales(y, yOff);
+        if (maxScale != 0) {
+            float iscale = -32f / maxScale;
+            for (int j = 0; j < 16; j++) {
+                int l = (byte) nearestInt(iscale * s.scales[j]); // ggml narrows to int8_t before clamping
+                packScale(y, yOff, j, Math.max(-32, Math.min(31, l)) + 32);
+            }
+            LittleEndian.putFp16(y, yOff + D, 1 / iscale);
+        } else {
+            LittleEndian.putFp16(y, yOff + D, 0f);
+        }
+        requantizeAndPack(x, xOff, y, yOff, s.L);
+    }
+
+    @Override
+    void quantizeBlockWeighted(float[] x, int xOff, float[] qw, int qwOff, byte[] y, int yOff, Scratch s) {
+        float[] w = s.weights;
+        float sigma2 = 2 * ImportanceWeights.sumOfSquares(x, xOff, QK_K) / QK_K;
+        for (int j = 0; j < 16; j++) {
+            int xj = xOff + 16 * j;
+            ImportanceWeights.weigh(qw, qwOff + 16 * j, sigma2, x, xj, w, 16);
+            float sumW = 0;
+            for (int l = 0; l < 16; l++) sumW += w[l];
+            s.sw[j] = sumW;
+            s.scales[j] = Solvers.makeQxQuants(16, 4, x, xj, s.L, 16 * j, 1, w, 0);
+        }
+        clearScales(y, yOff);
+        // The 16 scales are themselves quantized to 0..63 by the same solver, weighted by each sub-block's weight.
+        float dBlock = Solvers.makeQxQuants(16, 32, s.scales, 0, s.ls, 0, 1, s.sw, 0);
+        for (int j = 0; j < 16; j++) packScale(y, yOff, j, s.ls[j]);
+        LittleEndian.putFp16(y, yOff + D, dBlock);
+        requantizeAndPack(x, xOff, y, yOff, s.L);
+    }
+
+    private static void clearScales(byte[] y, int yOff) {
+        for (int i = 0; i < 12; i++) y[yOff + SCALES + i] = 0;
+    }
+
+    /** Stores the 6-bit scale level {@code l} (0..63) of sub-block j: low nibbles in bytes 0..7, high bit pairs in 8..11. */
+    private static void packScale(byte[] y, int yOff, int j, int l) {
+        int sc = yOff + SCALES;
+        if (j < 8) {
+            y[sc + j] = (byte) (l & 0xF);
+        } else {
+            y[sc + j - 8] |= (byte) ((l & 0xF) << 4);
+        }
+        y[sc + 8 + j % 4] |= (byte) ((l >> 4) << (2 * (j / 4)));
+    }
+
+    /** The signed scale (-32..31) of sub-block j. */
+    private static int scale(byte[] y, int yOff, int j) {
+        int sc = yOff + SCALES;
+        int lo = j < 8 ? y[sc + j] & 0xF : (y[sc + j - 8] & 0xFF) >> 4;
+        int hi = ((y[sc + 8 + j % 4] & 0xFF) >> (2 * (j / 4))) & 3;
+        return (lo | hi << 4) - 32;
+    }
+
+    /**
+     * Recomputes the levels against the stored d and scales (a zero scale keeps the solver's levels), then splits
+     * each 3-bit level into its hmask bit and 2 low bits.
+     */
+    private static void requantizeAndPack(float[] x, int xOff, byte[] y, int yOff, byte[] L) {
+        float d = LittleEndian.getFp16(y, yOff + D);
+        for (int j = 0; j < 16; j++) {
+            float dj = d * scale(y, yOff, j);
+            if (dj == 0) continue;
+            for (int i = 16 * j; i < 16 * j + 16; i++) {
+                int l = nearestInt(x[xOff + i] / dj);
+                L[i] = (byte) (Math.max(-4, Math.min(3, l)) + 4);
+            }
+        }
+        for (int i = 0; i < 32; i++) y[yOff + HMASK + i] = 0;
+        for (int e = 0; e < QK_K; e++) {
+            if (L[e] > 3) {
+                y[yOff + HMASK + e % 32] |= (byte) (1 << (e / 32));
+                L[e] -= 4;
+            }
+        }
+        pack2Bit(L, y, yOff + QS);
+    }
+
+    @Override
+    void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff) {
+        float dAll = LittleEndian.getFp16(y, yOff + D);
+        int o = outOff;
+        int m = 1;
+        for (int half = 0; half < 2; half++) {
+            int q = yOff + QS + 32 * half;
+            for (int j = 0; j < 4; j++) {
+                int shift = 2 * j;
+                for (int k = 0; k < 2; k++) {
+                    float dl = dAll * scale(y, yOff, 8 * half + 2 * j + k);
+                    int qk = q + 16 * k;
+                    int hk = yOff + HMASK + 16 * k;
+                    for (int l = 0; l < 16; l++) {
+                        int v = ((y[qk + l] >> shift) & 3) - ((y[hk + l] & m) != 0 ? 0 : 4);
+                        out[o++] = dl * v;
+                    }
+                }
+                m <<= 1;
+            }
+        }
+    }
+}

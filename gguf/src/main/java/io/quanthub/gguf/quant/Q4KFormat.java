@@ -1,0 +1,52 @@
+package io.quanthub.gguf.quant;
+
+import io.quanthub.gguf.GgmlType;
+
+/**
+ * Q4_K (spec §6.3): 8 sub-blocks of 32 values, {@code x ≈ d*sc*q - dmin*m} with 4-bit q and 6-bit sc, m.
+ * Block: d fp16 | dmin fp16 | scales[12] | qs[128] = 144 bytes; qs byte 32c+l holds value 64c+l in its low
+ * nibble and value 64c+32+l in its high nibble.
+ */
+final class Q4KFormat extends KQuantFormat {
+    private static final int QS = 16;
+
+    Q4KFormat() {
+        super(GgmlType.Q4_K);
+    }
+
+    @Override
+    void quantizeBlock(float[] x, int xOff, byte[] y, int yOff, Scratch s) {
+        ScaleMinK4.chooseReference(x, xOff, y, yOff, s, 15, -1f, 0.1f, 20);
+        pack(s.L, y, yOff);
+    }
+
+    @Override
+    void quantizeBlockWeighted(float[] x, int xOff, float[] qw, int qwOff, byte[] y, int yOff, Scratch s) {
+        ScaleMinK4.chooseWeighted(x, xOff, qw, qwOff, y, yOff, s, 15, false);
+        pack(s.L, y, yOff);
+    }
+
+    private static void pack(byte[] L, byte[] y, int yOff) {
+        for (int c = 0; c < 4; c++) {
+            for (int l = 0; l < 32; l++) {
+                y[yOff + QS + 32 * c + l] = (byte) (L[64 * c + l] | L[64 * c + 32 + l] << 4);
+            }
+        }
+    }
+
+    @Override
+    void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff) {
+        float d = LittleEndian.getFp16(y, yOff + ScaleMinK4.D);
+        float min = LittleEndian.getFp16(y, yOff + ScaleMinK4.DMIN);
+        for (int c = 0; c < 4; c++) {
+            float d1 = d * ScaleMinK4.scale(y, yOff, 2 * c);
+            float m1 = min * ScaleMinK4.min(y, yOff, 2 * c);
+            float d2 = d * ScaleMinK4.scale(y, yOff, 2 * c + 1);
+            float m2 = min * ScaleMinK4.min(y, yOff, 2 * c + 1);
+            int q = yOff + QS + 32 * c;
+            int o = outOff + 64 * c;
+            for (int l = 0; l < 32; l++) out[o + l] = d1 * (y[q + l] & 0xF) - m1;
+            for (int l = 0; l < 32; l++) out[o + 32 + l] = d2 * ((y[q + l] & 0xFF) >> 4) - m2;
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.quanthub.gguf.quant;
+
+import io.quanthub.gguf.GgmlType;
+
+/**
+ * Q4_1: 32 4-bit levels, an fp16 scale {@code d = (max-min)/15} and an fp16 offset {@code m = min} (spec §4.2).
+ * Layout: d@0, m@2, qs[16]@4. The weighted path uses {@code make_qkx3_quants} (spec §6.6).
+ */
+final class Q4_1Format extends LegacyBlockFormat {
+    private static final int BLOCK_BYTES = 20;
+
+    Q4_1Format() {
+        super(GgmlType.Q4_1);
+    }
+
+    @Override
+    void quantizeRef(float[] x, int xOff, byte[] y, int yOff, int nBlocks) {
+        int[] levels = new int[QK];
+        float[] extremes = new float[2];
+        for (int i = 0; i < nBlocks; i++, xOff += QK, yOff += BLOCK_BYTES) {
+            minMax(x, xOff, extremes);
+            float min = extremes[0];
+            float max = extremes[1];
+            float d = (max - min) / 15.0f;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            LittleEndian.putFp16(y, yOff, d);
+            LittleEndian.putFp16(y, yOff + 2, min);
+            // C: MIN(15, (int8_t)((x - min)*id + 0.5f)). With a finite id the sum is within [0.5, 15.5] or NaN (an
+            // infinite range gives id = 0), where Java's (int) agrees with x86's cast after narrowing; see Q4_0Format.
+            if (Math.abs(id) != Float.POSITIVE_INFINITY) {
+                for (int j = 0; j < QK; j++) levels[j] = Math.min(15, (int) ((x[xOff + j] - min) * id + 0.5f));
+            } else {
+                for (int j = 0; j < QK; j++) {
+                    levels[j] = Math.min(15, (byte) Numerics.cvtt((x[xOff + j] - min) * id + 0.5f));
+                }
+            }
+            for (int j = 0; j < QK / 2; j++) y[yOff + 4 + j] = (byte) (levels[j] | (levels[j + QK / 2] << 4));
+        }
+    }
+
+    @Override
+    void quantizeWeighted(float[] x, int xOff, float[] w, byte[] y, int yOff, Scratch s) {
+        float d = Solvers.makeQkx3Quants(QK, 15, x, xOff, w, 0, s.levels, 0, s.theMin, s.levelsAux,
+                -0.9f, 0.05f, 36, false);
+        LittleEndian.putFp16(y, yOff, d);
+        LittleEndian.putFp16(y, yOff + 2, -s.theMin[0]);
+        packNibbles(s.levels, 0, y, yOff + 4);
+    }
+
+    @Override
+    void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
+        for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
+            float d = LittleEndian.getFp16(src, srcOff);
+            float m = LittleEndian.getFp16(src, srcOff + 2);
+            for (int j = 0; j < QK / 2; j++) {
+                int q = src[srcOff + 4 + j];
+                dst[dstOff + j] = (q & 0x0F) * d + m;
+                dst[dstOff + QK / 2 + j] = ((q >> 4) & 0x0F) * d + m;
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.quanthub.gguf.quant;
+
+import io.quanthub.gguf.GgmlType;
+
+/**
+ * Q5_0: 32 5-bit levels around 16 and one fp16 scale {@code d = max/-16} (spec §4.3). Layout: d@0, qh (u32)@2,
+ * qs[16]@6. The weighted path uses {@code make_qx_quants} (spec §6.6).
+ */
+final class Q5_0Format extends LegacyBlockFormat {
+    private static final int BLOCK_BYTES = 22;
+
+    Q5_0Format() {
+        super(GgmlType.Q5_0);
+    }
+
+    @Override
+    void quantizeRef(float[] x, int xOff, byte[] y, int yOff, int nBlocks) {
+        byte[] levels = new byte[QK];
+        for (int i = 0; i < nBlocks; i++, xOff += QK, yOff += BLOCK_BYTES) {
+            float max = firstAbsMax(x, xOff);
+            float d = max / -16.0f;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            LittleEndian.putFp16(y, yOff, d);
+            // C: MIN(31, (int8_t)(x*id + 16.5f)) stored to uint8_t; see Q4_0Format for why (int) is exact with a
+            // finite id.
+            if (Math.abs(id) != Float.POSITIVE_INFINITY) {
+                for (int j = 0; j < QK; j++) levels[j] = (byte) Math.min(31, (int) (x[xOff + j] * id + 16.5f));
+            } else {
+                for (int j = 0; j < QK; j++) {
+                    levels[j] = (byte) Math.min(31, (byte) Numerics.cvtt(x[xOff + j] * id + 16.5f));
+                }
+            }
+            packFiveBits(levels, y, yOff + 2, yOff + 6);
+        }
+    }
+
+    @Override
+    void quantizeWeighted(float[] x, int xOff, float[] w, byte[] y, int yOff, Scratch s) {
+        float d = Solvers.makeQxQuants(QK, 16, x, xOff, s.levels, 0, 1, w, 0);
+        LittleEndian.putFp16(y, yOff, d);
+        packFiveBits(s.levels, y, yOff + 2, yOff + 6);
+    }
+
+    @Override
+    void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
+        for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
+            float d = LittleEndian.getFp16(src, srcOff);
+            int qh = LittleEndian.getInt(src, srcOff + 2);
+            for (int j = 0; j < QK / 2; j++) {
+                int q = src[srcOff + 6 + j];
+                int h0 = ((qh >>> j) << 4) & 0x10;
+                int h1 = (qh >>> (j + 12)) & 0x10;
+                dst[dstOff + j] = (((q & 0x0F) | h0) - 16) * d;
+                dst[dstOff + QK / 2 + j] = ((((q >> 4) & 0x0F) | h1) - 16) * d;
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package io.quanthub.gguf.quant;
+
+import io.quanthub.gguf.GgmlType;
+
+/**
+ * Q5_1: 32 5-bit levels, an fp16 scale {@code d = (max-min)/31} and an fp16 offset {@code m = min} (spec §4.4).
+ * Layout: d@0, m@2, qh (u32)@4, qs[16]@8. The weighted path uses {@code make_qkx3_quants} (spec §6.6).
+ */
+final class Q5_1Format extends LegacyBlockFormat {
+    private static final int BLOCK_BYTES = 24;
+
+    Q5_1Format() {
+        super(GgmlType.Q5_1);
+    }
+
+    @Override
+    void quantizeRef(float[] x, int xOff, byte[] y, int yOff, int nBlocks) {
+        byte[] levels = new byte[QK];
+        float[] extremes = new float[2];
+        for (int i = 0; i < nBlocks; i++, xOff += QK, yOff += BLOCK_BYTES) {
+            minMax(x, xOff, extremes);
+            float min = extremes[0];
+            float max = extremes[1];
+            float d = (max - min) / 31.0f;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            LittleEndian.putFp16(y, yOff, d);
+            LittleEndian.putFp16(y, yOff + 2, min);
+            // C: (uint8_t)((x - min)*id + 0.5f), with no clamp unlike Q4_1. With a finite id the sum is within
+            // [0.5, 31.5] or NaN, where Java's (int) agrees with x86's cast after narrowing; see Q4_0Format.
+            if (Math.abs(id) != Float.POSITIVE_INFINITY) {
+                for (int j = 0; j < QK; j++) levels[j] = (byte) (int) ((x[xOff + j] - min) * id + 0.5f);
+            } else {
+                for (int j = 0; j < QK; j++) levels[j] = (byte) Numerics.cvtt((x[xOff + j] - min) * id + 0.5f);
+            }
+            packFiveBits(levels, y, yOff + 4, yOff + 8);
+        }
+    }
+
+    @Override
+    void quantizeWeighted(float[] x, int xOff, float[] w, byte[] y, int yOff, Scratch s) {
+        float d = Solvers.makeQkx3Quants(QK, 31, x, xOff, w, 0, s.levels, 0, s.theMin, s.levelsAux,
+                -0.9f, 0.05f, 36, false);
+        LittleEndian.putFp16(y, yOff, d);
+        LittleEndian.putFp16(y, yOff + 2, -s.theMin[0]);
+        packFiveBits(s.levels, y, yOff + 4, yOff + 8);
+    }
+
+    @Override
+    void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
+        for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
+            float d = LittleEndian.getFp16(src, srcOff);
+            float m = LittleEndian.getFp16(src, srcOff + 2);
+            int qh = LittleEndian.getInt(src, srcOff + 4);
+            for (int j = 0; j < QK / 2; j++) {
+                int q = src[srcOff + 8 + j];
+                int h0 = ((qh >>> j) << 4) & 0x10;
+                int h1 = (qh >>> (j + 12)) & 0x10;
+                dst[dstOff + j] = ((q & 0x0F) | h0) * d + m;
+                dst[dstOff + QK / 2 + j] = (((q >> 4) & 0x0F) | h1) * d + m;
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.quanthub.gguf.quant;
+
+import io.quanthub.gguf.GgmlType;
+
+import java.util.Arrays;
+
+import static io.quanthub.gguf.quant.Numerics.nearestInt;
+
+/**
+ * Q6_K (spec §6.5): 16 sub-blocks of 16 values, {@code x ≈ d*sc*q} with signed 6-bit q and signed 8-bit sc.
+ * Block: ql[128] (low 4 bits) | qh[64] (high 2 bits) | scales[16] int8 | d fp16 = 210 bytes.
+ * Within each 128-value half h, ql[64h+l] holds values l (low nibble) and l+64 (high), ql[64h+32+l] values l+32
+ * and l+96, and qh[32h+l] the high bit pairs of l, l+32, l+64, l+96 from bit 0 up.
+ */
+final class Q6KFormat extends KQuantFormat {
+    private static final int QL = 0;
+    private static final int QH = 128;
+    private static final int SCALES = 192;
+    private static final int D = 208;
+    private static final int BLOCK_BYTES = 210;
+
+    Q6KFormat() {
+        super(GgmlType.Q6_K);
+    }
+
+    @Override
+    void quantizeBlock(float[] x, int xOff, byte[] y, int yOff, Scratch s) {
+        quantize(x, xOff, null, 0, y, yOff, s);
+    }
+
+    /** The weighted path differs only in the solver's weights: the raw importance instead of x². */
+    @Override
+    void quantizeBlockWeighted(float[] x, int xOff, float[] qw, int qwOff, byte[] y, int yOff, Scratch s) {
+        quantize(x, xOff, qw, qwOff, y, yOff, s);
+    }
+
+    private static void quantize(float[] x, int xOff, float[] qw, int qwOff, byte[] y, int yOff, Scratch s) {
+        byte[] L = s.L;
+        float maxScale = 0;
+        float maxAbsScale = 0;
+        for (int ib = 0; ib < 16; ib++) {
+            float scale = Solvers.makeQxQuants(16, 32, x, xOff + 16 * ib, L, 16 * ib, 1, qw, qwOff + 16 * ib);
+            s.scales[ib] = scale;
+            float abs = Math.abs(scale);
+            if (abs > maxAbsScale) {
+                maxAbsScale = abs;
+                maxScale = scale;
+            }
+        }
+        if (maxAbsScale < Solvers.GROUP_MAX_EPS) {
+            Arrays.fill(y, yOff, yOff + BLOCK_BYTES, (byte) 0);
+            return;
+        }
+        float iscale = -128f / maxScale;
+        LittleEndian.putFp16(y, yOff + D, 1 / iscale);
+        for (int ib = 0; ib < 16; ib++) {
+            y[yOff + SCALES + ib] = (byte) Math.min(127, nearestInt(iscale * s.scales[ib]));
+        }
+        float d = LittleEndian.getFp16(y, yOff + D);
+        for (int j = 0; j < 16; j++) {
+            float dj = d * y[yOff + SCALES + j];
+            if (dj == 0) continue;
+            for (int i = 16 * j; i < 16 * j + 16; i++) {
+                int l = nearestInt(x[xOff + i] / dj);
+                L[i] = (byte) (Math.max(-32, Math.min(31, l)) + 32);
+            }
+        }
+        for (int h = 0; h < 2; h++) {
+            int b = 128 * h;
+            int ql = yOff + QL + 64 * h;
+            int qh = yOff + QH + 32 * h;
+            for (int l = 0; l < 32; l++) {
+                int q1 = L[b + l];
+                int q2 = L[b + l + 32];
+                int q3 = L[b + l + 64];
+                int q4 = L[b + l + 96];
+                y[ql + l] = (byte) ((q1 & 0xF) | (q3 & 0xF) << 4);
+                y[ql + l + 32] = (byte) ((q2 & 0xF) | (q4 & 0xF) << 4);
+                y[qh + l] = (byte) (q1 >> 4 | (q2 >> 4) << 2 | (q3 >> 4) << 4 | (q4 >> 4) << 6);
+            }
+        }
+    }
+
+    @Override
+    void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff) {
+        float d = LittleEndian.getFp16(y, yOff + D);
+        for (int h = 0; h < 2; h++) {
+            int ql = yOff + QL + 64 * h;
+            int qh = yOff + QH + 32 * h;
+            int sc = yOff + SCALES + 8 * h;
+            int o = outOff + 128 * h;
+            for (int l = 0; l < 32; l++) {
+                int is = sc + l / 16;
+                int low = y[ql + l] & 0xFF;
+                int low2 = y[ql + l + 32] & 0xFF;
+                int high = y[qh + l];
+                int q1 = ((low & 0xF) | (high & 3) << 4) - 32;
+                int q2 = ((low2 & 0xF) | ((high >> 2) & 3) << 4) - 32;
+                int q3 = ((low >> 4) | ((high >> 4) & 3) << 4) - 32;
+                int q4 = ((low2 >> 4) | ((high >> 6) & 3) << 4) - 32;
+                out[o + l] = d * y[is] * q1;
+                out[o + l + 32] = d * y[is + 2] * q2;
+                out[o + l + 64] = d * y[is + 4] * q3;
+                out[o + l + 96] = d * y[is + 6] * q4;
+            }
+        }
+    }
+}
