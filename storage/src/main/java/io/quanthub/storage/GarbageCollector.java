@@ -1,0 +1,151 @@
+package io.quanthub.storage;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Deletes blobs that nothing references, and the debris of abandoned uploads.
+ *
+ * <p>A blob is kept if any commit of any repository lists it (history stays downloadable), if a variant record
+ * names it, if a live upload lease names it, or if it is younger than the grace period. Everything else under
+ * {@code blobs/} is deleted, using the intent/lease handshake in {@link UploadLeases} so that an upload that
+ * de-duplicates against a blob at the same moment never loses it. Also removed: expired leases, staged uploads and
+ * unfinished multipart uploads older than the grace period whose lease has ended, and intents left by crashed
+ * runs.
+ *
+ * <p>A run reads every commit and variant record, so its cost grows with their number. It blocks; run it from a
+ * scheduled worker. Several runs at once are safe.
+ */
+public final class GarbageCollector {
+    /**
+     * A run stops deleting after this long, so that an intent older than this plus a margin for clock skew
+     * belongs to a crashed run and may be ignored or removed.
+     */
+    static final Duration MAX_RUN = Duration.ofHours(1);
+    static final Duration STALE_INTENT = MAX_RUN.plusMinutes(10);
+
+    /** What a run did. {@code complete} is false when it stopped at {@link #MAX_RUN} before finishing. */
+    public record Report(List<Digest> deletedBlobs, long deletedBytes, int abortedUploads, int deletedStagedObjects,
+                         int deletedLeases, boolean complete) {}
+
+    private final ObjectStore s3;
+    private final UploadLeases leases;
+    private final StorageOptions options;
+
+    GarbageCollector(ObjectStore s3, UploadLeases leases, StorageOptions options) {
+        this.s3 = s3;
+        this.leases = leases;
+        this.options = options;
+    }
+
+    /** One collection run; blobs modified less than {@code grace} ago are never deleted. */
+    public Report collect(Duration grace) {
+        if (grace.isNegative()) throw new IllegalArgumentException("negative grace period " + grace);
+        Instant started = options.clock().instant();
+        Instant cutoff = started.minus(grace);
+        String runId = UUID.randomUUID().toString();
+
+        // 1. Candidates: blobs older than the grace period that no commit or variant references.
+        Set<Digest> referenced = referencedBlobs();
+        List<ObjectStore.ObjectInfo> candidates = s3.list(BlobStore.PREFIX)
+                .filter(info -> info.lastModified().isBefore(cutoff))
+                .filter(info -> !referenced.contains(digestOf(info)))
+                .toList();
+
+        // 2. Announce the intent to delete them, and only then 3. read the leases (the order is what makes it safe,
+        // see UploadLeases). A lease counts if it was live when the run started: a commit made while it was live
+        // is older than the scan of step 1, so its blobs are not candidates. 4. Delete the rest.
+        List<Digest> deleted = new ArrayList<>();
+        long deletedBytes = 0;
+        boolean complete = true;
+        List<Digest> announced = new ArrayList<>();
+        try {
+            for (ObjectStore.ObjectInfo info : candidates) {
+                leases.declareIntent(digestOf(info), runId, started);
+                announced.add(digestOf(info));
+            }
+            Set<Digest> leased = new HashSet<>();
+            for (UploadLeases.Lease lease : leases.all()) {
+                if (lease.digest() != null && leases.isLive(lease, started)) leased.add(lease.digest());
+            }
+            for (ObjectStore.ObjectInfo info : candidates) {
+                if (leased.contains(digestOf(info))) continue;
+                if (options.clock().instant().isAfter(started.plus(MAX_RUN))) {
+                    complete = false;
+                    break;
+                }
+                s3.delete(info.key());
+                deleted.add(digestOf(info));
+                deletedBytes += info.size();
+            }
+        } finally {
+            for (Digest digest : announced) leases.withdrawIntent(digest, runId);
+        }
+
+        Debris debris = removeDebris(started, cutoff);
+        return new Report(List.copyOf(deleted), deletedBytes, debris.abortedUploads, debris.stagedObjects,
+                debris.leases, complete);
+    }
+
+    /** Every blob a commit lists or a variant names. */
+    private Set<Digest> referencedBlobs() {
+        Set<Digest> digests = new HashSet<>();
+        s3.list("commits/").forEach(info -> s3.get(info.key()).ifPresent(json ->
+                digests.addAll(Json.read(json, Manifest.class, info.key()).files().values().stream()
+                        .map(Blob::digest).toList())));
+        s3.list("variants/").forEach(info -> s3.get(info.key()).ifPresent(json -> {
+            Variant variant = Json.read(json, Variant.class, info.key());
+            digests.add(variant.key().source());
+            if (variant.output() != null) digests.add(variant.output().digest());
+        }));
+        return digests;
+    }
+
+    private record Debris(int abortedUploads, int stagedObjects, int leases) {}
+
+    /** Expired leases, and staged objects, multipart uploads and intents nobody will finish. */
+    private Debris removeDebris(Instant now, Instant cutoff) {
+        List<UploadLeases.Lease> all = leases.all();
+        Set<String> protectedKeys = new HashSet<>();
+        int expired = 0;
+        for (UploadLeases.Lease lease : all) {
+            if (leases.isLive(lease, now)) {
+                protectedKeys.add(lease.stagingKey());
+                if (lease.digest() != null) protectedKeys.add(BlobStore.key(lease.digest()));
+            } else {
+                leases.release(lease);
+                expired++;
+            }
+        }
+        int aborted = 0;
+        for (ObjectStore.PendingUpload upload : s3.listMultipartUploads("")) {
+            if (upload.initiated().isBefore(cutoff) && !protectedKeys.contains(upload.key())) {
+                s3.abortMultipart(upload.key(), upload.uploadId());
+                aborted++;
+            }
+        }
+        int staged = 0;
+        for (ObjectStore.ObjectInfo info : s3.list(UploadLeases.STAGING).toList()) {
+            if (info.lastModified().isBefore(cutoff) && !protectedKeys.contains(info.key())) {
+                s3.delete(info.key());
+                staged++;
+            }
+        }
+        // Intents of runs that crashed before withdrawing them (a live run stops deleting after MAX_RUN).
+        s3.list(UploadLeases.INTENTS).toList().forEach(info -> s3.get(info.key()).ifPresent(json -> {
+            if (Json.read(json, UploadLeases.Intent.class, info.key()).started().isBefore(now.minus(STALE_INTENT))) {
+                s3.delete(info.key());
+            }
+        }));
+        return new Debris(aborted, staged, expired);
+    }
+
+    private static Digest digestOf(ObjectStore.ObjectInfo blobObject) {
+        return new Digest(blobObject.key().substring(BlobStore.PREFIX.length()));
+    }
+}

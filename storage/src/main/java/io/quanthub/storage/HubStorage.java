@@ -1,0 +1,71 @@
+package io.quanthub.storage;
+
+/**
+ * The storage layer in one object: blobs, repositories with refs, variants and garbage collection on one bucket.
+ *
+ * <pre>{@code
+ * try (EmbeddedS3 s3 = EmbeddedS3.start(dataDir);
+ *      HubStorage storage = HubStorage.open(S3Settings.fromEnvironment().orElse(s3.settings("quanthub")))) {
+ *     Blob blob = storage.blobs().put(upload, maxBytes);
+ *     storage.repos().commit(CommitRequest.onHead(repo, "main", Changes.put("model.gguf", blob), user, "add"));
+ * }
+ * }</pre>
+ *
+ * <p>Every call blocks on S3: run it on worker or virtual threads, never on an event loop. Instances are
+ * thread-safe; share one per process.
+ */
+public final class HubStorage implements AutoCloseable {
+    private final ObjectStore s3;
+    private final BlobStore blobs;
+    private final RepoStore repos;
+    private final VariantStore variants;
+    private final GarbageCollector gc;
+
+    private HubStorage(ObjectStore s3, StorageOptions options) {
+        this.s3 = s3;
+        UploadLeases leases = new UploadLeases(s3, options);
+        this.blobs = new BlobStore(s3, leases, options);
+        this.repos = new RepoStore(s3, blobs, new Refs(s3, options), options);
+        this.variants = new VariantStore(s3, blobs);
+        this.gc = new GarbageCollector(s3, leases, options);
+    }
+
+    /** Connects with default options, creating the bucket if it does not exist. */
+    public static HubStorage open(S3Settings settings) {
+        return open(settings, StorageOptions.defaults());
+    }
+
+    public static HubStorage open(S3Settings settings, StorageOptions options) {
+        return new HubStorage(ObjectStore.connect(settings), options);
+    }
+
+    public BlobStore blobs() {
+        return blobs;
+    }
+
+    public RepoStore repos() {
+        return repos;
+    }
+
+    public Refs refs() {
+        return repos.refs();
+    }
+
+    public VariantStore variants() {
+        return variants;
+    }
+
+    public GarbageCollector gc() {
+        return gc;
+    }
+
+    /** The bucket's underlying object store, for tests in this package. */
+    ObjectStore objects() {
+        return s3;
+    }
+
+    @Override
+    public void close() {
+        s3.close();
+    }
+}

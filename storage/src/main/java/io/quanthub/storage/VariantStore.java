@@ -1,0 +1,102 @@
+package io.quanthub.storage;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * Variant records at {@code variants/<source hex>/<quant>/<converter version>.json}. A request is created once
+ * ({@code If-None-Match: *}); later changes are read-modify-write guarded by the object's ETag
+ * ({@code If-Match}) and retried when another writer got there first. An available variant never changes its
+ * output. All methods block.
+ *
+ * <p>S3Proxy's filesystem backend checks {@code If-Match} before writing rather than atomically with the write;
+ * the guard is exact on AWS S3 and MinIO. Conversions are deterministic, so two converters finishing the same
+ * variant write the same record either way.
+ */
+public final class VariantStore {
+    private static final String PREFIX = "variants/";
+    private static final int MAX_ATTEMPTS = 16;
+
+    private final ObjectStore s3;
+    private final BlobStore blobs;
+
+    VariantStore(ObjectStore s3, BlobStore blobs) {
+        this.s3 = s3;
+        this.blobs = blobs;
+    }
+
+    static String key(Variant.Key key) {
+        return PREFIX + key.source().hex() + "/" + key.quant() + "/" + key.converterVersion() + ".json";
+    }
+
+    public Optional<Variant> get(Variant.Key key) {
+        return s3.get(key(key)).map(json -> Json.read(json, Variant.class, key(key)));
+    }
+
+    /** Every variant of one source file, ordered by quant type and converter version. */
+    public List<Variant> list(Digest source) {
+        return s3.list(PREFIX + source.hex() + "/")
+                .flatMap(info -> s3.get(info.key()).stream().map(json -> Json.read(json, Variant.class, info.key())))
+                .toList();
+    }
+
+    /**
+     * Asks for a variant to be produced: records it {@code PENDING} unless a record exists, and returns the record
+     * that is stored (the existing one, if any, so callers see an available variant at once).
+     */
+    public Variant request(Variant.Key key, Variant.Provenance provenance) {
+        Variant pending = new Variant(key, Variant.Status.PENDING, null, null, provenance, null);
+        if (s3.putIfAbsent(key(key), Json.write(pending))) return pending;
+        return get(key).orElseThrow(() -> new StorageException("variant " + key + " vanished while requested"));
+    }
+
+    /**
+     * Records a variant as available with its GGUF blob, which must be uploaded. Used by the converter when it
+     * finishes, and by the hub when a ready-made quant is pushed. Registering the same output again is a no-op;
+     * a different output for an available variant is {@link StorageException.AlreadyExists}.
+     */
+    public Variant registerVariant(Variant.Key key, Blob output, double bitsPerWeight, Variant.Provenance provenance) {
+        Blob stored = blobs.stat(output.digest()).orElseThrow(() ->
+                new StorageException.NotFound("variant output " + output.digest() + " is not uploaded"));
+        if (stored.size() != output.size()) {
+            throw new IllegalArgumentException("variant output " + output.digest() + " has " + stored.size()
+                    + " bytes, not " + output.size());
+        }
+        Variant available = new Variant(key, Variant.Status.AVAILABLE, output, bitsPerWeight, provenance, null);
+        return update(key, available, existing -> {
+            if (existing.status() != Variant.Status.AVAILABLE) return available;
+            if (existing.output().equals(output)) return existing;
+            throw new StorageException.AlreadyExists("variant " + key + " is already available as "
+                    + existing.output().digest());
+        });
+    }
+
+    /** Records that producing a variant failed; an available variant stays available. */
+    public Variant markFailed(Variant.Key key, String error) {
+        if (error == null || error.isBlank()) throw new IllegalArgumentException("failure reason is empty");
+        return update(key, null, existing -> existing.status() == Variant.Status.AVAILABLE ? existing
+                : new Variant(key, Variant.Status.FAILED, null, null, existing.provenance(), error));
+    }
+
+    /**
+     * Applies {@code change} to the stored record with an ETag guard, retrying when another writer changed it in
+     * between. With no record yet, {@code initial} is created (or NotFound when it is null).
+     */
+    private Variant update(Variant.Key key, Variant initial, UnaryOperator<Variant> change) {
+        String objectKey = key(key);
+        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+            Optional<ObjectStore.Versioned> stored = s3.getVersioned(objectKey);
+            if (stored.isEmpty()) {
+                if (initial == null) throw new StorageException.NotFound("variant " + key + " not found");
+                if (s3.putIfAbsent(objectKey, Json.write(initial))) return initial;
+                continue;
+            }
+            Variant existing = Json.read(stored.get().data(), Variant.class, objectKey);
+            Variant next = change.apply(existing);
+            if (next.equals(existing)) return existing;
+            if (s3.putIfMatch(objectKey, Json.write(next), stored.get().etag())) return next;
+        }
+        throw new StorageException("variant " + key + " kept changing; gave up after " + MAX_ATTEMPTS + " attempts");
+    }
+}
