@@ -15,7 +15,6 @@ import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -99,7 +98,7 @@ public final class InspectCommand implements Callable<Integer> {
     static Report inspectGguf(Path path) throws IOException {
         try (GgufFile gguf = GgufFile.open(path)) {
             Map<String, Meta> metadata = new LinkedHashMap<>();
-            gguf.metadata().forEach((k, v) -> metadata.put(k, new Meta(jsonValue(v), display(v))));
+            gguf.metadata().forEach((k, v) -> metadata.put(k, new Meta(v.toJsonValue(MAX_JSON_ARRAY), display(v))));
             List<Row> rows = new ArrayList<>();
             for (TensorInfo t : gguf.tensors()) {
                 rows.add(new Row(t.name(), t.type().name(), t.shape(), t.byteSize(), t.elementCount(), t.dims(),
@@ -173,21 +172,6 @@ public final class InspectCommand implements Callable<Integer> {
         }
         o.put("tensors", tensors);
         return o;
-    }
-
-    /** A GGUF value as a JSON value: numbers, strings, booleans, arrays (long ones summarized). */
-    private static Object jsonValue(GgufValue v) {
-        return switch (v) {
-            case GgufValue.U64 u when u.value() < 0 -> new BigInteger(Long.toUnsignedString(u.value()));
-            case GgufValue.F32 f -> f.value();
-            case GgufValue.F64 f -> f.value();
-            case GgufValue.Bool b -> b.value();
-            case GgufValue.Str s -> s.value();
-            case GgufValue.Arr a when a.values().size() > MAX_JSON_ARRAY ->
-                    Map.of("elementType", a.elementType().shortName, "length", a.values().size());
-            case GgufValue.Arr a -> a.values().stream().map(InspectCommand::jsonValue).toList();
-            default -> v.asLong();
-        };
     }
 
     // ---- human output ---------------------------------------------------------------------------------------------

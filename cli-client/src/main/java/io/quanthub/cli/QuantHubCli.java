@@ -11,6 +11,13 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 ConvertCommand.class,
                 InspectCommand.class,
+                LoginCommand.class,
+                LsCommand.class,
+                InfoCommand.class,
+                PushCommand.class,
+                PullCommand.class,
+                CacheCommand.class,
+                ServeCommand.class,
         })
 public final class QuantHubCli implements Runnable {
     @CommandLine.Spec

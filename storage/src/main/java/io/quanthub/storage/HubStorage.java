@@ -19,6 +19,7 @@ public final class HubStorage implements AutoCloseable {
     private final BlobStore blobs;
     private final RepoStore repos;
     private final VariantStore variants;
+    private final TokenStore tokens;
     private final GarbageCollector gc;
 
     private HubStorage(ObjectStore s3, StorageOptions options) {
@@ -27,6 +28,7 @@ public final class HubStorage implements AutoCloseable {
         this.blobs = new BlobStore(s3, leases, options);
         this.repos = new RepoStore(s3, blobs, new Refs(s3, options), options);
         this.variants = new VariantStore(s3, blobs);
+        this.tokens = new TokenStore(s3, options);
         this.gc = new GarbageCollector(s3, leases, options);
     }
 
@@ -55,8 +57,17 @@ public final class HubStorage implements AutoCloseable {
         return variants;
     }
 
+    public TokenStore tokens() {
+        return tokens;
+    }
+
     public GarbageCollector gc() {
         return gc;
+    }
+
+    /** One cheap request to the bucket (a HEAD); throws {@link StorageException} when S3 does not answer. */
+    public void ping() {
+        s3.stat(TokenStore.PREFIX);
     }
 
     /** The bucket's underlying object store, for tests in this package. */

@@ -1,5 +1,6 @@
 package io.quanthub.storage;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -19,8 +20,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * (manifests, content-addressed), and the ref logs described in {@link Refs}. All methods block.
  */
 public final class RepoStore {
-    /** A repository as created. */
-    public record RepoInfo(RepoName name, String createdBy, Instant created) {}
+    /**
+     * A repository as created.
+     *
+     * @param isPrivate only visible to callers the hub lets read private repositories (JSON {@code "private"};
+     *                  records written before the flag existed read as public)
+     */
+    public record RepoInfo(RepoName name, String createdBy, Instant created,
+                           @JsonProperty("private") boolean isPrivate) {}
 
     /**
      * How often {@link #commit} re-applies a change on a branch that keeps moving. Every lost round means another
@@ -53,9 +60,14 @@ public final class RepoStore {
         return REPOS + repo.owner() + "/" + repo.name() + ".json";
     }
 
-    /** Creates an empty repository (no branches yet); {@link StorageException.AlreadyExists} if taken. */
+    /** Creates an empty public repository (no branches yet); {@link StorageException.AlreadyExists} if taken. */
     public RepoInfo create(RepoName repo, String createdBy) {
-        RepoInfo info = new RepoInfo(repo, createdBy, now());
+        return create(repo, createdBy, false);
+    }
+
+    /** Creates an empty repository, private or public; {@link StorageException.AlreadyExists} if taken. */
+    public RepoInfo create(RepoName repo, String createdBy, boolean isPrivate) {
+        RepoInfo info = new RepoInfo(repo, createdBy, now(), isPrivate);
         if (!s3.putIfAbsent(repoKey(repo), Json.write(info))) {
             throw new StorageException.AlreadyExists("repository " + repo + " already exists");
         }

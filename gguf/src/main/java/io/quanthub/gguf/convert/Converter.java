@@ -12,6 +12,7 @@ import io.quanthub.gguf.safetensors.Dtype;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -154,7 +155,11 @@ public final class Converter {
             done = true;
             return ConversionSummary.of(plan, target, size, Duration.ofNanos(System.nanoTime() - start));
         } catch (IOException | RuntimeException | Error e) {
-            if (guard.cancelled() && !(e instanceof InterruptedIOException)) {
+            // An interrupt can surface as any I/O error, e.g. ClosedByInterruptException from the file channel the
+            // writer was using at that moment; report all of them as the interruption they are.
+            boolean interrupted = guard.cancelled() || Thread.currentThread().isInterrupted()
+                    || e instanceof ClosedByInterruptException;
+            if (interrupted && !(e instanceof InterruptedIOException)) {
                 throw (InterruptedIOException) new InterruptedIOException("conversion interrupted").initCause(e);
             }
             throw e;
@@ -222,11 +227,25 @@ public final class Converter {
         SourceTensor source = t.source();
         source.readFloats(c.firstElement(), values, 0, c.elements());
         roundThroughIntermediate(t, source.dtype(), values, c.elements());
+        if (t.type().isQuantized()) requireFinite(source.name(), c.firstElement(), values, c.elements());
         QuantFormat format = Quants.of(t.type());
         int rowLength = c.elements() / c.rows();
         byte[] out = new byte[Math.toIntExact(t.type().rowBytes(rowLength) * c.rows())];
         format.quantize(values, 0, out, 0, c.rows(), rowLength, null);
         return out;
+    }
+
+    /**
+     * A NaN or infinity makes a block's scale NaN or infinite; llama-quantize's row validation then rejects the
+     * tensor, so such a model has no ggml quantization to match. Name the first bad value instead.
+     */
+    private static void requireFinite(String tensor, long firstElement, float[] v, int n) {
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(v[i])) {
+                throw new IllegalArgumentException("tensor '" + tensor + "' has the value " + v[i] + " at element "
+                        + (firstElement + i) + "; a model with NaN or infinite weights cannot be quantized");
+            }
+        }
     }
 
     /**

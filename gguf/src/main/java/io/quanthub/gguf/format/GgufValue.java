@@ -1,6 +1,8 @@
 package io.quanthub.gguf.format;
 
+import java.math.BigInteger;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -35,6 +37,26 @@ public sealed interface GgufValue {
 
     /** The value as text: numbers in decimal (unsigned ones unsigned), strings as is, arrays as [a, b, ...]. */
     String toString();
+
+    /**
+     * The value as a plain Java value for a JSON writer: a Long, Double, Float, Boolean or String; a BigInteger for
+     * a U64 above {@link Long#MAX_VALUE}; a List for an array, or for an array of more than {@code maxArrayElements}
+     * elements the summary {@code {"elementType": ..., "length": ...}} (a tokenizer's vocabulary is not metadata
+     * anyone reads).
+     */
+    default Object toJsonValue(int maxArrayElements) {
+        return switch (this) {
+            case U64 u when u.value() < 0 -> new BigInteger(Long.toUnsignedString(u.value()));
+            case F32 f -> f.value();
+            case F64 f -> f.value();
+            case Bool b -> b.value();
+            case Str s -> s.value();
+            case Arr a when a.values().size() > maxArrayElements ->
+                    Map.of("elementType", a.elementType().shortName, "length", a.values().size());
+            case Arr a -> a.values().stream().map(v -> v.toJsonValue(maxArrayElements)).toList();
+            default -> asLong();
+        };
+    }
 
     record U8(int value) implements GgufValue {
         public U8 {

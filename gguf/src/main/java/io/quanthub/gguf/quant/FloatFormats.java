@@ -1,6 +1,12 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -43,9 +49,25 @@ enum FloatFormats implements QuantFormat {
         }
     },
     BF16(GgmlType.BF16) {
+        private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+        private static final VectorSpecies<Short> SHORTS =
+                VectorSpecies.of(short.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
+
         @Override
         void encode(float[] src, int srcOff, byte[] dst, int dstOff, int n) {
-            for (int i = 0; i < n; i++) {
+            int i = 0;
+            // Numerics.fp32ToBf16 in each lane, integer operations only: round to nearest even on the top 16 bits,
+            // or for a NaN its top 16 bits with the quiet bit set.
+            for (; i <= n - FLOATS.length(); i += FLOATS.length()) {
+                IntVector u = FloatVector.fromArray(FLOATS, src, srcOff + i).reinterpretAsInts();
+                IntVector top = u.lanewise(VectorOperators.LSHR, 16);
+                IntVector rounded = u.add(top.and(1).add(0x7FFF)).lanewise(VectorOperators.LSHR, 16);
+                VectorMask<Integer> nan = u.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000);
+                // reinterpretAsBytes orders each lane's bytes little-endian, as the file wants.
+                rounded.blend(top.or(0x40), nan).convertShape(VectorOperators.I2S, SHORTS, 0)
+                        .reinterpretAsBytes().intoArray(dst, dstOff + 2 * i);
+            }
+            for (; i < n; i++) {
                 LittleEndian.putShort(dst, dstOff + 2 * i, Numerics.fp32ToBf16(src[srcOff + i]));
             }
         }

@@ -78,8 +78,8 @@ abstract class KQuantFormat implements QuantFormat {
     static final class Scratch {
         /** Levels of the current super-block. */
         final byte[] L = new byte[QK_K];
-        /** make_qkx*_quants' trial levels. */
-        final byte[] laux = new byte[32];
+        /** The scale solvers' working memory. */
+        final Solvers.Workspace solver = new Solvers.Workspace();
         /** Weights of the current sub-block. */
         final float[] weights = new float[32];
         /** Per sub-block scale, min and weight sum. */
@@ -89,7 +89,5 @@ abstract class KQuantFormat implements QuantFormat {
         /** Quantized sub-block scales and mins. */
         final byte[] ls = new byte[16];
         final byte[] lm = new byte[16];
-        /** make_qkx*_quants' min output. */
-        final float[] theMin = new float[1];
     }
 }

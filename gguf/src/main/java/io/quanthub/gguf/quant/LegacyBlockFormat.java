@@ -1,6 +1,10 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * What ggml's 32-value block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) share: the row loop of {@code quantize_q*} with its
@@ -13,6 +17,15 @@ import io.quanthub.gguf.GgmlType;
 abstract class LegacyBlockFormat implements QuantFormat {
     /** Values per block. */
     static final int QK = 32;
+
+    /**
+     * The reference loops handle value j and value j+16 (the two nibbles of one byte) in the same lane, so a vector
+     * holds at most 16 floats.
+     */
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED.length() > QK / 2
+            ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
+    static final int LANES = SPECIES.length();
+    private static final VectorSpecies<Integer> INT_SPECIES = SPECIES.withLanes(int.class);
 
     private final GgmlType type;
 
@@ -41,8 +54,7 @@ abstract class LegacyBlockFormat implements QuantFormat {
     static final class Scratch {
         final float[] weights = new float[QK];
         final byte[] levels = new byte[QK];
-        final byte[] levelsAux = new byte[QK];
-        final float[] theMin = new float[1];
+        final Solvers.Workspace solver = new Solvers.Workspace();
     }
 
     @Override
@@ -112,15 +124,19 @@ abstract class LegacyBlockFormat implements QuantFormat {
      * extreme is a zero, whose sign then depends on order, are scanned as ggml does.
      */
     static void minMax(float[] x, int off, float[] out) {
-        int minKey = sortableKey(Float.MAX_VALUE);
-        int maxKey = sortableKey(-Float.MAX_VALUE);
-        for (int j = 0; j < QK; j++) {
-            int key = sortableKey(x[off + j]);
-            minKey = Math.min(minKey, key);
-            maxKey = Math.max(maxKey, key);
+        // The keys lane by lane, then the smallest and largest of them: integer min and max give the same answer in
+        // any order.
+        IntVector minKeys = IntVector.broadcast(INT_SPECIES, sortableKey(Float.MAX_VALUE));
+        IntVector maxKeys = IntVector.broadcast(INT_SPECIES, sortableKey(-Float.MAX_VALUE));
+        for (int c = 0; c < QK; c += LANES) {
+            IntVector bits = FloatVector.fromArray(SPECIES, x, off + c).reinterpretAsInts();
+            IntVector keys = bits.lanewise(VectorOperators.ASHR, 31).and(0x7FFFFFFF)
+                    .lanewise(VectorOperators.XOR, bits); // sortableKey
+            minKeys = minKeys.min(keys);
+            maxKeys = maxKeys.max(keys);
         }
-        float min = fromSortableKey(minKey);
-        float max = fromSortableKey(maxKey);
+        float min = fromSortableKey(minKeys.reduceLanes(VectorOperators.MIN));
+        float max = fromSortableKey(maxKeys.reduceLanes(VectorOperators.MAX));
         if (min >= Float.NEGATIVE_INFINITY && max <= Float.POSITIVE_INFINITY && min != 0 && max != 0) {
             out[0] = min;
             out[1] = max;
@@ -144,6 +160,16 @@ abstract class LegacyBlockFormat implements QuantFormat {
 
     private static float fromSortableKey(int key) {
         return Float.intBitsToFloat(key ^ ((key >> 31) & 0x7FFFFFFF));
+    }
+
+    /**
+     * {@code (int)((x - min)*id + 0.5f)} for the LANES values {@code x[off..]}, each lane C's float expression and
+     * Java's cast. The callers use it where the sum is NaN or in [0.5, 31.5], where Java's cast and x86's agree once
+     * narrowed to a byte (see Q4_0Format).
+     */
+    static IntVector truncatedLevels(float[] x, int off, float min, float id) {
+        FloatVector v = FloatVector.fromArray(SPECIES, x, off).sub(min).mul(id).add(0.5f);
+        return (IntVector) v.convert(VectorOperators.F2I, 0);
     }
 
     /**

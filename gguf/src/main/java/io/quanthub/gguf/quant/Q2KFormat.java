@@ -26,10 +26,9 @@ final class Q2KFormat extends KQuantFormat {
         for (int j = 0; j < 16; j++) {
             int xj = xOff + 16 * j;
             for (int l = 0; l < 16; l++) w[l] = Math.abs(x[xj + l]);
-            float scale = Solvers.makeQkx2Quants(16, 3, x, xj, w, 0, s.L, 16 * j, s.theMin, s.laux,
-                    -0.5f, 0.1f, 15, true);
+            float scale = Solvers.makeQkx2Quants(16, 3, x, xj, w, 0, s.L, 16 * j, -0.5f, 0.1f, 15, true, s.solver);
             s.scales[j] = scale;
-            s.mins[j] = s.theMin[0];
+            s.mins[j] = s.solver.theMin;
             if (scale > maxScale) maxScale = scale;
             if (s.mins[j] > maxMin) maxMin = s.mins[j];
         }
@@ -50,7 +49,7 @@ final class Q2KFormat extends KQuantFormat {
         } else {
             LittleEndian.putFp16(y, yOff + DMIN, 0f);
         }
-        requantize(x, xOff, y, yOff, s.L);
+        requantize(x, xOff, y, yOff, s);
         pack2Bit(s.L, y, yOff + QS);
     }
 
@@ -64,16 +63,15 @@ final class Q2KFormat extends KQuantFormat {
             float sumW = 0;
             for (int l = 0; l < 16; l++) sumW += w[l];
             s.sw[j] = sumW;
-            s.scales[j] = Solvers.makeQkx3Quants(16, 3, x, xj, w, 0, s.L, 16 * j, s.theMin, s.laux,
-                    -0.9f, 0.05f, 36, false);
-            s.mins[j] = s.theMin[0];
+            s.scales[j] = Solvers.makeQkx3Quants(16, 3, x, xj, w, 0, s.L, 16 * j, -0.9f, 0.05f, 36, false, s.solver);
+            s.mins[j] = s.solver.theMin;
         }
         float dm = Solvers.makeQpQuants(16, 15, s.scales, 0, s.ls, 0, s.sw, 0);
         float mm = Solvers.makeQpQuants(16, 15, s.mins, 0, s.lm, 0, s.sw, 0);
         LittleEndian.putFp16(y, yOff + D, dm);
         LittleEndian.putFp16(y, yOff + DMIN, mm);
         for (int j = 0; j < 16; j++) y[yOff + SCALES + j] = (byte) (s.ls[j] | s.lm[j] << 4);
-        requantize(x, xOff, y, yOff, s.L);
+        requantize(x, xOff, y, yOff, s);
         pack2Bit(s.L, y, yOff + QS);
     }
 
@@ -81,7 +79,7 @@ final class Q2KFormat extends KQuantFormat {
      * Recomputes the levels against the stored (fp16-rounded) d, dmin and 4-bit scales; a sub-block whose scale
      * came out 0 keeps the solver's levels.
      */
-    private static void requantize(float[] x, int xOff, byte[] y, int yOff, byte[] L) {
+    private static void requantize(float[] x, int xOff, byte[] y, int yOff, Scratch s) {
         float d = LittleEndian.getFp16(y, yOff + D);
         float dmin = LittleEndian.getFp16(y, yOff + DMIN);
         for (int j = 0; j < 16; j++) {
@@ -89,10 +87,7 @@ final class Q2KFormat extends KQuantFormat {
             float dj = d * (sc & 0xF);
             if (dj == 0) continue;
             float mj = dmin * (sc >> 4);
-            for (int i = 16 * j; i < 16 * j + 16; i++) {
-                int l = nearestInt((x[xOff + i] + mj) / dj);
-                L[i] = (byte) Math.max(0, Math.min(3, l));
-            }
+            Solvers.requantize(x, xOff + 16 * j, 16, mj, dj, 0, 3, s.L, 16 * j, s.solver);
         }
     }
 

@@ -23,7 +23,7 @@ final class Q3KFormat extends KQuantFormat {
         float maxScale = 0;
         float amax = 0;
         for (int j = 0; j < 16; j++) {
-            float scale = Solvers.makeQ3Quants(16, 4, x, xOff + 16 * j, s.L, 16 * j, true);
+            float scale = Solvers.makeQ3Quants(16, 4, x, xOff + 16 * j, s.L, 16 * j, true, s.solver);
             s.scales[j] = scale;
             float a = Math.abs(scale);
             if (a > amax) {
@@ -42,7 +42,7 @@ final class Q3KFormat extends KQuantFormat {
         } else {
             LittleEndian.putFp16(y, yOff + D, 0f);
         }
-        requantizeAndPack(x, xOff, y, yOff, s.L);
+        requantizeAndPack(x, xOff, y, yOff, s);
     }
 
     @Override
@@ -55,14 +55,14 @@ final class Q3KFormat extends KQuantFormat {
             float sumW = 0;
             for (int l = 0; l < 16; l++) sumW += w[l];
             s.sw[j] = sumW;
-            s.scales[j] = Solvers.makeQxQuants(16, 4, x, xj, s.L, 16 * j, 1, w, 0);
+            s.scales[j] = Solvers.makeQxQuants(16, 4, x, xj, s.L, 16 * j, 1, w, 0, s.solver);
         }
         clearScales(y, yOff);
         // The 16 scales are themselves quantized to 0..63 by the same solver, weighted by each sub-block's weight.
-        float dBlock = Solvers.makeQxQuants(16, 32, s.scales, 0, s.ls, 0, 1, s.sw, 0);
+        float dBlock = Solvers.makeQxQuants(16, 32, s.scales, 0, s.ls, 0, 1, s.sw, 0, s.solver);
         for (int j = 0; j < 16; j++) packScale(y, yOff, j, s.ls[j]);
         LittleEndian.putFp16(y, yOff + D, dBlock);
-        requantizeAndPack(x, xOff, y, yOff, s.L);
+        requantizeAndPack(x, xOff, y, yOff, s);
     }
 
     private static void clearScales(byte[] y, int yOff) {
@@ -90,24 +90,23 @@ final class Q3KFormat extends KQuantFormat {
 
     /**
      * Recomputes the levels against the stored d and scales (a zero scale keeps the solver's levels), then splits
-     * each 3-bit level into its hmask bit and 2 low bits.
+     * each 3-bit level (0..7) into its hmask bit (bit 2, at hmask[e%32] bit e/32) and 2 low bits.
      */
-    private static void requantizeAndPack(float[] x, int xOff, byte[] y, int yOff, byte[] L) {
+    private static void requantizeAndPack(float[] x, int xOff, byte[] y, int yOff, Scratch s) {
+        byte[] L = s.L;
         float d = LittleEndian.getFp16(y, yOff + D);
         for (int j = 0; j < 16; j++) {
             float dj = d * scale(y, yOff, j);
             if (dj == 0) continue;
-            for (int i = 16 * j; i < 16 * j + 16; i++) {
-                int l = nearestInt(x[xOff + i] / dj);
-                L[i] = (byte) (Math.max(-4, Math.min(3, l)) + 4);
-            }
+            Solvers.requantize(x, xOff + 16 * j, 16, 0f, dj, -4, 3, L, 16 * j, s.solver);
         }
-        for (int i = 0; i < 32; i++) y[yOff + HMASK + i] = 0;
-        for (int e = 0; e < QK_K; e++) {
-            if (L[e] > 3) {
-                y[yOff + HMASK + e % 32] |= (byte) (1 << (e / 32));
-                L[e] -= 4;
+        for (int l = 0; l < 32; l++) {
+            int h = 0;
+            for (int k = 0; k < 8; k++) {
+                h |= (L[32 * k + l] >> 2) << k;
+                L[32 * k + l] &= 3;
             }
+            y[yOff + HMASK + l] = (byte) h;
         }
         pack2Bit(L, y, yOff + QS);
     }

@@ -35,7 +35,7 @@ final class Q4_0Format extends LegacyBlockFormat {
 
     @Override
     void quantizeWeighted(float[] x, int xOff, float[] w, byte[] y, int yOff, Scratch s) {
-        float d = Solvers.makeQxQuants(QK, 8, x, xOff, s.levels, 0, 1, w, 0);
+        float d = Solvers.makeQxQuants(QK, 8, x, xOff, s.levels, 0, 1, w, 0, s.solver);
         LittleEndian.putFp16(y, yOff, d); // no requantization against the rounded d
         packNibbles(s.levels, 0, y, yOff + 2);
     }

@@ -1,6 +1,8 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q4_1: 32 4-bit levels, an fp16 scale {@code d = (max-min)/15} and an fp16 offset {@code m = min} (spec §4.2).
@@ -16,6 +18,7 @@ final class Q4_1Format extends LegacyBlockFormat {
     @Override
     void quantizeRef(float[] x, int xOff, byte[] y, int yOff, int nBlocks) {
         int[] levels = new int[QK];
+        int[] packed = new int[QK / 2];
         float[] extremes = new float[2];
         for (int i = 0; i < nBlocks; i++, xOff += QK, yOff += BLOCK_BYTES) {
             minMax(x, xOff, extremes);
@@ -28,22 +31,27 @@ final class Q4_1Format extends LegacyBlockFormat {
             // C: MIN(15, (int8_t)((x - min)*id + 0.5f)). With a finite id the sum is within [0.5, 15.5] or NaN (an
             // infinite range gives id = 0), where Java's (int) agrees with x86's cast after narrowing; see Q4_0Format.
             if (Math.abs(id) != Float.POSITIVE_INFINITY) {
-                for (int j = 0; j < QK; j++) levels[j] = Math.min(15, (int) ((x[xOff + j] - min) * id + 0.5f));
+                // Lane j: values j and j+16, clamped to 15, make byte j.
+                for (int c = 0; c < QK / 2; c += LANES) {
+                    IntVector lo = truncatedLevels(x, xOff + c, min, id).min(15);
+                    IntVector hi = truncatedLevels(x, xOff + QK / 2 + c, min, id).min(15);
+                    lo.or(hi.lanewise(VectorOperators.LSHL, 4)).intoArray(packed, c);
+                }
             } else {
                 for (int j = 0; j < QK; j++) {
                     levels[j] = Math.min(15, (byte) Numerics.cvtt((x[xOff + j] - min) * id + 0.5f));
                 }
+                for (int j = 0; j < QK / 2; j++) packed[j] = levels[j] | (levels[j + QK / 2] << 4);
             }
-            for (int j = 0; j < QK / 2; j++) y[yOff + 4 + j] = (byte) (levels[j] | (levels[j + QK / 2] << 4));
+            for (int j = 0; j < QK / 2; j++) y[yOff + 4 + j] = (byte) packed[j];
         }
     }
 
     @Override
     void quantizeWeighted(float[] x, int xOff, float[] w, byte[] y, int yOff, Scratch s) {
-        float d = Solvers.makeQkx3Quants(QK, 15, x, xOff, w, 0, s.levels, 0, s.theMin, s.levelsAux,
-                -0.9f, 0.05f, 36, false);
+        float d = Solvers.makeQkx3Quants(QK, 15, x, xOff, w, 0, s.levels, 0, -0.9f, 0.05f, 36, false, s.solver);
         LittleEndian.putFp16(y, yOff, d);
-        LittleEndian.putFp16(y, yOff + 2, -s.theMin[0]);
+        LittleEndian.putFp16(y, yOff + 2, -s.solver.theMin);
         packNibbles(s.levels, 0, y, yOff + 4);
     }
 

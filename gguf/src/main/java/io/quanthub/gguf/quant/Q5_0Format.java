@@ -36,7 +36,7 @@ final class Q5_0Format extends LegacyBlockFormat {
 
     @Override
     void quantizeWeighted(float[] x, int xOff, float[] w, byte[] y, int yOff, Scratch s) {
-        float d = Solvers.makeQxQuants(QK, 16, x, xOff, s.levels, 0, 1, w, 0);
+        float d = Solvers.makeQxQuants(QK, 16, x, xOff, s.levels, 0, 1, w, 0, s.solver);
         LittleEndian.putFp16(y, yOff, d);
         packFiveBits(s.levels, y, yOff + 2, yOff + 6);
     }

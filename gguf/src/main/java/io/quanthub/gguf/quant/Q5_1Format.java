@@ -1,6 +1,8 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q5_1: 32 5-bit levels, an fp16 scale {@code d = (max-min)/31} and an fp16 offset {@code m = min} (spec §4.4).
@@ -16,6 +18,7 @@ final class Q5_1Format extends LegacyBlockFormat {
     @Override
     void quantizeRef(float[] x, int xOff, byte[] y, int yOff, int nBlocks) {
         byte[] levels = new byte[QK];
+        int[] packed = new int[QK / 2];
         float[] extremes = new float[2];
         for (int i = 0; i < nBlocks; i++, xOff += QK, yOff += BLOCK_BYTES) {
             minMax(x, xOff, extremes);
@@ -28,20 +31,30 @@ final class Q5_1Format extends LegacyBlockFormat {
             // C: (uint8_t)((x - min)*id + 0.5f), with no clamp unlike Q4_1. With a finite id the sum is within
             // [0.5, 31.5] or NaN, where Java's (int) agrees with x86's cast after narrowing; see Q4_0Format.
             if (Math.abs(id) != Float.POSITIVE_INFINITY) {
-                for (int j = 0; j < QK; j++) levels[j] = (byte) (int) ((x[xOff + j] - min) * id + 0.5f);
+                // Lane j: values j and j+16 make the nibbles of byte j, and bit 4 of each goes to bit j / j+16 of qh
+                // (what packFiveBits does; the byte narrowing keeps those 5 bits).
+                int qh = 0;
+                for (int c = 0; c < QK / 2; c += LANES) {
+                    IntVector lo = truncatedLevels(x, xOff + c, min, id);
+                    IntVector hi = truncatedLevels(x, xOff + QK / 2 + c, min, id);
+                    lo.and(0x0F).or(hi.and(0x0F).lanewise(VectorOperators.LSHL, 4)).intoArray(packed, c);
+                    qh |= (int) lo.and(0x10).compare(VectorOperators.NE, 0).toLong() << c;
+                    qh |= (int) hi.and(0x10).compare(VectorOperators.NE, 0).toLong() << (c + QK / 2);
+                }
+                for (int j = 0; j < QK / 2; j++) y[yOff + 8 + j] = (byte) packed[j];
+                LittleEndian.putInt(y, yOff + 4, qh);
             } else {
                 for (int j = 0; j < QK; j++) levels[j] = (byte) Numerics.cvtt((x[xOff + j] - min) * id + 0.5f);
+                packFiveBits(levels, y, yOff + 4, yOff + 8);
             }
-            packFiveBits(levels, y, yOff + 4, yOff + 8);
         }
     }
 
     @Override
     void quantizeWeighted(float[] x, int xOff, float[] w, byte[] y, int yOff, Scratch s) {
-        float d = Solvers.makeQkx3Quants(QK, 31, x, xOff, w, 0, s.levels, 0, s.theMin, s.levelsAux,
-                -0.9f, 0.05f, 36, false);
+        float d = Solvers.makeQkx3Quants(QK, 31, x, xOff, w, 0, s.levels, 0, -0.9f, 0.05f, 36, false, s.solver);
         LittleEndian.putFp16(y, yOff, d);
-        LittleEndian.putFp16(y, yOff + 2, -s.theMin[0]);
+        LittleEndian.putFp16(y, yOff + 2, -s.solver.theMin);
         packFiveBits(s.levels, y, yOff + 4, yOff + 8);
     }
 

@@ -39,7 +39,8 @@ final class Q6KFormat extends KQuantFormat {
         float maxScale = 0;
         float maxAbsScale = 0;
         for (int ib = 0; ib < 16; ib++) {
-            float scale = Solvers.makeQxQuants(16, 32, x, xOff + 16 * ib, L, 16 * ib, 1, qw, qwOff + 16 * ib);
+            float scale = Solvers.makeQxQuants(16, 32, x, xOff + 16 * ib, L, 16 * ib, 1, qw, qwOff + 16 * ib,
+                    s.solver);
             s.scales[ib] = scale;
             float abs = Math.abs(scale);
             if (abs > maxAbsScale) {
@@ -60,10 +61,7 @@ final class Q6KFormat extends KQuantFormat {
         for (int j = 0; j < 16; j++) {
             float dj = d * y[yOff + SCALES + j];
             if (dj == 0) continue;
-            for (int i = 16 * j; i < 16 * j + 16; i++) {
-                int l = nearestInt(x[xOff + i] / dj);
-                L[i] = (byte) (Math.max(-32, Math.min(31, l)) + 32);
-            }
+            Solvers.requantize(x, xOff + 16 * j, 16, 0f, dj, -32, 31, L, 16 * j, s.solver);
         }
         for (int h = 0; h < 2; h++) {
             int b = 128 * h;

@@ -30,10 +30,10 @@ final class ScaleMinK4 {
             int xj = xOff + 32 * j;
             float avX = (float) Math.sqrt(ImportanceWeights.sumOfSquares(x, xj, 32) / 32);
             for (int l = 0; l < 32; l++) w[l] = avX + Math.abs(x[xj + l]);
-            float scale = Solvers.makeQkx2Quants(32, nmax, x, xj, w, 0, s.L, 32 * j, s.theMin, s.laux,
-                    rmin, rdelta, nstep, false);
+            float scale = Solvers.makeQkx2Quants(32, nmax, x, xj, w, 0, s.L, 32 * j, rmin, rdelta, nstep, false,
+                    s.solver);
             s.scales[j] = scale;
-            s.mins[j] = s.theMin[0];
+            s.mins[j] = s.solver.theMin;
             if (scale > maxScale) maxScale = scale;
             if (s.mins[j] > maxMin) maxMin = s.mins[j];
         }
@@ -47,7 +47,7 @@ final class ScaleMinK4 {
         }
         LittleEndian.putFp16(y, yOff + D, maxScale / 63f);
         LittleEndian.putFp16(y, yOff + DMIN, maxMin / 63f);
-        requantize(x, xOff, y, yOff, s.L, nmax);
+        requantize(x, xOff, y, yOff, s, nmax);
     }
 
     /**
@@ -66,9 +66,9 @@ final class ScaleMinK4 {
             float sumW = 0;
             for (int l = 0; l < 32; l++) sumW += w[l];
             s.sw[j] = sumW;
-            s.scales[j] = Solvers.makeQkx3Quants(32, nmax, x, xj, w, 0, s.L, 32 * j, s.theMin, s.laux,
-                    -0.9f, 0.05f, 36, false);
-            s.mins[j] = s.theMin[0];
+            s.scales[j] = Solvers.makeQkx3Quants(32, nmax, x, xj, w, 0, s.L, 32 * j, -0.9f, 0.05f, 36, false,
+                    s.solver);
+            s.mins[j] = s.solver.theMin;
         }
         float dBlock = Solvers.makeQpQuants(8, 63, s.scales, 0, s.ls, 0, s.sw, 0);
         float mBlock = Solvers.makeQpQuants(8, 63, s.mins, 0, s.lm, 0, s.sw, 0);
@@ -83,7 +83,7 @@ final class ScaleMinK4 {
         }
         LittleEndian.putFp16(y, yOff + D, dBlock);
         LittleEndian.putFp16(y, yOff + DMIN, mBlock);
-        requantize(x, xOff, y, yOff, s.L, nmax);
+        requantize(x, xOff, y, yOff, s, nmax);
     }
 
     /**
@@ -116,17 +116,14 @@ final class ScaleMinK4 {
     }
 
     /** Levels against the stored fp16 d/dmin and 6-bit scales; a sub-block with a zero scale keeps the solver's. */
-    private static void requantize(float[] x, int xOff, byte[] y, int yOff, byte[] L, int nmax) {
+    private static void requantize(float[] x, int xOff, byte[] y, int yOff, KQuantFormat.Scratch s, int nmax) {
         float d = LittleEndian.getFp16(y, yOff + D);
         float dmin = LittleEndian.getFp16(y, yOff + DMIN);
         for (int j = 0; j < 8; j++) {
             float dj = d * scale(y, yOff, j);
             if (dj == 0) continue;
             float mj = dmin * min(y, yOff, j);
-            for (int i = 32 * j; i < 32 * j + 32; i++) {
-                int l = nearestInt((x[xOff + i] + mj) / dj);
-                L[i] = (byte) Math.max(0, Math.min(nmax, l));
-            }
+            Solvers.requantize(x, xOff + 32 * j, 32, mj, dj, 0, nmax, s.L, 32 * j, s.solver);
         }
     }
 }

@@ -1,12 +1,12 @@
 package io.quanthub.gguf.convert;
 
 import io.quanthub.gguf.GgmlType;
-import io.quanthub.gguf.convert.ModelFixtures.Spec;
 import io.quanthub.gguf.format.GgufFile;
 import io.quanthub.gguf.format.TensorInfo;
 import io.quanthub.gguf.model.ModelSource;
 import io.quanthub.gguf.reference.GgmlLibrary;
-import io.quanthub.gguf.safetensors.Dtype;
+import io.quanthub.gguf.synthetic.FluxShape;
+import io.quanthub.gguf.synthetic.SyntheticModel;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,9 +37,10 @@ class BoundedMemoryTest {
 
     @Test
     void convertsA2GiBModelWith512MiBOfHeapAndCleansUpWhenKilled() throws Exception {
-        // Flux at full width (hidden size 3072), 3 double blocks and 1 single block: 1.16 G parameters, 2.3 GB BF16.
-        List<Spec> specs = ModelFixtures.flux(3072, 3, 1, Dtype.BF16);
-        Path src = ModelFixtures.writeStreaming(dir.resolve("big.safetensors"), specs, 42);
+        // Flux at full width (hidden size 3072), 2 double and 3 single blocks: 1.17 G parameters, 2.3 GB BF16.
+        Path src = dir.resolve("big.safetensors");
+        FluxShape shape = SyntheticModel.writeFlux(src, 2L << 30, 42);
+        assertEquals(3072, shape.hiddenSize(), shape.toString());
         assertTrue(Files.size(src) >= 2L << 30, "source is only " + Files.size(src) + " bytes");
         Path outDir = Files.createDirectory(dir.resolve("out"));
         Path out = outDir.resolve("big-Q8_0.gguf");
@@ -81,10 +82,14 @@ class BoundedMemoryTest {
         }
     }
 
-    /** {@code java -Xmx512m -cp <test class path> ConvertMain src Q8_0 out}, output to a log file. */
+    /**
+     * {@code java -Xmx512m -cp <test class path> ConvertMain src Q8_0 out}, output to a log file. The quantizers use
+     * the Vector API, an incubator module that must be added explicitly.
+     */
     private static Process convertInChildJvm(Path src, Path out, Path log) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return new ProcessBuilder(java, "-Xmx512m", "-XX:+ExitOnOutOfMemoryError",
+                "--add-modules", "jdk.incubator.vector",
                 "-cp", System.getProperty("java.class.path"), ConvertMain.class.getName(),
                 src.toString(), "Q8_0", out.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();

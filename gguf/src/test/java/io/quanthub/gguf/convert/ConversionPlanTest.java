@@ -1,10 +1,10 @@
 package io.quanthub.gguf.convert;
 
 import io.quanthub.gguf.GgmlType;
-import io.quanthub.gguf.convert.ModelFixtures.Spec;
 import io.quanthub.gguf.format.GgufValue;
 import io.quanthub.gguf.format.GgufValueType;
 import io.quanthub.gguf.safetensors.Dtype;
+import io.quanthub.gguf.synthetic.SyntheticModel.Spec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

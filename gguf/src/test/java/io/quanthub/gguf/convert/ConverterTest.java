@@ -1,7 +1,6 @@
 package io.quanthub.gguf.convert;
 
 import io.quanthub.gguf.GgmlType;
-import io.quanthub.gguf.convert.ModelFixtures.Spec;
 import io.quanthub.gguf.format.GgufFile;
 import io.quanthub.gguf.format.GgufValue;
 import io.quanthub.gguf.format.TensorInfo;
@@ -10,6 +9,7 @@ import io.quanthub.gguf.model.SourceTensor;
 import io.quanthub.gguf.quant.Quants;
 import io.quanthub.gguf.reference.GgmlLibrary;
 import io.quanthub.gguf.safetensors.Dtype;
+import io.quanthub.gguf.synthetic.SyntheticModel.Spec;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -238,6 +238,27 @@ class ConverterTest {
     }
 
     @Test
+    void nonFiniteWeightsAreRefusedByName() throws Exception {
+        Path src = ModelFixtures.write(dir.resolve("flux.safetensors"), ModelFixtures.flux(256, 1, 1, Dtype.BF16), 1);
+        Path outDir = Files.createDirectory(dir.resolve("out"));
+        try (ModelSource model = ModelSource.open(src)) {
+            for (float bad : new float[]{Float.NaN, Float.POSITIVE_INFINITY}) {
+                List<SourceTensor> poisoned = model.tensors().stream().<SourceTensor>map(t ->
+                        t.name().equals("single_blocks.0.linear1.weight") ? new PoisonedTensor(t, 1000, bad) : t)
+                        .toList();
+                ConversionPlan plan = ConversionPlan.of(poisoned, Map.of(), QuantLevel.Q4_K_S);
+                ConversionException e = assertThrows(ConversionException.class, () ->
+                        new Converter(2, false).write(plan, outDir.resolve("x.gguf"), Converter.ProgressListener.NONE));
+                assertTrue(e.getMessage().contains("single_blocks.0.linear1.weight")
+                        && e.getMessage().contains(bad + " at element 1000"), e.getMessage());
+            }
+        }
+        try (Stream<Path> left = Files.list(outDir)) {
+            assertEquals(List.of(), left.toList());
+        }
+    }
+
+    @Test
     void failureAtTheFinalRenameLeavesNoTemporaryFile() throws Exception {
         Path src = ModelFixtures.write(dir.resolve("flux.safetensors"), ModelFixtures.flux(256, 1, 1, Dtype.BF16), 1);
         Path outDir = Files.createDirectory(dir.resolve("out"));
@@ -360,6 +381,26 @@ class ConverterTest {
             if (firstElement + count > failFrom) throw new java.io.UncheckedIOException(
                     new IOException("simulated read error at element " + failFrom));
             real.readFloats(firstElement, dst, dstOff, count);
+        }
+    }
+
+    /** A real source tensor with one value replaced. */
+    private record PoisonedTensor(SourceTensor real, long at, float value) implements SourceTensor {
+        public String name() {
+            return real.name();
+        }
+
+        public long[] shape() {
+            return real.shape();
+        }
+
+        public Dtype dtype() {
+            return real.dtype();
+        }
+
+        public void readFloats(long firstElement, float[] dst, int dstOff, int count) {
+            real.readFloats(firstElement, dst, dstOff, count);
+            if (at >= firstElement && at < firstElement + count) dst[dstOff + (int) (at - firstElement)] = value;
         }
     }
 

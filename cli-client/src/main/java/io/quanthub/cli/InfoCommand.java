@@ -1,0 +1,121 @@
+package io.quanthub.cli;
+
+import io.quanthub.cli.hub.HubClient;
+import io.quanthub.cli.hub.ModelRef;
+import io.quanthub.cli.hub.Quants;
+import io.quanthub.cli.hub.RepoDetails;
+import io.quanthub.cli.hub.Sha256;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code quanthub info org/name[@rev][:QUANT]}: what a model is before downloading it: a summary, its quant levels
+ * and which of them fit in common GPU memory sizes.
+ */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Show a model's summary, its quant levels (status, size, bits per weight) and which fit in "
+                + "6, 8, 12, 16 and 24 GB of VRAM, alone and with the text encoders and VAE.")
+public final class InfoCommand implements Callable<Integer> {
+    /** GPU memory sizes people buy, in GiB (a card sold as "8 GB" has 8 GiB). */
+    static final int[] VRAM_GIB = {6, 8, 12, 16, 24};
+
+    @Mixin
+    HubOptions hub;
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "org/name[@revision][:QUANT]")
+    String model;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        ModelRef ref = ModelRef.parse(model);
+        HubClient client = hub.connect();
+        RepoDetails details = client.model(ref.repo(), ref.revisionOrDefault());
+        PrintWriter out = spec.commandLine().getOut();
+        printSummary(out, ref, details);
+        if (details.sha() != null) {
+            Quants quants = client.quants(ref.repo(), details.sha());
+            List<Quants.Level> levels = quants.levels();
+            if (ref.quant() != null) {
+                levels = List.of(quants.level(ref.quant()).orElseThrow(() -> new IllegalArgumentException(
+                        ref.repo() + " has no quant level " + ref.quant())));
+            }
+            printQuants(out, ref, quants, levels);
+        }
+        out.flush();
+        return 0;
+    }
+
+    static void printSummary(PrintWriter out, ModelRef ref, RepoDetails d) {
+        out.println(d.id() + (d.isPrivate() ? " (private)" : ""));
+        out.printf("  revision      %s -> commit %s%n", ref.revisionOrDefault(),
+                d.sha() == null ? "none (no commits yet)" : d.sha());
+        String arch = d.architecture() == null ? "unknown" : d.architecture();
+        out.println("  architecture  " + arch + (d.parameters() == null ? "" : ", " + parameters(d.parameters())
+                + " parameters"));
+        out.println("  branches      " + (d.branches().isEmpty() ? "-" : String.join(", ", d.branches())));
+        out.println("  tags          " + (d.tags().isEmpty() ? "-" : String.join(", ", d.tags())));
+        out.printf("  files         %d, %s (%d GGUF)%n", d.files().size(), ProgressBar.bytes(d.totalSize()),
+                d.ggufs().size());
+    }
+
+    static void printQuants(PrintWriter out, ModelRef ref, Quants quants, List<Quants.Level> levels) {
+        if (levels.isEmpty()) {
+            out.println("no quant levels");
+            return;
+        }
+        out.println();
+        out.println("Quant levels (* = what " + ref.repo() + " without :QUANT pulls; ~ = estimated size):");
+        TextTable table = new TextTable("QUANT", "STATUS", "SIZE", "BITS/WEIGHT", "FILE").alignRight(2, 3);
+        for (Quants.Level l : levels) {
+            boolean isDefault = l.quant().equalsIgnoreCase(String.valueOf(quants.defaultQuant()));
+            table.row(l.quant() + (isDefault ? " *" : ""), l.status(),
+                    l.size() == null ? null : (l.sizeEstimated() ? "~" : "") + ProgressBar.bytes(l.size()),
+                    l.bitsPerWeight() == null ? null : String.format(Locale.ROOT, "%.2f", l.bitsPerWeight()),
+                    l.file() == null ? null : l.file().path());
+        }
+        table.print(out, "  ");
+
+        out.println();
+        out.println("VRAM fit (yes = fits with text encoders + VAE; model = only the model alone fits; "
+                + "no = does not fit; ? = unknown):");
+        String[] headers = new String[VRAM_GIB.length + 1];
+        headers[0] = "QUANT";
+        for (int i = 0; i < VRAM_GIB.length; i++) headers[i + 1] = VRAM_GIB[i] + " GB";
+        TextTable fit = new TextTable(headers);
+        for (Quants.Level l : levels) {
+            Object[] row = new Object[headers.length];
+            row[0] = l.quant();
+            for (int i = 0; i < VRAM_GIB.length; i++) {
+                row[i + 1] = fit(l.vramModelOnly(), l.vramWithEncodersVae(), (long) VRAM_GIB[i] << 30);
+            }
+            fit.row(row);
+        }
+        fit.print(out, "  ");
+    }
+
+    /** One cell of the fit table: does a level's memory need fit in {@code budget} bytes? */
+    static String fit(Long modelOnly, Long withEncodersVae, long budget) {
+        if (withEncodersVae != null && withEncodersVae <= budget) return "yes";
+        if (modelOnly == null) return "?";
+        return modelOnly <= budget ? "model" : "no";
+    }
+
+    /** A parameter count as people say it: 11.9B, 860M. */
+    static String parameters(long n) {
+        if (n >= 1_000_000_000L) return String.format(Locale.ROOT, "%.1fB", n / 1e9);
+        if (n >= 1_000_000L) return String.format(Locale.ROOT, "%.0fM", n / 1e6);
+        return Long.toString(n);
+    }
+}

@@ -1,0 +1,62 @@
+package io.quanthub.cli.hub;
+
+import io.quanthub.cli.cache.AtomicFiles;
+import io.quanthub.gguf.json.Json;
+
+import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What {@code quanthub login} saves: the hub URL and token, in {@code $XDG_CONFIG_HOME/quanthub/config.json}
+ * (default {@code ~/.config/quanthub/config.json}), readable by the owner only since it holds a credential.
+ *
+ * @param token null when none was saved
+ */
+public record HubConfig(String hub, String token) {
+    /** The config file for an environment ({@code System.getenv()}) and home directory. */
+    public static Path defaultPath(Map<String, String> env, Path home) {
+        String xdg = env.get("XDG_CONFIG_HOME");
+        Path configHome = xdg != null && !xdg.isBlank() ? Path.of(xdg) : home.resolve(".config");
+        return configHome.resolve("quanthub").resolve("config.json");
+    }
+
+    public static Path defaultPath() {
+        return defaultPath(System.getenv(), Path.of(System.getProperty("user.home")));
+    }
+
+    /** The saved config, or empty when the file does not exist. */
+    public static Optional<HubConfig> read(Path file) throws IOException {
+        if (!Files.exists(file)) return Optional.empty();
+        JsonFields f = JsonFields.parse(Files.readString(file), "config file " + file);
+        return Optional.of(new HubConfig(f.optString("hub"), f.optString("token")));
+    }
+
+    /** Writes the file atomically with owner-only permissions (directory 700, file 600 where POSIX). */
+    public void write(Path file) throws IOException {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("hub", hub);
+        if (token != null) json.put("token", token);
+        Path dir = file.toAbsolutePath().getParent();
+        boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+        if (!Files.isDirectory(dir)) {
+            if (posix) {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rwx------")));
+            } else {
+                Files.createDirectories(dir);
+            }
+        }
+        // The temporary file is created owner-only, so the token is never readable by others, not even briefly.
+        FileAttribute<?>[] ownerOnly = posix
+                ? new FileAttribute<?>[]{PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+                : new FileAttribute<?>[0];
+        AtomicFiles.writeString(file, Json.writePretty(json) + "\n", ownerOnly);
+    }
+}

@@ -1,0 +1,59 @@
+package io.quanthub.cli.hub;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Every quant level of a repository revision ({@code GET /api/models/{org}/{name}/quants}).
+ *
+ * @param sha          the commit the levels belong to
+ * @param defaultQuant the level {@code org/name} without {@code :QUANT} resolves to; null when there is none
+ */
+public record Quants(String sha, String defaultQuant, List<Level> levels) {
+    public static final String AVAILABLE = "available";
+
+    /**
+     * One quant level.
+     *
+     * @param size                exact when available, else the hub's estimate ({@code sizeEstimated}); null when
+     *                            the hub cannot estimate it
+     * @param bitsPerWeight       null when the hub gives none
+     * @param vramModelOnly       bytes of GPU memory for the model alone; null when unknown
+     * @param vramWithEncodersVae bytes with the text encoders and the VAE loaded as well; null when unknown
+     * @param file                the GGUF file when available, else null
+     */
+    public record Level(String quant, String status, Long size, boolean sizeEstimated, Double bitsPerWeight,
+                        Long vramModelOnly, Long vramWithEncodersVae, RepoFile file) {
+        public boolean available() {
+            return AVAILABLE.equals(status);
+        }
+
+        static Level of(JsonFields f) {
+            JsonFields vram = f.optObject("vram");
+            String status = f.string("status");
+            RepoFile file = null;
+            if (AVAILABLE.equals(status)) {
+                String path = f.string("path");
+                file = new RepoFile(path, f.number("size"), Sha256.parse(f.string("digest"), "digest of " + path));
+            }
+            return new Level(f.string("quant"), status, f.optNumber("size"), f.flag("sizeEstimated"),
+                    f.optDecimal("bitsPerWeight"), vram == null ? null : vram.optNumber("modelOnly"),
+                    vram == null ? null : vram.optNumber("withTextEncodersAndVae"), file);
+        }
+    }
+
+    static Quants of(JsonFields f) {
+        return new Quants(f.optString("sha"), f.optString("default"),
+                f.objects("quants").stream().map(Level::of).toList());
+    }
+
+    /** The level named {@code quant} (case-insensitive). */
+    public Optional<Level> level(String quant) {
+        return levels.stream().filter(l -> l.quant().equalsIgnoreCase(quant)).findFirst();
+    }
+
+    /** Names of the available levels, for error messages. */
+    public List<String> availableNames() {
+        return levels.stream().filter(Level::available).map(Level::quant).toList();
+    }
+}

@@ -1,0 +1,82 @@
+package io.quanthub.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code quanthub bench} run in-process: the commands parse, run and print their tables (timings are not checked). */
+class BenchCommandTest {
+    @TempDir
+    Path dir;
+
+    private StringWriter out;
+    private StringWriter err;
+
+    private int run(String... args) {
+        out = new StringWriter();
+        err = new StringWriter();
+        CommandLine cli = QuantHubCli.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        return cli.execute(args);
+    }
+
+    @Test
+    void benchConvertPrintsTheTableAndCleansUp() throws IOException {
+        Path work = Files.createDirectory(dir.resolve("work"));
+        Path mine = Files.writeString(work.resolve("keep.txt"), "not the benchmark's");
+        assertEquals(0, run("bench", "convert", "--size-mb", "1", "--quant", "q8_0,Q4_K_M", "--threads", "1,all",
+                "--dir", work.toString()), err.toString());
+        String report = out.toString();
+        assertTrue(report.contains("source: synthetic Flux hidden 256"), report);
+        assertTrue(report.contains("page cache:"), report);
+        List<String> table = report.lines().dropWhile(l -> !l.startsWith("level")).toList();
+        assertTrue(table.getFirst().contains("convert/copy"), report);
+        int cores = Runtime.getRuntime().availableProcessors();
+        int conversions = cores == 1 ? 2 : 4;
+        assertEquals(1 + 2 + conversions, table.size(), report);
+        assertTrue(table.get(1).startsWith("read") && table.get(2).startsWith("copy"), report);
+        assertTrue(table.stream().anyMatch(l -> l.matches("Q8_0 +1 .*")), report);
+        assertTrue(table.stream().anyMatch(l -> l.matches("Q4_K_M +" + cores + " .*")), report);
+        assertEquals(List.of(mine), list(work), "the benchmark's files are deleted, the user's are kept");
+    }
+
+    @Test
+    void benchConvertRejectsBadArgumentsBeforeGenerating() throws IOException {
+        assertEquals(1, run("bench", "convert", "--size-mb", "1", "--threads", "0", "--dir", dir.toString()));
+        assertEquals("quanthub: --threads: expected a positive number or 'all', not '0'", err.toString().strip());
+        assertEquals(1, run("bench", "convert", "--size-mb", "1", "--quant", "Q9", "--dir", dir.toString()));
+        assertTrue(err.toString().startsWith("quanthub: unknown quantization type 'Q9'"), err.toString());
+        assertEquals(List.of(), list(dir));
+    }
+
+    @Test
+    void benchNeedsASubcommand() {
+        assertEquals(2, run("bench"));
+        assertTrue(err.toString().contains("quantize or convert"), err.toString());
+    }
+
+    @Test
+    void benchQuantizeKeepsItsOptions() {
+        assertEquals(0, run("bench", "quantize", "--types", "Q8_0", "--mb", "1", "--rounds", "1"), err.toString());
+        assertTrue(out.toString().contains("ggml MB/s") && out.toString().lines().anyMatch(l -> l.startsWith("Q8_0")),
+                out.toString());
+    }
+
+    private static List<Path> list(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.toList();
+        }
+    }
+}

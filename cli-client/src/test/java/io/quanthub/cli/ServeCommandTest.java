@@ -1,0 +1,103 @@
+package io.quanthub.cli;
+
+import io.quanthub.storage.S3Settings;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PipedReader;
+import java.io.PipedWriter;
+import java.io.PrintWriter;
+import java.io.BufferedReader;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code quanthub serve} run in-process: it prints where it listens, serves, and stops cleanly. */
+class ServeCommandTest {
+    private static final Pattern LISTENING = Pattern.compile("listening on (http://127\\.0\\.0\\.1:(\\d+))");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void servesUntilClosedAndPrintsTheListeningLine() throws Exception {
+        ServeCommand serve = new ServeCommand();
+        CommandLine cli = new CommandLine(serve);
+        PipedReader pipe = new PipedReader();
+        cli.setOut(new PrintWriter(new PipedWriter(pipe), true));
+        cli.setErr(new PrintWriter(new StringWriter()));
+        Path data = dir.resolve("data");
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(
+                () -> cli.execute("--port", "0", "--data", data.toString()));
+
+        BufferedReader lines = new BufferedReader(pipe);
+        String adminLine = lines.readLine();
+        assertTrue(adminLine.startsWith("admin token in " + data.toAbsolutePath().resolve("admin-token")), adminLine);
+        String listening = lines.readLine();
+        Matcher m = LISTENING.matcher(listening);
+        assertTrue(m.matches(), "printed '" + listening + "'");
+        assertEquals(serve.server.port(), Integer.parseInt(m.group(2)));
+
+        HttpResponse<String> health = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(m.group(1) + "/health")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, health.statusCode());
+        assertEquals("rw-------", PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(data.resolve("admin-token"))));
+
+        serve.server.close();
+        assertEquals(0, exit.get());
+    }
+
+    @Test
+    void s3OptionsFallBackToTheEnvironment() {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs("--s3-endpoint", "http://127.0.0.1:9000", "--s3-bucket", "models");
+        S3Settings settings = serve.s3Settings(Map.of("QUANTHUB_S3_ACCESS_KEY", "ak", "QUANTHUB_S3_SECRET_KEY", "sk",
+                "QUANTHUB_S3_BUCKET", "ignored"));
+        assertEquals(URI.create("http://127.0.0.1:9000"), settings.endpoint());
+        assertEquals("models", settings.bucket());
+        assertEquals("ak", settings.accessKey());
+        assertEquals(S3Settings.DEFAULT_REGION, settings.region());
+
+        ServeCommand embedded = new ServeCommand();
+        new CommandLine(embedded).parseArgs();
+        assertNull(embedded.s3Settings(Map.of()));
+
+        ServeCommand halfConfigured = new ServeCommand();
+        new CommandLine(halfConfigured).parseArgs("--s3-bucket", "models");
+        assertThrows(IllegalArgumentException.class, () -> halfConfigured.s3Settings(Map.of()));
+    }
+
+    @Test
+    void sizesHaveBinaryUnits() {
+        assertEquals(50L << 30, ServeCommand.parseSize("50G"));
+        assertEquals(512L << 20, ServeCommand.parseSize("512mb"));
+        assertEquals(1000, ServeCommand.parseSize("1000"));
+        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseSize("lots"));
+        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseSize("0"));
+        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseSize("99999999999T"));
+    }
+
+    @Test
+    void serveIsACommandOfTheCli() {
+        Cli help = Cli.run("serve", "--help");
+        assertEquals(0, help.exit());
+        assertTrue(help.out().contains("--s3-endpoint"), help.out());
+    }
+}

@@ -1,0 +1,76 @@
+package io.quanthub.hub;
+
+import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.RepoName;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.ext.web.RoutingContext;
+import java.util.concurrent.Callable;
+
+/**
+ * What every route group shares: configuration, storage, access control, the model catalog, metrics, and the two
+ * ways to run blocking storage code off the event loop ({@link #blocking} for short calls, {@link #uploads} for
+ * uploads, which hold a thread for as long as the client sends).
+ */
+final class Hub {
+    /** The branch a revision defaults to. */
+    static final String DEFAULT_BRANCH = "main";
+
+    final HubConfig config;
+    final HubStorage storage;
+    final Access access;
+    final ModelCatalog catalog;
+    final HubMetrics metrics;
+    final Vertx vertx;
+    final WorkerExecutor uploads;
+
+    Hub(HubConfig config, HubStorage storage, HubMetrics metrics, Vertx vertx) {
+        this.config = config;
+        this.storage = storage;
+        this.access = new Access(storage.tokens(), storage.repos());
+        this.catalog = new ModelCatalog(storage.blobs());
+        this.metrics = metrics;
+        this.vertx = vertx;
+        this.uploads = vertx.createSharedWorkerExecutor("quanthub-uploads", config.maxConcurrentUploads());
+    }
+
+    /** Runs blocking code on a worker thread; the future completes on the caller's event loop. */
+    <T> Future<T> blocking(Callable<T> task) {
+        return vertx.executeBlocking(task, false);
+    }
+
+    /** Runs {@code task} on a worker and answers with its result as JSON; failures go to {@link Failures}. */
+    void json(RoutingContext ctx, int status, Callable<?> task) {
+        blocking(task).onSuccess(body -> Jsons.send(ctx, status, body)).onFailure(ctx::fail);
+    }
+
+    /** The caller of a request (blocks on storage the first time a token is seen). */
+    Caller caller(RoutingContext ctx) {
+        return access.authenticate(ctx.request().getHeader("Authorization"));
+    }
+
+    /** The repository named by the {@code org} and {@code name} path parameters; 400 for a bad name. */
+    static RepoName repo(RoutingContext ctx) {
+        return new RepoName(ctx.pathParam("org"), ctx.pathParam("name"));
+    }
+
+    /** The {@code revision} query parameter, {@value #DEFAULT_BRANCH} when absent. */
+    static String revision(RoutingContext ctx) {
+        String revision = ctx.queryParams().get("revision");
+        return revision == null || revision.isEmpty() ? DEFAULT_BRANCH : revision;
+    }
+
+    /** An integer query parameter in {@code [1, max]}, or {@code fallback} when absent; 400 otherwise. */
+    static int intParam(RoutingContext ctx, String name, int fallback, int max) {
+        String value = ctx.queryParams().get(name);
+        if (value == null || value.isEmpty()) return fallback;
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 1 && n <= max) return n;
+        } catch (NumberFormatException e) {
+            // Reported below.
+        }
+        throw ApiException.badRequest("query parameter " + name + "=" + value + " must be an integer in 1.." + max);
+    }
+}

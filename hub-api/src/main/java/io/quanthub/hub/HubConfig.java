@@ -1,0 +1,93 @@
+package io.quanthub.hub;
+
+import io.quanthub.storage.S3Settings;
+import io.quanthub.storage.StorageOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How to run a hub.
+ *
+ * @param host                 the address to bind ({@code 127.0.0.1} by default: only this machine)
+ * @param port                 the HTTP port; 0 picks a free one ({@link HubServer#port()} tells which)
+ * @param dataDir              where the admin token file lives, and the embedded S3 server's data when {@code s3}
+ *                             is null
+ * @param s3                   an external S3 bucket, or null to start the embedded S3 server under
+ *                             {@code dataDir/s3}
+ * @param maxUploadBytes       the largest file one upload may carry (413 above)
+ * @param maxJsonBytes         the largest JSON request body (413 above)
+ * @param maxConcurrentUploads uploads stored at the same time; more wait for a free slot (each holds two storage
+ *                             parts in memory, see {@link StorageOptions#partSize()})
+ * @param httpInstances        HTTP verticles sharing the port, one event loop each (default: up to 4, one per core)
+ * @param shutdownTimeout      how long {@link HubServer#close()} lets requests in flight finish
+ * @param storage              storage tuning
+ */
+public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long maxUploadBytes, int maxJsonBytes,
+                        int maxConcurrentUploads, int httpInstances, Duration shutdownTimeout,
+                        StorageOptions storage) {
+    /** 50 GiB: the largest file Hugging Face serves over plain HTTP. */
+    public static final long DEFAULT_MAX_UPLOAD_BYTES = 50L << 30;
+    /** A commit listing thousands of files fits in 1 MiB. */
+    public static final int DEFAULT_MAX_JSON_BYTES = 1 << 20;
+    public static final int DEFAULT_PORT = 8080;
+    public static final String DEFAULT_HOST = "127.0.0.1";
+
+    public HubConfig {
+        if (host == null || host.isBlank()) throw new IllegalArgumentException("host is empty");
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("port " + port + " is not in 0..65535");
+        Objects.requireNonNull(dataDir, "data folder");
+        if (maxUploadBytes <= 0) throw new IllegalArgumentException("upload limit must be > 0: " + maxUploadBytes);
+        if (maxJsonBytes <= 0) throw new IllegalArgumentException("JSON body limit must be > 0: " + maxJsonBytes);
+        if (maxConcurrentUploads <= 0) throw new IllegalArgumentException("concurrent uploads must be > 0");
+        if (httpInstances <= 0) throw new IllegalArgumentException("HTTP instances must be > 0");
+        if (shutdownTimeout.isNegative()) throw new IllegalArgumentException("negative shutdown timeout");
+        Objects.requireNonNull(storage, "storage options");
+    }
+
+    /**
+     * Port 8080 on 127.0.0.1, embedded S3 under {@code dataDir}, 50 GiB uploads (16 at a time), 30 s to drain on
+     * shutdown.
+     */
+    public static HubConfig defaults(Path dataDir) {
+        return new HubConfig(DEFAULT_HOST, DEFAULT_PORT, dataDir, null, DEFAULT_MAX_UPLOAD_BYTES,
+                DEFAULT_MAX_JSON_BYTES, 16, Math.min(4, Runtime.getRuntime().availableProcessors()),
+                Duration.ofSeconds(30), StorageOptions.defaults());
+    }
+
+    public HubConfig withHost(String newHost) {
+        return new HubConfig(newHost, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
+                httpInstances, shutdownTimeout, storage);
+    }
+
+    public HubConfig withPort(int newPort) {
+        return new HubConfig(host, newPort, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
+                httpInstances, shutdownTimeout, storage);
+    }
+
+    /** An external bucket instead of the embedded S3 server (null: embedded). */
+    public HubConfig withS3(S3Settings settings) {
+        return new HubConfig(host, port, dataDir, settings, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
+                httpInstances, shutdownTimeout, storage);
+    }
+
+    public HubConfig withHttpInstances(int instances) {
+        return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads, instances,
+                shutdownTimeout, storage);
+    }
+
+    public HubConfig withMaxUploadBytes(long limit) {
+        return new HubConfig(host, port, dataDir, s3, limit, maxJsonBytes, maxConcurrentUploads, httpInstances,
+                shutdownTimeout, storage);
+    }
+
+    public HubConfig withShutdownTimeout(Duration timeout) {
+        return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
+                httpInstances, timeout, storage);
+    }
+
+    public HubConfig withStorage(StorageOptions options) {
+        return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
+                httpInstances, shutdownTimeout, options);
+    }
+}

@@ -1,0 +1,39 @@
+package io.quanthub.hub;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Locale;
+
+/**
+ * The hub's own meters, next to Vert.x's HTTP metrics in the same registry. Prometheus names:
+ * {@code quanthub_served_bytes_total} (file bytes sent by downloads), {@code quanthub_uploads_total{result}}
+ * (uploads by outcome: stored, too_large, rejected, failed) and {@code quanthub_uploaded_bytes_total} (bytes
+ * stored by uploads).
+ */
+final class HubMetrics {
+    enum UploadResult { STORED, TOO_LARGE, REJECTED, FAILED }
+
+    private final Counter bytesServed;
+    private final Counter uploadBytes;
+    private final Counter[] uploads = new Counter[UploadResult.values().length];
+
+    HubMetrics(MeterRegistry registry) {
+        bytesServed = Counter.builder("quanthub.served").baseUnit("bytes")
+                .description("File bytes sent by downloads").register(registry);
+        uploadBytes = Counter.builder("quanthub.uploaded").baseUnit("bytes")
+                .description("Bytes stored by uploads").register(registry);
+        for (UploadResult r : UploadResult.values()) {
+            uploads[r.ordinal()] = Counter.builder("quanthub.uploads").tag("result", r.name().toLowerCase(Locale.ROOT))
+                    .description("Uploads by outcome").register(registry);
+        }
+    }
+
+    void served(long bytes) {
+        bytesServed.increment(bytes);
+    }
+
+    void upload(UploadResult result, long bytes) {
+        uploads[result.ordinal()].increment();
+        if (result == UploadResult.STORED) uploadBytes.increment(bytes);
+    }
+}

@@ -1,0 +1,175 @@
+package io.quanthub.hub;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.quanthub.storage.EmbeddedS3;
+import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.S3Settings;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A running hub: storage (an external S3 bucket, or the embedded S3 server under the data folder), the admin token,
+ * and the HTTP servers. {@code quanthub serve} and the tests start it the same way.
+ *
+ * <pre>{@code
+ * try (HubServer hub = HubServer.start(HubConfig.defaults(dataDir).withPort(0))) {
+ *     URI api = hub.url();
+ * }
+ * }</pre>
+ */
+public final class HubServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(HubServer.class.getName());
+
+    private final HubConfig config;
+    private final EmbeddedS3 embeddedS3;
+    private final HubStorage storage;
+    private final Vertx vertx;
+    private final int port;
+    private final AdminToken.Result adminToken;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final CountDownLatch closed = new CountDownLatch(1);
+
+    private HubServer(HubConfig config, EmbeddedS3 embeddedS3, HubStorage storage, Vertx vertx, int port,
+                      AdminToken.Result adminToken) {
+        this.config = config;
+        this.embeddedS3 = embeddedS3;
+        this.storage = storage;
+        this.vertx = vertx;
+        this.port = port;
+        this.adminToken = adminToken;
+    }
+
+    /**
+     * Starts storage, then the HTTP servers; returns once they accept connections.
+     *
+     * @throws RuntimeException with a one-line message when something cannot start (port taken, S3 unreachable,
+     *                          data folder not writable); whatever had started is stopped again
+     */
+    public static HubServer start(HubConfig config) {
+        Path data = config.dataDir().toAbsolutePath();
+        try {
+            Files.createDirectories(data);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the data folder " + data + ": " + e.getMessage(), e);
+        }
+        EmbeddedS3 embeddedS3 = null;
+        HubStorage storage = null;
+        Vertx vertx = null;
+        try {
+            S3Settings settings = config.s3();
+            if (settings == null) {
+                embeddedS3 = EmbeddedS3.start(data.resolve("s3"));
+                settings = embeddedS3.settings(S3Settings.DEFAULT_BUCKET);
+            }
+            storage = HubStorage.open(settings, config.storage());
+            AdminToken.Result adminToken = AdminToken.ensure(data, storage.tokens());
+
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
+                    .setEnabled(true)
+                    .setJvmMetricsEnabled(true)
+                    .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
+            vertx = Vertx.builder()
+                    .with(new VertxOptions().setMetricsOptions(metrics))
+                    .withMetrics(new MicrometerMetricsFactory(registry))
+                    .build();
+            // The hub's own meters go in after Vert.x has set up the registry.
+            Hub hub = new Hub(config, storage, new HubMetrics(registry), vertx);
+
+            // Servers on one port share it; Vert.x shares a random port only when it is asked for as -1 (0 would
+            // give every instance its own).
+            int listenPort = config.port() == 0 ? -1 : config.port();
+            List<HttpVerticle> servers = new CopyOnWriteArrayList<>();
+            vertx.deployVerticle(() -> {
+                HttpVerticle server = new HttpVerticle(hub, registry, listenPort);
+                servers.add(server);
+                return server;
+            }, new DeploymentOptions().setInstances(config.httpInstances())).await();
+            return new HubServer(config, embeddedS3, storage, vertx, servers.getFirst().actualPort(), adminToken);
+        } catch (Exception e) { // Future.await() rethrows checked causes too (a BindException when the port is taken)
+            RuntimeException failure = e instanceof RuntimeException r ? r
+                    : new IllegalStateException("cannot start the hub on " + config.host() + ":" + config.port()
+                            + ": " + e.getMessage(), e);
+            closeQuietly(vertx, storage, embeddedS3, failure);
+            throw failure;
+        }
+    }
+
+    private static void closeQuietly(Vertx vertx, HubStorage storage, EmbeddedS3 s3, RuntimeException failure) {
+        try {
+            if (vertx != null) vertx.close().await();
+            if (storage != null) storage.close();
+            if (s3 != null) s3.close();
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The base URL, e.g. {@code http://127.0.0.1:8080}. */
+    public URI url() {
+        String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+        return URI.create("http://" + host + ":" + port);
+    }
+
+    /** The file holding the admin token. */
+    public Path adminTokenFile() {
+        return adminToken.file();
+    }
+
+    /** True when this start created the admin token (the first start with this data folder). */
+    public boolean adminTokenCreated() {
+        return adminToken.created();
+    }
+
+    /**
+     * Stops gracefully: the servers stop accepting connections, requests in flight (downloads included) get up to
+     * {@link HubConfig#shutdownTimeout()} to finish, then storage and the embedded S3 server close. Idempotent;
+     * concurrent callers return once it is done.
+     */
+    @Override
+    public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            awaitClosed();
+            return;
+        }
+        try {
+            vertx.close().await(); // undeploys the HTTP verticles: each shuts its server down gracefully
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "stopping the HTTP servers failed", e);
+        } finally {
+            try {
+                storage.close();
+                if (embeddedS3 != null) embeddedS3.close();
+            } finally {
+                closed.countDown();
+            }
+        }
+    }
+
+    /** Blocks until {@link #close()} has finished (for a command that serves until it is stopped). */
+    public void awaitClosed() {
+        try {
+            closed.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

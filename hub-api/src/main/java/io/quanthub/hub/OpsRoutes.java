@@ -1,0 +1,33 @@
+package io.quanthub.hub;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.util.Map;
+
+/** {@code GET /health} (the process answers), {@code GET /ready} (storage answers too), {@code GET /metrics}. */
+final class OpsRoutes {
+    private final Hub hub;
+    private final PrometheusMeterRegistry registry;
+
+    OpsRoutes(Hub hub, PrometheusMeterRegistry registry) {
+        this.hub = hub;
+        this.registry = registry;
+    }
+
+    void mount(Router router) {
+        router.get("/health").handler(ctx -> Jsons.send(ctx, 200, Map.of("status", "ok")));
+        router.get("/ready").handler(this::ready);
+        router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    }
+
+    private void ready(RoutingContext ctx) {
+        hub.blocking(() -> {
+            hub.storage.ping();
+            return null;
+        }).onSuccess(ok -> Jsons.send(ctx, 200, Map.of("status", "ready")))
+                .onFailure(e -> Jsons.send(ctx, 503, Map.of("error", "storage is not reachable: "
+                        + Jsons.oneLine(e.getMessage()))));
+    }
+}

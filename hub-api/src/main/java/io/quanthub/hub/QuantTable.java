@@ -1,0 +1,147 @@
+package io.quanthub.hub;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.quanthub.gguf.convert.QuantLevel;
+import io.quanthub.storage.Blob;
+import io.quanthub.storage.Digest;
+import io.quanthub.storage.Variant;
+import io.quanthub.storage.VariantStore;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Every quant level of a model at one commit: available (a GGUF file of that level in the commit, or a variant
+ * registered for the model's source) or missing, with its size (exact when available, else the converter's plan
+ * from the source's tensor table, else an estimate from a GGUF's tensor table), bits per weight and VRAM estimates.
+ */
+final class QuantTable {
+    /** One level. {@code path} and {@code digest} only when available; {@code path} only for a file in the commit. */
+    record Row(String quant, String status, Long size, boolean sizeEstimated, Double bitsPerWeight, Vram vram,
+               String path, Digest digest) {}
+
+    /** GPU memory to run the level, alone and with its architecture's usual text encoders and VAE. */
+    record Vram(long modelOnly, Long withTextEncodersAndVae) {}
+
+    /** An available level and where it is. */
+    private record Available(Blob blob, double bitsPerWeight, String path) {}
+
+    static final String AVAILABLE = "available";
+    static final String MISSING = "missing";
+
+    private QuantTable() {}
+
+    /** The available levels, best first: Q8_0, then the others in {@link QuantLevel} (precision) order. */
+    static List<QuantLevel> availableLevels(ModelCatalog.ModelFacts facts, VariantStore variants) {
+        return bestFirst(available(facts, variants).keySet());
+    }
+
+    /**
+     * The level {@code org/name} without {@code :QUANT} resolves to: Q8_0, else the highest precision available
+     * among the levels that are files of the revision (a client can only download those).
+     */
+    static Optional<QuantLevel> defaultLevel(List<Row> rows) {
+        List<QuantLevel> levels = new ArrayList<>();
+        for (Row row : rows) {
+            if (row.status().equals(AVAILABLE) && row.path() != null) levels.add(QuantLevel.valueOf(row.quant()));
+        }
+        return bestFirst(levels).stream().findFirst();
+    }
+
+    private static List<QuantLevel> bestFirst(Collection<QuantLevel> levels) {
+        List<QuantLevel> sorted = new ArrayList<>(levels);
+        sorted.sort((a, b) -> Integer.compare(rank(a), rank(b)));
+        return sorted;
+    }
+
+    private static int rank(QuantLevel level) {
+        return level == QuantLevel.Q8_0 ? -1 : level.ordinal();
+    }
+
+    static List<Row> rows(ModelCatalog.ModelFacts facts, VariantStore variants) {
+        Map<QuantLevel, Available> available = available(facts, variants);
+        List<Row> rows = new ArrayList<>();
+        for (QuantLevel level : QuantLevel.values()) {
+            Available a = available.get(level);
+            if (a != null) {
+                rows.add(new Row(level.name(), AVAILABLE, a.blob().size(), false, a.bitsPerWeight(),
+                        vram(facts.architecture(), a.blob().size()), a.path(), a.blob().digest()));
+                continue;
+            }
+            Long size = null;
+            Double bits = null;
+            ModelCatalog.Planned planned = facts.source() == null ? null : facts.source().planned().get(level);
+            if (planned != null) {
+                size = planned.size();
+                bits = planned.bitsPerWeight();
+            } else {
+                // No safetensors source: estimate from the largest GGUF's tensor table.
+                Optional<ModelCatalog.GgufModel> reference = facts.ggufs().stream()
+                        .max(Comparator.comparingLong(ModelCatalog.GgufModel::parameters));
+                if (reference.isPresent() && reference.get().parameters() > 0) {
+                    size = ModelCatalog.estimateFrom(reference.get().header(), level);
+                    long tensorBytes = size - reference.get().header().dataOffset();
+                    bits = tensorBytes * 8.0 / reference.get().parameters();
+                }
+            }
+            rows.add(new Row(level.name(), MISSING, size, true, bits,
+                    size == null ? null : vram(facts.architecture(), size), null, null));
+        }
+        return rows;
+    }
+
+    private static Vram vram(String architecture, long size) {
+        Long with = VramEstimate.companions(architecture)
+                .map(c -> VramEstimate.forWeights(size + c.total())).orElse(null);
+        return new Vram(VramEstimate.forWeights(size), with);
+    }
+
+    /**
+     * The available levels: GGUF files of the commit first (they have a path), then variants registered for the
+     * model's source (or, without a safetensors source, for the GGUF files themselves).
+     */
+    private static Map<QuantLevel, Available> available(ModelCatalog.ModelFacts facts, VariantStore variants) {
+        Map<QuantLevel, Available> available = new EnumMap<>(QuantLevel.class);
+        Map<Digest, String> pathsByDigest = new HashMap<>();
+        for (ModelCatalog.GgufModel gguf : facts.ggufs()) {
+            pathsByDigest.putIfAbsent(gguf.blob().digest(), gguf.path());
+            if (gguf.level() != null) {
+                available.putIfAbsent(gguf.level(), new Available(gguf.blob(), gguf.bitsPerWeight(), gguf.path()));
+            }
+        }
+        Set<Digest> sources = new LinkedHashSet<>();
+        facts.sourceDigest().ifPresentOrElse(sources::add,
+                () -> facts.ggufs().forEach(g -> sources.add(g.blob().digest())));
+        for (Digest source : sources) {
+            for (Variant v : variants.list(source)) {
+                if (v.status() != Variant.Status.AVAILABLE) continue;
+                QuantLevel level = level(v.key().quant());
+                if (level == null || available.containsKey(level)) continue;
+                available.put(level, new Available(v.output(), v.bitsPerWeight(),
+                        pathsByDigest.get(v.output().digest())));
+            }
+        }
+        return available;
+    }
+
+    private static QuantLevel level(String quant) {
+        for (QuantLevel level : QuantLevel.values()) {
+            if (level.name().equals(quant)) return level;
+        }
+        return null;
+    }
+
+    /** The whole answer of {@code GET /api/models/{org}/{name}/quants}. */
+    record Response(String id, String revision, String sha, String architecture, Long parameters, Source source,
+                    @JsonProperty("default") String defaultQuant, List<Row> quants) {}
+
+    /** The file levels are (or would be) made from. */
+    record Source(String path, Digest digest, long size) {}
+}

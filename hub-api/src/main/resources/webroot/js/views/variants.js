@@ -1,0 +1,190 @@
+// The variants tab: every quant level of a model (GET .../quants) with size, VRAM estimates, status, download and
+// the CLI command, and a "my GPU" selector that highlights what fits.
+
+import {api} from '../api.js';
+import {commandBox} from '../clipboard.js';
+import {h} from '../dom.js';
+import {formatBits, formatBytes, formatInteger} from '../format.js';
+import {downloadLink, fillAsync} from './common.js';
+
+/** The GPU memory sizes people buy, in GB as printed on the box (which are GiB). */
+export const GPU_SIZES_GB = [6, 8, 10, 12, 16, 24, 48];
+const GIB = 1024 ** 3;
+const GPU_KEY = 'quanthub.gpu';
+
+/**
+ * How a level fits a GPU of `gb`: 'full' when the model, its text encoders and the VAE fit together, 'model' when
+ * only the model fits (text encoders kept in system RAM), 'none' otherwise, null when the hub has no estimate. The
+ * hub's estimates already leave room for activations (weights ≤ 70% of the memory), so they are compared with the
+ * whole GPU memory.
+ */
+export function fitOf(variant, gb) {
+  const vram = variant.vram;
+  if (!vram) return null;
+  const capacity = gb * GIB;
+  if (vram.withTextEncodersAndVae != null && vram.withTextEncodersAndVae <= capacity) return 'full';
+  if (vram.modelOnly <= capacity) return 'model';
+  return 'none';
+}
+
+/**
+ * The level to recommend: the largest that fits with text encoders and VAE (available ones win ties). When the hub
+ * does not know the encoders of the architecture (no estimate with them), the largest that fits alone.
+ */
+export function recommend(variants, gb) {
+  const encodersKnown = variants.some(v => v.vram?.withTextEncodersAndVae != null);
+  const wanted = encodersKnown ? 'full' : 'model';
+  let best = null;
+  for (const v of variants) {
+    if (fitOf(v, gb) !== wanted) continue;
+    if (!best || v.size > best.size || (v.size === best.size && v.status === 'available' && best.status !== 'available')) {
+      best = v;
+    }
+  }
+  return best;
+}
+
+/** The `quanthub pull` command for a level (no level: the repository's default). */
+export function pullCommand(id, revision, quant) {
+  return `quanthub pull ${id}${revision && revision !== 'main' ? `@${revision}` : ''}${quant ? `:${quant}` : ''}`;
+}
+
+export function variantsPanel(ctx) {
+  const body = h('div', {class: 'variants-body'});
+  const loaded = Promise.all([api.quants(ctx.id, ctx.revision, {signal: ctx.signal}), ctx.details]);
+  fillAsync(body, loaded, ([quants, details]) => variantsView(ctx, details.private, quants), 'Loading quant levels…');
+  return h('section', {class: 'variants', 'aria-labelledby': 'variants-heading'},
+    h('h2', {id: 'variants-heading'}, 'Quant variants'), body);
+}
+
+function variantsView(ctx, isPrivate, response) {
+  const variants = response.quants;
+  const defaultLevel = response.default ?? null;
+  const rows = variants.map(v => variantRow(ctx, isPrivate, v, v.quant === defaultLevel));
+  const summary = h('p', {class: 'fit-summary', role: 'status'});
+
+  const applyGpu = gb => {
+    const recommended = gb ? recommend(variants, gb) : null;
+    let full = 0;
+    let modelOnly = 0;
+    variants.forEach((v, i) => {
+      const fit = gb ? fitOf(v, gb) : null;
+      if (fit === 'full') full++;
+      if (fit === 'model') modelOnly++;
+      markRow(rows[i], fit, v === recommended, gb);
+    });
+    summary.textContent = gb ? fitSummary(gb, full, modelOnly, recommended) : 'Pick your GPU memory to see which levels fit.';
+  };
+
+  const picker = gpuPicker(gb => {
+    try {
+      localStorage.setItem(GPU_KEY, String(gb ?? ''));
+    } catch {
+      // Not remembered without storage; the choice still applies.
+    }
+    applyGpu(gb);
+  });
+  const table = h('table', {class: 'variants-table responsive'},
+    h('caption', {class: 'sr-only'}, `Quant levels of ${ctx.id}`),
+    h('thead', {}, h('tr', {},
+      ['Quant', 'Size', 'Bits per weight', 'VRAM, model alone', 'VRAM with text encoders + VAE', 'Status',
+        'Download or pull'].map(label => h('th', {scope: 'col'}, label)))),
+    h('tbody', {}, rows));
+
+  const stored = storedGpu();
+  picker.select(stored);
+  applyGpu(stored);
+  return h('div', {},
+    defaultLevel ? h('div', {class: 'pull-default'},
+      h('p', {}, 'Without a level, the CLI pulls the default, ', h('strong', {}, defaultLevel), ':'),
+      commandBox(pullCommand(ctx.id, ctx.revision, null))) : null,
+    picker.element,
+    summary,
+    h('p', {class: 'fit-legend'},
+      h('span', {}, h('span', {class: 'swatch swatch-full'}), 'fits with text encoders + VAE'),
+      h('span', {}, h('span', {class: 'swatch swatch-model'}), 'fits alone (encoders in system RAM)'),
+      h('span', {}, h('span', {class: 'badge badge-recommended'}, 'Recommended'), 'largest level that fits with encoders')),
+    h('div', {class: 'table-wrap'}, table),
+    h('p', {class: 'hint'}, '“≈” marks the planned size of a level not produced yet. ',
+      'VRAM estimates keep the weights under 70% of the GPU memory, which leaves room for activations at standard ',
+      'resolutions; larger images and batches need more. Text encoders and VAE are counted at their usual FP16 sizes.'));
+}
+
+function variantRow(ctx, isPrivate, v, isDefault) {
+  const available = v.status === 'available';
+  const fitBadge = h('span', {class: 'fit-badge'});
+  return h('tr', {'data-quant': v.quant, 'data-status': v.status},
+    h('th', {scope: 'row', 'data-label': 'Quant'},
+      h('span', {class: 'quant-name'}, v.quant),
+      isDefault ? h('span', {class: 'badge badge-default', title: 'The level pulled when none is named'}, 'default') : null,
+      fitBadge),
+    h('td', {'data-label': 'Size', class: 'num', title: v.size == null ? null : `${formatInteger(v.size)} bytes`},
+      v.size == null ? h('span', {class: 'muted'}, 'unknown')
+      : v.sizeEstimated
+        ? h('span', {class: 'estimated', title: 'Estimated: the level is not produced yet'}, `≈ ${formatBytes(v.size)}`)
+        : formatBytes(v.size)),
+    h('td', {'data-label': 'Bits per weight', class: 'num'}, formatBits(v.bitsPerWeight)),
+    h('td', {'data-label': 'VRAM, model alone', class: 'num'}, formatBytes(v.vram?.modelOnly)),
+    h('td', {'data-label': 'VRAM with encoders + VAE', class: 'num'}, formatBytes(v.vram?.withTextEncodersAndVae)),
+    h('td', {'data-label': 'Status'}, available
+      ? h('span', {class: 'status status-available'}, 'Available')
+      : h('span', {class: 'status status-missing'}, 'Not yet produced')),
+    h('td', {'data-label': 'Get', class: 'wide'}, available && v.path
+      ? h('div', {class: 'get'},
+        downloadLink(ctx, isPrivate, v.path, {description: `${v.quant} (${formatBytes(v.size)})`}),
+        commandBox(pullCommand(ctx.id, ctx.revision, v.quant)))
+      : h('span', {class: 'muted'}, '–')));
+}
+
+const FIT_TEXT = {full: 'fits', model: 'fits without encoders', none: 'too large'};
+
+function markRow(row, fit, recommended, gb) {
+  row.dataset.fit = fit ?? '';
+  row.classList.toggle('recommended', recommended);
+  const badge = row.querySelector('.fit-badge');
+  badge.replaceChildren();
+  if (recommended) badge.append(h('span', {class: 'badge badge-recommended'}, 'Recommended'));
+  if (fit) badge.append(h('span', {class: `fit fit-${fit}`, title: `On a ${gb} GB GPU`}, FIT_TEXT[fit]));
+}
+
+function fitSummary(gb, full, modelOnly, recommended) {
+  const parts = [`On a ${gb} GB GPU: ${full} ${full === 1 ? 'level fits' : 'levels fit'} with text encoders and VAE`];
+  if (modelOnly) parts.push(`${modelOnly} more alone`);
+  let text = parts.join(', ') + '.';
+  if (recommended) {
+    text += ` Recommended: ${recommended.quant}${recommended.status === 'available' ? '' : ' (not yet produced)'}.`;
+  } else if (modelOnly) {
+    text += ' None fits with the encoders: keep them in system RAM, or pick a smaller model.';
+  } else {
+    text += ' None fits: pick a smaller model.';
+  }
+  return text;
+}
+
+function storedGpu() {
+  try {
+    const gb = Number(localStorage.getItem(GPU_KEY));
+    return GPU_SIZES_GB.includes(gb) ? gb : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A radio group "My GPU memory": Any, 6 GB … 48 GB. Arrow keys move between options (native radios). */
+function gpuPicker(onChange) {
+  const options = [null, ...GPU_SIZES_GB].map(gb => {
+    const id = `gpu-${gb ?? 'any'}`;
+    const input = h('input', {type: 'radio', name: 'gpu', id, value: gb ?? '',
+      onchange: () => onChange(gb)});
+    return {gb, input, label: h('label', {for: id}, gb ? `${gb} GB` : 'Any')};
+  });
+  const element = h('fieldset', {class: 'gpu-picker'},
+    h('legend', {}, 'My GPU memory'),
+    h('div', {class: 'segmented'}, options.map(o => [o.input, o.label])));
+  return {
+    element,
+    select: gb => {
+      for (const o of options) o.input.checked = o.gb === gb;
+    },
+  };
+}
