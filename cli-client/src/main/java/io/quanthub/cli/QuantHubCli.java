@@ -32,11 +32,22 @@ public final class QuantHubCli implements Runnable {
         CommandLine cli = new CommandLine(new QuantHubCli());
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // Users get one line that names the problem, not a stack trace.
-            cmd.getErr().println("quanthub: " + (ex.getMessage() != null ? ex.getMessage() : ex.toString()));
+            cmd.getErr().println("quanthub: " + describe(ex));
             if (System.getenv("QUANTHUB_DEBUG") != null) ex.printStackTrace(cmd.getErr());
             return 1;
         });
         return cli;
+    }
+
+    /** One line naming the problem; file-system exceptions carry only a path as their message, so say what it is. */
+    static String describe(Exception ex) {
+        return switch (ex) {
+            case java.nio.file.NoSuchFileException e -> "no such file or directory: " + e.getFile();
+            case java.nio.file.AccessDeniedException e -> "permission denied: " + e.getFile();
+            case java.nio.file.FileAlreadyExistsException e when e.getReason() == null -> "already exists: " + e.getFile();
+            case java.nio.file.NotDirectoryException e -> "not a directory: " + e.getFile();
+            default -> ex.getMessage() != null ? ex.getMessage() : ex.toString();
+        };
     }
 
     @Override

@@ -50,6 +50,22 @@ class ConvertCommandTest {
     }
 
     @Test
+    void createsTheOutputFolder() {
+        Path output = dir.resolve("models/flux/tiny-Q4_0.gguf");
+        assertEquals(0, run("convert", model.toString(), "--quant", "Q4_0", "--out", output.toString()), err.toString());
+        assertTrue(Files.isRegularFile(output));
+    }
+
+    @Test
+    void fileSystemErrorsReadAsSentences() {
+        assertEquals("no such file or directory: /x/y",
+                QuantHubCli.describe(new java.nio.file.NoSuchFileException("/x/y")));
+        assertEquals("permission denied: /x", QuantHubCli.describe(new java.nio.file.AccessDeniedException("/x")));
+        assertEquals("out: output exists (use --force to replace it)", QuantHubCli.describe(
+                new java.nio.file.FileAlreadyExistsException("out", null, "output exists (use --force to replace it)")));
+    }
+
+    @Test
     void convertsWithTheDefaultNameAndPrintsASummary() throws IOException {
         assertEquals(0, run("convert", model.toString(), "--quant", "q8_0", "--threads", "2"), err.toString());
         Path expected = dir.resolve("flux-tiny-Q8_0.gguf");

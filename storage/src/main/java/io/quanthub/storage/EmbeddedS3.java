@@ -42,7 +42,7 @@ public final class EmbeddedS3 implements AutoCloseable {
     /** Starts on {@code port} (0 = any free port); the data folder is created if missing. */
     public static EmbeddedS3 start(Path dataDir, int port) {
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port " + port + " out of range");
-        Path dir = dataDir.toAbsolutePath();
+        Path dir = dataDir.toAbsolutePath().normalize();
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {

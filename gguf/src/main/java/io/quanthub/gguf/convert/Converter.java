@@ -124,6 +124,7 @@ public final class Converter {
         checkSupported(plan);
         Path target = output.toAbsolutePath();
         refuseExisting(target);
+        Files.createDirectories(target.getParent());
         GgufLayout layout = plan.layout();
         Path temp = target.resolveSibling("." + target.getFileName() + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".partial");
