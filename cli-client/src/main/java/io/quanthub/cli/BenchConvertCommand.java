@@ -15,7 +15,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -28,6 +27,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
+
+import static io.quanthub.cli.BenchSupport.requireSpace;
+import static io.quanthub.cli.BenchSupport.seconds;
 
 /**
  * {@code quanthub bench convert}: end-to-end conversion speed against the speed of the disk, in one run. It writes a
@@ -152,10 +154,7 @@ public final class BenchConvertCommand implements Callable<Integer> {
                                     Row copyAfter) {
         out.printf(Locale.ROOT, "source: synthetic %s, BF16, %.1f MB, generated in %.1f s%n", shape.description(),
                 sourceBytes / 1e6, generatedSeconds);
-        out.printf(Locale.ROOT, "machine: %s, %d cores available to the JVM, Java %s, load average %s at the "
-                + "start (other processes compete for the cores when it is not near 0)%n", cpuModel(),
-                Runtime.getRuntime().availableProcessors(), Runtime.version(),
-                loadAtStart < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", loadAtStart));
+        out.println(BenchSupport.machineLine(loadAtStart));
         out.printf(Locale.ROOT, "page cache: %s%n", cached.isPresent()
                 ? String.format(Locale.ROOT, "%.0f%% of the source was cached before the reads (mincore); reads "
                 + "come from %s, writes are forced to disk (fsync)", 100 * cached.getAsDouble(),
@@ -172,16 +171,6 @@ public final class BenchConvertCommand implements Callable<Integer> {
                     r.seconds() / copy.seconds());
         }
         out.flush();
-    }
-
-    /** The CPU's name from /proc/cpuinfo (Linux), or the architecture elsewhere. */
-    private static String cpuModel() {
-        try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim())
-                    .findFirst().orElse(System.getProperty("os.arch"));
-        } catch (IOException | UncheckedIOException e) {
-            return System.getProperty("os.arch");
-        }
     }
 
     /**
@@ -263,15 +252,6 @@ public final class BenchConvertCommand implements Callable<Integer> {
         return total;
     }
 
-    private static void requireSpace(Path dir, long needed, String what) throws IOException {
-        long usable = Files.getFileStore(dir).getUsableSpace();
-        if (usable < needed) {
-            throw new IOException(String.format(Locale.ROOT, "not enough space in %s for %s: the benchmark needs "
-                    + "%.1f GB more, %.1f GB are free (use --dir or a smaller --size-mb)", dir, what, needed / 1e9,
-                    usable / 1e9));
-        }
-    }
-
     /** Flushes the generated model to disk, so that its write-back does not slow down the timed work. */
     private static void force(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
@@ -284,9 +264,5 @@ public final class BenchConvertCommand implements Callable<Integer> {
         created.add(file);
         file.toFile().deleteOnExit();
         return file;
-    }
-
-    private static double seconds(long startNanos) {
-        return (System.nanoTime() - startNanos) / 1e9;
     }
 }

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 BenchCommand.class,
                 ConvertCommand.class,
+                DebugCommand.class,
                 InspectCommand.class,
                 LoginCommand.class,
                 LsCommand.class,

@@ -62,9 +62,38 @@ class BenchCommandTest {
     }
 
     @Test
+    void benchPullPrintsTheTableAndCleansUp() throws IOException {
+        Path work = Files.createDirectory(dir.resolve("work"));
+        Path mine = Files.writeString(work.resolve("keep.txt"), "not the benchmark's");
+        assertEquals(0, run("bench", "pull", "--size-mb", "1", "--rounds", "2", "--connections", "2",
+                "--dir", work.toString()), err.toString());
+        String report = out.toString();
+        assertTrue(report.startsWith("file: 1.0 MB of random bytes (sha256 "), report);
+        assertTrue(report.contains("page cache:"), report);
+        assertTrue(report.contains("pull: Puller over the hub into an empty cache, 2 connections"), report);
+        List<String> table = report.lines().dropWhile(l -> !l.startsWith("round")).takeWhile(l -> !l.isEmpty())
+                .toList();
+        assertEquals(List.of("round", "1", "2", "best", "median"),
+                table.stream().map(l -> l.split(" +")[0]).toList(), report);
+        assertTrue(table.getFirst().matches("round +direct MB/s +pull MB/s +pull/direct"), report);
+        assertTrue(table.get(1).matches("1 +[0-9.]+ +[0-9.]+ +[0-9.]+"), report);
+        assertTrue(report.contains("goal: pull/direct >= 0.90; best "), report);
+        assertEquals(List.of(mine), list(work), "the benchmark's files are deleted, the user's are kept");
+    }
+
+    @Test
+    void benchPullRejectsBadArgumentsBeforeStarting() throws IOException {
+        assertEquals(1, run("bench", "pull", "--size-mb", "1", "--connections", "0", "--dir", dir.toString()));
+        assertEquals("quanthub: connections must be 1 to 64, not 0", err.toString().strip());
+        assertEquals(1, run("bench", "pull", "--size-mb", "1", "--rounds", "0", "--dir", dir.toString()));
+        assertEquals("quanthub: --rounds must be at least 1, not 0", err.toString().strip());
+        assertEquals(List.of(), list(dir));
+    }
+
+    @Test
     void benchNeedsASubcommand() {
         assertEquals(2, run("bench"));
-        assertTrue(err.toString().contains("quantize or convert"), err.toString());
+        assertTrue(err.toString().contains("quantize, convert or pull"), err.toString());
     }
 
     @Test

@@ -193,6 +193,20 @@ class PullCommandTest {
     }
 
     @Test
+    void levelAvailableWithoutAFileInTheRevisionIsAOneLineError() {
+        publishFlux();
+        hub.quants("org/flux", C1, "Q8_0", List.of(
+                StaticHub.level("Q8_0", "flux-Q8_0.gguf", q8, 0, 8.5, 13 * GIB, 22 * GIB),
+                StaticHub.variant("Q4_0", random(300_000, 3), 4.5)));
+        assertEquals(1, pull("org/flux:Q4_0"));
+        assertEquals("quanthub: org/flux:Q4_0 is available on the hub, but its file is not in org/flux@main; "
+                + "available: Q8_0\n", err);
+        // info still shows the level, without a file.
+        assertEquals(0, run("info", "org/flux", "--hub", server.base()), err);
+        assertTrue(out.lines().anyMatch(l -> l.matches(" +Q4_0 +available +300 kB +4\\.50 +-")), out);
+    }
+
+    @Test
     void hubErrorsShowTheHubsMessage() {
         server.json("/api/models/org/none?revision=main", 404, "{\"error\": \"repository org/none not found\"}");
         assertEquals(1, pull("org/none"));

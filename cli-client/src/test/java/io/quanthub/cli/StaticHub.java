@@ -37,6 +37,21 @@ final class StaticHub {
         return l;
     }
 
+    /**
+     * An available level without a path: a variant registered for the model's source whose file is not in the
+     * revision, as the hub lists it.
+     */
+    static Map<String, Object> variant(String quant, byte[] data, double bpw) {
+        Map<String, Object> l = new LinkedHashMap<>();
+        l.put("quant", quant);
+        l.put("status", "available");
+        l.put("size", data.length);
+        l.put("sizeEstimated", false);
+        l.put("bitsPerWeight", bpw);
+        l.put("digest", Sha256.json(Sha256.hex(data)));
+        return l;
+    }
+
     /** Publishes {@code files} as commit {@code commit} of {@code repo}, reachable as {@code revisions}. */
     void commit(String repo, String commit, Map<String, byte[]> files, List<String> revisions) {
         List<Object> listing = new ArrayList<>();

@@ -3,6 +3,7 @@ package io.quanthub.hub;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -39,7 +40,15 @@ final class HttpVerticle extends VerticleBase {
         new QuantRoutes(hub).mount(router);
         new GgufRoutes(hub).mount(router);
         new DownloadRoutes(hub).mount(router);
-        router.route("/*").handler(StaticHandler.create("webroot").setIncludeHidden(false));
+        // The catalog's HTML, scripts and styles change with every hub version, under the same names. Vert.x
+        // would mark them "public, immutable, max-age=86400", hiding an upgrade behind a day-old script; "no-cache"
+        // lets browsers keep them but revalidate before each use (If-Modified-Since, answered 304 when unchanged).
+        router.route("/*")
+                .handler(ctx -> {
+                    ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
+                    ctx.next();
+                })
+                .handler(StaticHandler.create("webroot").setIncludeHidden(false));
         router.route().failureHandler(Failures::handle);
         router.errorHandler(404, Failures::handle);
         router.errorHandler(405, Failures::handle);

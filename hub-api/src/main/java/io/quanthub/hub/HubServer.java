@@ -60,7 +60,7 @@ public final class HubServer implements AutoCloseable {
      *                          data folder not writable); whatever had started is stopped again
      */
     public static HubServer start(HubConfig config) {
-        Path data = config.dataDir().toAbsolutePath();
+        Path data = config.dataDir().toAbsolutePath().normalize();
         try {
             Files.createDirectories(data);
         } catch (IOException e) {

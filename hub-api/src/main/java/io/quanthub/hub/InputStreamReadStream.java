@@ -126,8 +126,12 @@ final class InputStreamReadStream implements ReadStream<Buffer> {
     /** On a worker: the next chunk (up to {@link #CHUNK} bytes), or null at the end. */
     private Buffer readChunk() throws Exception {
         if (in == null) in = opener.call();
-        byte[] bytes = in.readNBytes(CHUNK);
-        return bytes.length == 0 ? null : Buffer.buffer(bytes);
+        // readNBytes into an array reads straight into it; readNBytes(int) would collect 16 KiB pieces and copy them
+        // together, an extra copy of every byte served.
+        byte[] bytes = new byte[CHUNK];
+        int n = in.readNBytes(bytes, 0, CHUNK);
+        if (n == 0) return null;
+        return n == CHUNK ? Buffer.buffer(bytes) : Buffer.buffer(n).appendBytes(bytes, 0, n);
     }
 
     private void closeInput() {

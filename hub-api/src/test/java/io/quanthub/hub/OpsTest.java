@@ -2,11 +2,13 @@ package io.quanthub.hub;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -67,6 +69,20 @@ class OpsTest extends HubTestSupport {
         assertEquals(200, index.status());
         assertTrue(index.header("Content-Type").startsWith("text/html"));
         assertTrue(index.text().contains("<html"), index.text());
+    }
+
+    @Test
+    void webCatalogIsRevalidatedOnEveryUseSoAnUpgradeShowsAtOnce() {
+        for (String path : List.of("/", "/js/app.js")) {
+            Response first = get(path, null);
+            assertEquals(200, first.status(), path);
+            assertEquals("no-cache", first.header("Cache-Control"), path);
+            String lastModified = first.header("Last-Modified");
+            assertNotNull(lastModified, path);
+            Response again = get(path, null, "If-Modified-Since", lastModified);
+            assertEquals(304, again.status(), path);
+            assertEquals(0, again.body().length, path);
+        }
     }
 
     private static Response postTo(HubServer server, String path, String json) throws Exception {

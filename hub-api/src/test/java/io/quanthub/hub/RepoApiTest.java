@@ -46,6 +46,8 @@ class RepoApiTest extends HubTestSupport {
         assertEquals("acme/sdxl-base", details.get("id").asText());
         assertFalse(details.get("private").asBoolean());
         assertFalse(details.has("sha"), details.toString()); // nothing committed yet
+        JsonNode emptySummary = get("/api/models?search=acme/sdxl-base", null).json().get(0);
+        assertFalse(emptySummary.has("size"), emptySummary.toString()); // no commit, no size
         assertEquals(0, details.get("files").size());
         assertEquals("admin", details.get("createdBy").asText());
     }
@@ -71,6 +73,10 @@ class RepoApiTest extends HubTestSupport {
         assertEquals("README.md", readme.get("path").asText());
         assertEquals(5, readme.get("size").asInt());
         assertEquals("sha256:" + sha256("hello".getBytes()), readme.get("digest").asText());
+        // The listing's summary describes the head of main: its size is the bytes of all its files (5 + 2).
+        JsonNode summary = get("/api/models?search=hist/model", null).json().get(0);
+        assertEquals(second.get("id").asText(), summary.get("sha").asText(), summary.toString());
+        assertEquals(7, summary.get("size").asLong(), summary.toString());
         // The first commit stays readable by id.
         assertEquals(1, get("/api/models/hist/model?revision=" + first.get("id").asText(), null).json()
                 .get("files").size());

@@ -42,7 +42,8 @@ public final class BlobStore {
         this.options = options;
     }
 
-    static String key(Digest digest) {
+    /** The object key of a blob in the bucket: {@code blobs/sha256/<hex>}. */
+    public static String key(Digest digest) {
         return PREFIX + digest.hex();
     }
 

@@ -21,6 +21,7 @@ public final class HubStorage implements AutoCloseable {
     private final VariantStore variants;
     private final TokenStore tokens;
     private final GarbageCollector gc;
+    private final StagedUploads staged;
 
     private HubStorage(ObjectStore s3, StorageOptions options) {
         this.s3 = s3;
@@ -30,6 +31,7 @@ public final class HubStorage implements AutoCloseable {
         this.variants = new VariantStore(s3, blobs);
         this.tokens = new TokenStore(s3, options);
         this.gc = new GarbageCollector(s3, leases, options);
+        this.staged = new StagedUploads(s3, leases, options);
     }
 
     /** Connects with default options, creating the bucket if it does not exist. */
@@ -63,6 +65,11 @@ public final class HubStorage implements AutoCloseable {
 
     public GarbageCollector gc() {
         return gc;
+    }
+
+    /** Blobs written part by part by several processes (the converter cluster's output). */
+    public StagedUploads staged() {
+        return staged;
     }
 
     /** One cheap request to the bucket (a HEAD); throws {@link StorageException} when S3 does not answer. */

@@ -20,7 +20,9 @@ public record Quants(String sha, String defaultQuant, List<Level> levels) {
      * @param bitsPerWeight       null when the hub gives none
      * @param vramModelOnly       bytes of GPU memory for the model alone; null when unknown
      * @param vramWithEncodersVae bytes with the text encoders and the VAE loaded as well; null when unknown
-     * @param file                the GGUF file when available, else null
+     * @param file                the GGUF file when the level is available as a file of this revision, else null:
+     *                            an available level may be a variant registered for the model's source whose file
+     *                            is not in this revision, and cannot be pulled from it
      */
     public record Level(String quant, String status, Long size, boolean sizeEstimated, Double bitsPerWeight,
                         Long vramModelOnly, Long vramWithEncodersVae, RepoFile file) {
@@ -28,14 +30,18 @@ public record Quants(String sha, String defaultQuant, List<Level> levels) {
             return AVAILABLE.equals(status);
         }
 
+        /** Available with a file in this revision, so it can be pulled from it. */
+        public boolean downloadable() {
+            return file != null;
+        }
+
         static Level of(JsonFields f) {
             JsonFields vram = f.optObject("vram");
             String status = f.string("status");
-            RepoFile file = null;
-            if (AVAILABLE.equals(status)) {
-                String path = f.string("path");
-                file = new RepoFile(path, f.number("size"), Sha256.parse(f.string("digest"), "digest of " + path));
-            }
+            // The hub gives a path only when the level's file is in the revision (docs/hub-api.md, the quant table).
+            String path = AVAILABLE.equals(status) ? f.optString("path") : null;
+            RepoFile file = path == null ? null
+                    : new RepoFile(path, f.number("size"), Sha256.parse(f.string("digest"), "digest of " + path));
             return new Level(f.string("quant"), status, f.optNumber("size"), f.flag("sizeEstimated"),
                     f.optDecimal("bitsPerWeight"), vram == null ? null : vram.optNumber("modelOnly"),
                     vram == null ? null : vram.optNumber("withTextEncodersAndVae"), file);
@@ -52,8 +58,8 @@ public record Quants(String sha, String defaultQuant, List<Level> levels) {
         return levels.stream().filter(l -> l.quant().equalsIgnoreCase(quant)).findFirst();
     }
 
-    /** Names of the available levels, for error messages. */
-    public List<String> availableNames() {
-        return levels.stream().filter(Level::available).map(Level::quant).toList();
+    /** Names of the levels that can be pulled from this revision, for error messages. */
+    public List<String> downloadableNames() {
+        return levels.stream().filter(Level::downloadable).map(Level::quant).toList();
     }
 }

@@ -59,9 +59,12 @@ public final class Puller {
             Quants.Level level = quants.level(ref.quant()).orElseThrow(() -> new IOException(ref.repo()
                     + " has no quant level " + ref.quant() + " (levels: " + String.join(", ",
                     quants.levels().stream().map(Quants.Level::quant).toList()) + ")"));
-            if (!level.available()) {
-                List<String> available = quants.availableNames();
-                throw new IOException(ref + " is " + level.status() + " on the hub; available: "
+            if (!level.downloadable()) {
+                List<String> available = quants.downloadableNames();
+                String state = level.available()
+                        ? "available on the hub, but its file is not in " + ref.repo() + "@" + revision
+                        : level.status() + " on the hub";
+                throw new IOException(ref + " is " + state + "; available: "
                         + (available.isEmpty() ? "none" : String.join(", ", available)));
             }
             return new Target(ref, revision, commit, level.quant(), List.of(level.file()));
@@ -69,7 +72,7 @@ public final class Puller {
         if (!details.ggufs().isEmpty()) {
             Quants quants = hub.quants(ref.repo(), commit);
             if (quants.defaultQuant() != null) {
-                Quants.Level level = quants.level(quants.defaultQuant()).filter(Quants.Level::available)
+                Quants.Level level = quants.level(quants.defaultQuant()).filter(Quants.Level::downloadable)
                         .orElseThrow(() -> new IOException("the hub names " + quants.defaultQuant()
                                 + " as the default quant of " + ref.repo() + " but lists no available file for it"));
                 return new Target(ref, revision, commit, level.quant(), List.of(level.file()));

@@ -29,7 +29,7 @@ public record ConversionSummary(Path output, Architecture architecture, QuantLev
     }
 
     /** The summary of a written plan. */
-    static ConversionSummary of(ConversionPlan plan, Path output, long fileSize, Duration elapsed) {
+    public static ConversionSummary of(ConversionPlan plan, Path output, long fileSize, Duration elapsed) {
         Map<GgmlType, long[]> totals = new EnumMap<>(GgmlType.class); // tensors, elements, bytes
         long qElements = 0;
         long qBytes = 0;

@@ -216,6 +216,29 @@ public final class Converter {
         }
     }
 
+    /**
+     * The output bytes of {@code units} consecutive units of a tensor starting at unit {@code firstUnit}, where a
+     * unit is a row for quantized types and one element for float types (see {@link #unitBytes}). Quantization is
+     * per row, so any run of units can be encoded on its own, in any process, and yields exactly the bytes a whole
+     * conversion writes there: the converter cluster produces each part of an output file this way.
+     */
+    public static byte[] encodeUnits(TensorPlan tensor, long firstUnit, int units) {
+        long unit = unitLength(tensor);
+        int elements = Math.toIntExact(units * unit);
+        long first = firstUnit * unit;
+        if (units < 0 || first < 0 || first + elements > tensor.elementCount()) {
+            throw new IndexOutOfBoundsException("units " + firstUnit + "+" + units + " outside tensor '"
+                    + tensor.name() + "'");
+        }
+        return encode(new Chunk(tensor, first, elements, tensor.type().isQuantized() ? units : 1,
+                first + elements == tensor.elementCount()));
+    }
+
+    /** Bytes of one unit of {@link #encodeUnits}: a row for quantized types, one element for float types. */
+    public static long unitBytes(TensorPlan tensor) {
+        return tensor.type().rowBytes(unitLength(tensor));
+    }
+
     /** Reads, rounds and quantizes one chunk; runs on a worker. */
     private static byte[] encode(Chunk c) {
         if (c.elements() == 0) return new byte[0];
@@ -310,8 +333,11 @@ public final class Converter {
         }
     }
 
-    /** Quantized types are cut at whole rows; float types anywhere (in units of one element). */
-    private static long unitLength(TensorPlan t) {
+    /**
+     * Elements of the smallest piece a tensor can be encoded in: quantized types are cut at whole rows, float types
+     * anywhere (in units of one element).
+     */
+    public static long unitLength(TensorPlan t) {
         return t.type().isQuantized() ? t.rowLength() : 1;
     }
 

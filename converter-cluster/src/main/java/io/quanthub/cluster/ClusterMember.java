@@ -1,0 +1,52 @@
+package io.quanthub.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import java.util.List;
+
+/**
+ * Embedded Hazelcast members for the converter cluster (Community Edition: no CP subsystem, so coordination uses
+ * IMap entry processors).
+ *
+ * <p>Members find each other only through the explicit TCP-IP member list: multicast and cloud auto-detection are
+ * off (auto-detection would probe cloud metadata endpoints), and so is Hazelcast's phone-home call. Every member
+ * keeps one synchronous backup of each map entry (Hazelcast's default), so the job and task records survive the
+ * loss of any one member.
+ */
+public final class ClusterMember {
+    private ClusterMember() {
+    }
+
+    /**
+     * The configuration of a member of cluster {@code clusterName} listening on {@code host:port} (the port exactly,
+     * no auto-increment), joining the members at {@code joinAddresses} ({@code host:port} each).
+     */
+    public static Config config(String clusterName, String host, int port, List<String> joinAddresses) {
+        if (clusterName == null || clusterName.isBlank()) throw new IllegalArgumentException("empty cluster name");
+        if (joinAddresses.isEmpty()) throw new IllegalArgumentException("no join addresses for " + clusterName);
+        Config config = new Config();
+        config.setClusterName(clusterName);
+        config.setProperty("hazelcast.phone.home.enabled", "false");
+        config.setProperty("hazelcast.wait.seconds.before.join", "1");
+        config.setProperty("hazelcast.logging.type", "slf4j");
+        config.setProperty("hazelcast.shutdownhook.enabled", "false"); // the application decides how to stop
+        NetworkConfig network = config.getNetworkConfig();
+        network.setPort(port).setPortAutoIncrement(false);
+        network.getInterfaces().setEnabled(true).addInterface(host);
+        network.setPublicAddress(host + ":" + port);
+        config.setProperty("hazelcast.socket.bind.any", "false");
+        JoinConfig join = network.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(true).setMembers(List.copyOf(joinAddresses));
+        return config;
+    }
+
+    /** Starts a member on loopback {@code 127.0.0.1:port}. */
+    public static HazelcastInstance start(String clusterName, List<String> joinAddresses, int port) {
+        return Hazelcast.newHazelcastInstance(config(clusterName, "127.0.0.1", port, joinAddresses));
+    }
+}

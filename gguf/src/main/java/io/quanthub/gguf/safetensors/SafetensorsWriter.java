@@ -1,0 +1,70 @@
+package io.quanthub.gguf.safetensors;
+
+import io.quanthub.gguf.json.Json;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes small F32 safetensors files held in memory (debug outputs, test inputs): an 8-byte little-endian header
+ * length, the JSON header padded with spaces to a multiple of 8, then the tensors' data in the order they were added.
+ */
+public final class SafetensorsWriter {
+    private static final ValueLayout.OfFloat LE_FLOAT =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final Map<String, Object> header = new LinkedHashMap<>();
+    private final ByteArrayOutputStream data = new ByteArrayOutputStream();
+
+    /** Adds an F32 tensor; {@code values} are row-major for {@code shape} (PyTorch order). */
+    public SafetensorsWriter addF32(String name, long[] shape, float[] values) {
+        long count = 1;
+        List<Object> dims = new ArrayList<>();
+        for (long d : shape) {
+            count *= d;
+            dims.add(d);
+        }
+        if (count != values.length) {
+            throw new IllegalArgumentException("tensor '" + name + "' of shape " + dims + " needs " + count
+                    + " values, got " + values.length);
+        }
+        if (name.equals("__metadata__") || header.containsKey(name)) {
+            throw new IllegalArgumentException("tensor name '" + name + "' is reserved or already used");
+        }
+        byte[] bytes = new byte[values.length * Float.BYTES];
+        MemorySegment.copy(values, 0, MemorySegment.ofArray(bytes), LE_FLOAT, 0, values.length);
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("dtype", Dtype.F32.name());
+        entry.put("shape", dims);
+        entry.put("data_offsets", List.of((long) data.size(), (long) data.size() + bytes.length));
+        header.put(name, entry);
+        data.writeBytes(bytes);
+        return this;
+    }
+
+    /** The whole file. */
+    public byte[] bytes() {
+        byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8 + padded + data.size());
+        for (int i = 0; i < 8; i++) out.write((int) ((long) padded >>> (8 * i)));
+        out.writeBytes(json);
+        for (int i = json.length; i < padded; i++) out.write(' ');
+        out.writeBytes(data.toByteArray());
+        return out.toByteArray();
+    }
+
+    public Path write(Path file) throws IOException {
+        return Files.write(file, bytes());
+    }
+}

@@ -1,0 +1,52 @@
+package io.quanthub.inference.compute;
+
+/**
+ * The operations a diffusion transformer is made of. Activations are row-major float arrays of {@code tokens} rows;
+ * weights stay in their stored type ({@link Weight}) and are dequantized by the backend as it goes.
+ *
+ * <p>Operations named as actions on {@code x} work in place; the others return new arrays.
+ */
+public interface ComputeBackend {
+    /**
+     * {@code out[t][o] = sum_i x[t][i] * w[o][i] + bias[o]}: a PyTorch {@code Linear}.
+     *
+     * @param x    [tokens x w.cols()]
+     * @param bias [w.rows()], or null for none
+     * @return [tokens x w.rows()]
+     */
+    float[] matmul(float[] x, int tokens, Weight w, float[] bias);
+
+    /** LayerNorm without affine parameters over rows of {@code dim}, eps 1e-6 (Flux's norm1/norm2/pre_norm). */
+    float[] layerNorm(float[] x, int tokens, int dim);
+
+    /** RMSNorm over rows of {@code dim} values, times a learned {@code scale} [dim], eps 1e-6 (Flux's QK-norm). */
+    void rmsNorm(float[] x, int rows, int dim, float[] scale);
+
+    /** Adaptive LayerNorm modulation, per row of {@code shift.length}: {@code x = (1 + scale) * x + shift}. */
+    void modulate(float[] x, int tokens, float[] shift, float[] scale);
+
+    /** Gated residual, per row of {@code gate.length}: {@code x += gate * y}. */
+    void addGated(float[] x, int tokens, float[] gate, float[] y);
+
+    /** GELU with the tanh approximation, on {@code x[0 .. n)}. */
+    void gelu(float[] x, int n);
+
+    /** SiLU {@code x * sigmoid(x)}, on {@code x[0 .. n)}. */
+    void silu(float[] x, int n);
+
+    /**
+     * Rotates adjacent pairs {@code (x[2j], x[2j+1])} of every head by the token's angles (Flux's "interleaved"
+     * RoPE): {@code x'[2j] = cos x[2j] - sin x[2j+1]}, {@code x'[2j+1] = sin x[2j] + cos x[2j+1]}.
+     *
+     * @param x [tokens x heads * headDim], head-major within a token
+     */
+    void rope(float[] x, int tokens, int heads, int headDim, RopeTable table);
+
+    /**
+     * Multi-head scaled dot-product attention, every query over every key (no mask), scale 1/sqrt(headDim).
+     *
+     * @param q, k, v [tokens x heads * headDim], head-major within a token
+     * @return [tokens x heads * headDim]
+     */
+    float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim);
+}

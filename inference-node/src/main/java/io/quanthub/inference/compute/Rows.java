@@ -1,0 +1,40 @@
+package io.quanthub.inference.compute;
+
+/** Data movement on row-major activations: column slices and concatenations (no arithmetic). */
+public final class Rows {
+    private Rows() {
+    }
+
+    /** Columns {@code [from, from + count)} of {@code x} [rows x width], as [rows x count]. */
+    public static float[] columns(float[] x, int rows, int width, int from, int count) {
+        float[] out = new float[rows * count];
+        for (int r = 0; r < rows; r++) System.arraycopy(x, r * width + from, out, r * count, count);
+        return out;
+    }
+
+    /** {@code a} [rows x aWidth] and {@code b} [rows x bWidth] side by side, as [rows x (aWidth + bWidth)]. */
+    public static float[] concatColumns(float[] a, int aWidth, float[] b, int bWidth, int rows) {
+        int width = aWidth + bWidth;
+        float[] out = new float[rows * width];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(a, r * aWidth, out, r * width, aWidth);
+            System.arraycopy(b, r * bWidth, out, r * width + aWidth, bWidth);
+        }
+        return out;
+    }
+
+    /** The rows of {@code a}, then those of {@code b}. */
+    public static float[] concatRows(float[] a, float[] b) {
+        float[] out = new float[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /** Rows {@code [from, from + count)} of {@code x} with rows of {@code width}. */
+    public static float[] rows(float[] x, int width, int from, int count) {
+        float[] out = new float[count * width];
+        System.arraycopy(x, from * width, out, 0, count * width);
+        return out;
+    }
+}

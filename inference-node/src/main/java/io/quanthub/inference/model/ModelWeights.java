@@ -1,0 +1,118 @@
+package io.quanthub.inference.model;
+
+import io.quanthub.gguf.GgmlType;
+import io.quanthub.gguf.format.GgufFile;
+import io.quanthub.gguf.format.TensorInfo;
+import io.quanthub.gguf.model.ModelSource;
+import io.quanthub.gguf.safetensors.SafetensorsModel;
+import io.quanthub.gguf.safetensors.SafetensorsTensor;
+import io.quanthub.inference.compute.Weight;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SequencedMap;
+
+/**
+ * The tensors of a model, memory-mapped where they are stored: a GGUF file (any mix of per-tensor types, as our
+ * converter and city96's write them) or safetensors (F32, F16, BF16). Names are the checkpoint's, with an optional
+ * {@code model.diffusion_model.} prefix (stable-diffusion.cpp's conversions) removed.
+ */
+public final class ModelWeights implements AutoCloseable {
+    /** The prefix stable-diffusion.cpp puts in front of diffusion-model tensors. */
+    static final String SD_CPP_PREFIX = "model.diffusion_model.";
+
+    private final Path path;
+    private final SequencedMap<String, Weight> tensors;
+    private final AutoCloseable closer;
+
+    private ModelWeights(Path path, SequencedMap<String, Weight> tensors, AutoCloseable closer) {
+        this.path = path;
+        this.tensors = Collections.unmodifiableSequencedMap(tensors);
+        this.closer = closer;
+    }
+
+    /** Maps a .gguf file, or safetensors (a file, a shard index or a directory of shards). */
+    public static ModelWeights open(Path path) throws IOException {
+        return ModelSource.isGguf(path) ? openGguf(path) : openSafetensors(path);
+    }
+
+    private static ModelWeights openGguf(Path path) throws IOException {
+        GgufFile gguf = GgufFile.open(path);
+        try {
+            SequencedMap<String, Weight> tensors = new LinkedHashMap<>();
+            for (TensorInfo t : gguf.tensors()) put(tensors, new Weight(t.name(), t.type(), t.shape(), gguf.data(t)));
+            return new ModelWeights(path, tensors, gguf);
+        } catch (RuntimeException e) {
+            gguf.close();
+            throw new IOException(path.getFileName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ModelWeights openSafetensors(Path path) throws IOException {
+        SafetensorsModel model = SafetensorsModel.open(path);
+        try {
+            SequencedMap<String, Weight> tensors = new LinkedHashMap<>();
+            for (SafetensorsTensor t : model.tensors()) {
+                put(tensors, new Weight(t.name(), ggmlType(t), t.shape(), model.data(t)));
+            }
+            return new ModelWeights(path, tensors, model);
+        } catch (RuntimeException e) {
+            model.close();
+            throw new IOException(path.getFileName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** F32, F16 and BF16 safetensors data has exactly the layout of the ggml type of the same name. */
+    private static GgmlType ggmlType(SafetensorsTensor t) {
+        return switch (t.dtype()) {
+            case F32 -> GgmlType.F32;
+            case F16 -> GgmlType.F16;
+            case BF16 -> GgmlType.BF16;
+            default -> throw new IllegalArgumentException("tensor '" + t.name() + "' has dtype " + t.dtype()
+                    + "; only F32, F16 and BF16 safetensors can be run");
+        };
+    }
+
+    private static void put(Map<String, Weight> tensors, Weight w) {
+        String name = w.name().startsWith(SD_CPP_PREFIX) ? w.name().substring(SD_CPP_PREFIX.length()) : w.name();
+        if (tensors.put(name, w) != null) throw new IllegalArgumentException("tensor '" + name + "' appears twice");
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** The tensors by (prefix-free) name, in file order. */
+    public SequencedMap<String, Weight> tensors() {
+        return tensors;
+    }
+
+    public boolean has(String name) {
+        return tensors.containsKey(name);
+    }
+
+    /** The tensor with this name; fails naming it when the model lacks it. */
+    public Weight weight(String name) {
+        Weight w = tensors.get(name);
+        if (w == null) throw new IllegalArgumentException(path.getFileName() + " has no tensor '" + name + "'");
+        return w;
+    }
+
+    /** A small tensor (bias, norm scale) dequantized to floats. */
+    public float[] vector(String name) {
+        return weight(name).toFloats();
+    }
+
+    /** Unmaps the file(s); weights of this model become unreadable. */
+    @Override
+    public void close() {
+        try {
+            closer.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing " + path + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package io.quanthub.inference.compute;
+
+import io.quanthub.gguf.GgmlType;
+import io.quanthub.gguf.quant.Quants;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The CPU kernels against plain scalar formulas computed in double. */
+class CpuBackendTest {
+    private final CpuBackend backend = new CpuBackend();
+
+    static Stream<GgmlType> types() {
+        return Quants.supported().stream();
+    }
+
+    /**
+     * A weight quantized to {@code type} and multiplied in the kernel equals the naive product with the weight
+     * dequantized as a whole. Sizes cross the tile and token-block edges (rows not a multiple of 16, tokens > 64).
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void matmulDequantizesEveryType(GgmlType type) {
+        int rows = 37;
+        int cols = 512;
+        int tokens = 70;
+        Random random = new Random(type.id);
+        float[] source = gaussian(random, rows * cols);
+        byte[] bytes = new byte[Math.toIntExact(rows * type.rowBytes(cols))];
+        Quants.of(type).quantize(source, 0, bytes, 0, rows, cols, null);
+        Weight w = new Weight("w", type, new long[] {rows, cols}, MemorySegment.ofArray(bytes));
+        float[] dequantized = new float[rows * cols];
+        Quants.of(type).dequantize(bytes, 0, dequantized, 0, rows * cols);
+        float[] x = gaussian(random, tokens * cols);
+        float[] bias = gaussian(random, rows);
+
+        float[] out = backend.matmul(x, tokens, w, bias);
+
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                double expected = bias[r];
+                double magnitude = Math.abs(bias[r]);
+                for (int i = 0; i < cols; i++) {
+                    expected += (double) x[t * cols + i] * dequantized[r * cols + i];
+                    magnitude += Math.abs((double) x[t * cols + i] * dequantized[r * cols + i]);
+                }
+                assertEquals(expected, out[t * rows + r], 1e-5 * magnitude, type + " token " + t + " row " + r);
+            }
+        }
+    }
+
+    @Test
+    void attentionEqualsFullSoftmax() {
+        int tokens = 150;
+        int heads = 3;
+        int headDim = 32;
+        Random random = new Random(7);
+        float[] q = gaussian(random, tokens * heads * headDim);
+        float[] k = gaussian(random, tokens * heads * headDim);
+        float[] v = gaussian(random, tokens * heads * headDim);
+        for (int i = 0; i < q.length; i++) q[i] *= 3; // peaked softmax: the running maximum matters
+
+        float[] out = backend.attention(q, k, v, tokens, heads, headDim);
+
+        int width = heads * headDim;
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < tokens; i++) {
+                double[] p = new double[tokens];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < tokens; j++) {
+                    double s = 0;
+                    for (int d = 0; d < headDim; d++) s += (double) q[i * width + h * headDim + d] * k[j * width + h * headDim + d];
+                    p[j] = s / Math.sqrt(headDim);
+                    max = Math.max(max, p[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < tokens; j++) sum += p[j] = Math.exp(p[j] - max);
+                for (int d = 0; d < headDim; d++) {
+                    double expected = 0;
+                    for (int j = 0; j < tokens; j++) expected += p[j] / sum * v[j * width + h * headDim + d];
+                    assertEquals(expected, out[i * width + h * headDim + d], 1e-5, "head " + h + " query " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void ropeRotatesAdjacentPairs() {
+        // One token, one head of 4: pair 0 rotated by 90 degrees, pair 1 by 0.
+        RopeTable table = new RopeTable(1, 2, new float[] {0f, 1f}, new float[] {1f, 0f});
+        float[] x = {1f, 2f, 3f, 4f};
+        backend.rope(x, 1, 1, 4, table);
+        assertEquals(-2f, x[0]);
+        assertEquals(1f, x[1]);
+        assertEquals(3f, x[2]);
+        assertEquals(4f, x[3]);
+    }
+
+    @Test
+    void normsMatchTheirFormulas() {
+        float[] x = {1f, 2f, 3f, 6f};
+        float[] ln = backend.layerNorm(x, 1, 4);
+        double mean = 3;
+        double var = (4 + 1 + 0 + 9) / 4.0;
+        for (int i = 0; i < 4; i++) assertEquals((x[i] - mean) / Math.sqrt(var + 1e-6), ln[i], 1e-6);
+
+        float[] r = x.clone();
+        float[] scale = {1f, 2f, 0.5f, -1f};
+        backend.rmsNorm(r, 1, 4, scale);
+        double rms = Math.sqrt((1 + 4 + 9 + 36) / 4.0 + 1e-6);
+        for (int i = 0; i < 4; i++) assertEquals(x[i] / rms * scale[i], r[i], 1e-6);
+    }
+
+    @Test
+    void activationsMatchTheirFormulas() {
+        float[] g = {-3f, -0.5f, 0f, 0.7f, 4f};
+        float[] s = g.clone();
+        backend.gelu(g, g.length);
+        backend.silu(s, s.length);
+        float[] in = {-3f, -0.5f, 0f, 0.7f, 4f};
+        for (int i = 0; i < in.length; i++) {
+            double v = in[i];
+            assertEquals(0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))), g[i], 1e-6);
+            assertEquals(v / (1 + Math.exp(-v)), s[i], 1e-6);
+        }
+    }
+
+    @Test
+    void rejectsMismatchedShapes() {
+        Weight w = new Weight("w", GgmlType.F32, new long[] {2, 4}, MemorySegment.ofArray(new byte[32]));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> backend.matmul(new float[6], 2, w, null));
+        assertTrue(e.getMessage().contains("matmul input for w"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> new Weight("w", GgmlType.Q8_0, new long[] {2, 40}, MemorySegment.ofArray(new byte[80])));
+    }
+
+    private static float[] gaussian(Random random, int n) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) values[i] = (float) random.nextGaussian();
+        return values;
+    }
+}
