@@ -363,20 +363,25 @@ class ConverterTest {
         }
     }
 
+    /** A real source tensor with one behaviour changed; everything but readFloats passes through. */
+    private interface WrappedTensor extends SourceTensor {
+        SourceTensor real();
+
+        default String name() {
+            return real().name();
+        }
+
+        default long[] shape() {
+            return real().shape();
+        }
+
+        default Dtype dtype() {
+            return real().dtype();
+        }
+    }
+
     /** A real source tensor whose reads fail from one element on, like a disk read error. */
-    private record FailingTensor(SourceTensor real, long failFrom) implements SourceTensor {
-        public String name() {
-            return real.name();
-        }
-
-        public long[] shape() {
-            return real.shape();
-        }
-
-        public Dtype dtype() {
-            return real.dtype();
-        }
-
+    private record FailingTensor(SourceTensor real, long failFrom) implements WrappedTensor {
         public void readFloats(long firstElement, float[] dst, int dstOff, int count) {
             if (firstElement + count > failFrom) throw new java.io.UncheckedIOException(
                     new IOException("simulated read error at element " + failFrom));
@@ -385,19 +390,7 @@ class ConverterTest {
     }
 
     /** A real source tensor with one value replaced. */
-    private record PoisonedTensor(SourceTensor real, long at, float value) implements SourceTensor {
-        public String name() {
-            return real.name();
-        }
-
-        public long[] shape() {
-            return real.shape();
-        }
-
-        public Dtype dtype() {
-            return real.dtype();
-        }
-
+    private record PoisonedTensor(SourceTensor real, long at, float value) implements WrappedTensor {
         public void readFloats(long firstElement, float[] dst, int dstOff, int count) {
             real.readFloats(firstElement, dst, dstOff, count);
             if (at >= firstElement && at < firstElement + count) dst[dstOff + (int) (at - firstElement)] = value;
@@ -405,19 +398,7 @@ class ConverterTest {
     }
 
     /** A real source tensor whose reads wait until interrupted, so a conversion can be caught mid-way. */
-    private record BlockingTensor(SourceTensor real, CountDownLatch reading) implements SourceTensor {
-        public String name() {
-            return real.name();
-        }
-
-        public long[] shape() {
-            return real.shape();
-        }
-
-        public Dtype dtype() {
-            return real.dtype();
-        }
-
+    private record BlockingTensor(SourceTensor real, CountDownLatch reading) implements WrappedTensor {
         public void readFloats(long firstElement, float[] dst, int dstOff, int count) {
             reading.countDown();
             try {
