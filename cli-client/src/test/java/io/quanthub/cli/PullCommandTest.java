@@ -216,9 +216,9 @@ class PullCommandTest {
     @Test
     void badModelNamesAreRejectedBeforeAnyRequest() {
         assertEquals(1, pull("org/a..b"));
-        assertTrue(err.startsWith("quanthub: model 'org/a..b': bad name 'a..b'"), err);
-        assertEquals(1, pull("Org/x"));
-        assertTrue(err.startsWith("quanthub: model 'Org/x': bad organisation 'Org'"), err);
+        assertTrue(err.startsWith("quanthub: repository 'org/a..b' contains '..'"), err);
+        assertEquals(1, pull("_org/x"));
+        assertTrue(err.startsWith("quanthub: repository '_org/x': owner must start with [a-zA-Z0-9]"), err);
         assertEquals(1, pull("noslash"));
         assertTrue(err.contains("not of the form org/name[@revision][:QUANT]"), err);
         assertTrue(server.served().isEmpty());

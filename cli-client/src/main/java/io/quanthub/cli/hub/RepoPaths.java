@@ -1,27 +1,19 @@
 package io.quanthub.cli.hub;
 
+import io.quanthub.storage.Names;
+
 import java.nio.file.Path;
 
 /**
  * File paths inside a repository ({@code dir/file.gguf}), which the CLI turns into paths on the user's disk. A path
  * from the hub or from a local directory walk must stay inside the directory it is resolved against, so the rules
- * are the hub's: '/'-separated, relative, no empty, {@code .} or {@code ..} segments, no backslash or NUL.
+ * are the hub's ({@link Names#requireFilePath}).
  */
 public final class RepoPaths {
     private RepoPaths() {}
 
     public static String require(String path) {
-        if (path == null || path.isEmpty()) throw new IllegalArgumentException("empty file path");
-        if (path.indexOf('\\') >= 0 || path.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException("file path '" + path + "' contains a backslash or NUL");
-        }
-        for (String segment : path.split("/", -1)) {
-            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
-                throw new IllegalArgumentException(
-                        "file path '" + path + "' must be relative with no empty, '.' or '..' segments");
-            }
-        }
-        return path;
+        return Names.requireFilePath(path);
     }
 
     /** {@code dir} joined with a checked repository path. */
