@@ -1,5 +1,5 @@
-// The hub's REST API (docs/hub-api.md) as seen from the browser: JSON GETs with the stored bearer token, and
-// errors turned into readable messages from the JSON `error` field.
+// The hub's REST API (docs/hub-api.md) as seen from the browser: JSON requests and job event streams with the stored
+// bearer token, and errors turned into readable messages from the JSON `error` field.
 
 const TOKEN_KEY = 'quanthub.token';
 
@@ -30,23 +30,88 @@ export class ApiError extends Error {
 }
 
 /** GET a JSON resource. `params` with empty values are left out of the query string. */
-export async function getJson(path, params = {}, {signal} = {}) {
+export function getJson(path, params = {}, {signal} = {}) {
+  return requestJson('GET', path, params, {signal});
+}
+
+/** POST without a body (the path and query say it all) and read the JSON answer. */
+export function postJson(path, params = {}, {signal} = {}) {
+  return requestJson('POST', path, params, {signal});
+}
+
+async function requestJson(method, path, params, {signal}) {
+  const response = await send(method, urlOf(path, params), 'application/json', signal);
+  return response.json();
+}
+
+function urlOf(path, params) {
   const url = new URL(path, location.origin);
   for (const [key, value] of Object.entries(params)) {
     if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, value);
   }
-  const headers = {Accept: 'application/json'};
+  return url;
+}
+
+/** A request with the stored token; a failure or an error status becomes an ApiError. */
+async function send(method, url, accept, signal) {
+  const headers = {Accept: accept};
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {
-    response = await fetch(url, {headers, signal});
+    response = await fetch(url, {method, headers, signal});
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'The hub could not be reached. Check that it is running and try again.');
   }
   if (!response.ok) throw new ApiError(response.status, await errorMessage(response));
-  return response.json();
+  return response;
+}
+
+/**
+ * Follows a job through its Server-Sent Events stream (GET /api/jobs/{id}/events), calling `onJob` with each state
+ * the hub sends; resolves with the finished job (done or failed). The stream is read with fetch rather than
+ * EventSource, which cannot send the bearer token a job of a private repository needs. A dropped stream is opened
+ * again after a pause (the hub starts each stream with the job's current state).
+ */
+export async function watchJob(id, onJob, {signal} = {}) {
+  const path = `/api/jobs/${encodeURIComponent(id)}/events`;
+  for (let drops = 0; ; drops++) {
+    let last = null;
+    try {
+      const response = await send('GET', urlOf(path, {}), 'text/event-stream', signal);
+      last = await readEvents(response.body, onJob);
+    } catch (e) {
+      if (e.name === 'AbortError' || (e instanceof ApiError && e.status !== 0)) throw e;
+    }
+    if (last && (last.state === 'done' || last.state === 'failed')) return last;
+    if (drops >= 5) throw new ApiError(0, 'Lost the progress stream of the conversion. Reload the page to see where it stands.');
+    await new Promise(resolve => setTimeout(resolve, 2000));
+  }
+}
+
+/** Reads `event:`/`data:` blocks until the stream ends; returns the last job seen. */
+async function readEvents(body, onJob) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let last = null;
+  for (;;) {
+    const {value, done} = await reader.read();
+    if (done) return last;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = block.split('\n').filter(line => line.startsWith('data:')).map(line => line.slice(5).trim()).join('\n');
+      const event = block.split('\n').find(line => line.startsWith('event:'))?.slice(6).trim();
+      if (!data) continue;  // a comment (heartbeat) or the retry interval
+      const parsed = JSON.parse(data);
+      if (event === 'error') throw new ApiError(404, parsed.error);
+      last = parsed;
+      onJob(parsed);
+    }
+  }
 }
 
 async function errorMessage(response) {
@@ -72,6 +137,9 @@ export const api = {
     getJson(`/api/models/${encodePath(id)}/commits`, {revision, limit}, options),
   gguf: (id, revision, path, options) =>
     getJson(`/api/models/${encodePath(id)}/gguf/${encodeURIComponent(revision)}/${encodePath(path)}`, {}, options),
+  produce: (id, revision, quant, options) =>
+    postJson(`/api/models/${encodePath(id)}/quants/${encodeURIComponent(quant)}`, {revision}, options),
+  jobs: options => getJson('/api/jobs', {}, options),
 };
 
 /** The download URL of a file (`GET /{org}/{name}/resolve/{revision}/{path}`). */

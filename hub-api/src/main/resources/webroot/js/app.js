@@ -4,6 +4,7 @@ import {getToken, setToken} from './api.js';
 import {h} from './dom.js';
 import {currentRoute} from './router.js';
 import {catalogPage} from './views/catalog.js';
+import {queuePage} from './views/jobs.js';
 import {modelPage, modelRouteKey} from './views/model.js';
 
 /**
@@ -12,6 +13,7 @@ import {modelPage, modelRouteKey} from './views/model.js';
  */
 const ROUTES = [
   {pattern: /^\/$/, page: catalogPage},
+  {pattern: /^\/jobs\/?$/, page: queuePage},
   {pattern: /^\/models\/([^/]+)\/([^/]+)(?:\/(files|commits|gguf)(?:\/(.+))?)?\/?$/, page: modelPage, key: modelRouteKey},
 ];
 

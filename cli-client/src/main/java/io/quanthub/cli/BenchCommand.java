@@ -8,13 +8,14 @@ import picocli.CommandLine.Spec;
 /** {@code quanthub bench}: the benchmarks, one subcommand each. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks, each against a reference measured in the same run.",
-        subcommands = {BenchQuantizeCommand.class, BenchConvertCommand.class, BenchPullCommand.class})
+        subcommands = {BenchQuantizeCommand.class, BenchConvertCommand.class, BenchPullCommand.class,
+                BenchMatmulCommand.class, BenchFluxStepsCommand.class, BenchClusterCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "bench needs a subcommand: quantize, convert or pull");
+        throw new ParameterException(spec.commandLine(), "bench needs a subcommand: quantize, convert, pull, matmul, flux-steps or cluster");
     }
 }

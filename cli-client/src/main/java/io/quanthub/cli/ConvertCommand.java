@@ -54,7 +54,7 @@ public final class ConvertCommand implements Callable<Integer> {
         QuantLevel level = QuantLevel.parse(quant);
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         Path output = out != null ? out : Converter.defaultOutput(input, level);
-        Converter converter = new Converter(nThreads, force);
+        Converter converter = new Converter(nThreads, force).measuringError();
         converter.refuseExisting(output);
 
         try (ModelSource source = ModelSource.open(input)) {
@@ -85,6 +85,10 @@ public final class ConvertCommand implements Callable<Integer> {
                 Double.isNaN(s.bitsPerWeight()) ? "no quantizable tensors"
                         : String.format(Locale.ROOT, "%.2f bits per weight (quantizable tensors)", s.bitsPerWeight()),
                 ProgressBar.duration(s.elapsed().toSeconds()));
+        if (s.error() != null) {
+            out.printf(Locale.ROOT, "  error vs the source: relative RMSE %.6f, cosine similarity %.8f (all tensors)%n",
+                    s.error().relativeRmse(), s.error().cosine());
+        }
         for (ConversionSummary.TypeTotal t : s.types()) {
             out.printf(Locale.ROOT, "  %-6s %5d tensors %10s%n", t.type(), t.tensors(), ProgressBar.bytes(t.bytes()));
         }

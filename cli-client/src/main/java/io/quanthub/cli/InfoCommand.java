@@ -22,8 +22,9 @@ import java.util.concurrent.Callable;
  * and which of them fit in common GPU memory sizes.
  */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show a model's summary, its quant levels (status, size, bits per weight) and which fit in "
-                + "6, 8, 12, 16 and 24 GB of VRAM, alone and with the text encoders and VAE.")
+        description = "Show a model's summary, its quant levels (status, size, bits per weight, and for levels the "
+                + "hub converted, their error against the source: relative RMSE and cosine similarity) and which fit "
+                + "in 6, 8, 12, 16 and 24 GB of VRAM, alone and with the text encoders and VAE.")
 public final class InfoCommand implements Callable<Integer> {
     /** GPU memory sizes people buy, in GiB (a card sold as "8 GB" has 8 GiB). */
     static final int[] VRAM_GIB = {6, 8, 12, 16, 24};
@@ -76,13 +77,17 @@ public final class InfoCommand implements Callable<Integer> {
             return;
         }
         out.println();
-        out.println("Quant levels (* = what " + ref.repo() + " without :QUANT pulls; ~ = estimated size):");
-        TextTable table = new TextTable("QUANT", "STATUS", "SIZE", "BITS/WEIGHT", "FILE").alignRight(2, 3);
+        out.println("Quant levels (* = what " + ref.repo() + " without :QUANT pulls; ~ = estimated size; "
+                + "REL RMSE and COSINE: the converter's error against the source weights):");
+        TextTable table = new TextTable("QUANT", "STATUS", "SIZE", "BITS/WEIGHT", "REL RMSE", "COSINE", "FILE")
+                .alignRight(2, 3, 4, 5);
         for (Quants.Level l : levels) {
             boolean isDefault = l.quant().equalsIgnoreCase(String.valueOf(quants.defaultQuant()));
             table.row(l.quant() + (isDefault ? " *" : ""), l.status(),
                     l.size() == null ? null : (l.sizeEstimated() ? "~" : "") + ProgressBar.bytes(l.size()),
                     l.bitsPerWeight() == null ? null : String.format(Locale.ROOT, "%.2f", l.bitsPerWeight()),
+                    l.relativeRmse() == null ? null : String.format(Locale.ROOT, "%.2f%%", 100 * l.relativeRmse()),
+                    l.cosine() == null ? null : String.format(Locale.ROOT, "%.5f", l.cosine()),
                     l.file() == null ? null : l.file().path());
         }
         table.print(out, "  ");

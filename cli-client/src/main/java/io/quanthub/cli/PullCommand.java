@@ -2,6 +2,7 @@ package io.quanthub.cli;
 
 import io.quanthub.cli.cache.HubCache;
 import io.quanthub.cli.hub.HubClient;
+import io.quanthub.cli.hub.HubJob;
 import io.quanthub.cli.hub.ModelRef;
 import io.quanthub.cli.hub.RepoFile;
 import io.quanthub.cli.pull.DiskSpace;
@@ -22,12 +23,15 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 /** {@code quanthub pull org/name[@rev][:QUANT]}: downloads a model's files into the local cache. */
 @Command(name = "pull", mixinStandardHelpOptions = true,
         description = {"Download a model into the local cache: a named quant's GGUF file, else the repository's "
                 + "default level (Q8_0 if available, else the highest-precision GGUF, else every file).",
+                "A named quant the hub does not have yet is converted there first from the model's safetensors "
+                        + "source, with a progress bar.",
                 "Downloads run in parallel parts, resume after an interruption and are verified by sha256."})
 public final class PullCommand implements Callable<Integer> {
     @Mixin
@@ -69,7 +73,8 @@ public final class PullCommand implements Callable<Integer> {
                 Downloader.Settings.defaults(connections));
         Puller puller = new Puller(client, cache, downloader);
 
-        Puller.Target target = puller.resolve(ref);
+        Puller.Target target = puller.resolve(ref, dryRun ? null : (repo, commit, quant) ->
+                produce(client, repo, commit, quant, stderr));
         List<RepoFile> missing = puller.missing(target);
         long remaining = puller.remainingBytes(target, missing);
         stdout.printf(Locale.ROOT, "%s@%s (commit %s)%s: %d file%s, %s%n", ref.repo(), target.revision(),
@@ -96,6 +101,37 @@ public final class PullCommand implements Callable<Integer> {
         }
         stdout.flush();
         return 0;
+    }
+
+    /**
+     * A named level the hub does not have yet is produced first: the hub's converter cluster makes it from the
+     * model's source while a progress bar follows the job; then it downloads like any other.
+     */
+    private void produce(HubClient client, String repo, String commit, String quant, PrintWriter stderr)
+            throws IOException {
+        String name = repo + ":" + quant;
+        HubJob job = client.produce(repo, commit, quant);
+        if (!job.finished()) {
+            stderr.println(name + " is not on the hub yet: converting it there (job " + job.id() + ")");
+            stderr.flush();
+            boolean interactive = progress != null ? progress : ProgressBar.interactiveByDefault();
+            AtomicReference<ProgressBar> bar = new AtomicReference<>();
+            job = client.follow(job, j -> {
+                // The output's size is known once the hub has planned the conversion.
+                if (bar.get() == null && j.bytesTotal() > 0) {
+                    bar.set(new ProgressBar(stderr, "convert", j.bytesTotal(), interactive));
+                }
+                if (bar.get() != null) bar.get().update(j.bytesDone(), j.state());
+            });
+            if (bar.get() != null) {
+                if (job.state().equals(HubJob.DONE)) bar.get().finish(job.bytesTotal(), "converted");
+                else bar.get().abandon();
+            }
+        }
+        if (!job.state().equals(HubJob.DONE)) {
+            throw new IOException("the hub could not produce " + name + ": "
+                    + (job.reason() != null ? job.reason() : "job " + job.id() + " ended " + job.state()));
+        }
     }
 
     private void printPlan(PrintWriter out, Puller puller, Puller.Target target, List<RepoFile> missing,

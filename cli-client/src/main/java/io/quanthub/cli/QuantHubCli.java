@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 BenchCommand.class,
                 ConvertCommand.class,
+                ConverterCommand.class,
                 DebugCommand.class,
                 InspectCommand.class,
                 LoginCommand.class,
@@ -19,6 +20,7 @@ import picocli.CommandLine.Command;
                 PullCommand.class,
                 CacheCommand.class,
                 ServeCommand.class,
+                InferenceNodeCommand.class,
         })
 public final class QuantHubCli implements Runnable {
     @CommandLine.Spec

@@ -1,30 +1,33 @@
 package io.quanthub.cli;
 
+import io.quanthub.cluster.Discovery;
+import io.quanthub.hub.ClusterConfig;
 import io.quanthub.hub.HubConfig;
 import io.quanthub.hub.HubServer;
-import io.quanthub.storage.S3Settings;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
  * {@code quanthub serve}: runs the hub until it is stopped (Ctrl-C or SIGTERM stop it gracefully: requests in flight
  * finish first). Storage is an S3 bucket given by options or {@code QUANTHUB_S3_*} variables, else an embedded S3
- * server keeping its data under {@code --data}.
+ * server keeping its data under {@code --data}. A converter-cluster member runs in the same process (unless
+ * {@code --no-cluster}), so quant levels can be produced on demand; more members join it at its address.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Run the hub: the HTTP API, the web catalog and storage.",
+        description = {"Run the hub: the HTTP API, the web catalog, storage and a converter-cluster member.",
                 "Without an S3 endpoint (--s3-endpoint or QUANTHUB_S3_ENDPOINT) it starts an embedded S3 server "
                         + "that keeps its data under --data. On the first start it creates an admin token in "
-                        + "<data>/admin-token, readable by you only."})
+                        + "<data>/admin-token, readable by you only.",
+                "The converter-cluster member (Hazelcast, on --cluster-host:--cluster-port) converts missing quant "
+                        + "levels on request; `quanthub converter --join HOST:PORT` adds converter members."})
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--host", defaultValue = HubConfig.DEFAULT_HOST, paramLabel = "ADDRESS",
             description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 for all).")
@@ -43,24 +46,35 @@ public final class ServeCommand implements Callable<Integer> {
                     + "default: ${DEFAULT-VALUE}).")
     String maxUpload;
 
-    @Option(names = "--s3-endpoint", paramLabel = "URL", description = "S3 endpoint, e.g. https://s3.amazonaws.com "
-            + "(or QUANTHUB_S3_ENDPOINT).")
-    String s3Endpoint;
+    @Mixin
+    S3Options s3;
 
-    @Option(names = "--s3-region", paramLabel = "R", description = "S3 region (or QUANTHUB_S3_REGION; default "
-            + S3Settings.DEFAULT_REGION + ").")
-    String s3Region;
+    @Option(names = "--cluster-host", defaultValue = ClusterConfig.DEFAULT_HOST, paramLabel = "ADDRESS",
+            description = "Address the converter-cluster member binds and announces (default: ${DEFAULT-VALUE}; "
+                    + "an address other machines reach to let their members join).")
+    String clusterHost;
 
-    @Option(names = "--s3-bucket", paramLabel = "B", description = "S3 bucket, created if missing (or "
-            + "QUANTHUB_S3_BUCKET; default " + S3Settings.DEFAULT_BUCKET + ").")
-    String s3Bucket;
+    @Option(names = "--cluster-port", defaultValue = "" + ClusterConfig.DEFAULT_PORT, paramLabel = "P",
+            description = "Port of the converter-cluster member (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    int clusterPort;
 
-    @Option(names = "--s3-access-key", paramLabel = "K", description = "S3 access key (or QUANTHUB_S3_ACCESS_KEY).")
-    String s3AccessKey;
+    @Option(names = "--join", paramLabel = "MEMBERS",
+            description = "Join an existing converter cluster: host:port[,host:port...], or dns:SERVICE[:PORT] for "
+                    + "a Kubernetes headless Service (default: start a cluster of its own).")
+    String join;
 
-    @Option(names = "--s3-secret-key", paramLabel = "S", description = "S3 secret key (or QUANTHUB_S3_SECRET_KEY, "
-            + "which other users cannot see in the process list).")
-    String s3SecretKey;
+    @Option(names = "--converter-workers", paramLabel = "N",
+            description = "Conversion threads of this member (default: one per core, at most 4); 0 leaves "
+                    + "converting to converter members, this member then only keeps the job records.")
+    Integer converterWorkers;
+
+    @Option(names = "--no-cluster", description = "Run no converter-cluster member: missing quant levels cannot "
+            + "be produced (POST .../quants/{QUANT} answers 503).")
+    boolean noCluster;
+
+    @Option(names = "--demo", description = "Generate a small Flux-architecture demo model (no network needed), push "
+            + "it as " + DemoSetup.REPO + " with a few quant levels, and render their previews.")
+    boolean demo;
 
     @Spec
     CommandSpec spec;
@@ -71,7 +85,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         HubConfig config = HubConfig.defaults(data).withHost(host).withPort(port)
-                .withMaxUploadBytes(parseSize(maxUpload)).withS3(s3Settings(System.getenv()));
+                .withMaxUploadBytes(parseSize(maxUpload)).withS3(s3.settings(System.getenv()))
+                .withCluster(clusterConfig());
         HubServer hub = HubServer.start(config);
         server = hub;
         Thread stopper = new Thread(hub::close, "quanthub-serve-shutdown");
@@ -80,8 +95,10 @@ public final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println("admin token in " + hub.adminTokenFile().toAbsolutePath()
                 + (hub.adminTokenCreated() ? " (created now; readable by you only)" : ""));
+        hub.clusterAddress().ifPresent(address -> out.println("cluster member at " + address));
         out.println("listening on " + hub.url());
         out.flush();
+        if (demo) startDemo(hub, out);
 
         hub.awaitClosed();
         try {
@@ -92,27 +109,35 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /**
-     * The bucket from the options, each falling back to its {@code QUANTHUB_S3_*} variable; null when no endpoint
-     * is given either way (the hub then starts its embedded S3 server).
-     */
-    S3Settings s3Settings(Map<String, String> environment) {
-        Map<String, String> merged = new HashMap<>(environment);
-        put(merged, "QUANTHUB_S3_ENDPOINT", s3Endpoint);
-        put(merged, "QUANTHUB_S3_REGION", s3Region);
-        put(merged, "QUANTHUB_S3_BUCKET", s3Bucket);
-        put(merged, "QUANTHUB_S3_ACCESS_KEY", s3AccessKey);
-        put(merged, "QUANTHUB_S3_SECRET_KEY", s3SecretKey);
-        S3Settings settings = S3Settings.fromEnvironment(merged).orElse(null);
-        if (settings == null && (s3Region != null || s3Bucket != null || s3AccessKey != null || s3SecretKey != null)) {
-            throw new IllegalArgumentException("--s3-region, --s3-bucket and the S3 keys need --s3-endpoint "
-                    + "(or QUANTHUB_S3_ENDPOINT)");
+    /** {@code --demo}: publishes the demo model through the hub's API and says where to look. */
+    private void startDemo(HubServer hub, PrintWriter out) {
+        if (noCluster) throw new IllegalArgumentException("--demo renders previews on the cluster: drop --no-cluster");
+        try {
+            String token = java.nio.file.Files.readString(hub.adminTokenFile()).strip();
+            var client = new io.quanthub.cli.hub.HubClient(hub.url().toString(), token,
+                    io.quanthub.cli.hub.HubClient.newHttpClient());
+            int previews = DemoSetup.publish(client, data.resolve("demo-model"), out).size();
+            out.println("demo: " + previews + " previews are rendering (" + hub.url() + "/api/jobs); model page "
+                    + hub.url() + "/#/models/" + DemoSetup.REPO);
+        } catch (java.io.IOException e) {
+            hub.close();
+            throw new java.io.UncheckedIOException("--demo failed: " + e.getMessage(), e);
         }
-        return settings;
+        out.flush();
     }
 
-    private static void put(Map<String, String> env, String key, String value) {
-        if (value != null) env.put(key, value);
+    /** The converter-cluster member from the options; null with {@code --no-cluster}. */
+    ClusterConfig clusterConfig() {
+        if (noCluster) {
+            if (join != null) throw new IllegalArgumentException("--join needs the cluster member (drop --no-cluster)");
+            return null;
+        }
+        ClusterConfig cluster = ClusterConfig.defaults().withHost(clusterHost).withPort(clusterPort)
+                .withJoin(join == null ? null : Discovery.parse(join));
+        if (converterWorkers == null) return cluster;
+        if (converterWorkers < 0) throw new IllegalArgumentException("--converter-workers must be 0 or more");
+        return converterWorkers == 0 ? cluster.withConverts(false)
+                : cluster.withOptions(cluster.options().withWorkers(converterWorkers));
     }
 
     /** Bytes from {@code 123}, {@code 512M}, {@code 50G} (binary units, case-insensitive, optional trailing B). */

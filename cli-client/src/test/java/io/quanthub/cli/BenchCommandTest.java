@@ -93,7 +93,8 @@ class BenchCommandTest {
     @Test
     void benchNeedsASubcommand() {
         assertEquals(2, run("bench"));
-        assertTrue(err.toString().contains("quantize, convert or pull"), err.toString());
+        assertTrue(err.toString().contains("bench needs a subcommand: quantize, convert, pull, matmul, flux-steps"),
+                err.toString());
     }
 
     @Test
@@ -101,6 +102,44 @@ class BenchCommandTest {
         assertEquals(0, run("bench", "quantize", "--types", "Q8_0", "--mb", "1", "--rounds", "1"), err.toString());
         assertTrue(out.toString().contains("ggml MB/s") && out.toString().lines().anyMatch(l -> l.startsWith("Q8_0")),
                 out.toString());
+    }
+
+    @Test
+    void benchMatmulComparesWithGgmlAndChecksTheProduct() {
+        assertEquals(0, run("bench", "matmul", "--types", "F16,Q8_0,Q4_K", "--shapes", "40x256", "--tokens", "3,20",
+                "--rounds", "1"), err.toString());
+        String report = out.toString();
+        assertTrue(report.contains("reference: libggml-cpu-"), report);
+        List<String> rows = report.lines().filter(l -> l.matches("(F16|Q8_0|Q4_K) .*")).toList();
+        assertEquals(6, rows.size(), report);
+        for (String row : rows) {
+            // type, tokens, ours GFLOP/s, ggml GFLOP/s, ratio, max rel diff: ggml's 8-bit activations stay within
+            // 5e-2 of our F32 product.
+            String[] cells = row.trim().split(" +");
+            assertEquals(6, cells.length, row);
+            assertTrue(Double.parseDouble(cells[5]) < 5e-2, row);
+        }
+    }
+
+    @Test
+    void benchMatmulRejectsBadArguments() {
+        assertEquals(2, run("bench", "matmul", "--shapes", "40x100"));
+        assertTrue(err.toString().contains("--shapes: expected OUTxIN with IN a multiple of 256, not '40x100'"),
+                err.toString());
+        assertEquals(2, run("bench", "matmul", "--types", "Q9_9"));
+        assertTrue(err.toString().contains("unknown weight type 'Q9_9'"), err.toString());
+    }
+
+    @Test
+    void benchFluxStepsReportsTheSplitAndCleansUp() throws IOException {
+        Path work = Files.createDirectory(dir.resolve("work"));
+        assertEquals(0, run("bench", "flux-steps", "--hidden", "128", "--double-blocks", "1", "--single-blocks", "1",
+                "--context", "256", "--txt-tokens", "8", "--sizes", "64", "--quant", "Q8_0", "--steps", "1",
+                "--dir", work.toString()), err.toString());
+        String report = out.toString();
+        assertTrue(report.contains("model: synthetic Flux hidden 128, 1 double + 1 single blocks"), report);
+        assertTrue(report.lines().anyMatch(l -> l.matches("Q8_0 +64x64 +16\\+8 .*x")), report);
+        assertEquals(List.of(), list(work), "the model files are deleted");
     }
 
     private static List<Path> list(Path dir) throws IOException {

@@ -53,9 +53,12 @@ class RemoteCommandsTest {
         files.put("flux-Q8_0.gguf", q8);
         files.put("flux-Q4_K_M.gguf", q4);
         hub.commit("org/flux", C1, files, List.of("main"));
+        // Q4_K_M was converted by the hub, so it carries the converter's error measures; Q8_0 was pushed.
+        Map<String, Object> converted = StaticHub.level("Q4_K_M", "flux-Q4_K_M.gguf", q4, 0, 4.8, 7 * GIB, 11 * GIB);
+        converted.put("quality", Map.of("relativeRmse", 0.0312, "cosine", 0.999512));
         hub.quants("org/flux", C1, "Q8_0", List.of(
                 StaticHub.level("Q8_0", "flux-Q8_0.gguf", q8, 0, 8.5, 13 * GIB, 22 * GIB),
-                StaticHub.level("Q4_K_M", "flux-Q4_K_M.gguf", q4, 0, 4.8, 7 * GIB, 11 * GIB),
+                converted,
                 StaticHub.level("Q2_K", null, null, 4_000_000_000L, 2.625, 5 * GIB, 9 * GIB)));
     }
 
@@ -72,11 +75,12 @@ class RemoteCommandsTest {
                 "  tags          -",
                 "  files         3, 1.10 MB (2 GGUF)",
                 "",
-                "Quant levels (* = what org/flux without :QUANT pulls; ~ = estimated size):",
-                "  QUANT   STATUS         SIZE  BITS/WEIGHT  FILE",
-                "  Q8_0 *  available    700 kB         8.50  flux-Q8_0.gguf",
-                "  Q4_K_M  available    400 kB         4.80  flux-Q4_K_M.gguf",
-                "  Q2_K    missing    ~4.00 GB         2.63  -",
+                "Quant levels (* = what org/flux without :QUANT pulls; ~ = estimated size; REL RMSE and COSINE: the "
+                        + "converter's error against the source weights):",
+                "  QUANT   STATUS         SIZE  BITS/WEIGHT  REL RMSE   COSINE  FILE",
+                "  Q8_0 *  available    700 kB         8.50         -        -  flux-Q8_0.gguf",
+                "  Q4_K_M  available    400 kB         4.80     3.12%  0.99951  flux-Q4_K_M.gguf",
+                "  Q2_K    missing    ~4.00 GB         2.63         -        -  -",
                 "",
                 "VRAM fit (yes = fits with text encoders + VAE; model = only the model alone fits; no = does not fit;"
                         + " ? = unknown):",
@@ -91,7 +95,8 @@ class RemoteCommandsTest {
         publishFlux();
         Cli info = Cli.run("info", "org/flux:q4_k_m", "--hub", server.base());
         assertEquals(0, info.exit(), info.err());
-        assertTrue(info.out().contains("  Q4_K_M  available  400 kB         4.80  flux-Q4_K_M.gguf\n"), info.out());
+        assertTrue(info.out().contains("  Q4_K_M  available  400 kB         4.80     3.12%  0.99951  flux-Q4_K_M.gguf\n"),
+                info.out());
         assertFalse(info.out().contains("Q8_0 *"), info.out());
         Cli unknown = Cli.run("info", "org/flux:Q5_0", "--hub", server.base());
         assertEquals(1, unknown.exit());

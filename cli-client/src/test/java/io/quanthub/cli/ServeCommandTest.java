@@ -30,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@code quanthub serve} run in-process: it prints where it listens, serves, and stops cleanly. */
 class ServeCommandTest {
     private static final Pattern LISTENING = Pattern.compile("listening on (http://127\\.0\\.0\\.1:(\\d+))");
+    private static final Pattern CLUSTER = Pattern.compile("cluster member at 127\\.0\\.0\\.1:(\\d+)");
 
     @TempDir
     Path dir;
@@ -43,11 +44,17 @@ class ServeCommandTest {
         cli.setErr(new PrintWriter(new StringWriter()));
         Path data = dir.resolve("data");
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(
-                () -> cli.execute("--port", "0", "--data", data.toString()));
+                () -> cli.execute("--port", "0", "--cluster-port", "0", "--data", data.toString()));
 
         BufferedReader lines = new BufferedReader(pipe);
         String adminLine = lines.readLine();
         assertTrue(adminLine.startsWith("admin token in " + data.toAbsolutePath().resolve("admin-token")), adminLine);
+        String clusterLine = lines.readLine();
+        Matcher member = CLUSTER.matcher(clusterLine);
+        assertTrue(member.matches(), "printed '" + clusterLine + "'");
+        assertEquals("127.0.0.1:" + member.group(1), serve.server.clusterAddress().orElseThrow());
+        // The member accepts connections on its port (Hazelcast's own protocol: a plain TCP connect is enough here).
+        new java.net.Socket("127.0.0.1", Integer.parseInt(member.group(1))).close();
         String listening = lines.readLine();
         Matcher m = LISTENING.matcher(listening);
         assertTrue(m.matches(), "printed '" + listening + "'");
@@ -62,13 +69,45 @@ class ServeCommandTest {
 
         serve.server.close();
         assertEquals(0, exit.get());
+        assertThrows(java.io.IOException.class, () -> new java.net.Socket("127.0.0.1",
+                Integer.parseInt(member.group(1))).close(), "the member stopped with the hub");
+    }
+
+    @Test
+    void aTakenClusterPortIsAOneLineErrorAndNothingKeepsRunning() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            Cli serve = Cli.run("serve", "--port", "0", "--cluster-port", Integer.toString(taken.getLocalPort()),
+                    "--data", dir.resolve("data").toString());
+            assertEquals(1, serve.exit());
+            String error = serve.err().lines().filter(l -> l.startsWith("quanthub: ")).findFirst().orElseThrow();
+            assertTrue(error.startsWith("quanthub: cannot start the converter-cluster member on 127.0.0.1:"
+                    + taken.getLocalPort()) && error.contains("--cluster-port"), serve.err());
+        }
+    }
+
+    @Test
+    void clusterOptionsMakeTheMemberConfiguration() throws Exception {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs("--no-cluster");
+        assertNull(serve.clusterConfig());
+        ServeCommand joining = new ServeCommand();
+        new CommandLine(joining).parseArgs("--cluster-host", "10.0.0.5", "--join", "dns:quanthub.ns.svc:5701",
+                "--converter-workers", "0");
+        io.quanthub.hub.ClusterConfig config = joining.clusterConfig();
+        assertEquals("10.0.0.5", config.host());
+        assertEquals(new io.quanthub.cluster.Discovery.KubernetesDns("quanthub.ns.svc", 5701), config.join());
+        assertEquals(false, config.converts());
+        ServeCommand both = new ServeCommand();
+        new CommandLine(both).parseArgs("--no-cluster", "--join", "127.0.0.1:5701");
+        assertThrows(IllegalArgumentException.class, both::clusterConfig);
     }
 
     @Test
     void s3OptionsFallBackToTheEnvironment() {
         ServeCommand serve = new ServeCommand();
         new CommandLine(serve).parseArgs("--s3-endpoint", "http://127.0.0.1:9000", "--s3-bucket", "models");
-        S3Settings settings = serve.s3Settings(Map.of("QUANTHUB_S3_ACCESS_KEY", "ak", "QUANTHUB_S3_SECRET_KEY", "sk",
+        S3Settings settings = serve.s3.settings(Map.of("QUANTHUB_S3_ACCESS_KEY", "ak", "QUANTHUB_S3_SECRET_KEY", "sk",
                 "QUANTHUB_S3_BUCKET", "ignored"));
         assertEquals(URI.create("http://127.0.0.1:9000"), settings.endpoint());
         assertEquals("models", settings.bucket());
@@ -77,11 +116,11 @@ class ServeCommandTest {
 
         ServeCommand embedded = new ServeCommand();
         new CommandLine(embedded).parseArgs();
-        assertNull(embedded.s3Settings(Map.of()));
+        assertNull(embedded.s3.settings(Map.of()));
 
         ServeCommand halfConfigured = new ServeCommand();
         new CommandLine(halfConfigured).parseArgs("--s3-bucket", "models");
-        assertThrows(IllegalArgumentException.class, () -> halfConfigured.s3Settings(Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> halfConfigured.s3.settings(Map.of()));
     }
 
     @Test

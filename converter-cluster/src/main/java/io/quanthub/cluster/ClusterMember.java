@@ -17,6 +17,11 @@ import java.util.List;
  * loss of any one member.
  */
 public final class ClusterMember {
+    /** The cluster name every QuantHub member uses (hub and converters); members of other clusters are refused. */
+    public static final String DEFAULT_CLUSTER = "quanthub";
+    /** Hazelcast's usual port. */
+    public static final int DEFAULT_PORT = Discovery.DEFAULT_PORT;
+
     private ClusterMember() {
     }
 
@@ -42,6 +47,16 @@ public final class ClusterMember {
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
         join.getTcpIpConfig().setEnabled(true).setMembers(List.copyOf(joinAddresses));
+        return config;
+    }
+
+    /**
+     * The configuration of a member listening on {@code host:port} that finds the others through {@code discovery}
+     * (a member list or a Kubernetes headless Service).
+     */
+    public static Config config(String clusterName, String host, int port, Discovery discovery) {
+        Config config = config(clusterName, host, port, List.of(host + ":" + port));
+        discovery.applyTo(config.getNetworkConfig().getJoin());
         return config;
     }
 

@@ -12,15 +12,15 @@ import java.util.Map;
  * <p>The result tells the caller both sides of the change, so exactly one of several racing callers sees a given
  * transition (for example QUEUED to claimed-by-me).
  */
-record Transition<K, V>(Change<V> change) implements EntryProcessor<K, V, Transition.Result<V>> {
+public record Transition<K, V>(Change<V> change) implements EntryProcessor<K, V, Transition.Result<V>> {
     /** The new value for the current one; return the same instance for "no change", null to remove. */
     @FunctionalInterface
-    interface Change<V> extends Serializable {
+    public interface Change<V> extends Serializable {
         V apply(V current);
     }
 
     /** The entry before and after; {@code before} is null when there was no entry (nothing is then changed). */
-    record Result<V>(V before, V after, boolean changed) implements Serializable {}
+    public record Result<V>(V before, V after, boolean changed) implements Serializable {}
 
     @Override
     public Result<V> process(Map.Entry<K, V> entry) {

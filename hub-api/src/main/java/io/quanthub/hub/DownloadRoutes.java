@@ -20,7 +20,8 @@ import java.util.Optional;
  * {@code GET}/{@code HEAD /{org}/{name}/resolve/{revision}/{path}}: a file of a revision, as the Hugging Face Hub
  * serves it: {@code ETag} = the file's sha256 (its identity, so a client can verify and cache), {@code X-Repo-Commit}
  * (what the revision resolved to), {@code X-Linked-Size}, and single byte ranges ({@code 206}, {@code 416}) for
- * resumed and partial downloads. The bytes stream from storage with backpressure.
+ * resumed and partial downloads. The bytes stream from storage with backpressure. Besides the commit's files it
+ * serves the quant variants produced from the commit's model under the names the quant table gives them.
  */
 final class DownloadRoutes {
     /** The path may hold slashes; Vert.x decodes the named groups. */
@@ -46,10 +47,23 @@ final class DownloadRoutes {
         hub.blocking(() -> {
             hub.access.visibleRepo(hub.caller(ctx), repo);
             Commit commit = hub.storage.repos().resolve(repo, revision);
-            Blob blob = commit.file(path).orElseThrow(() -> new StorageException.NotFound(
-                    "file '" + path + "' not found in " + repo + " at " + revision));
+            Blob blob = commit.file(path).or(() -> producedVariant(repo, commit, path))
+                    .orElseThrow(() -> new StorageException.NotFound(
+                            "file '" + path + "' not found in " + repo + " at " + revision));
             return new Resolved(commit.id(), blob);
         }).onFailure(ctx::fail).onSuccess(resolved -> send(ctx, path, resolved));
+    }
+
+    /**
+     * A variant of the commit's model that is not a file of the commit (produced on demand), by the name the quant
+     * table gives it ({@link QuantTable#variantPath}).
+     */
+    private Optional<Blob> producedVariant(RepoName repo, Commit commit, String path) {
+        if (!ModelCatalog.isGguf(path)) return Optional.empty();
+        ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
+        return QuantTable.rows(repo, commit, facts, hub.storage.variants(), hub.qualities).stream()
+                .filter(row -> row.status().equals(QuantTable.AVAILABLE) && path.equals(row.path()))
+                .findFirst().map(row -> new Blob(row.digest(), row.size()));
     }
 
     private void send(RoutingContext ctx, String path, Resolved resolved) {
@@ -97,6 +111,18 @@ final class DownloadRoutes {
             stream.cancel();
             if (!response.closed()) ctx.request().connection().close();
         });
+    }
+
+    /** The path of a file's download, each part percent-encoded. */
+    static String url(RepoName repo, String revision, String path) {
+        StringBuilder url = new StringBuilder("/").append(encode(repo.owner())).append('/').append(encode(repo.name()))
+                .append("/resolve/").append(encode(revision));
+        for (String segment : path.split("/")) url.append('/').append(encode(segment));
+        return url.toString();
+    }
+
+    private static String encode(String segment) {
+        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     /** {@code attachment} with the file's base name, in the RFC 6266 form every browser reads. */

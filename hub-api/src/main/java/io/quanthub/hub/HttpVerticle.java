@@ -13,14 +13,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One HTTP server on its own event loop: the API's route groups, then the web catalog's static files. Several
- * instances share the port. Stopping it stops accepting connections and lets requests in flight finish, up to
- * {@link HubConfig#shutdownTimeout()}.
+ * instances share the port. Stopping it ends the job event streams, stops accepting connections and lets requests
+ * in flight finish, up to {@link HubConfig#shutdownTimeout()}.
  */
 final class HttpVerticle extends VerticleBase {
     private final Hub hub;
     private final PrometheusMeterRegistry registry;
     private final int port;
     private HttpServer server;
+    private JobRoutes jobs;
 
     HttpVerticle(Hub hub, PrometheusMeterRegistry registry, int port) {
         this.hub = hub;
@@ -38,6 +39,9 @@ final class HttpVerticle extends VerticleBase {
         new RepoRoutes(hub).mount(router, json);
         new UploadRoutes(hub).mount(router, json);
         new QuantRoutes(hub).mount(router);
+        new PreviewRoutes(hub).mount(router, json);
+        jobs = new JobRoutes(hub);
+        jobs.mount(router);
         new GgufRoutes(hub).mount(router);
         new DownloadRoutes(hub).mount(router);
         // The catalog's HTML, scripts and styles change with every hub version, under the same names. Vert.x
@@ -64,6 +68,7 @@ final class HttpVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        jobs.endStreams(); // an event stream lasts as long as its job: it would hold the shutdown to its timeout
         return server.shutdown(hub.config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 

@@ -1,7 +1,9 @@
 package io.quanthub.hub;
 
+import io.quanthub.inference.preview.PreviewJobs;
 import io.quanthub.storage.HubStorage;
 import io.quanthub.storage.RepoName;
+import io.quanthub.storage.RepoStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -9,9 +11,10 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.Callable;
 
 /**
- * What every route group shares: configuration, storage, access control, the model catalog, metrics, and the two
- * ways to run blocking storage code off the event loop ({@link #blocking} for short calls, {@link #uploads} for
- * uploads, which hold a thread for as long as the client sends).
+ * What every route group shares: configuration, storage, access control, the model catalog, metrics, the jobs
+ * (conversions, when a converter-cluster member runs here), and the two ways to run blocking storage code off the
+ * event loop ({@link #blocking} for short calls, {@link #uploads} for uploads, which hold a thread for as long as the
+ * client sends).
  */
 final class Hub {
     /** The branch a revision defaults to. */
@@ -21,18 +24,35 @@ final class Hub {
     final HubStorage storage;
     final Access access;
     final ModelCatalog catalog;
+    final VariantQualities qualities;
     final HubMetrics metrics;
     final Vertx vertx;
     final WorkerExecutor uploads;
+    /** Every job the hub reports, of every kind. */
+    final Jobs jobs = new Jobs();
+    /** Quant levels produced on demand; null when no converter-cluster member runs in this process. */
+    final Conversions conversions;
+    /** Preview images rendered by the cluster's inference nodes; null without a cluster member. */
+    final Previews previews;
 
-    Hub(HubConfig config, HubStorage storage, HubMetrics metrics, Vertx vertx) {
+    /**
+     * @param converter the converter-cluster member of this process, or null
+     * @param previews  the preview jobs on that member's cluster, or null
+     */
+    Hub(HubConfig config, HubStorage storage, HubMetrics metrics, Vertx vertx, ConverterMember converter,
+        PreviewJobs previews) {
         this.config = config;
         this.storage = storage;
         this.access = new Access(storage.tokens(), storage.repos());
         this.catalog = new ModelCatalog(storage.blobs());
+        this.qualities = new VariantQualities(storage.variants());
         this.metrics = metrics;
         this.vertx = vertx;
         this.uploads = vertx.createSharedWorkerExecutor("quanthub-uploads", config.maxConcurrentUploads());
+        this.conversions = converter == null ? null : new Conversions(converter.jobs(), storage, catalog, qualities);
+        if (conversions != null) jobs.add(conversions);
+        this.previews = previews == null ? null : new Previews(previews);
+        if (this.previews != null) jobs.add(this.previews);
     }
 
     /** Runs blocking code on a worker thread; the future completes on the caller's event loop. */
@@ -48,6 +68,18 @@ final class Hub {
     /** The caller of a request (blocks on storage the first time a token is seen). */
     Caller caller(RoutingContext ctx) {
         return access.authenticate(ctx.request().getHeader("Authorization"));
+    }
+
+    /** Whether the caller may see the repository a job works for (a job without one is everyone's). Blocks. */
+    boolean canSee(Caller caller, HubJob job) {
+        if (job.repo() == null) return true;
+        RepoStore.RepoInfo info = access.repoInfo(RepoName.parse(job.repo()));
+        return info != null && caller.canSee(info);
+    }
+
+    /** The job as the caller may see it: without its repository, commit and links when it may not. Blocks. */
+    HubJob shown(Caller caller, HubJob job) {
+        return canSee(caller, job) ? job : job.redacted();
     }
 
     /** The repository named by the {@code org} and {@code name} path parameters; 400 for a bad name. */

@@ -22,10 +22,12 @@ import java.util.Objects;
  * @param httpInstances        HTTP verticles sharing the port, one event loop each (default: up to 4, one per core)
  * @param shutdownTimeout      how long {@link HubServer#close()} lets requests in flight finish
  * @param storage              storage tuning
+ * @param cluster              the converter-cluster member to run in this process, or null for none (then the hub
+ *                             cannot produce quants: {@code POST .../quants/{QUANT}} answers 503)
  */
 public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long maxUploadBytes, int maxJsonBytes,
                         int maxConcurrentUploads, int httpInstances, Duration shutdownTimeout,
-                        StorageOptions storage) {
+                        StorageOptions storage, ClusterConfig cluster) {
     /** 50 GiB: the largest file Hugging Face serves over plain HTTP. */
     public static final long DEFAULT_MAX_UPLOAD_BYTES = 50L << 30;
     /** A commit listing thousands of files fits in 1 MiB. */
@@ -47,47 +49,53 @@ public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long
 
     /**
      * Port 8080 on 127.0.0.1, embedded S3 under {@code dataDir}, 50 GiB uploads (16 at a time), 30 s to drain on
-     * shutdown.
+     * shutdown, no converter-cluster member ({@code quanthub serve} adds one: {@link #withCluster}).
      */
     public static HubConfig defaults(Path dataDir) {
         return new HubConfig(DEFAULT_HOST, DEFAULT_PORT, dataDir, null, DEFAULT_MAX_UPLOAD_BYTES,
                 DEFAULT_MAX_JSON_BYTES, 16, Math.min(4, Runtime.getRuntime().availableProcessors()),
-                Duration.ofSeconds(30), StorageOptions.defaults());
+                Duration.ofSeconds(30), StorageOptions.defaults(), null);
     }
 
     public HubConfig withHost(String newHost) {
         return new HubConfig(newHost, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, shutdownTimeout, storage);
+                httpInstances, shutdownTimeout, storage, cluster);
     }
 
     public HubConfig withPort(int newPort) {
         return new HubConfig(host, newPort, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, shutdownTimeout, storage);
+                httpInstances, shutdownTimeout, storage, cluster);
     }
 
     /** An external bucket instead of the embedded S3 server (null: embedded). */
     public HubConfig withS3(S3Settings settings) {
         return new HubConfig(host, port, dataDir, settings, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, shutdownTimeout, storage);
+                httpInstances, shutdownTimeout, storage, cluster);
     }
 
     public HubConfig withHttpInstances(int instances) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads, instances,
-                shutdownTimeout, storage);
+                shutdownTimeout, storage, cluster);
     }
 
     public HubConfig withMaxUploadBytes(long limit) {
         return new HubConfig(host, port, dataDir, s3, limit, maxJsonBytes, maxConcurrentUploads, httpInstances,
-                shutdownTimeout, storage);
+                shutdownTimeout, storage, cluster);
     }
 
     public HubConfig withShutdownTimeout(Duration timeout) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, timeout, storage);
+                httpInstances, timeout, storage, cluster);
     }
 
     public HubConfig withStorage(StorageOptions options) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, shutdownTimeout, options);
+                httpInstances, shutdownTimeout, options, cluster);
+    }
+
+    /** Runs a converter-cluster member in the hub's process (null: none). */
+    public HubConfig withCluster(ClusterConfig newCluster) {
+        return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
+                httpInstances, shutdownTimeout, storage, newCluster);
     }
 }

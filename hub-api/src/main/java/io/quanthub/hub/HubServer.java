@@ -2,6 +2,7 @@ package io.quanthub.hub;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.quanthub.cluster.ConverterMetrics;
 import io.quanthub.storage.EmbeddedS3;
 import io.quanthub.storage.HubStorage;
 import io.quanthub.storage.S3Settings;
@@ -17,13 +18,15 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A running hub: storage (an external S3 bucket, or the embedded S3 server under the data folder), the admin token,
- * and the HTTP servers. {@code quanthub serve} and the tests start it the same way.
+ * the converter-cluster member when {@link HubConfig#cluster()} asks for one, and the HTTP servers.
+ * {@code quanthub serve} and the tests start it the same way.
  *
  * <pre>{@code
  * try (HubServer hub = HubServer.start(HubConfig.defaults(dataDir).withPort(0))) {
@@ -37,27 +40,32 @@ public final class HubServer implements AutoCloseable {
     private final HubConfig config;
     private final EmbeddedS3 embeddedS3;
     private final HubStorage storage;
+    private final ConverterMember converter;
+    private final PreviewService previews;
     private final Vertx vertx;
     private final int port;
     private final AdminToken.Result adminToken;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
 
-    private HubServer(HubConfig config, EmbeddedS3 embeddedS3, HubStorage storage, Vertx vertx, int port,
-                      AdminToken.Result adminToken) {
+    private HubServer(HubConfig config, EmbeddedS3 embeddedS3, HubStorage storage, ConverterMember converter,
+                      PreviewService previews, Vertx vertx, int port, AdminToken.Result adminToken) {
         this.config = config;
         this.embeddedS3 = embeddedS3;
         this.storage = storage;
+        this.converter = converter;
+        this.previews = previews;
         this.vertx = vertx;
         this.port = port;
         this.adminToken = adminToken;
     }
 
     /**
-     * Starts storage, then the HTTP servers; returns once they accept connections.
+     * Starts storage, the converter-cluster member (if configured), then the HTTP servers; returns once they accept
+     * connections.
      *
      * @throws RuntimeException with a one-line message when something cannot start (port taken, S3 unreachable,
-     *                          data folder not writable); whatever had started is stopped again
+     *                          data folder not writable, cluster port taken); whatever had started is stopped again
      */
     public static HubServer start(HubConfig config) {
         Path data = config.dataDir().toAbsolutePath().normalize();
@@ -68,6 +76,8 @@ public final class HubServer implements AutoCloseable {
         }
         EmbeddedS3 embeddedS3 = null;
         HubStorage storage = null;
+        ConverterMember converter = null;
+        PreviewService previews = null;
         Vertx vertx = null;
         try {
             S3Settings settings = config.s3();
@@ -77,6 +87,8 @@ public final class HubServer implements AutoCloseable {
             }
             storage = HubStorage.open(settings, config.storage());
             AdminToken.Result adminToken = AdminToken.ensure(data, storage.tokens());
+            if (config.cluster() != null) converter = ConverterMember.start(config.cluster(), storage, settings);
+            if (converter != null) previews = PreviewService.start(converter.hazelcast(), storage, data);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
@@ -88,7 +100,10 @@ public final class HubServer implements AutoCloseable {
                     .withMetrics(new MicrometerMetricsFactory(registry))
                     .build();
             // The hub's own meters go in after Vert.x has set up the registry.
-            Hub hub = new Hub(config, storage, new HubMetrics(registry), vertx);
+            Hub hub = new Hub(config, storage, new HubMetrics(registry), vertx, converter,
+                    previews == null ? null : previews.jobs());
+            // quanthub_jobs{state}, quanthub_converted_bytes_total, quanthub_member_throughput_bytes_per_second
+            if (converter != null) new ConverterMetrics(converter.jobs()).bindTo(registry);
 
             // Servers on one port share it; Vert.x shares a random port only when it is asked for as -1 (0 would
             // give every instance its own).
@@ -99,19 +114,23 @@ public final class HubServer implements AutoCloseable {
                 servers.add(server);
                 return server;
             }, new DeploymentOptions().setInstances(config.httpInstances())).await();
-            return new HubServer(config, embeddedS3, storage, vertx, servers.getFirst().actualPort(), adminToken);
+            return new HubServer(config, embeddedS3, storage, converter, previews, vertx,
+                    servers.getFirst().actualPort(), adminToken);
         } catch (Exception e) { // Future.await() rethrows checked causes too (a BindException when the port is taken)
             RuntimeException failure = e instanceof RuntimeException r ? r
                     : new IllegalStateException("cannot start the hub on " + config.host() + ":" + config.port()
                             + ": " + e.getMessage(), e);
-            closeQuietly(vertx, storage, embeddedS3, failure);
+            closeQuietly(vertx, previews, converter, storage, embeddedS3, failure);
             throw failure;
         }
     }
 
-    private static void closeQuietly(Vertx vertx, HubStorage storage, EmbeddedS3 s3, RuntimeException failure) {
+    private static void closeQuietly(Vertx vertx, PreviewService previews, ConverterMember converter,
+                                     HubStorage storage, EmbeddedS3 s3, RuntimeException failure) {
         try {
             if (vertx != null) vertx.close().await();
+            if (previews != null) previews.close();
+            if (converter != null) converter.close();
             if (storage != null) storage.close();
             if (s3 != null) s3.close();
         } catch (RuntimeException e) {
@@ -129,6 +148,11 @@ public final class HubServer implements AutoCloseable {
         return URI.create("http://" + host + ":" + port);
     }
 
+    /** {@code host:port} of this process's converter-cluster member (others join it there); empty without one. */
+    public Optional<String> clusterAddress() {
+        return Optional.ofNullable(converter).map(ConverterMember::address);
+    }
+
     /** The file holding the admin token. */
     public Path adminTokenFile() {
         return adminToken.file();
@@ -141,8 +165,9 @@ public final class HubServer implements AutoCloseable {
 
     /**
      * Stops gracefully: the servers stop accepting connections, requests in flight (downloads included) get up to
-     * {@link HubConfig#shutdownTimeout()} to finish, then storage and the embedded S3 server close. Idempotent;
-     * concurrent callers return once it is done.
+     * {@link HubConfig#shutdownTimeout()} to finish (job event streams end at once), then the converter-cluster
+     * member leaves the cluster (its share of the job records moves to the other members, which take over its
+     * tasks), then storage and the embedded S3 server close. Idempotent; concurrent callers return once it is done.
      */
     @Override
     public void close() {
@@ -155,6 +180,16 @@ public final class HubServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "stopping the HTTP servers failed", e);
         } finally {
+            try {
+                if (previews != null) previews.close();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "stopping the inference node failed", e);
+            }
+            try {
+                if (converter != null) converter.close();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "leaving the converter cluster failed", e);
+            }
             try {
                 storage.close();
                 if (embeddedS3 != null) embeddedS3.close();

@@ -90,7 +90,8 @@ final class ModelCatalog {
         this.blobs = blobs;
     }
 
-    private static <K, V> Map<K, V> lru(int capacity) {
+    /** A thread-safe map that forgets its least recently used entries past {@code capacity}. */
+    static <K, V> Map<K, V> lru(int capacity) {
         return Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {

@@ -3,7 +3,9 @@ package io.quanthub.hub;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.quanthub.gguf.convert.QuantLevel;
 import io.quanthub.storage.Blob;
+import io.quanthub.storage.Commit;
 import io.quanthub.storage.Digest;
+import io.quanthub.storage.RepoName;
 import io.quanthub.storage.Variant;
 import io.quanthub.storage.VariantStore;
 import java.util.ArrayList;
@@ -21,17 +23,29 @@ import java.util.Set;
  * Every quant level of a model at one commit: available (a GGUF file of that level in the commit, or a variant
  * registered for the model's source) or missing, with its size (exact when available, else the converter's plan
  * from the source's tensor table, else an estimate from a GGUF's tensor table), bits per weight and VRAM estimates.
+ *
+ * <p>A variant whose file is not in the commit (one the converter cluster produced on demand) is still served from
+ * the commit, under the name {@link #variantPath}: {@code GET /{org}/{name}/resolve/{rev}/{name}-{QUANT}.gguf}.
  */
 final class QuantTable {
-    /** One level. {@code path} and {@code digest} only when available; {@code path} only for a file in the commit. */
+    /**
+     * One level. {@code path} and {@code digest} only when available: the commit's file, or the name a produced
+     * variant is served under; {@code quality} only for a variant the converter measured.
+     */
     record Row(String quant, String status, Long size, boolean sizeEstimated, Double bitsPerWeight, Vram vram,
-               String path, Digest digest) {}
+               String path, Digest digest, Quality quality) {}
+
+    /** How close a variant's weights are to the source's (see {@link io.quanthub.storage.VariantQuality}). */
+    record Quality(double relativeRmse, double cosine) {}
 
     /** GPU memory to run the level, alone and with its architecture's usual text encoders and VAE. */
     record Vram(long modelOnly, Long withTextEncodersAndVae) {}
 
-    /** An available level and where it is. */
-    private record Available(Blob blob, double bitsPerWeight, String path) {}
+    /**
+     * An available level: the variant record it is (for a GGUF file of the commit, the key its upload registered),
+     * its bytes, and {@code path}, the commit's file, or null for a variant only.
+     */
+    record Available(Variant.Key key, Blob blob, double bitsPerWeight, String path) {}
 
     static final String AVAILABLE = "available";
     static final String MISSING = "missing";
@@ -45,14 +59,23 @@ final class QuantTable {
 
     /**
      * The level {@code org/name} without {@code :QUANT} resolves to: Q8_0, else the highest precision available
-     * among the levels that are files of the revision (a client can only download those).
+     * among the GGUF files of the revision. Variants produced on demand are left out, so what a revision's default
+     * is does not change when someone asks for a quant.
      */
-    static Optional<QuantLevel> defaultLevel(List<Row> rows) {
+    static Optional<QuantLevel> defaultLevel(ModelCatalog.ModelFacts facts) {
         List<QuantLevel> levels = new ArrayList<>();
-        for (Row row : rows) {
-            if (row.status().equals(AVAILABLE) && row.path() != null) levels.add(QuantLevel.valueOf(row.quant()));
+        for (ModelCatalog.GgufModel gguf : facts.ggufs()) {
+            if (gguf.level() != null) levels.add(gguf.level());
         }
         return bestFirst(levels).stream().findFirst();
+    }
+
+    /**
+     * The name a variant without a file in the commit is served under: the repository's name and the level, as
+     * GGUF repositories on Hugging Face name their files ({@code FLUX.1-dev-Q4_K_S.gguf}).
+     */
+    static String variantPath(RepoName repo, QuantLevel level) {
+        return repo.name() + "-" + level.name() + ".gguf";
     }
 
     private static List<QuantLevel> bestFirst(Collection<QuantLevel> levels) {
@@ -65,14 +88,20 @@ final class QuantTable {
         return level == QuantLevel.Q8_0 ? -1 : level.ordinal();
     }
 
-    static List<Row> rows(ModelCatalog.ModelFacts facts, VariantStore variants) {
+    /** The rows of {@code repo} at {@code commit}, whose model files {@code facts} describes. */
+    static List<Row> rows(RepoName repo, Commit commit, ModelCatalog.ModelFacts facts, VariantStore variants,
+                          VariantQualities qualities) {
         Map<QuantLevel, Available> available = available(facts, variants);
         List<Row> rows = new ArrayList<>();
         for (QuantLevel level : QuantLevel.values()) {
             Available a = available.get(level);
             if (a != null) {
+                String path = a.path();
+                // The served name of a variant, unless a file of the commit already has that name.
+                if (path == null && commit.file(variantPath(repo, level)).isEmpty()) path = variantPath(repo, level);
                 rows.add(new Row(level.name(), AVAILABLE, a.blob().size(), false, a.bitsPerWeight(),
-                        vram(facts.architecture(), a.blob().size()), a.path(), a.blob().digest()));
+                        vram(facts.architecture(), a.blob().size()), path, a.blob().digest(),
+                        qualities.of(a.key()).orElse(null)));
                 continue;
             }
             Long size = null;
@@ -92,7 +121,7 @@ final class QuantTable {
                 }
             }
             rows.add(new Row(level.name(), MISSING, size, true, bits,
-                    size == null ? null : vram(facts.architecture(), size), null, null));
+                    size == null ? null : vram(facts.architecture(), size), null, null, null));
         }
         return rows;
     }
@@ -107,13 +136,16 @@ final class QuantTable {
      * The available levels: GGUF files of the commit first (they have a path), then variants registered for the
      * model's source (or, without a safetensors source, for the GGUF files themselves).
      */
-    private static Map<QuantLevel, Available> available(ModelCatalog.ModelFacts facts, VariantStore variants) {
+    static Map<QuantLevel, Available> available(ModelCatalog.ModelFacts facts, VariantStore variants) {
         Map<QuantLevel, Available> available = new EnumMap<>(QuantLevel.class);
         Map<Digest, String> pathsByDigest = new HashMap<>();
         for (ModelCatalog.GgufModel gguf : facts.ggufs()) {
             pathsByDigest.putIfAbsent(gguf.blob().digest(), gguf.path());
             if (gguf.level() != null) {
-                available.putIfAbsent(gguf.level(), new Available(gguf.blob(), gguf.bitsPerWeight(), gguf.path()));
+                Digest registeredFor = facts.sourceDigest().orElse(gguf.blob().digest());
+                available.putIfAbsent(gguf.level(), new Available(
+                        new Variant.Key(registeredFor, gguf.level().name(), UploadRoutes.UPLOAD_VERSION),
+                        gguf.blob(), gguf.bitsPerWeight(), gguf.path()));
             }
         }
         Set<Digest> sources = new LinkedHashSet<>();
@@ -124,7 +156,7 @@ final class QuantTable {
                 if (v.status() != Variant.Status.AVAILABLE) continue;
                 QuantLevel level = level(v.key().quant());
                 if (level == null || available.containsKey(level)) continue;
-                available.put(level, new Available(v.output(), v.bitsPerWeight(),
+                available.put(level, new Available(v.key(), v.output(), v.bitsPerWeight(),
                         pathsByDigest.get(v.output().digest())));
             }
         }

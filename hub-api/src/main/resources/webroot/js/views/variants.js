@@ -1,11 +1,13 @@
-// The variants tab: every quant level of a model (GET .../quants) with size, VRAM estimates, status, download and
-// the CLI command, and a "my GPU" selector that highlights what fits.
+// The variants tab: every quant level of a model (GET .../quants) with size, quality, VRAM estimates, status,
+// download and the CLI command, a "Produce" button on missing levels that follows the conversion live, and a
+// "my GPU" selector that highlights what fits.
 
-import {api} from '../api.js';
+import {api, watchJob} from '../api.js';
 import {commandBox} from '../clipboard.js';
 import {h} from '../dom.js';
 import {formatBits, formatBytes, formatInteger} from '../format.js';
-import {downloadLink, fillAsync} from './common.js';
+import {downloadLink, errorBox, fillAsync} from './common.js';
+import {jobProgress} from './jobs.js';
 
 /** The GPU memory sizes people buy, in GB as printed on the box (which are GiB). */
 export const GPU_SIZES_GB = [6, 8, 10, 12, 16, 24, 48];
@@ -51,8 +53,13 @@ export function pullCommand(id, revision, quant) {
 
 export function variantsPanel(ctx) {
   const body = h('div', {class: 'variants-body'});
-  const loaded = Promise.all([api.quants(ctx.id, ctx.revision, {signal: ctx.signal}), ctx.details]);
-  fillAsync(body, loaded, ([quants, details]) => variantsView(ctx, details.private, quants), 'Loading quant levels…');
+  // Loaded again when a produced level is done, so it shows up as available with its download.
+  const load = () => {
+    const loaded = Promise.all([api.quants(ctx.id, ctx.revision, {signal: ctx.signal}), ctx.details]);
+    return fillAsync(body, loaded, ([quants, details]) => variantsView({...ctx, reload: load}, details.private, quants),
+      'Loading quant levels…');
+  };
+  load();
   return h('section', {class: 'variants', 'aria-labelledby': 'variants-heading'},
     h('h2', {id: 'variants-heading'}, 'Quant variants'), body);
 }
@@ -60,7 +67,8 @@ export function variantsPanel(ctx) {
 function variantsView(ctx, isPrivate, response) {
   const variants = response.quants;
   const defaultLevel = response.default ?? null;
-  const rows = variants.map(v => variantRow(ctx, isPrivate, v, v.quant === defaultLevel));
+  const canProduce = Boolean(response.source);
+  const rows = variants.map(v => variantRow(ctx, isPrivate, v, v.quant === defaultLevel, canProduce));
   const summary = h('p', {class: 'fit-summary', role: 'status'});
 
   const applyGpu = gb => {
@@ -105,12 +113,14 @@ function variantsView(ctx, isPrivate, response) {
       h('span', {}, h('span', {class: 'swatch swatch-model'}), 'fits alone (encoders in system RAM)'),
       h('span', {}, h('span', {class: 'badge badge-recommended'}, 'Recommended'), 'largest level that fits with encoders')),
     h('div', {class: 'table-wrap'}, table),
-    h('p', {class: 'hint'}, '“≈” marks the planned size of a level not produced yet. ',
+    h('p', {class: 'hint'}, '“≈” marks the planned size of a level not produced yet; “Produce” has the hub convert it ',
+      'from the model’s safetensors source. Under the size of a level the hub converted: its error against the source ',
+      'weights (relative RMSE, lower is closer) and their cosine similarity (1 is identical). ',
       'VRAM estimates keep the weights under 70% of the GPU memory, which leaves room for activations at standard ',
       'resolutions; larger images and batches need more. Text encoders and VAE are counted at their usual FP16 sizes.'));
 }
 
-function variantRow(ctx, isPrivate, v, isDefault) {
+function variantRow(ctx, isPrivate, v, isDefault, canProduce) {
   const available = v.status === 'available';
   const fitBadge = h('span', {class: 'fit-badge'});
   return h('tr', {'data-quant': v.quant, 'data-status': v.status},
@@ -122,7 +132,8 @@ function variantRow(ctx, isPrivate, v, isDefault) {
       v.size == null ? h('span', {class: 'muted'}, 'unknown')
       : v.sizeEstimated
         ? h('span', {class: 'estimated', title: 'Estimated: the level is not produced yet'}, `≈ ${formatBytes(v.size)}`)
-        : formatBytes(v.size)),
+        : formatBytes(v.size),
+      v.quality ? qualityLine(v.quality) : null),
     h('td', {'data-label': 'Bits per weight', class: 'num'}, formatBits(v.bitsPerWeight)),
     h('td', {'data-label': 'VRAM, model alone', class: 'num'}, formatBytes(v.vram?.modelOnly)),
     h('td', {'data-label': 'VRAM with encoders + VAE', class: 'num'}, formatBytes(v.vram?.withTextEncodersAndVae)),
@@ -133,7 +144,51 @@ function variantRow(ctx, isPrivate, v, isDefault) {
       ? h('div', {class: 'get'},
         downloadLink(ctx, isPrivate, v.path, {description: `${v.quant} (${formatBytes(v.size)})`}),
         commandBox(pullCommand(ctx.id, ctx.revision, v.quant)))
-      : h('span', {class: 'muted'}, '–')));
+      : available ? h('span', {class: 'muted'}, '–')
+      : canProduce ? produceControl(ctx, v.quant) : h('span', {class: 'muted'}, '–')));
+}
+
+/** "RMSE 1.23% · cos 0.99991": how far the level's weights are from the source's. */
+function qualityLine(quality) {
+  const rmse = `${(quality.relativeRmse * 100).toFixed(2)}%`;
+  const cosine = quality.cosine.toFixed(5);
+  return h('span', {class: 'quality', title: `Relative RMSE ${rmse} (||q − s|| / ||s||), cosine similarity ${cosine}, `
+    + 'of the dequantized weights q against the source weights s'}, `RMSE ${rmse} · cos ${cosine}`);
+}
+
+/**
+ * "Produce": asks the hub to convert a missing level (POST .../quants/{QUANT}), then shows the job's progress live;
+ * once it is done the table is loaded again, with the level available.
+ */
+function produceControl(ctx, quant) {
+  const cell = h('div', {class: 'produce'});
+  const button = h('button', {type: 'button', class: 'produce-button', 'aria-label': `Produce ${quant}`}, 'Produce');
+  const start = async () => {
+    button.disabled = true;
+    try {
+      const job = await api.produce(ctx.id, ctx.revision, quant, {signal: ctx.signal});
+      const progress = jobProgress(job);
+      cell.replaceChildren(progress.element);
+      const last = job.state === 'done' || job.state === 'failed' ? job
+        : await watchJob(job.id, progress.update, {signal: ctx.signal});
+      progress.update(last);
+      if (last.state === 'done') {
+        ctx.reload();
+      } else {
+        button.textContent = 'Try again';
+        button.disabled = false;
+        cell.append(button);
+      }
+    } catch (error) {
+      if (error?.name === 'AbortError') return;
+      button.textContent = 'Try again';
+      button.disabled = false;
+      cell.replaceChildren(errorBox(error), button);
+    }
+  };
+  button.addEventListener('click', start);
+  cell.append(button);
+  return cell;
 }
 
 const FIT_TEXT = {full: 'fits', model: 'fits without encoders', none: 'too large'};

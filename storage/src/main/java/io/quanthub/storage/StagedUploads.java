@@ -20,6 +20,10 @@ import java.util.TreeMap;
  * address in the {@link BlobStore}; {@link #abort} throws everything away. The lease keeps garbage collection
  * away from the staged bytes meanwhile, and from the finished blob until it is referenced (by a variant record).
  *
+ * <p>Each open upload is also listed under {@code staged/<lease id>} with its start time ({@link #open}), so the
+ * processes that own staged uploads can find and abort the ones their crashed peers left behind long before the
+ * lease ends (the hub's own streaming uploads stage under {@code uploads/} too, and are not listed there).
+ *
  * <p>All methods block: call them from worker or virtual threads.
  */
 public final class StagedUploads {
@@ -28,6 +32,11 @@ public final class StagedUploads {
 
     /** A multipart upload that was neither completed nor aborted. */
     public record Pending(String key, String uploadId) {}
+
+    /** A staged upload that was started and not yet finished or aborted, and when it was started. */
+    public record Open(Upload upload, java.time.Instant started) {}
+
+    private static final String OPEN = "staged/";
 
     private final ObjectStore s3;
     private final UploadLeases leases;
@@ -42,12 +51,20 @@ public final class StagedUploads {
     /** Takes a lease and opens a multipart upload at its staging key. */
     public Upload start() {
         UploadLeases.Lease lease = leases.acquire(null);
+        Upload upload;
         try {
-            return new Upload(lease.id(), lease.stagingKey(), s3.startMultipart(lease.stagingKey()));
+            upload = new Upload(lease.id(), lease.stagingKey(), s3.startMultipart(lease.stagingKey()));
         } catch (RuntimeException e) {
             leases.release(lease);
             throw e;
         }
+        try {
+            s3.put(OPEN + lease.id(), Json.write(new Open(upload, options.clock().instant())));
+        } catch (RuntimeException e) {
+            abort(upload);
+            throw e;
+        }
+        return upload;
     }
 
     /**
@@ -93,6 +110,7 @@ public final class StagedUploads {
             s3.copy(upload.key(), BlobStore.key(blob.digest()), size, options.maxCopyPart());
         }
         s3.delete(upload.key());
+        s3.delete(OPEN + upload.leaseId());
         return blob;
     }
 
@@ -105,6 +123,13 @@ public final class StagedUploads {
         }
         if (s3.stat(upload.key()).isPresent()) s3.delete(upload.key());
         s3.delete(UploadLeases.LEASES + upload.leaseId());
+        s3.delete(OPEN + upload.leaseId());
+    }
+
+    /** Every staged upload started and not yet finished or aborted, by any process. */
+    public List<Open> open() {
+        return s3.list(OPEN).flatMap(info -> s3.get(info.key()).stream()
+                .map(json -> Json.read(json, Open.class, info.key()))).toList();
     }
 
     /** Multipart uploads under {@code prefix} (all staged uploads: {@code "uploads/"}) still open. */

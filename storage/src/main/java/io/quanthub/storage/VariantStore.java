@@ -16,6 +16,8 @@ import java.util.function.UnaryOperator;
  */
 public final class VariantStore {
     private static final String PREFIX = "variants/";
+    /** Quality records live beside, not under, {@link #PREFIX}, so that listing a source's variants stays cheap. */
+    private static final String QUALITY_PREFIX = "quality/";
     private static final int MAX_ATTEMPTS = 16;
 
     private final ObjectStore s3;
@@ -28,6 +30,10 @@ public final class VariantStore {
 
     static String key(Variant.Key key) {
         return PREFIX + key.source().hex() + "/" + key.quant() + "/" + key.converterVersion() + ".json";
+    }
+
+    static String qualityKey(Variant.Key key) {
+        return QUALITY_PREFIX + key.source().hex() + "/" + key.quant() + "/" + key.converterVersion() + ".json";
     }
 
     public Optional<Variant> get(Variant.Key key) {
@@ -70,6 +76,21 @@ public final class VariantStore {
             throw new StorageException.AlreadyExists("variant " + key + " is already available as "
                     + existing.output().digest());
         });
+    }
+
+    /**
+     * Like {@link #registerVariant(Variant.Key, Blob, double, Variant.Provenance)}, storing the converter's
+     * quality measurements first, so whoever sees the variant available also finds its quality record.
+     */
+    public Variant registerVariant(Variant.Key key, Blob output, double bitsPerWeight, Variant.Provenance provenance,
+                                   VariantQuality quality) {
+        s3.put(qualityKey(key), Json.write(quality));
+        return registerVariant(key, output, bitsPerWeight, provenance);
+    }
+
+    /** The quality the converter measured for a variant it produced; empty for pushed quants and pending ones. */
+    public Optional<VariantQuality> quality(Variant.Key key) {
+        return s3.get(qualityKey(key)).map(json -> Json.read(json, VariantQuality.class, qualityKey(key)));
     }
 
     /** Records that producing a variant failed; an available variant stays available. */

@@ -81,6 +81,24 @@ class VariantStoreTest extends S3TestSupport {
     }
 
     @Test
+    void theConvertersQualityRecordIsStoredBesideTheVariant() {
+        Variant.Key key = new Variant.Key(source.digest(), "Q4_K_S", "0.1.0");
+        variants.request(key, provenance("quanthub-convert 0.1.0"));
+        assertEquals(Optional.empty(), variants.quality(key));
+        VariantQuality quality = new VariantQuality(0.0625, 0.998, 4.5, 17, 3072, List.of(
+                new VariantQuality.TensorQuality("img_in.weight", "Q4_K", 3072, 0.0625, 0.998, 3.0, 0.01171875,
+                        2.99, 2.995)));
+
+        Blob gguf = upload("gguf Q4_K_S bytes");
+        variants.registerVariant(key, gguf, 4.5, provenance("quanthub-convert 0.1.0"), quality);
+
+        assertEquals(Optional.of(quality), variants.quality(key));
+        assertEquals(Variant.Status.AVAILABLE, variants.get(key).orElseThrow().status());
+        assertEquals(List.of(key), variants.list(source.digest()).stream().map(Variant::key).toList(),
+                "the quality record is not listed as a variant");
+    }
+
+    @Test
     void outputsMustBeUploadedAndRecordsValid() {
         Variant.Key key = new Variant.Key(source.digest(), "Q4_0", "0.1.0");
         Blob notUploaded = new Blob(Digest.of(new byte[] {7}), 1);

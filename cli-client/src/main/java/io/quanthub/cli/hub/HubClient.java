@@ -4,6 +4,7 @@ import io.quanthub.gguf.json.Json;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -21,7 +22,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Flow;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
+import java.util.stream.Stream;
 
 /**
  * The hub's REST API (docs/hub-api.md) over {@link HttpClient}: plain blocking calls, one method per endpoint the
@@ -160,6 +163,102 @@ public final class HubClient {
         String path = "/api/models/" + repoPath(repo) + "/commits/" + segment(branch);
         String answer = send("POST", path, HttpRequest.BodyPublishers.ofString(Json.write(body)), CALL_TIMEOUT);
         return JsonFields.parse(answer, response("POST", path)).string("id");
+    }
+
+    /**
+     * {@code POST /api/models/{org}/{name}/quants/{QUANT}}: asks the hub to produce a quant level of the model at
+     * {@code revision}; answers the conversion job (done at once when the level is already available).
+     */
+    public HubJob produce(String repo, String revision, String quant) throws IOException {
+        String path = "/api/models/" + repoPath(repo) + "/quants/" + segment(quant) + revisionQuery(revision);
+        String answer = send("POST", path, HttpRequest.BodyPublishers.noBody(), CALL_TIMEOUT);
+        return HubJob.of(JsonFields.parse(answer, response("POST", path)));
+    }
+
+    /** {@code GET /api/jobs/{id}}. */
+    public HubJob job(String id) throws IOException {
+        String path = "/api/jobs/" + segment(id);
+        return HubJob.of(JsonFields.parse(getJson(path), response("GET", path)));
+    }
+
+    /**
+     * Follows a job until it has finished, through its event stream ({@code GET /api/jobs/{id}/events}): every state
+     * the hub reports goes to {@code listener}. A stream that drops before the end is opened again, after reading
+     * the job once more; a few drops in a row without any news is an error.
+     *
+     * @return the finished job (done or failed)
+     */
+    public HubJob follow(HubJob job, Consumer<HubJob> listener) throws IOException {
+        String path = "/api/jobs/" + segment(job.id()) + "/events";
+        int quietDrops = 0;
+        HubJob last = job;
+        while (!last.finished()) {
+            HttpRequest request = request(path, null).header("Accept", "text/event-stream").GET().build();
+            HttpResponse<Stream<String>> response = send(http, request,
+                    HttpResponse.BodyHandlers.ofLines(), "GET " + path);
+            if (response.statusCode() / 100 != 2) {
+                String body = String.join("\n", response.body().toList());
+                throw HubException.of(response.statusCode(), body, "GET " + path);
+            }
+            EventStream events = new EventStream(listener, response("GET", path));
+            try (Stream<String> lines = response.body()) {
+                lines.forEach(events::line);
+            } catch (UncheckedIOException e) {
+                // The connection dropped: read the job again below.
+            }
+            if (events.error != null) throw new HubException(404, events.error);
+            if (events.last != null) {
+                last = events.last;
+                quietDrops = 0;
+            } else if (++quietDrops >= 3) {
+                throw new IOException("lost the event stream of job " + job.id() + " on " + base.getAuthority());
+            }
+            if (!last.finished()) {
+                last = job(job.id());
+                listener.accept(last);
+            }
+        }
+        return last;
+    }
+
+    /** Reads Server-Sent Events line by line: {@code event:} and {@code data:} lines, a blank line ends each. */
+    private static final class EventStream {
+        private final Consumer<HubJob> listener;
+        private final String context;
+        private String event = "message";
+        private final StringBuilder data = new StringBuilder();
+        HubJob last;
+        String error;
+
+        EventStream(Consumer<HubJob> listener, String context) {
+            this.listener = listener;
+            this.context = context;
+        }
+
+        void line(String line) {
+            if (line.isEmpty()) {
+                dispatch();
+            } else if (line.startsWith("event:")) {
+                event = line.substring(6).strip();
+            } else if (line.startsWith("data:")) {
+                if (!data.isEmpty()) data.append('\n');
+                data.append(line.substring(5).strip());
+            } // comments (":") and retry: lines need nothing
+        }
+
+        private void dispatch() {
+            if (!data.isEmpty()) {
+                JsonFields fields = JsonFields.parse(data.toString(), context);
+                if (event.equals("error")) {
+                    error = fields.optString("error");
+                } else {
+                    last = HubJob.of(fields);
+                    listener.accept(last);
+                }
+            }
+            event = "message";
+            data.setLength(0);
+        }
     }
 
     /** {@code /{org}/{name}/resolve/{revision}/{path}}, where a file's bytes are served. */

@@ -20,17 +20,21 @@ public record Quants(String sha, String defaultQuant, List<Level> levels) {
      * @param bitsPerWeight       null when the hub gives none
      * @param vramModelOnly       bytes of GPU memory for the model alone; null when unknown
      * @param vramWithEncodersVae bytes with the text encoders and the VAE loaded as well; null when unknown
-     * @param file                the GGUF file when the level is available as a file of this revision, else null:
-     *                            an available level may be a variant registered for the model's source whose file
-     *                            is not in this revision, and cannot be pulled from it
+     * @param file                the GGUF file when the level can be downloaded from this revision (a file of the
+     *                            revision, or a variant the hub produced from its source, served under the name
+     *                            the hub gives), else null
+     * @param relativeRmse        ||q - s|| / ||s|| of the level's weights q against the source's s, as the
+     *                            converter measured; null when not measured (a pushed file, a missing level)
+     * @param cosine              cosine similarity of q and s; null when not measured
      */
     public record Level(String quant, String status, Long size, boolean sizeEstimated, Double bitsPerWeight,
-                        Long vramModelOnly, Long vramWithEncodersVae, RepoFile file) {
+                        Long vramModelOnly, Long vramWithEncodersVae, RepoFile file, Double relativeRmse,
+                        Double cosine) {
         public boolean available() {
             return AVAILABLE.equals(status);
         }
 
-        /** Available with a file in this revision, so it can be pulled from it. */
+        /** Available with a file the revision serves, so it can be pulled from it. */
         public boolean downloadable() {
             return file != null;
         }
@@ -38,13 +42,16 @@ public record Quants(String sha, String defaultQuant, List<Level> levels) {
         static Level of(JsonFields f) {
             JsonFields vram = f.optObject("vram");
             String status = f.string("status");
-            // The hub gives a path only when the level's file is in the revision (docs/hub-api.md, the quant table).
+            // The hub gives a path only when the level can be downloaded from the revision (docs/hub-api.md).
             String path = AVAILABLE.equals(status) ? f.optString("path") : null;
             RepoFile file = path == null ? null
                     : new RepoFile(path, f.number("size"), Sha256.parse(f.string("digest"), "digest of " + path));
+            JsonFields quality = f.optObject("quality");
             return new Level(f.string("quant"), status, f.optNumber("size"), f.flag("sizeEstimated"),
                     f.optDecimal("bitsPerWeight"), vram == null ? null : vram.optNumber("modelOnly"),
-                    vram == null ? null : vram.optNumber("withTextEncodersAndVae"), file);
+                    vram == null ? null : vram.optNumber("withTextEncodersAndVae"), file,
+                    quality == null ? null : quality.optDecimal("relativeRmse"),
+                    quality == null ? null : quality.optDecimal("cosine"));
         }
     }
 

@@ -45,20 +45,33 @@ public final class Puller {
         this.downloader = downloader;
     }
 
+    /** Has the hub produce a missing quant level of a commit (converting it), or fails saying why. */
+    @FunctionalInterface
+    public interface Producer {
+        void produce(String repo, String commit, String quant) throws IOException;
+    }
+
     /**
      * The files {@code ref} stands for, pinned to the commit its revision resolves to now: a named quant's GGUF
      * file; without a quant, the repository's default level (docs/hub-api.md), or every file when it has none.
      */
     public Target resolve(ModelRef ref) throws IOException {
+        return resolve(ref, null);
+    }
+
+    /** Like {@link #resolve(ModelRef)}; a named level that is missing is first made by {@code producer}, if any. */
+    public Target resolve(ModelRef ref, Producer producer) throws IOException {
         String revision = ref.revisionOrDefault();
         RepoDetails details = hub.model(ref.repo(), revision);
         if (details.sha() == null) throw new IOException(ref.repo() + "@" + revision + " has no commits yet");
         String commit = details.sha();
         if (ref.quant() != null) {
             Quants quants = hub.quants(ref.repo(), commit);
-            Quants.Level level = quants.level(ref.quant()).orElseThrow(() -> new IOException(ref.repo()
-                    + " has no quant level " + ref.quant() + " (levels: " + String.join(", ",
-                    quants.levels().stream().map(Quants.Level::quant).toList()) + ")"));
+            Quants.Level level = namedLevel(ref, quants);
+            if (!level.available() && producer != null) {
+                producer.produce(ref.repo(), commit, level.quant());
+                level = namedLevel(ref, hub.quants(ref.repo(), commit));
+            }
             if (!level.downloadable()) {
                 List<String> available = quants.downloadableNames();
                 String state = level.available()
@@ -79,6 +92,12 @@ public final class Puller {
             }
         }
         return new Target(ref, revision, commit, null, details.files());
+    }
+
+    private static Quants.Level namedLevel(ModelRef ref, Quants quants) throws IOException {
+        return quants.level(ref.quant()).orElseThrow(() -> new IOException(ref.repo() + " has no quant level "
+                + ref.quant() + " (levels: " + String.join(", ", quants.levels().stream().map(Quants.Level::quant)
+                .toList()) + ")"));
     }
 
     public RepoCache repoCache(Target target) {

@@ -56,15 +56,23 @@ public record ConversionPlan(Architecture architecture, QuantLevel level, KeyPre
      * the logical shape of reshaped tensors, so the shape fix and its metadata are reproduced.
      */
     public static ConversionPlan of(ModelSource source, QuantLevel level) {
-        Map<String, long[]> logicalShapes = new HashMap<>();
-        if (source.format() == ModelSource.Format.GGUF) {
-            source.metadata().forEach((key, value) -> {
-                if (key.startsWith(ORIG_SHAPE_PREFIX)) {
-                    logicalShapes.put(key.substring(ORIG_SHAPE_PREFIX.length()), parseShape(key, value));
-                }
-            });
-        }
+        Map<String, long[]> logicalShapes = source.format() == ModelSource.Format.GGUF
+                ? logicalShapes(source.metadata()) : Map.of();
         return of(source.tensors(), logicalShapes, level);
+    }
+
+    /**
+     * The logical shapes a GGUF made by convert.py records in its {@code comfy.gguf.orig_shape.*} keys (metadata
+     * values as text), by tensor name; for {@link #of(List, Map, QuantLevel)}.
+     */
+    public static Map<String, long[]> logicalShapes(Map<String, String> ggufMetadata) {
+        Map<String, long[]> logicalShapes = new HashMap<>();
+        ggufMetadata.forEach((key, value) -> {
+            if (key.startsWith(ORIG_SHAPE_PREFIX)) {
+                logicalShapes.put(key.substring(ORIG_SHAPE_PREFIX.length()), parseShape(key, value));
+            }
+        });
+        return logicalShapes;
     }
 
     /**

@@ -15,10 +15,14 @@ import java.util.Map;
  * @param fileSize             bytes of the output file
  * @param quantizableElements  elements of the tensors llama-quantize's rules select for quantization
  * @param quantizableBytes     their bytes in the output
+ * @param error                the quantization error of every tensor together (the output dequantized against the
+ *                             source values), when the converter measured it ({@link Converter#measuringError()});
+ *                             else null
  */
 public record ConversionSummary(Path output, Architecture architecture, QuantLevel level, int tensorCount,
                                 List<TypeTotal> types, long fileSize, long quantizableElements,
-                                long quantizableBytes, List<ConversionPlan.Skipped> skipped, Duration elapsed) {
+                                long quantizableBytes, List<ConversionPlan.Skipped> skipped, Duration elapsed,
+                                QuantError error) {
     /** The tensors stored in one type. */
     public record TypeTotal(GgmlType type, int tensors, long elements, long bytes) {
     }
@@ -28,8 +32,14 @@ public record ConversionSummary(Path output, Architecture architecture, QuantLev
         skipped = List.copyOf(skipped);
     }
 
-    /** The summary of a written plan. */
+    /** The summary of a written plan, without error measurements. */
     public static ConversionSummary of(ConversionPlan plan, Path output, long fileSize, Duration elapsed) {
+        return of(plan, output, fileSize, elapsed, null);
+    }
+
+    /** The summary of a written plan; {@code error} is null when it was not measured. */
+    public static ConversionSummary of(ConversionPlan plan, Path output, long fileSize, Duration elapsed,
+                                       QuantError error) {
         Map<GgmlType, long[]> totals = new EnumMap<>(GgmlType.class); // tensors, elements, bytes
         long qElements = 0;
         long qBytes = 0;
@@ -48,7 +58,7 @@ public record ConversionSummary(Path output, Architecture architecture, QuantLev
                 .sorted((a, b) -> Long.compare(b.bytes(), a.bytes()))
                 .toList();
         return new ConversionSummary(output, plan.architecture(), plan.level(), plan.tensors().size(), types,
-                fileSize, qElements, qBytes, plan.skipped(), elapsed);
+                fileSize, qElements, qBytes, plan.skipped(), elapsed, error);
     }
 
     /** Bits per weight over the quantizable tensors (NaN when there are none). */

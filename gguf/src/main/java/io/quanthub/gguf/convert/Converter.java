@@ -51,14 +51,18 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Converter {
     /** Values per chunk: 256 Ki floats, 1 MiB of float input per worker. */
-    static final int CHUNK_ELEMENTS = 1 << 18;
+    public static final int CHUNK_ELEMENTS = 1 << 18;
     /** Encoded bytes allowed to wait for the writer. */
     static final long MAX_IN_FLIGHT_BYTES = 64L << 20;
     /** Each worker's buffer for the source values of a chunk (grown for rows longer than a chunk). */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[CHUNK_ELEMENTS]);
+    /** The source values and the decoded output of a chunk whose error is measured. */
+    private static final ThreadLocal<float[]> MEASURE_SOURCE = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> MEASURE_DECODED = ThreadLocal.withInitial(() -> new float[0]);
 
     private final int threads;
     private final boolean overwrite;
+    private final boolean measureError;
 
     /** Progress, reported on the converting thread after each written chunk. */
     public interface ProgressListener {
@@ -77,9 +81,23 @@ public final class Converter {
      * @param overwrite replace an existing output file; otherwise an existing output is an error
      */
     public Converter(int threads, boolean overwrite) {
+        this(threads, overwrite, false);
+    }
+
+    private Converter(int threads, boolean overwrite, boolean measureError) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, not " + threads);
         this.threads = threads;
         this.overwrite = overwrite;
+        this.measureError = measureError;
+    }
+
+    /**
+     * This converter, also measuring the quantization error of the whole model (the output dequantized against the
+     * source values, as {@link #encodeUnitsMeasured}) for {@link ConversionSummary#error()}; it costs a dequantization
+     * of every chunk. The output bytes are the same.
+     */
+    public Converter measuringError() {
+        return new Converter(threads, overwrite, true);
     }
 
     /** A converter using every core, refusing to overwrite. */
@@ -138,8 +156,9 @@ public final class Converter {
         });
         boolean done = false;
         try {
+            QuantError error;
             try (GgufWriter writer = GgufWriter.create(temp, plan.metadata(), plan.specs())) {
-                writeData(plan, writer, pool, listener);
+                error = writeData(plan, writer, pool, listener);
             }
             long size = Files.size(temp);
             if (size != layout.fileSize()) {
@@ -154,7 +173,7 @@ public final class Converter {
             });
             forceDirectory(target.getParent());
             done = true;
-            return ConversionSummary.of(plan, target, size, Duration.ofNanos(System.nanoTime() - start));
+            return ConversionSummary.of(plan, target, size, Duration.ofNanos(System.nanoTime() - start), error);
         } catch (IOException | RuntimeException | Error e) {
             // An interrupt can surface as any I/O error, e.g. ClosedByInterruptException from the file channel the
             // writer was using at that moment; report all of them as the interruption they are.
@@ -176,34 +195,41 @@ public final class Converter {
         }
     }
 
-    /** The chunk loop: submit in order, keep a bounded window in flight, write results in order. */
-    private void writeData(ConversionPlan plan, GgufWriter writer, ExecutorService pool, ProgressListener listener)
-            throws IOException {
+    /**
+     * The chunk loop: submit in order, keep a bounded window in flight, write results in order. Returns the summed
+     * quantization error when this converter measures it, else null.
+     */
+    private QuantError writeData(ConversionPlan plan, GgufWriter writer, ExecutorService pool,
+                                 ProgressListener listener) throws IOException {
         List<TensorPlan> tensors = plan.tensors();
         int window = (int) Math.clamp(MAX_IN_FLIGHT_BYTES / maxChunkBytes(tensors), 2, 2L * threads);
-        ArrayDeque<Future<byte[]>> inFlight = new ArrayDeque<>();
+        ArrayDeque<Future<Measured>> inFlight = new ArrayDeque<>();
         ArrayDeque<Chunk> inFlightChunks = new ArrayDeque<>();
         long bytesTotal = plan.dataBytes();
         long bytesDone = 0;
         int tensorsDone = 0;
         Iterator<Chunk> chunks = new ChunkIterator(tensors);
+        QuantError error = QuantError.NONE;
         while (chunks.hasNext() || !inFlight.isEmpty()) {
             if (chunks.hasNext() && inFlight.size() < window) {
                 Chunk c = chunks.next();
                 inFlightChunks.add(c);
-                inFlight.add(pool.submit(() -> encode(c)));
+                inFlight.add(pool.submit(() -> measureError ? encodeMeasured(c) : new Measured(encode(c), null)));
                 continue;
             }
             Chunk c = inFlightChunks.remove();
-            byte[] bytes = await(inFlight.remove(), c);
+            Measured encoded = await(inFlight.remove(), c);
+            byte[] bytes = encoded.bytes();
+            if (encoded.error() != null) error = error.plus(encoded.error());
             writer.writeTensorData(bytes);
             bytesDone += bytes.length;
             if (c.lastOfTensor()) tensorsDone++;
             listener.onProgress(new Progress(tensorsDone, tensors.size(), bytesDone, bytesTotal));
         }
+        return measureError ? error : null;
     }
 
-    private static byte[] await(Future<byte[]> future, Chunk c) throws IOException {
+    private static Measured await(Future<Measured> future, Chunk c) throws IOException {
         try {
             return future.get();
         } catch (InterruptedException e) {
@@ -223,6 +249,10 @@ public final class Converter {
      * conversion writes there: the converter cluster produces each part of an output file this way.
      */
     public static byte[] encodeUnits(TensorPlan tensor, long firstUnit, int units) {
+        return encode(unitsChunk(tensor, firstUnit, units));
+    }
+
+    private static Chunk unitsChunk(TensorPlan tensor, long firstUnit, int units) {
         long unit = unitLength(tensor);
         int elements = Math.toIntExact(units * unit);
         long first = firstUnit * unit;
@@ -230,8 +260,8 @@ public final class Converter {
             throw new IndexOutOfBoundsException("units " + firstUnit + "+" + units + " outside tensor '"
                     + tensor.name() + "'");
         }
-        return encode(new Chunk(tensor, first, elements, tensor.type().isQuantized() ? units : 1,
-                first + elements == tensor.elementCount()));
+        return new Chunk(tensor, first, elements, tensor.type().isQuantized() ? units : 1,
+                first + elements == tensor.elementCount());
     }
 
     /** Bytes of one unit of {@link #encodeUnits}: a row for quantized types, one element for float types. */
@@ -239,17 +269,43 @@ public final class Converter {
         return tensor.type().rowBytes(unitLength(tensor));
     }
 
+    /** Encoded bytes and the error they carry against the source values. */
+    public record Measured(byte[] bytes, QuantError error) {
+    }
+
+    /**
+     * Like {@link #encodeUnits}, and also measures the quantization error: the encoded values dequantized back to
+     * F32 against the source values as read (before any rounding through convert.py's intermediate type). The bytes
+     * are exactly those of {@link #encodeUnits}.
+     */
+    public static Measured encodeUnitsMeasured(TensorPlan tensor, long firstUnit, int units) {
+        return encodeMeasured(unitsChunk(tensor, firstUnit, units));
+    }
+
+    private static Measured encodeMeasured(Chunk c) {
+        TensorPlan tensor = c.tensor();
+        int elements = c.elements();
+        if (elements == 0) return new Measured(new byte[0], QuantError.NONE);
+        float[] source = scratch(MEASURE_SOURCE, elements);
+        byte[] bytes = encode(c, source);
+        float[] decoded = scratch(MEASURE_DECODED, elements);
+        Quants.of(tensor.type()).dequantize(bytes, 0, decoded, 0, elements);
+        return new Measured(bytes, QuantError.of(source, decoded, elements));
+    }
+
     /** Reads, rounds and quantizes one chunk; runs on a worker. */
     private static byte[] encode(Chunk c) {
+        return encode(c, null);
+    }
+
+    /** Encodes one chunk; when {@code sourceCopy} is given, it receives the source values as read. */
+    private static byte[] encode(Chunk c, float[] sourceCopy) {
         if (c.elements() == 0) return new byte[0];
         TensorPlan t = c.tensor();
-        float[] values = SCRATCH.get();
-        if (values.length < c.elements()) {
-            values = new float[c.elements()];
-            SCRATCH.set(values);
-        }
+        float[] values = scratch(SCRATCH, c.elements());
         SourceTensor source = t.source();
         source.readFloats(c.firstElement(), values, 0, c.elements());
+        if (sourceCopy != null) System.arraycopy(values, 0, sourceCopy, 0, c.elements());
         roundThroughIntermediate(t, source.dtype(), values, c.elements());
         if (t.type().isQuantized()) requireFinite(source.name(), c.firstElement(), values, c.elements());
         QuantFormat format = Quants.of(t.type());
@@ -257,6 +313,16 @@ public final class Converter {
         byte[] out = new byte[Math.toIntExact(t.type().rowBytes(rowLength) * c.rows())];
         format.quantize(values, 0, out, 0, c.rows(), rowLength, null);
         return out;
+    }
+
+    /** This thread's buffer of {@code scratch}, grown to at least {@code n} floats. */
+    private static float[] scratch(ThreadLocal<float[]> scratch, int n) {
+        float[] values = scratch.get();
+        if (values.length < n) {
+            values = new float[n];
+            scratch.set(values);
+        }
+        return values;
     }
 
     /**

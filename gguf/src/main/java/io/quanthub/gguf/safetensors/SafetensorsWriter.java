@@ -1,6 +1,7 @@
 package io.quanthub.gguf.safetensors;
 
 import io.quanthub.gguf.json.Json;
+import io.quanthub.gguf.quant.Numerics;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,18 +17,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes small F32 safetensors files held in memory (debug outputs, test inputs): an 8-byte little-endian header
- * length, the JSON header padded with spaces to a multiple of 8, then the tensors' data in the order they were added.
+ * Writes small F32, F16 or BF16 safetensors files held in memory (debug outputs, test inputs, demo models): an
+ * 8-byte little-endian header length, the JSON header padded with spaces to a multiple of 8, then the tensors' data
+ * in the order they were added.
  */
 public final class SafetensorsWriter {
     private static final ValueLayout.OfFloat LE_FLOAT =
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort LE_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Map<String, Object> header = new LinkedHashMap<>();
     private final ByteArrayOutputStream data = new ByteArrayOutputStream();
 
     /** Adds an F32 tensor; {@code values} are row-major for {@code shape} (PyTorch order). */
     public SafetensorsWriter addF32(String name, long[] shape, float[] values) {
+        return add(name, Dtype.F32, shape, values);
+    }
+
+    /**
+     * Adds a tensor stored as F32, F16 or BF16 ({@code values} rounded to nearest, ties to even, as PyTorch does);
+     * {@code values} are row-major for {@code shape} (PyTorch order).
+     */
+    public SafetensorsWriter add(String name, Dtype dtype, long[] shape, float[] values) {
         long count = 1;
         List<Object> dims = new ArrayList<>();
         for (long d : shape) {
@@ -41,10 +53,21 @@ public final class SafetensorsWriter {
         if (name.equals("__metadata__") || header.containsKey(name)) {
             throw new IllegalArgumentException("tensor name '" + name + "' is reserved or already used");
         }
-        byte[] bytes = new byte[values.length * Float.BYTES];
-        MemorySegment.copy(values, 0, MemorySegment.ofArray(bytes), LE_FLOAT, 0, values.length);
+        byte[] bytes = new byte[values.length * dtype.bytes];
+        switch (dtype) {
+            case F32 -> MemorySegment.copy(values, 0, MemorySegment.ofArray(bytes), LE_FLOAT, 0, values.length);
+            case F16, BF16 -> {
+                MemorySegment out = MemorySegment.ofArray(bytes);
+                for (int i = 0; i < values.length; i++) {
+                    short bits = dtype == Dtype.F16 ? Numerics.fp32ToFp16(values[i]) : Numerics.fp32ToBf16(values[i]);
+                    out.set(LE_SHORT, 2L * i, bits);
+                }
+            }
+            default -> throw new IllegalArgumentException("cannot write " + dtype + " tensor '" + name
+                    + "'; only F32, F16 and BF16");
+        }
         Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("dtype", Dtype.F32.name());
+        entry.put("dtype", dtype.name());
         entry.put("shape", dims);
         entry.put("data_offsets", List.of((long) data.size(), (long) data.size() + bytes.length));
         header.put(name, entry);

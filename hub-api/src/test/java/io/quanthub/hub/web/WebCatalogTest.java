@@ -15,6 +15,9 @@ import io.quanthub.gguf.format.GgufValue;
 import io.quanthub.gguf.format.GgufWriter;
 import io.quanthub.gguf.format.TensorInfo;
 import io.quanthub.gguf.format.TensorSpec;
+import io.quanthub.gguf.synthetic.SyntheticModel;
+import io.quanthub.hub.ClusterConfig;
+import io.quanthub.hub.ConverterMemberForTests;
 import io.quanthub.hub.HubConfig;
 import io.quanthub.hub.HubServer;
 import java.io.IOException;
@@ -39,10 +42,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The web catalog as a user sees it: a real hub (embedded S3 on loopback) holding flux-tiny and its Q8_0 GGUF,
  * pushed through the HTTP API, browsed with headless Chromium. Screenshots go to {@code target/screenshots}.
+ * Conversions run on a converter member that joins the hub's cluster member, as {@code quanthub converter} does;
+ * it holds its tasks while a test looks at a conversion in progress.
  */
 class WebCatalogTest {
     private static final String REPO = "demo/flux-tiny";
     private static final String PRIVATE_REPO = "demo/flux-private";
+    /** A small synthetic Flux model (its own source digest, so what is produced from it shows nowhere else). */
+    private static final String PRODUCE_REPO = "demo/synthetic-flux";
     private static final String GGUF = "flux-tiny-Q8_0.gguf";
     /** A GGUF file with thousands of tensors (real models have up to ~2,000), for the viewer's paging. */
     private static final String MANY_TENSORS = "many-tensors.gguf";
@@ -56,15 +63,19 @@ class WebCatalogTest {
     static Path dir;
     static Browser browser;
     static HubServer hub;
+    static ConverterMemberForTests converter;
     static String admin;
     static Path gguf;
     static Path manyTensors;
+    static Path synthetic;
 
     @BeforeAll
     static void startHubAndBrowser() throws Exception {
         browser = Browser.start(Path.of(System.getProperty("basedir", ".")).resolve("target/browser"));
-        hub = HubServer.start(HubConfig.defaults(dir.resolve("hub")).withPort(0));
+        hub = HubServer.start(HubConfig.defaults(dir.resolve("hub")).withPort(0).withCluster(ClusterConfig.defaults()
+                .withPort(0).withOptions(ConverterMemberForTests.options()).withConverts(false)));
         admin = Files.readString(hub.adminTokenFile()).strip();
+        converter = new ConverterMemberForTests(hub.clusterAddress().orElseThrow());
 
         String testdata = System.getProperty("quanthub.testdata");
         assertNotNull(testdata, "system property quanthub.testdata (the shared test data folder) is not set");
@@ -82,6 +93,11 @@ class WebCatalogTest {
             if (repo.equals(PRIVATE_REPO)) files.put(MANY_TENSORS, upload(repo, manyTensors));
             post("/api/models/" + repo + "/commits/main", Map.of("message", MESSAGE, "files", files));
         }
+        synthetic = dir.resolve("synthetic.safetensors");
+        SyntheticModel.writeFlux(synthetic, 6_000_000, 5);
+        post("/api/repos", Map.of("name", PRODUCE_REPO, "private", false));
+        post("/api/models/" + PRODUCE_REPO + "/commits/main", Map.of("message", "Add a synthetic Flux model",
+                "files", Map.of("model.safetensors", upload(PRODUCE_REPO, synthetic))));
     }
 
     /** {@value #MANY} small F32 tensors named {@code blocks.<i>.weight}. */
@@ -100,6 +116,7 @@ class WebCatalogTest {
         try {
             if (browser != null) browser.close();
         } finally {
+            if (converter != null) converter.close();
             if (hub != null) hub.close();
         }
     }
@@ -115,12 +132,13 @@ class WebCatalogTest {
     @Test
     void catalogListsModelsAndSearchFilters() throws IOException {
         open("#/");
-        Browser.Element card = browser.waitFor("the catalog to list " + REPO,
-                () -> cardTexts().size() == 1 && cardTexts().getFirst().contains(REPO) ? browser.find(".model-card") : null);
+        // Sorted by name: demo/flux-tiny, then demo/synthetic-flux.
+        Browser.Element card = browser.waitFor("the catalog to list " + REPO + " first",
+                () -> cardTexts().size() == 2 && cardTexts().getFirst().contains(REPO) ? browser.find(".model-card") : null);
         String text = browser.text(card);
         assertTrue(text.contains("flux"), "architecture shown: " + text);
         assertTrue(text.contains("1 available"), "number of available quants shown: " + text);
-        assertTrue(browser.text(browser.find(".result-count")).startsWith("1 model"));
+        assertTrue(browser.text(browser.find(".result-count")).startsWith("2 models"));
 
         Browser.Element search = browser.find("#catalog-search");
         browser.type(search, "no-such-model");
@@ -147,17 +165,17 @@ class WebCatalogTest {
     @Test
     void tokenFieldShowsPrivateRepositories() {
         open("#/");
-        browser.waitFor("the public model", () -> cardTexts().size() == 1 ? true : null);
+        browser.waitFor("the public models", () -> cardTexts().size() == 2 ? true : null);
 
         saveToken(admin);
-        List<String> cards = browser.waitFor("the private model with the token", () -> cardTexts().size() == 2 ? cardTexts() : null);
+        List<String> cards = browser.waitFor("the private model with the token", () -> cardTexts().size() == 3 ? cardTexts() : null);
         String privateCard = cards.stream().filter(c -> c.contains(PRIVATE_REPO)).findFirst().orElseThrow();
         assertTrue(privateCard.contains("Private"), "private badge: " + privateCard);
         assertEquals(admin, browser.script("return localStorage.getItem('quanthub.token');"));
 
         browser.click(browser.find("#token-menu summary"));
         browser.click(browser.find("#token-clear"));
-        browser.waitFor("the private model to disappear without the token", () -> cardTexts().size() == 1 ? true : null);
+        browser.waitFor("the private model to disappear without the token", () -> cardTexts().size() == 2 ? true : null);
     }
 
     @Test
@@ -173,7 +191,7 @@ class WebCatalogTest {
                 "exact size of the pushed file");
         assertEquals("Not yet produced", cell("Q4_K_M", "Status"));
         assertTrue(cell("Q4_K_M", "Size").startsWith("≈ "), "estimated size: " + cell("Q4_K_M", "Size"));
-        assertEquals("–", cell("Q4_K_M", "Get"), "nothing to download for a missing level");
+        assertEquals("Produce", cell("Q4_K_M", "Get"), "a missing level can be produced, nothing downloaded");
 
         // The copy command (shown and copied) and the download link of the available level.
         String command = "quanthub pull " + REPO + ":Q8_0";
@@ -292,10 +310,82 @@ class WebCatalogTest {
         assertTrue(browser.text(error).startsWith("Not found"));
     }
 
+    @Test
+    void produceButtonConvertsAMissingLevelWithLiveProgress() throws Exception {
+        converter.hold(); // planned, then held: the page shows the conversion running
+        open("#/models/" + PRODUCE_REPO);
+        Browser.Element produce = browser.await("tr[data-quant='Q8_0'] .produce-button");
+        recordJobStates("tr[data-quant='Q8_0'] .job-progress");
+        browser.click(produce);
+        Browser.Element progress = browser.await("tr[data-quant='Q8_0'] .job-progress[data-state='running']");
+        assertTrue(browser.text(progress).startsWith("Converting 0%"), browser.text(progress));
+        browser.screenshot(SCREENSHOTS.resolve("produce-running-1440.png"), 1440, 1600);
+
+        converter.open();
+        // The table is loaded again once the job is done: the row is briefly gone meanwhile.
+        browser.waitFor("Q8_0 to be available", () -> {
+            Browser.Element status = browser.find("tr[data-quant='Q8_0'] td[data-label='Status']");
+            return status != null && browser.text(status).strip().equals("Available") ? true : null;
+        });
+        List<String> states = recordedJobStates();
+        assertTrue(states.contains("running") && states.getLast().equals("done") && !states.contains("failed"),
+                "the progress bar followed the job to the end: " + states);
+        String href = browser.attribute(browser.find("tr[data-quant='Q8_0'] .get a"), "href");
+        assertEquals("/" + PRODUCE_REPO + "/resolve/main/synthetic-flux-Q8_0.gguf", href);
+        Path expected = dir.resolve("expected-synthetic-Q8_0.gguf");
+        new Converter(2, false).convert(synthetic, QuantLevel.Q8_0, expected, Converter.ProgressListener.NONE);
+        HttpResponse<byte[]> file = HTTP.send(HttpRequest.newBuilder(hub.url().resolve(href)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, file.statusCode());
+        assertTrue(java.util.Arrays.equals(Files.readAllBytes(expected), file.body()), "the converter's bytes");
+        String size = cell("Q8_0", "Size");
+        assertTrue(size.matches("(?s).*RMSE \\d+\\.\\d\\d% · cos 0\\.9\\d{4}.*"), "quality next to the size: " + size);
+        browser.screenshot(SCREENSHOTS.resolve("produce-done-1440.png"), 1440, 1600);
+    }
+
+    @Test
+    void queuePageShowsRunningConversionsLive() throws Exception {
+        converter.hold();
+        JsonNode job = postForJob("/api/models/" + PRODUCE_REPO + "/quants/Q5_0");
+        String id = job.get("id").asText();
+        open("#/");
+        browser.click(browser.await("#queue-link"));
+        String row = "tr[data-job='" + id + "']";
+        browser.await(".queue-active " + row + " .job-progress[data-state='running']");
+        recordJobStates(".queue-active " + row + " .job-progress");
+        assertEquals(PRODUCE_REPO, browser.text(browser.find(row + " th a")));
+        assertEquals("Q5_0", browser.text(browser.find(row + " td[data-label='Quant']")));
+        assertTrue(browser.text(browser.find(".result-count")).startsWith("1 conversion in progress"));
+        browser.screenshot(SCREENSHOTS.resolve("queue-375.png"), 375, 1200);
+
+        converter.open();
+        browser.await(".queue-finished " + row + " .job-progress[data-state='done']");
+        assertTrue(recordedJobStates().contains("done"), "the live row reached done: " + recordedJobStates());
+        browser.screenshot(SCREENSHOTS.resolve("queue-1440.png"), 1440, 1200);
+    }
+
     // ---- page helpers --------------------------------------------------------------------------------------------
 
     private static void open(String hash) {
         browser.open(hub.url() + "/" + hash);
+    }
+
+    /** Records in the page every state the progress element at {@code css} shows, as it changes. */
+    private static void recordJobStates(String css) {
+        browser.script("""
+                window.jobStates = [];
+                const record = () => {
+                  const state = document.querySelector(arguments[0])?.dataset.state;
+                  if (state && window.jobStates.at(-1) !== state) window.jobStates.push(state);
+                };
+                record();
+                new MutationObserver(record).observe(document.body, {subtree: true, childList: true, attributes: true});
+                """, css);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> recordedJobStates() {
+        return (List<String>) browser.script("return window.jobStates;");
     }
 
     /** Enters a token in the top bar's token field, as a user does. */
@@ -379,6 +469,14 @@ class WebCatalogTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(201, r.statusCode(), path + ": " + r.body());
+    }
+
+    /** POSTs a conversion request anonymously, as anyone may; gives the job. */
+    private static JsonNode postForJob(String path) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(hub.url().resolve(path))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, r.statusCode(), path + ": " + r.body());
+        return JSON.readTree(r.body());
     }
 
     private static JsonNode getJson(String path) throws Exception {

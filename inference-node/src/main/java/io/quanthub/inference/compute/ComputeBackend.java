@@ -49,4 +49,28 @@ public interface ComputeBackend {
      * @return [tokens x heads * headDim]
      */
     float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim);
+
+    // Image operations (the VAE decoder). Images are planar: [channels x height x width].
+
+    /**
+     * A 2-D convolution with stride 1 and "same" zero padding ({@code k / 2} on every side): PyTorch's
+     * {@code Conv2d(in, out, k, padding=k // 2)}.
+     *
+     * @param x    [in x height x width]
+     * @param w    the kernel [out, in, k, k] with odd k (a [out, in] matrix counts as 1x1), in any stored type
+     * @param bias [out], or null for none
+     * @return [out x height x width]
+     */
+    float[] conv2d(float[] x, int height, int width, Weight w, float[] bias);
+
+    /**
+     * GroupNorm in place: {@code channels / groups} consecutive channels share one mean and variance (eps 1e-6), then
+     * each channel is scaled by {@code weight[c]} and shifted by {@code bias[c]}.
+     *
+     * @param x [channels x spatial]
+     */
+    void groupNorm(float[] x, int channels, int spatial, int groups, float[] weight, float[] bias);
+
+    /** Nearest-neighbour upsampling by 2 in both directions: [channels x h x w] to [channels x 2h x 2w]. */
+    float[] upsampleNearest2x(float[] x, int channels, int height, int width);
 }

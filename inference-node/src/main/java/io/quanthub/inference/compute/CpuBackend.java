@@ -11,20 +11,14 @@ import java.util.stream.IntStream;
 /**
  * The CPU backend: SIMD through the Vector API, threads through parallel streams.
  *
- * <p>{@link #matmul} splits the output features into tiles of {@link #TILE_ROWS} weight rows, one task per tile.
- * A task dequantizes its tile once into a per-thread scratch buffer and then runs every token through it, a block of
- * {@link #TOKEN_BLOCK} tokens at a time, so the tile is reused across all tokens while it is hot in cache and no
- * weight is ever expanded to F32 as a whole.
+ * <p>{@link #matmul} is {@link CpuMatmul}: weight slices dequantized into packed per-thread panels and reused by
+ * every token, register-blocked tokens x features; no weight is ever expanded to F32 as a whole.
  *
  * <p>{@link #attention} runs per (head, block of queries) with an online softmax over blocks of keys: the running
  * maximum and sum are rescaled as each key block arrives, so the full score matrix never exists.
  */
 public final class CpuBackend implements ComputeBackend {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** Weight rows dequantized at once: a tile of 3072-wide rows is 192 KiB of floats. */
-    static final int TILE_ROWS = 16;
-    /** Tokens run through a tile before the next block (keeps their activations in cache too). */
-    static final int TOKEN_BLOCK = 64;
     /** Queries per attention task and keys per online-softmax step. */
     static final int QUERY_BLOCK = 16;
     static final int KEY_BLOCK = 64;
@@ -32,20 +26,8 @@ public final class CpuBackend implements ComputeBackend {
 
     /** Per-thread scratch, grown on demand and kept: worker threads are reused. */
     private static final class Scratch {
-        byte[] bytes = new byte[0];
-        float[] floats = new float[0];
         float[] scores = new float[QUERY_BLOCK * KEY_BLOCK];
         float[] acc = new float[0];
-
-        byte[] bytes(long n) {
-            if (bytes.length < n) bytes = new byte[Math.toIntExact(n)];
-            return bytes;
-        }
-
-        float[] floats(long n) {
-            if (floats.length < n) floats = new float[Math.toIntExact(n)];
-            return floats;
-        }
 
         float[] acc(int n) {
             if (acc.length < n) acc = new float[n];
@@ -64,25 +46,7 @@ public final class CpuBackend implements ComputeBackend {
             throw new IllegalArgumentException("bias of " + bias.length + " values for " + w + " with " + outDim
                     + " outputs");
         }
-        float[] out = new float[Math.multiplyExact(tokens, outDim)];
-        int tiles = (outDim + TILE_ROWS - 1) / TILE_ROWS;
-        IntStream.range(0, tiles).parallel().forEach(tile -> {
-            Scratch s = SCRATCH.get();
-            int r0 = tile * TILE_ROWS;
-            int rows = Math.min(TILE_ROWS, outDim - r0);
-            float[] wt = s.floats((long) rows * in);
-            w.dequantizeRows(r0, rows, s.bytes(rows * w.rowBytes()), wt);
-            for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
-                int t1 = Math.min(tokens, t0 + TOKEN_BLOCK);
-                for (int r = 0; r < rows; r++) {
-                    float b = bias == null ? 0f : bias[r0 + r];
-                    for (int t = t0; t < t1; t++) {
-                        out[t * outDim + r0 + r] = dot(x, t * in, wt, r * in, in) + b;
-                    }
-                }
-            }
-        });
-        return out;
+        return CpuMatmul.multiply(x, tokens, w, bias);
     }
 
     @Override
@@ -155,6 +119,21 @@ public final class CpuBackend implements ComputeBackend {
     public void silu(float[] x, int n) {
         checkLength("silu input", x, n);
         for (int i = 0; i < n; i++) x[i] = (float) (x[i] / (1.0 + Math.exp(-x[i])));
+    }
+
+    @Override
+    public float[] conv2d(float[] x, int height, int width, Weight w, float[] bias) {
+        return CpuImageOps.conv2d(this, x, height, width, w, bias);
+    }
+
+    @Override
+    public void groupNorm(float[] x, int channels, int spatial, int groups, float[] weight, float[] bias) {
+        CpuImageOps.groupNorm(x, channels, spatial, groups, weight, bias, EPS);
+    }
+
+    @Override
+    public float[] upsampleNearest2x(float[] x, int channels, int height, int width) {
+        return CpuImageOps.upsampleNearest2x(x, channels, height, width);
     }
 
     @Override

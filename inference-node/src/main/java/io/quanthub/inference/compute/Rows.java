@@ -37,4 +37,16 @@ public final class Rows {
         System.arraycopy(x, from * width, out, 0, count * width);
         return out;
     }
+
+    /** {@code x} [rows x cols] as [cols x rows]: between planar images [channels x pixels] and token rows. */
+    public static float[] transpose(float[] x, int rows, int cols) {
+        if (x.length != (long) rows * cols) {
+            throw new IllegalArgumentException(x.length + " values are not " + rows + "x" + cols);
+        }
+        float[] out = new float[x.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c];
+        }
+        return out;
+    }
 }

@@ -75,6 +75,19 @@ public record Weight(String name, GgmlType type, long[] shape, MemorySegment dat
         format().dequantize(bytes, 0, dst, 0, count * cols());
     }
 
+    /**
+     * Dequantizes values {@code [firstCol, firstCol + count)} of one row into {@code dst[dstOff ..]}: a slice of a row
+     * for kernels that walk the input dimension in chunks. Both ends must fall on block boundaries.
+     *
+     * @param bytes scratch for the raw blocks, at least {@code type.rowBytes(count)} long
+     */
+    public void dequantizeSlice(int row, int firstCol, int count, byte[] bytes, float[] dst, int dstOff) {
+        long offset = row * rowBytes() + type.rowBytes(firstCol);
+        int n = Math.toIntExact(type.rowBytes(count));
+        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, offset, bytes, 0, n);
+        format().dequantize(bytes, 0, dst, dstOff, count);
+    }
+
     /** Every value, dequantized: for small tensors (biases, norm scales) only. */
     public float[] toFloats() {
         float[] values = new float[Math.multiplyExact(rows(), cols())];

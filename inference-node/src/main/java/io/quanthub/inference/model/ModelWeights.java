@@ -2,6 +2,7 @@ package io.quanthub.inference.model;
 
 import io.quanthub.gguf.GgmlType;
 import io.quanthub.gguf.format.GgufFile;
+import io.quanthub.gguf.format.GgufValue;
 import io.quanthub.gguf.format.TensorInfo;
 import io.quanthub.gguf.model.ModelSource;
 import io.quanthub.gguf.safetensors.SafetensorsModel;
@@ -26,11 +27,14 @@ public final class ModelWeights implements AutoCloseable {
 
     private final Path path;
     private final SequencedMap<String, Weight> tensors;
+    private final Map<String, String> metadata;
     private final AutoCloseable closer;
 
-    private ModelWeights(Path path, SequencedMap<String, Weight> tensors, AutoCloseable closer) {
+    private ModelWeights(Path path, SequencedMap<String, Weight> tensors, Map<String, String> metadata,
+                         AutoCloseable closer) {
         this.path = path;
         this.tensors = Collections.unmodifiableSequencedMap(tensors);
+        this.metadata = Map.copyOf(metadata);
         this.closer = closer;
     }
 
@@ -44,7 +48,12 @@ public final class ModelWeights implements AutoCloseable {
         try {
             SequencedMap<String, Weight> tensors = new LinkedHashMap<>();
             for (TensorInfo t : gguf.tensors()) put(tensors, new Weight(t.name(), t.type(), t.shape(), gguf.data(t)));
-            return new ModelWeights(path, tensors, gguf);
+            Map<String, String> metadata = new LinkedHashMap<>();
+            // Arrays (a tokenizer's vocabulary) are not settings anyone reads here.
+            gguf.metadata().forEach((key, value) -> {
+                if (!(value instanceof GgufValue.Arr)) metadata.put(key, value.toString());
+            });
+            return new ModelWeights(path, tensors, metadata, gguf);
         } catch (RuntimeException e) {
             gguf.close();
             throw new IOException(path.getFileName() + ": " + e.getMessage(), e);
@@ -58,7 +67,7 @@ public final class ModelWeights implements AutoCloseable {
             for (SafetensorsTensor t : model.tensors()) {
                 put(tensors, new Weight(t.name(), ggmlType(t), t.shape(), model.data(t)));
             }
-            return new ModelWeights(path, tensors, model);
+            return new ModelWeights(path, tensors, model.metadata(), model);
         } catch (RuntimeException e) {
             model.close();
             throw new IOException(path.getFileName() + ": " + e.getMessage(), e);
@@ -88,6 +97,11 @@ public final class ModelWeights implements AutoCloseable {
     /** The tensors by (prefix-free) name, in file order. */
     public SequencedMap<String, Weight> tensors() {
         return tensors;
+    }
+
+    /** The file's metadata as text: GGUF key-values (except arrays) or safetensors {@code __metadata__}. */
+    public Map<String, String> metadata() {
+        return metadata;
     }
 
     public boolean has(String name) {

@@ -4,9 +4,12 @@ import io.quanthub.gguf.GgmlType;
 import io.quanthub.gguf.quant.Quants;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -18,21 +21,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CpuBackendTest {
     private final CpuBackend backend = new CpuBackend();
 
-    static Stream<GgmlType> types() {
-        return Quants.supported().stream();
+    /**
+     * Every type QuantHub writes, in shapes that exercise each path of {@link CpuMatmul}: the matrix-matrix kernel
+     * with a narrow last panel, leftover tokens after blocks of six, several input chunks ending in a short one, and
+     * tokens split across tasks; and the matrix-vector path (fewer than six tokens).
+     */
+    static Stream<Arguments> typesAndShapes() {
+        return Quants.supported().stream().flatMap(type -> {
+            int block = type.blockSize;
+            return Stream.of(
+                    Arguments.of(type, 37, 512, 70),
+                    Arguments.of(type, 70, 2 * CpuMatmul.KC + Math.max(block, 32), 200),
+                    Arguments.of(type, 21, 256, 3));
+        });
     }
 
     /**
-     * A weight quantized to {@code type} and multiplied in the kernel equals the naive product with the weight
-     * dequantized as a whole. Sizes cross the tile and token-block edges (rows not a multiple of 16, tokens > 64).
+     * A weight quantized to {@code type} and multiplied in the kernel equals the straightforward product with the
+     * weight dequantized as a whole, computed in double.
      */
-    @ParameterizedTest
-    @MethodSource("types")
-    void matmulDequantizesEveryType(GgmlType type) {
-        int rows = 37;
-        int cols = 512;
-        int tokens = 70;
-        Random random = new Random(type.id);
+    @ParameterizedTest(name = "{0} [{1} x {2}] x {3} tokens")
+    @MethodSource("typesAndShapes")
+    void matmulEqualsDequantizeThenDot(GgmlType type, int rows, int cols, int tokens) {
+        Random random = new Random(type.id * 31L + tokens);
         float[] source = gaussian(random, rows * cols);
         byte[] bytes = new byte[Math.toIntExact(rows * type.rowBytes(cols))];
         Quants.of(type).quantize(source, 0, bytes, 0, rows, cols, null);
@@ -44,15 +55,47 @@ class CpuBackendTest {
 
         float[] out = backend.matmul(x, tokens, w, bias);
 
+        assertProduct(x, tokens, dequantized, rows, cols, bias, out, type.toString());
+    }
+
+    /** Without a bias the product is the plain sum; a weight read from a native (mapped-like) segment works too. */
+    @Test
+    void matmulWithoutBiasFromNativeMemory() {
+        int rows = 40;
+        int cols = 96;
+        int tokens = 13;
+        Random random = new Random(3);
+        float[] source = gaussian(random, rows * cols);
+        byte[] bytes = new byte[Math.toIntExact(rows * GgmlType.Q8_0.rowBytes(cols))];
+        Quants.of(GgmlType.Q8_0).quantize(source, 0, bytes, 0, rows, cols, null);
+        float[] dequantized = new float[rows * cols];
+        Quants.of(GgmlType.Q8_0).dequantize(bytes, 0, dequantized, 0, rows * cols);
+        float[] x = gaussian(random, tokens * cols);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(bytes.length);
+            MemorySegment.copy(bytes, 0, data, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            Weight w = new Weight("w", GgmlType.Q8_0, new long[] {rows, cols}, data);
+            float[] out = backend.matmul(x, tokens, w, null);
+            assertProduct(x, tokens, dequantized, rows, cols, null, out, "native Q8_0");
+        }
+    }
+
+    /**
+     * {@code out} [tokens x rows] is {@code x * dequantized^T + bias} computed in double, to 1e-5 of the sum of the
+     * terms' magnitudes (float rounding of sums in another order).
+     */
+    private static void assertProduct(float[] x, int tokens, float[] dequantized, int rows, int cols, float[] bias,
+                                      float[] out, String what) {
+        assertEquals(tokens * rows, out.length);
         for (int t = 0; t < tokens; t++) {
             for (int r = 0; r < rows; r++) {
-                double expected = bias[r];
-                double magnitude = Math.abs(bias[r]);
+                double expected = bias == null ? 0 : bias[r];
+                double magnitude = Math.abs(expected);
                 for (int i = 0; i < cols; i++) {
                     expected += (double) x[t * cols + i] * dequantized[r * cols + i];
                     magnitude += Math.abs((double) x[t * cols + i] * dequantized[r * cols + i]);
                 }
-                assertEquals(expected, out[t * rows + r], 1e-5 * magnitude, type + " token " + t + " row " + r);
+                assertEquals(expected, out[t * rows + r], 1e-5 * magnitude, what + " token " + t + " row " + r);
             }
         }
     }

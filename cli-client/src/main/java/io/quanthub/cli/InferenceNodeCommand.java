@@ -1,0 +1,122 @@
+package io.quanthub.cli;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import io.quanthub.cluster.ClusterMember;
+import io.quanthub.cluster.Discovery;
+import io.quanthub.cluster.SharedStorage;
+import io.quanthub.inference.preview.PreviewJobs;
+import io.quanthub.inference.preview.PreviewNode;
+import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.S3Settings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code quanthub inference-node --join HOST:PORT}: one more inference node of a running hub's cluster. It joins the
+ * members at {@code --join}, takes the bucket from its options or {@code QUANTHUB_S3_*} variables, else from what
+ * the hub published, and renders preview jobs until it is stopped (Ctrl-C or SIGTERM: the job it was rendering goes
+ * back to the queue).
+ */
+@Command(name = "inference-node", mixinStandardHelpOptions = true,
+        description = {"Run an inference node that joins a running hub's cluster and renders previews.",
+                "Model files are cached under --data (at most --cache-size). Storage: --s3-* options or "
+                        + "QUANTHUB_S3_* variables, else the bucket the hub publishes to the cluster."})
+public final class InferenceNodeCommand implements Callable<Integer> {
+    private static final Duration STORAGE_PATIENCE = Duration.ofSeconds(60);
+
+    @Option(names = "--join", required = true, paramLabel = "HOST:PORT",
+            description = "Members to join: host:port[,host:port...] (the hub prints 'cluster member at ...'), or "
+                    + "dns:SERVICE[:PORT] for a Kubernetes headless Service.")
+    String join;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDRESS",
+            description = "Address this member binds and the others reach it at (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "0", paramLabel = "P",
+            description = "Cluster port of this member (default: ${DEFAULT-VALUE}, a free one).")
+    int port;
+
+    @Option(names = "--data", defaultValue = "./inference-data", paramLabel = "DIR",
+            description = "Folder for cached model files (default: ${DEFAULT-VALUE}); created if missing.")
+    Path data;
+
+    @Option(names = "--cache-size", defaultValue = "32G", paramLabel = "SIZE",
+            description = "Model files to keep in --data (default: ${DEFAULT-VALUE}); least recently used go first.")
+    String cacheSize;
+
+    @Mixin
+    S3Options s3;
+
+    @Spec
+    CommandSpec spec;
+
+    private final CountDownLatch stop = new CountDownLatch(1);
+
+    @Override
+    public Integer call() throws Exception {
+        Discovery discovery = Discovery.parse(join);
+        long cacheBytes = ServeCommand.parseSize(cacheSize);
+        S3Settings given = s3.settings(System.getenv());
+        int memberPort = port == 0 ? freePort(host) : port;
+        Config config = ClusterMember.config(ClusterMember.DEFAULT_CLUSTER, host, memberPort, discovery);
+        HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
+        HubStorage storage = null;
+        PreviewJobs jobs = null;
+        PreviewNode node = null;
+        Thread stopper = new Thread(stop::countDown, "quanthub-inference-node-shutdown");
+        try {
+            S3Settings bucket = given != null ? given : SharedStorage.await(hz, STORAGE_PATIENCE);
+            storage = HubStorage.open(bucket);
+            jobs = new PreviewJobs(hz);
+            node = PreviewNode.start(jobs, storage, data.resolve("model-cache"), cacheBytes);
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("inference node at " + node.address() + " joined a cluster of "
+                    + hz.getCluster().getMembers().size() + " members; storage " + bucket.endpoint() + " bucket "
+                    + bucket.bucket() + "; model cache " + data.resolve("model-cache").toAbsolutePath());
+            out.flush();
+            Runtime.getRuntime().addShutdownHook(stopper);
+            stop.await();
+            return 0;
+        } finally {
+            if (node != null) node.close(); // its unfinished job goes back to the queue while the member is in
+            if (jobs != null) jobs.close();
+            hz.shutdown();
+            if (storage != null) storage.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopper);
+            } catch (IllegalStateException shuttingDown) {
+                // Stopped by the hook itself.
+            }
+        }
+    }
+
+    /** Stops the node as Ctrl-C does (for tests running the command in-process). */
+    void stop() {
+        stop.countDown();
+    }
+
+    /** A port nobody listens on now (Hazelcast needs the number up front: other members are told it). */
+    private static int freePort(String host) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot find a free port on " + host + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.quanthub.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quanthub.cli.hub.JsonFields;
+import io.quanthub.gguf.json.Json;
+import java.io.BufferedReader;
+import java.io.PipedReader;
+import java.io.PipedWriter;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code quanthub serve --demo} on an empty data folder: it generates and pushes the demo model, says where to look,
+ * and its previews render (with their PSNR against the source).
+ */
+class ServeDemoTest {
+    private static final Pattern DEMO = Pattern.compile("demo: 3 previews are rendering \\((http://127\\.0\\.0\\.1:"
+            + "\\d+)/api/jobs\\); model page \\1/#/models/demo/flux-demo");
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void demoStartsAndItsPreviewsRender() throws Exception {
+        ServeCommand serve = new ServeCommand();
+        CommandLine cli = new CommandLine(serve);
+        PipedReader pipe = new PipedReader();
+        cli.setOut(new PrintWriter(new PipedWriter(pipe), true));
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err));
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cli.execute("--port", "0",
+                "--cluster-port", "0", "--data", dir.resolve("data").toString(), "--demo"));
+        try {
+            BufferedReader lines = new BufferedReader(pipe);
+            String line;
+            Matcher demo = null;
+            while ((line = lines.readLine()) != null) {
+                Matcher m = DEMO.matcher(line);
+                if (m.matches()) {
+                    demo = m;
+                    break;
+                }
+            }
+            assertTrue(demo != null, "no demo line; stderr: " + err);
+            String base = demo.group(1);
+
+            // The same request as the demo's is the same job: wait for it to finish.
+            String body = Json.write(DemoSetup.PREVIEW);
+            JsonFields job = JsonFields.parse(send(HttpRequest.newBuilder(URI.create(base
+                            + "/api/models/demo/flux-demo/quants/Q4_K_M/previews"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)))
+                    .body(), "preview");
+            String id = job.string("id");
+            Instant deadline = Instant.now().plus(Duration.ofMinutes(3));
+            String state;
+            String json;
+            do {
+                json = send(HttpRequest.newBuilder(URI.create(base + "/api/previews/" + id))).body();
+                state = JsonFields.parse(json, "preview").string("state");
+                assertNotEquals("failed", state, json);
+                if (!state.equals("done")) Thread.sleep(200);
+            } while (!state.equals("done") && Instant.now().isBefore(deadline));
+            assertEquals("done", state, json);
+            assertTrue(json.contains("\"psnr\":"), json);
+
+            HttpResponse<String> image = send(HttpRequest.newBuilder(URI.create(base + "/api/previews/" + id
+                    + "/image")));
+            assertEquals(200, image.statusCode());
+            assertEquals("image/png", image.headers().firstValue("Content-Type").orElse(""));
+        } finally {
+            if (serve.server != null) serve.server.close();
+        }
+        assertEquals(0, exit.get());
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

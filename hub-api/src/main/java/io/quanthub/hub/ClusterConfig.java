@@ -1,0 +1,55 @@
+package io.quanthub.hub;
+
+import io.quanthub.cluster.Discovery;
+import io.quanthub.cluster.JobService;
+
+/**
+ * The converter-cluster member a hub runs in its own process (see {@link ConverterMember}). The single-machine
+ * default is one member on loopback that runs every conversion; converter members ({@code quanthub converter
+ * --join}) and other hubs join it by its address, or it joins theirs through {@code join}.
+ *
+ * @param host     the address the member binds and announces ({@code 127.0.0.1} by default: this machine only;
+ *                 the pod IP in Kubernetes)
+ * @param port     its port ({@value #DEFAULT_PORT}, Hazelcast's usual one, by default; 0 picks a free one)
+ * @param join     how to find the other members ({@code host:port,...} or {@code dns:SERVICE[:PORT]}), or null for
+ *                 a cluster that starts with this member
+ * @param options  the job service's settings (converter version, part size, workers, ...)
+ * @param converts whether this member runs conversion tasks too, or only accepts requests and keeps job records
+ *                 (a hub whose converting is left to converter members)
+ */
+public record ClusterConfig(String host, int port, Discovery join, JobService.Options options, boolean converts) {
+    public static final int DEFAULT_PORT = Discovery.DEFAULT_PORT;
+    public static final String DEFAULT_HOST = "127.0.0.1";
+
+    public ClusterConfig {
+        if (host == null || host.isBlank()) throw new IllegalArgumentException("cluster host is empty");
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("cluster port " + port + " is not in 0..65535");
+        if (options == null) throw new IllegalArgumentException("no job service options");
+    }
+
+    /** One converting member on {@code 127.0.0.1:5701}, joining nobody, with the job service's default settings. */
+    public static ClusterConfig defaults() {
+        return new ClusterConfig(DEFAULT_HOST, DEFAULT_PORT, null, JobService.Options.defaults(
+                JobService.CONVERTER_VERSION), true);
+    }
+
+    public ClusterConfig withHost(String newHost) {
+        return new ClusterConfig(newHost, port, join, options, converts);
+    }
+
+    public ClusterConfig withPort(int newPort) {
+        return new ClusterConfig(host, newPort, join, options, converts);
+    }
+
+    public ClusterConfig withJoin(Discovery discovery) {
+        return new ClusterConfig(host, port, discovery, options, converts);
+    }
+
+    public ClusterConfig withOptions(JobService.Options newOptions) {
+        return new ClusterConfig(host, port, join, newOptions, converts);
+    }
+
+    public ClusterConfig withConverts(boolean runsTasks) {
+        return new ClusterConfig(host, port, join, options, runsTasks);
+    }
+}

@@ -1,0 +1,145 @@
+package io.quanthub.hub;
+
+import io.quanthub.cluster.JobService;
+import io.quanthub.cluster.JobView;
+import io.quanthub.gguf.convert.QuantLevel;
+import io.quanthub.storage.Commit;
+import io.quanthub.storage.Digest;
+import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.RepoName;
+import io.quanthub.storage.StorageException;
+import io.quanthub.storage.Variant;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Quant levels produced on demand: a request for a level of a repository's model becomes a job of the converter
+ * cluster ({@link JobService}), and the cluster's jobs are reported as {@link HubJob}s of kind {@value #KIND}.
+ *
+ * <p>A job belongs to a variant (source bytes, level, converter version), not to a repository: every repository
+ * holding the same source shares it. It is shown with the repository and commit of its first request (the
+ * variant's provenance), the same on every hub.
+ *
+ * <p>Every method blocks on storage or the cluster: call from worker threads.
+ */
+final class Conversions implements JobDirectory {
+    static final String KIND = "conversion";
+
+    /** Where a variant was first requested, read once per job from its variant record. */
+    private record Origin(RepoName repo, String commit) {}
+
+    private final JobService service;
+    private final HubStorage storage;
+    private final ModelCatalog catalog;
+    private final VariantQualities qualities;
+    private final Map<String, Optional<Origin>> origins = ModelCatalog.lru(4096);
+    /** Download links of done jobs: a done variant stays where it is. */
+    private final Map<String, String> downloads = ModelCatalog.lru(4096);
+
+    Conversions(JobService service, HubStorage storage, ModelCatalog catalog, VariantQualities qualities) {
+        this.service = service;
+        this.storage = storage;
+        this.catalog = catalog;
+        this.qualities = qualities;
+    }
+
+    /**
+     * Asks for {@code level} of the model of {@code repo} at {@code commit}. A level that is already available (a
+     * GGUF file of the commit, or a variant of its source) answers a done job at once; otherwise the cluster's job
+     * for the variant is started or joined (the same job for every request).
+     *
+     * @throws ApiException 409 when the commit has no model the converter can make the level from
+     */
+    HubJob request(RepoName repo, Commit commit, QuantLevel level) {
+        ModelCatalog.ModelFacts facts = catalog.facts(commit);
+        QuantTable.Available available = QuantTable.available(facts, storage.variants()).get(level);
+        if (available != null) {
+            JobView done = service.find(available.key()).filter(v -> v.state() == JobView.State.DONE)
+                    .orElse(null);
+            return done != null ? toHubJob(done) : alreadyThere(repo, commit, level, available);
+        }
+        ModelCatalog.SourceModel source = facts.source();
+        if (source == null) {
+            throw new ApiException(409, repo + " at " + commit.id().substring(0, 12) + " has no safetensors model "
+                    + "to make " + level + " from; push the model's .safetensors file (or push GGUF files)");
+        }
+        if (!source.planned().containsKey(level)) {
+            throw new ApiException(409, level + " cannot be made from " + source.path() + " (the converter has no "
+                    + "plan for this level of its tensors)");
+        }
+        Variant.Key key = new Variant.Key(source.blob().digest(), level.name(), service.converterVersion());
+        Variant.Provenance provenance = new Variant.Provenance(repo, commit.id(), source.path(),
+                "quanthub-converter " + service.converterVersion(), Instant.now());
+        return toHubJob(service.request(key, provenance));
+    }
+
+    /** A done job for a level that needed no conversion (a pushed GGUF file, typically). */
+    private HubJob alreadyThere(RepoName repo, Commit commit, QuantLevel level, QuantTable.Available available) {
+        String path = available.path() != null ? available.path() : QuantTable.variantPath(repo, level);
+        Instant time = commit.manifest().time();
+        return new HubJob(JobService.jobId(available.key()), KIND, HubJob.State.DONE, 1, available.blob().size(),
+                available.blob().size(), null, repo.toString(), commit.id(), level.name(),
+                available.blob().digest().toString(), time, time,
+                Map.of("download", DownloadRoutes.url(repo, commit.id(), path)));
+    }
+
+    @Override
+    public Optional<HubJob> find(String id) {
+        return service.find(id).map(this::toHubJob);
+    }
+
+    @Override
+    public List<HubJob> list() {
+        return service.jobs().stream().map(this::toHubJob).toList();
+    }
+
+    private HubJob toHubJob(JobView view) {
+        Variant.Key key = new Variant.Key(Digest.parse(view.sourceDigest()), view.quant(), view.converterVersion());
+        Origin origin = origin(view.id(), key).orElse(null);
+        String download = null;
+        if (view.state() == JobView.State.DONE && origin != null) {
+            download = downloads.get(view.id());
+            if (download == null) {
+                download = downloadUrl(origin, QuantLevel.parse(view.quant()), Digest.parse(view.outputDigest()));
+                if (download != null) downloads.put(view.id(), download);
+            }
+        }
+        return new HubJob(view.id(), KIND, switch (view.state()) {
+            case QUEUED -> HubJob.State.QUEUED;
+            case RUNNING -> HubJob.State.RUNNING;
+            case DONE -> HubJob.State.DONE;
+            case FAILED -> HubJob.State.FAILED;
+        }, view.progress(), view.bytesDone(), view.bytesTotal(), view.reason(),
+                origin == null ? null : origin.repo().toString(), origin == null ? null : origin.commit(),
+                view.quant(), view.outputDigest(), view.createdAt(), view.updatedAt(),
+                download == null ? Map.of() : Map.of("download", download));
+    }
+
+    private Optional<Origin> origin(String id, Variant.Key key) {
+        Optional<Origin> known = origins.get(id);
+        if (known != null) return known;
+        Optional<Origin> origin = storage.variants().get(key)
+                .map(v -> new Origin(v.provenance().repo(), v.provenance().commit()));
+        origins.put(id, origin);
+        return origin;
+    }
+
+    /**
+     * Where the done variant is served in its origin commit: the quant table's path of the level; null when that
+     * commit is gone.
+     */
+    private String downloadUrl(Origin origin, QuantLevel level, Digest output) {
+        Commit commit;
+        try {
+            commit = storage.repos().resolve(origin.repo(), origin.commit());
+        } catch (StorageException.NotFound gone) {
+            return null;
+        }
+        ModelCatalog.ModelFacts facts = catalog.facts(commit);
+        return QuantTable.rows(origin.repo(), commit, facts, storage.variants(), qualities).stream()
+                .filter(r -> r.quant().equals(level.name()) && output.equals(r.digest()) && r.path() != null)
+                .findFirst().map(r -> DownloadRoutes.url(origin.repo(), commit.id(), r.path())).orElse(null);
+    }
+}

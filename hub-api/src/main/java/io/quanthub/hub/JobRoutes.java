@@ -1,0 +1,71 @@
+package io.quanthub.hub;
+
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Jobs of every kind ({@link Jobs}): {@code GET /api/jobs} (queued, running and recently finished), {@code GET
+ * /api/jobs/{id}} and {@code GET /api/jobs/{id}/events}, a Server-Sent Events stream of the job until it ends
+ * ({@link JobEvents}).
+ *
+ * <p>Lists show only the jobs of repositories the caller may see. By id, every job is shown, but without its
+ * repository, commit and links to a caller who may not see the repository ({@link HubJob#redacted}): a
+ * conversion is shared by every repository holding the same source file, and someone who asked for it through a
+ * public repository must be able to follow it even when a private one asked first.
+ */
+final class JobRoutes {
+    /** Who watches a job, and the job when the stream starts. */
+    private record Watched(Caller caller, HubJob job) {}
+
+    private final Hub hub;
+    /** Event streams open on this server, ended when it stops (they would otherwise hold the shutdown). */
+    private final Set<JobEvents> streams = ConcurrentHashMap.newKeySet();
+
+    JobRoutes(Hub hub) {
+        this.hub = hub;
+    }
+
+    void mount(Router router) {
+        router.get("/api/jobs").handler(this::list);
+        router.get("/api/jobs/:id").handler(this::one);
+        router.get("/api/jobs/:id/events").handler(this::events);
+    }
+
+    private void list(RoutingContext ctx) {
+        hub.json(ctx, 200, () -> {
+            Caller caller = hub.caller(ctx);
+            return hub.jobs.list().stream().filter(job -> hub.canSee(caller, job)).map(HubJob::withLinks).toList();
+        });
+    }
+
+    private void one(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        hub.json(ctx, 200, () -> shownJob(hub.caller(ctx), id).withLinks());
+    }
+
+    private void events(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        hub.blocking(() -> {
+            Caller caller = hub.caller(ctx);
+            return new Watched(caller, shownJob(caller, id));
+        }).onFailure(ctx::fail).onSuccess(watched -> {
+            JobEvents stream = new JobEvents(hub, ctx, watched.job(), () -> shownJob(watched.caller(), id),
+                    streams::remove);
+            streams.add(stream);
+            stream.start();
+        });
+    }
+
+    /** Ends every open event stream (the server is stopping). */
+    void endStreams() {
+        streams.forEach(JobEvents::end);
+    }
+
+    /** The job as the caller may see it (redacted when it may not see its repository), or 404. Blocks. */
+    HubJob shownJob(Caller caller, String id) {
+        HubJob job = hub.jobs.find(id).orElseThrow(() -> ApiException.notFound("job " + id + " not found"));
+        return hub.shown(caller, job);
+    }
+}

@@ -1,0 +1,39 @@
+package io.quanthub.hub;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** Every {@link JobDirectory} of the hub as one: a job id is looked up in each in turn. */
+public final class Jobs implements JobDirectory {
+    private final List<JobDirectory> directories = new CopyOnWriteArrayList<>();
+
+    /** Adds the jobs of another kind. */
+    public void add(JobDirectory directory) {
+        directories.add(directory);
+    }
+
+    @Override
+    public Optional<HubJob> find(String id) {
+        for (JobDirectory d : directories) {
+            Optional<HubJob> job = d.find(id);
+            if (job.isPresent()) return job;
+        }
+        return Optional.empty();
+    }
+
+    /** Running first, then queued, then finished; newest first within each. */
+    @Override
+    public List<HubJob> list() {
+        List<HubJob> all = new ArrayList<>();
+        for (JobDirectory d : directories) all.addAll(d.list());
+        all.sort(Comparator.comparingInt((HubJob j) -> switch (j.state()) {
+            case RUNNING -> 0;
+            case QUEUED -> 1;
+            default -> 2;
+        }).thenComparing(HubJob::created, Comparator.nullsLast(Comparator.reverseOrder())));
+        return all;
+    }
+}

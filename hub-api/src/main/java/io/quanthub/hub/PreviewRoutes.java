@@ -1,0 +1,204 @@
+package io.quanthub.hub;
+
+import io.quanthub.gguf.convert.QuantLevel;
+import io.quanthub.inference.preview.PreviewRequest;
+import io.quanthub.storage.Blob;
+import io.quanthub.storage.Commit;
+import io.quanthub.storage.Digest;
+import io.quanthub.storage.RepoName;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Preview images of quant levels, rendered by the cluster's inference nodes:
+ * <ul>
+ *   <li>{@code POST /api/models/{org}/{name}/quants/{QUANT}/previews[?revision=]} with
+ *       {@code {seed, steps, width, height, conditioning}}: 202 with the preview job (the same job for the same
+ *       request, whoever asks);</li>
+ *   <li>{@code GET /api/previews/{id}}: the job with timings, PSNR and SSIM against the reference;</li>
+ *   <li>{@code GET /api/previews/{id}/image} and {@code /heatmap}: the PNGs;</li>
+ *   <li>{@code GET /api/models/{org}/{name}/conditioning[?revision=]}: the conditioning sets a preview may use.</li>
+ * </ul>
+ *
+ * <p>There are no text encoders yet, so a preview takes no prompt: it takes a <em>conditioning set</em>, a
+ * safetensors file {@code conditioning/<name>.safetensors} in the repository holding the encoded {@code txt} (T5)
+ * and {@code y} (CLIP pooled) tensors. The VAE decoder is the repository's {@code ae.safetensors}. Like producing a
+ * level, asking for a preview needs no token beyond what seeing the repository needs: each distinct preview is
+ * rendered once.
+ */
+final class PreviewRoutes {
+    static final String VAE_PATH = "ae.safetensors";
+    static final String CONDITIONING_DIR = "conditioning/";
+    static final String CONDITIONING_SUFFIX = ".safetensors";
+    /** Flux's VAE scales by 8 and the transformer packs 2x2 latent cells: sides are multiples of 16 pixels. */
+    static final int PIXEL_MULTIPLE = 16;
+    static final int MAX_SIDE = 1024;
+    static final int MAX_STEPS = 50;
+    static final int DEFAULT_STEPS = 4;
+    static final int DEFAULT_SIDE = 256;
+    private static final Pattern CONDITIONING_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+
+    /** The request body; absent fields take the defaults (seed 0, 4 steps, 256x256). */
+    record Body(Long seed, Integer steps, Integer width, Integer height, String conditioning) {}
+
+    private final Hub hub;
+
+    PreviewRoutes(Hub hub) {
+        this.hub = hub;
+    }
+
+    void mount(Router router, BodyHandler json) {
+        router.post("/api/models/:org/:name/quants/:quant/previews").handler(json).handler(this::request);
+        router.get("/api/models/:org/:name/conditioning").handler(this::conditioningSets);
+        router.get("/api/previews/:id").handler(this::preview);
+        router.get("/api/previews/:id/image").handler(ctx -> png(ctx, false));
+        router.get("/api/previews/:id/heatmap").handler(ctx -> png(ctx, true));
+    }
+
+    private void request(RoutingContext ctx) {
+        RepoName repo = Hub.repo(ctx);
+        String revision = Hub.revision(ctx);
+        String quant = ctx.pathParam("quant").toUpperCase(Locale.ROOT);
+        Body body = Jsons.read(ctx, Body.class);
+        Params params = Params.of(body);
+        hub.blocking(() -> {
+            hub.access.visibleRepo(hub.caller(ctx), repo);
+            if (hub.previews == null) {
+                throw new ApiException(503, "this hub runs no cluster member, so it cannot render previews "
+                        + "(quanthub serve runs one unless started with --no-cluster)");
+            }
+            Commit commit = hub.storage.repos().resolve(repo, revision);
+            ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
+            QuantLevel level = level(quant);
+            QuantTable.Available available = QuantTable.available(facts, hub.storage.variants()).get(level);
+            if (available == null) {
+                throw new ApiException(409, level + " of " + repo + " is not available; produce it first "
+                        + "(POST /api/models/" + repo + "/quants/" + level + ")");
+            }
+            Blob vae = commit.file(VAE_PATH).orElseThrow(() -> new ApiException(409, repo + " has no VAE decoder: "
+                    + "previews need " + VAE_PATH + " (BFL's decoder.* tensors) in the repository"));
+            Blob conditioning = commit.file(conditioningPath(params.conditioning())).orElseThrow(() ->
+                    new ApiException(404, "unknown conditioning '" + params.conditioning() + "' in " + repo
+                            + "; available: " + describe(conditioningNames(commit))));
+            Digest source = facts.sourceDigest().orElse(null);
+            PreviewRequest request = new PreviewRequest(repo.toString(), commit.id(), level.name(),
+                    available.blob().digest().toString(), source == null ? null : source.toString(),
+                    vae.digest().toString(), params.conditioning(), conditioning.digest().toString(), params.seed(),
+                    params.steps(), params.width(), params.height());
+            return hub.previews.request(request, "source");
+        }).onFailure(ctx::fail).onSuccess(view -> {
+            ctx.response().putHeader("Location", view.job().links().get("preview"));
+            Jsons.send(ctx, view.job().state() == HubJob.State.DONE ? 200 : 202, view);
+        });
+    }
+
+    /** Validated request parameters. */
+    private record Params(long seed, int steps, int width, int height, String conditioning) {
+        static Params of(Body body) {
+            String conditioning = body.conditioning();
+            if (conditioning == null || conditioning.isBlank()) {
+                throw ApiException.badRequest("conditioning is required: the name of a conditioning set of the "
+                        + "repository (GET /api/models/{org}/{name}/conditioning lists them)");
+            }
+            if (!CONDITIONING_NAME.matcher(conditioning).matches()) {
+                throw ApiException.badRequest("conditioning '" + conditioning + "' is not a valid name (letters, "
+                        + "digits, '.', '_', '-')");
+            }
+            int steps = body.steps() == null ? DEFAULT_STEPS : body.steps();
+            if (steps < 1 || steps > MAX_STEPS) {
+                throw ApiException.badRequest("steps must be 1.." + MAX_STEPS + ", not " + steps);
+            }
+            int width = side("width", body.width());
+            int height = side("height", body.height());
+            return new Params(body.seed() == null ? 0 : body.seed(), steps, width, height, conditioning);
+        }
+
+        private static int side(String name, Integer value) {
+            int v = value == null ? DEFAULT_SIDE : value;
+            if (v <= 0 || v % PIXEL_MULTIPLE != 0) {
+                throw ApiException.badRequest(name + " " + v + " must be a positive multiple of " + PIXEL_MULTIPLE);
+            }
+            if (v > MAX_SIDE) {
+                throw ApiException.badRequest(name + " " + v + " is too large: previews are at most " + MAX_SIDE
+                        + " pixels a side");
+            }
+            return v;
+        }
+    }
+
+    private static QuantLevel level(String name) {
+        for (QuantLevel level : QuantLevel.values()) {
+            if (level.name().equals(name)) return level;
+        }
+        throw ApiException.badRequest("unknown quant level '" + name + "'");
+    }
+
+    static String conditioningPath(String name) {
+        return CONDITIONING_DIR + name + CONDITIONING_SUFFIX;
+    }
+
+    /** The conditioning sets of a commit, by name. */
+    static List<String> conditioningNames(Commit commit) {
+        return commit.files().keySet().stream()
+                .filter(p -> p.startsWith(CONDITIONING_DIR) && p.endsWith(CONDITIONING_SUFFIX)
+                        && p.indexOf('/', CONDITIONING_DIR.length()) < 0)
+                .map(p -> p.substring(CONDITIONING_DIR.length(), p.length() - CONDITIONING_SUFFIX.length()))
+                .toList();
+    }
+
+    private static String describe(List<String> names) {
+        return names.isEmpty() ? "none (add conditioning/<name>.safetensors with txt and y tensors)"
+                : String.join(", ", names);
+    }
+
+    private void conditioningSets(RoutingContext ctx) {
+        RepoName repo = Hub.repo(ctx);
+        String revision = Hub.revision(ctx);
+        hub.json(ctx, 200, () -> {
+            hub.access.visibleRepo(hub.caller(ctx), repo);
+            Commit commit = hub.storage.repos().resolve(repo, revision);
+            return Map.of("conditioning", conditioningNames(commit), "vae", commit.file(VAE_PATH).isPresent(),
+                    "previews", hub.previews != null);
+        });
+    }
+
+    private void preview(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        hub.json(ctx, 200, () -> visible(ctx, id));
+    }
+
+    /** The preview, if the caller may see its repository; 404 otherwise (as for a repository it may not see). */
+    private Previews.View visible(RoutingContext ctx, String id) {
+        if (hub.previews == null) throw ApiException.notFound("no preview " + id);
+        Previews.View view = hub.previews.view(id).orElseThrow(() -> ApiException.notFound("no preview " + id));
+        hub.access.visibleRepo(hub.caller(ctx), RepoName.parse(view.job().repo()));
+        return view;
+    }
+
+    private void png(RoutingContext ctx, boolean heatmap) {
+        String id = ctx.pathParam("id");
+        hub.blocking(() -> {
+            Previews.View view = visible(ctx, id);
+            Map<String, String> links = view.job().links();
+            String what = heatmap ? "heatmap" : "image";
+            if (!links.containsKey(what)) {
+                throw new ApiException(404, "preview " + id + " has no " + what + (view.job().finished() ? ""
+                        : " yet: it is " + view.job().state().id()));
+            }
+            String digest = heatmap ? hub.previews.heatmapDigest(id) : view.job().output();
+            try (InputStream in = hub.storage.blobs().open(Digest.parse(digest))) {
+                return Buffer.buffer(in.readAllBytes());
+            }
+        }).onFailure(ctx::fail).onSuccess(png -> ctx.response()
+                .putHeader("Content-Type", "image/png")
+                .putHeader("Cache-Control", "no-cache")
+                .end(png));
+    }
+}

@@ -1,0 +1,50 @@
+package io.quanthub.hub;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.quanthub.inference.preview.PreviewJobs;
+import io.quanthub.inference.preview.PreviewNode;
+import io.quanthub.storage.HubStorage;
+import java.nio.file.Path;
+
+/**
+ * The preview side of a hub's cluster member: the preview jobs of the cluster and the one inference node that
+ * {@code quanthub serve} runs in its own process (more join with {@code quanthub inference-node --join}). The node
+ * caches model files under {@code <data>/model-cache}.
+ */
+final class PreviewService implements AutoCloseable {
+    /** Model files an in-process node keeps on disk. */
+    static final long CACHE_BYTES = 32L << 30;
+
+    private final PreviewJobs jobs;
+    private final PreviewNode node;
+
+    private PreviewService(PreviewJobs jobs, PreviewNode node) {
+        this.jobs = jobs;
+        this.node = node;
+    }
+
+    static PreviewService start(HazelcastInstance hz, HubStorage storage, Path dataDir) {
+        PreviewJobs jobs = new PreviewJobs(hz);
+        try {
+            return new PreviewService(jobs, PreviewNode.start(jobs, storage, dataDir.resolve("model-cache"),
+                    CACHE_BYTES));
+        } catch (RuntimeException e) {
+            jobs.close();
+            throw e;
+        }
+    }
+
+    PreviewJobs jobs() {
+        return jobs;
+    }
+
+    /** Stops the node (its unfinished jobs go back to the queue) before the member leaves. */
+    @Override
+    public void close() {
+        try {
+            node.close();
+        } finally {
+            jobs.close();
+        }
+    }
+}

@@ -1,0 +1,213 @@
+package io.quanthub.inference.preview;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.collection.IQueue;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import com.hazelcast.map.IMap;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Preview jobs on the cluster, one instance per member (hub or inference node): accepts requests, and hands queued
+ * jobs to the {@link PreviewNode}s that render them.
+ *
+ * <h2>Records</h2>
+ * <ul>
+ *   <li>{@code quanthub.previews}: job id to {@link PreviewJob}, the authoritative state of each preview.</li>
+ *   <li>{@code quanthub.preview-queue}: ids of queued jobs, only to wake nodes; a lost or duplicate id is harmless,
+ *       because a node renders only after claiming the job in the map.</li>
+ * </ul>
+ *
+ * <h2>A job's life</h2>
+ * A request creates the job with {@code putIfAbsent} under an id that hashes everything that determines the result,
+ * so the same preview requested anywhere, any number of times, is one job (a failed one asked for again is queued
+ * again). A preview of a quant first requests the reference preview of the same settings from the model's source,
+ * so the reference is queued ahead of it. A node claims a job (QUEUED to RUNNING, naming itself), reports each
+ * sampler step, and records the result (DONE) or the reason (FAILED). Rendering is deterministic, so a job rendered
+ * twice (its node was thought dead, or a request raced a requeue) stores the same PNG under the same digest.
+ *
+ * <h2>Members leaving</h2>
+ * When a member leaves or dies, every member puts the jobs it was running back in the queue; the entry processor lets
+ * exactly one of them do so. Another node then renders them from the start.
+ */
+public final class PreviewJobs implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(PreviewJobs.class.getName());
+    static final String JOBS = "quanthub.previews";
+    static final String QUEUE = "quanthub.preview-queue";
+    /** How long {@link #list()} keeps showing finished jobs. */
+    static final Duration KEEP_FINISHED_LISTED = Duration.ofHours(1);
+
+    private final HazelcastInstance hz;
+    private final IMap<String, PreviewJob> jobs;
+    private final IQueue<String> queue;
+    private final UUID membershipRegistration;
+    private final ExecutorService housekeeping = Executors.newSingleThreadExecutor(Thread.ofPlatform()
+            .name("quanthub-preview-membership").daemon().factory());
+
+    public PreviewJobs(HazelcastInstance hz) {
+        this.hz = hz;
+        this.jobs = hz.getMap(JOBS);
+        this.queue = hz.getQueue(QUEUE);
+        this.membershipRegistration = hz.getCluster().addMembershipListener(new MembershipListener() {
+            @Override
+            public void memberAdded(MembershipEvent event) {
+            }
+
+            @Override
+            public void memberRemoved(MembershipEvent event) {
+                // Not on the event thread: requeueing reads the whole map.
+                housekeeping.execute(() -> requeueJobsOf(event.getMember()));
+            }
+        });
+    }
+
+    HazelcastInstance hazelcast() {
+        return hz;
+    }
+
+    // ---- requests ----------------------------------------------------------------------------------------------
+
+    /**
+     * Asks for a preview, and first for its reference (the same settings from the source, labelled
+     * {@code sourceDtype}) when it has one. Idempotent: returns the existing job when there is one; a failed job is
+     * queued again.
+     */
+    public PreviewJob request(PreviewRequest request, String sourceDtype) {
+        String reference = null;
+        if (request.compared()) reference = ensure(request.reference(sourceDtype), null).id();
+        return ensure(request, reference);
+    }
+
+    /** The job of {@code request}, created (and queued) unless it exists; a failed one is queued again. */
+    PreviewJob ensure(PreviewRequest request, String reference) {
+        String id = request.jobId();
+        PreviewJob existing = jobs.get(id);
+        if (existing == null) {
+            PreviewJob fresh = PreviewJob.queued(request, reference, Instant.now());
+            existing = jobs.putIfAbsent(id, fresh);
+            if (existing == null) {
+                queue.offer(id);
+                return fresh;
+            }
+        }
+        if (existing.state() == PreviewJob.State.FAILED) {
+            Instant now = Instant.now();
+            JobUpdate.Result retried = jobs.executeOnKey(id, new JobUpdate(job ->
+                    job.state() == PreviewJob.State.FAILED ? job.requeued(now) : job));
+            if (retried.changed()) queue.offer(id);
+            return retried.after();
+        }
+        // Also for a job already queued: the member that created it may have died before offering its id.
+        if (existing.state() == PreviewJob.State.QUEUED) queue.offer(id);
+        return existing;
+    }
+
+    public Optional<PreviewJob> find(String id) {
+        if (id == null || !id.startsWith("preview-")) return Optional.empty();
+        return Optional.ofNullable(jobs.get(id));
+    }
+
+    /** Queued and running jobs, and those finished in the last hour; newest first. */
+    public List<PreviewJob> list() {
+        Instant cutoff = Instant.now().minus(KEEP_FINISHED_LISTED);
+        List<PreviewJob> all = new ArrayList<>();
+        for (PreviewJob job : jobs.values()) {
+            if (!job.finished() || job.updatedAt().isAfter(cutoff)) all.add(job);
+        }
+        all.sort(Comparator.comparing(PreviewJob::createdAt).reversed());
+        return all;
+    }
+
+    // ---- transitions used by nodes ---------------------------------------------------------------------------
+
+    /** The next queued job id, waiting up to {@code timeout}; null if none came. */
+    String poll(Duration timeout) throws InterruptedException {
+        return queue.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Claims a queued job for {@code member}; null if it is gone, claimed or finished. */
+    PreviewJob claim(String id, UUID member, String address) {
+        Instant now = Instant.now();
+        JobUpdate.Result claimed = jobs.executeOnKey(id, new JobUpdate(job ->
+                job.state() == PreviewJob.State.QUEUED ? job.running(member, address, now) : job));
+        return claimed.changed() ? claimed.after() : null;
+    }
+
+    /** Records progress of a job {@code member} runs. */
+    void step(String id, UUID member, int finishedSteps) {
+        Instant now = Instant.now();
+        jobs.executeOnKey(id, new JobUpdate(job -> ownedBy(job, member) ? job.atStep(finishedSteps, now) : job));
+    }
+
+    /** Records the result; a job already finished (by another render of the same inputs) stays as it is. */
+    void done(String id, PreviewJob.Result result) {
+        Instant now = Instant.now();
+        jobs.executeOnKey(id, new JobUpdate(job -> job.finished() ? job : job.done(result, now)));
+    }
+
+    void fail(String id, String reason) {
+        Instant now = Instant.now();
+        jobs.executeOnKey(id, new JobUpdate(job -> job.finished() ? job : job.failed(reason, now)));
+    }
+
+    private static boolean ownedBy(PreviewJob job, UUID member) {
+        return job.state() == PreviewJob.State.RUNNING && member.equals(job.owner());
+    }
+
+    // ---- members leaving ---------------------------------------------------------------------------------------
+
+    /** Puts the jobs a departed member was running back in the queue. */
+    private void requeueJobsOf(Member gone) {
+        requeueJobsOf(gone.getUuid(), "member " + gone.getAddress() + " left while rendering it");
+    }
+
+    /** Puts the jobs {@code member} was running back in the queue (a node that stops while its member stays). */
+    void release(UUID member) {
+        requeueJobsOf(member, "its node stopped");
+    }
+
+    private void requeueJobsOf(UUID dead, String why) {
+        try {
+            Instant now = Instant.now();
+            for (PreviewJob job : jobs.values()) {
+                if (!dead.equals(job.owner())) continue;
+                JobUpdate.Result requeued = jobs.executeOnKey(job.id(), new JobUpdate(current ->
+                        ownedBy(current, dead) ? current.requeued(now) : current));
+                if (requeued.changed()) {
+                    LOG.log(System.Logger.Level.INFO, "requeued " + job.id() + ": " + why);
+                    queue.offer(job.id());
+                }
+            }
+        } catch (HazelcastInstanceNotActiveException e) {
+            // This member is stopping too.
+        }
+    }
+
+    /** Offers every queued job again (a node that starts picks up jobs whose queue entry was lost). */
+    void offerQueued() {
+        for (PreviewJob job : jobs.values()) {
+            if (job.state() == PreviewJob.State.QUEUED) queue.offer(job.id());
+        }
+    }
+
+    @Override
+    public void close() {
+        housekeeping.shutdownNow();
+        try {
+            if (hz.getLifecycleService().isRunning()) hz.getCluster().removeMembershipListener(membershipRegistration);
+        } catch (HazelcastInstanceNotActiveException ignored) {
+            // Already stopped.
+        }
+    }
+}

@@ -1,0 +1,242 @@
+package io.quanthub.inference.preview;
+
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import io.quanthub.inference.compute.CpuBackend;
+import io.quanthub.inference.pipeline.Conditioning;
+import io.quanthub.inference.pipeline.FluxPipeline;
+import io.quanthub.inference.pipeline.Generation;
+import io.quanthub.inference.pipeline.GenerationParams;
+import io.quanthub.inference.pipeline.Png;
+import io.quanthub.inference.pipeline.StepListener;
+import io.quanthub.storage.Blob;
+import io.quanthub.storage.Digest;
+import io.quanthub.storage.HubStorage;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import javax.imageio.ImageIO;
+
+/**
+ * An inference node: claims queued preview jobs on the cluster and renders them on this machine's CPU, one at a
+ * time (a render already uses every core). Model files come from the bucket into a local {@link ModelFiles} cache;
+ * one model is kept loaded between jobs, so previews of the same quant in a row do not reopen it.
+ *
+ * <p>A quant preview, once rendered, is compared with its reference: if the reference is done, its PNG is read back;
+ * if it is still queued this node claims and renders it itself; if another node is rendering it, this node waits
+ * for it. So a single node never deadlocks on a reference, and several nodes never render one twice on purpose.
+ */
+public final class PreviewNode implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(PreviewNode.class.getName());
+    private static final Duration POLL = Duration.ofMillis(500);
+    private static final Duration REFERENCE_WAIT = Duration.ofMillis(200);
+
+    private final PreviewJobs jobs;
+    private final HubStorage storage;
+    private final ModelFiles files;
+    private final UUID me;
+    private final String address;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofPlatform()
+            .name("quanthub-preview-node").daemon().factory());
+    private volatile boolean closed;
+
+    /** The model kept loaded: its files' digests and the open pipeline. */
+    private String loadedModel;
+    private String loadedVae;
+    private FluxPipeline pipeline;
+
+    private PreviewNode(PreviewJobs jobs, HubStorage storage, ModelFiles files) {
+        this.jobs = jobs;
+        this.storage = storage;
+        this.files = files;
+        this.me = jobs.hazelcast().getCluster().getLocalMember().getUuid();
+        var local = jobs.hazelcast().getCluster().getLocalMember().getAddress();
+        this.address = local.getHost() + ":" + local.getPort();
+    }
+
+    /**
+     * Starts rendering the cluster's preview jobs on this member.
+     *
+     * @param cacheDir   where model files are cached ({@code <hex digest>} each)
+     * @param cacheBytes how many bytes of model files to keep there
+     */
+    public static PreviewNode start(PreviewJobs jobs, HubStorage storage, Path cacheDir, long cacheBytes) {
+        PreviewNode node = new PreviewNode(jobs, storage, new ModelFiles(storage.blobs(), cacheDir, cacheBytes));
+        jobs.offerQueued();
+        node.worker.execute(node::workLoop);
+        return node;
+    }
+
+    /** {@code host:port} of this node's cluster member, as jobs report it. */
+    public String address() {
+        return address;
+    }
+
+    private void workLoop() {
+        while (!closed) {
+            try {
+                String id = jobs.poll(POLL);
+                if (id == null) continue;
+                PreviewJob job = jobs.claim(id, me, address);
+                if (job != null) run(job);
+            } catch (InterruptedException | HazelcastInstanceNotActiveException e) {
+                return; // stopping: the other members requeue what this one was rendering
+            } catch (RuntimeException e) {
+                if (closed || !jobs.hazelcast().getLifecycleService().isRunning()) return;
+                LOG.log(System.Logger.Level.WARNING, "preview worker error", e);
+            }
+        }
+    }
+
+    /** Renders a job this node has claimed, compares it with its reference, and records the outcome. */
+    private void run(PreviewJob job) throws InterruptedException {
+        try {
+            Rendered rendered = render(job);
+            PreviewJob.Result result = rendered.result();
+            if (job.reference() != null) result = compare(job, rendered);
+            jobs.done(job.id(), result);
+            LOG.log(System.Logger.Level.INFO, job.request() + " done on " + address);
+        } catch (InterruptedException | HazelcastInstanceNotActiveException e) {
+            throw e;
+        } catch (Exception | OutOfMemoryError e) {
+            if (closed) throw new InterruptedException("stopping");
+            LOG.log(System.Logger.Level.WARNING, job.request() + " failed", e);
+            jobs.fail(job.id(), oneLine(e));
+        }
+    }
+
+    /** A rendered preview: its result (image stored) and its pixels, for the comparison. */
+    private record Rendered(PreviewJob.Result result, byte[] rgb) {}
+
+    private Rendered render(PreviewJob job) throws IOException {
+        PreviewRequest r = job.request();
+        long loadStart = System.nanoTime();
+        FluxPipeline p = pipeline(r.model(), r.vae());
+        Conditioning conditioning = Conditioning.readSafetensors(files.get(r.conditioningDigest()));
+        long loadMillis = (System.nanoTime() - loadStart) / 1_000_000;
+        String id = job.id();
+        Generation g = p.generate(conditioning, new GenerationParams(r.seed(), r.steps(), r.width(), r.height(),
+                PreviewRequest.GUIDANCE), new StepListener() {
+                    @Override
+                    public void onStep(int step, int steps, float t, long millis) {
+                        if (closed) throw new java.util.concurrent.CancellationException("the node is stopping");
+                        jobs.step(id, me, step);
+                    }
+                });
+        byte[] rgb = g.image().toRgbBytes();
+        Blob image = store(Png.encodeRgb(r.width(), r.height(), rgb));
+        PreviewJob.Result result = new PreviewJob.Result(image.digest().toString(), null, null, null,
+                Arrays.stream(g.timings().stepMillis()).boxed().toList(), g.timings().decodeMillis(), loadMillis,
+                address);
+        return new Rendered(result, rgb);
+    }
+
+    /** The pipeline for these files: the loaded one, or the previous one closed and these opened. */
+    private FluxPipeline pipeline(String model, String vae) throws IOException {
+        if (pipeline != null && model.equals(loadedModel) && vae.equals(loadedVae)) return pipeline;
+        Path modelFile = files.get(model);
+        Path vaeFile = files.get(vae);
+        if (pipeline != null) {
+            pipeline.close();
+            files.unpin(loadedModel, loadedVae);
+            pipeline = null;
+        }
+        files.pin(model, vae);
+        pipeline = FluxPipeline.open(modelFile, vaeFile, new CpuBackend());
+        loadedModel = model;
+        loadedVae = vae;
+        return pipeline;
+    }
+
+    /** PSNR, SSIM and the heatmap against the reference, rendering the reference here if nobody has. */
+    private PreviewJob.Result compare(PreviewJob job, Rendered rendered) throws IOException, InterruptedException {
+        PreviewRequest r = job.request();
+        PreviewJob reference = awaitReference(job);
+        byte[] referenceRgb = readRgb(reference.result().image(), r.width(), r.height());
+        ImageQuality.Comparison comparison = ImageQuality.compare(r.width(), r.height(), rendered.rgb(), referenceRgb);
+        Blob heatmap = store(Png.encodeRgb(r.width(), r.height(),
+                DifferenceHeatmap.of(r.width(), r.height(), rendered.rgb(), referenceRgb)));
+        return rendered.result().compared(heatmap.digest().toString(), comparison);
+    }
+
+    private PreviewJob awaitReference(PreviewJob job) throws InterruptedException {
+        PreviewRequest referenceRequest = job.request().reference("source");
+        while (!closed) {
+            PreviewJob reference = jobs.find(job.reference()).orElse(null);
+            if (reference == null) {
+                // Evicted or lost with its members: ask for it again (the label is only for display).
+                jobs.ensure(referenceRequest, null);
+                continue;
+            }
+            switch (reference.state()) {
+                case DONE -> {
+                    return reference;
+                }
+                case FAILED -> throw new IllegalStateException("the reference preview " + reference.id()
+                        + " failed: " + reference.reason());
+                case QUEUED -> {
+                    PreviewJob claimed = jobs.claim(reference.id(), me, address);
+                    if (claimed != null) run(claimed);
+                }
+                case RUNNING -> Thread.sleep(REFERENCE_WAIT);
+            }
+        }
+        throw new InterruptedException("stopping");
+    }
+
+    private Blob store(byte[] png) {
+        return storage.blobs().put(new ByteArrayInputStream(png), png.length);
+    }
+
+    /** The pixels of a stored PNG preview, as interleaved RGB bytes. */
+    private byte[] readRgb(String digest, int width, int height) throws IOException {
+        BufferedImage image;
+        try (InputStream in = storage.blobs().open(Digest.parse(digest))) {
+            image = ImageIO.read(in);
+        }
+        if (image == null || image.getWidth() != width || image.getHeight() != height) {
+            throw new IOException("the reference image " + digest + " is not a " + width + "x" + height + " PNG");
+        }
+        byte[] rgb = new byte[3 * width * height];
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                int argb = image.getRGB(x, y);
+                int p = 3 * (y * width + x);
+                rgb[p] = (byte) (argb >> 16);
+                rgb[p + 1] = (byte) (argb >> 8);
+                rgb[p + 2] = (byte) argb;
+            }
+        }
+        return rgb;
+    }
+
+    private static String oneLine(Throwable e) {
+        String message = e.getMessage() != null ? e.getMessage() : e.toString();
+        return message.replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    /** Stops rendering (a render in progress is abandoned at its next step; the cluster requeues it). */
+    @Override
+    public void close() {
+        closed = true;
+        worker.shutdownNow();
+        try {
+            worker.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            if (jobs.hazelcast().getLifecycleService().isRunning()) jobs.release(me);
+        } catch (HazelcastInstanceNotActiveException ignored) {
+            // The member stopped too: the others requeue its jobs.
+        }
+        if (pipeline != null) pipeline.close();
+    }
+}

@@ -1,0 +1,83 @@
+package io.quanthub.inference.preview;
+
+import io.quanthub.storage.Digest;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Objects;
+
+/**
+ * One preview to render. Every file is named by its blob digest ({@code sha256:<hex>}), so any inference node can
+ * fetch exactly these bytes from the bucket; the repository, commit and quant say where it came from.
+ *
+ * @param repo               {@code org/name}
+ * @param commit             the commit the files were resolved at
+ * @param quant              the quant level ({@code Q4_K_M}...); for the reference, the source's dtype ({@code BF16})
+ * @param model              the transformer: a GGUF variant, or the full-precision source for the reference
+ * @param source             the full-precision (F16/BF16/F32) transformer this preview is compared with; equal to
+ *                           {@code model} for the reference itself, null when the model has none
+ * @param vae                the VAE decoder (safetensors with BFL's {@code decoder.*} names)
+ * @param conditioning       the conditioning set's name ({@code conditioning/<name>.safetensors} in the repository)
+ * @param conditioningDigest that file's blob
+ */
+public record PreviewRequest(String repo, String commit, String quant, String model, String source, String vae,
+                             String conditioning, String conditioningDigest, long seed, int steps, int width,
+                             int height) implements Serializable {
+    /**
+     * Changes whenever the same inputs would render different pixels (sampler, decoder, noise): part of every job
+     * id, so a new engine never reuses an old engine's images.
+     */
+    public static final String ENGINE = "flux-preview-1";
+    /** Distilled guidance for models with {@code guidance_in} (the request has no guidance field). */
+    public static final float GUIDANCE = 3.5f;
+
+    public PreviewRequest {
+        Objects.requireNonNull(repo, "repo");
+        Objects.requireNonNull(quant, "quant");
+        Objects.requireNonNull(conditioning, "conditioning");
+        Digest.parse(model);
+        Digest.parse(vae);
+        Digest.parse(conditioningDigest);
+        if (source != null) Digest.parse(source);
+    }
+
+    /** True for the preview that previews of the same settings from quants of its model are compared with. */
+    public boolean isReference() {
+        return model.equals(source);
+    }
+
+    /** True when there is a reference to compare with. */
+    public boolean compared() {
+        return source != null && !isReference();
+    }
+
+    /** The reference for this preview: the same settings rendered from the source, labelled {@code dtype}. */
+    public PreviewRequest reference(String dtype) {
+        if (source == null) throw new IllegalStateException("preview of " + quant + " has no source to compare with");
+        return new PreviewRequest(repo, commit, dtype, source, source, vae, conditioning, conditioningDigest, seed,
+                steps, width, height);
+    }
+
+    /**
+     * The job id: a hash of everything that determines the result (the engine, the files, the source it is compared
+     * with, the parameters), so the same preview asked for twice, from any repository or member, is one job.
+     */
+    public String jobId() {
+        String canonical = String.join("\n", ENGINE, model, Objects.toString(source, "-"), vae, conditioningDigest,
+                Long.toString(seed), Integer.toString(steps), Integer.toString(width), Integer.toString(height));
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
+            return "preview-" + HexFormat.of().formatHex(hash, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "preview of " + repo + " " + quant + " (" + conditioning + ", seed " + seed + ", " + steps + " steps, "
+                + width + "x" + height + ")";
+    }
+}
