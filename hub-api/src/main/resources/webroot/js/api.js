@@ -34,14 +34,23 @@ export function getJson(path, params = {}, {signal} = {}) {
   return requestJson('GET', path, params, {signal});
 }
 
-/** POST without a body (the path and query say it all) and read the JSON answer. */
-export function postJson(path, params = {}, {signal} = {}) {
-  return requestJson('POST', path, params, {signal});
+/** POST (with a JSON `body` when given, else none: the path and query say it all) and read the JSON answer. */
+export function postJson(path, params = {}, {signal, body} = {}) {
+  return requestJson('POST', path, params, {signal, body});
 }
 
-async function requestJson(method, path, params, {signal}) {
-  const response = await send(method, urlOf(path, params), 'application/json', signal);
+async function requestJson(method, path, params, {signal, body}) {
+  const response = await send(method, urlOf(path, params), 'application/json', signal, body);
   return response.json();
+}
+
+/**
+ * GET a binary resource (a preview's PNG) as a Blob. Fetched rather than linked from an <img>, which cannot send
+ * the bearer token a private repository needs.
+ */
+export async function getBlob(path, {signal} = {}) {
+  const response = await send('GET', urlOf(path, {}), '*/*', signal);
+  return response.blob();
 }
 
 function urlOf(path, params) {
@@ -53,13 +62,14 @@ function urlOf(path, params) {
 }
 
 /** A request with the stored token; a failure or an error status becomes an ApiError. */
-async function send(method, url, accept, signal) {
+async function send(method, url, accept, signal, body) {
   const headers = {Accept: accept};
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {
-    response = await fetch(url, {method, headers, signal});
+    response = await fetch(url, {method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body)});
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'The hub could not be reached. Check that it is running and try again.');
@@ -85,7 +95,7 @@ export async function watchJob(id, onJob, {signal} = {}) {
       if (e.name === 'AbortError' || (e instanceof ApiError && e.status !== 0)) throw e;
     }
     if (last && (last.state === 'done' || last.state === 'failed')) return last;
-    if (drops >= 5) throw new ApiError(0, 'Lost the progress stream of the conversion. Reload the page to see where it stands.');
+    if (drops >= 5) throw new ApiError(0, 'Lost the progress stream of the job. Reload the page to see where it stands.');
     await new Promise(resolve => setTimeout(resolve, 2000));
   }
 }
@@ -140,6 +150,14 @@ export const api = {
   produce: (id, revision, quant, options) =>
     postJson(`/api/models/${encodePath(id)}/quants/${encodeURIComponent(quant)}`, {revision}, options),
   jobs: options => getJson('/api/jobs', {}, options),
+  conditioning: (id, revision, options) => getJson(`/api/models/${encodePath(id)}/conditioning`, {revision}, options),
+  /** `settings`: {seed, steps, width, height, conditioning} (docs/hub-api.md, "Previews"). */
+  requestPreview: (id, revision, quant, settings, {signal} = {}) =>
+    postJson(`/api/models/${encodePath(id)}/quants/${encodeURIComponent(quant)}/previews`, {revision},
+      {signal, body: settings}),
+  preview: (previewId, options) => getJson(`/api/previews/${encodeURIComponent(previewId)}`, {}, options),
+  /** what: 'image' or 'heatmap'. */
+  previewPng: (previewId, what, options) => getBlob(`/api/previews/${encodeURIComponent(previewId)}/${what}`, options),
 };
 
 /** The download URL of a file (`GET /{org}/{name}/resolve/{revision}/{path}`). */

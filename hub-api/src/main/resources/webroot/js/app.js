@@ -14,7 +14,7 @@ import {modelPage, modelRouteKey} from './views/model.js';
 const ROUTES = [
   {pattern: /^\/$/, page: catalogPage},
   {pattern: /^\/jobs\/?$/, page: queuePage},
-  {pattern: /^\/models\/([^/]+)\/([^/]+)(?:\/(files|commits|gguf)(?:\/(.+))?)?\/?$/, page: modelPage, key: modelRouteKey},
+  {pattern: /^\/models\/([^/]+)\/([^/]+)(?:\/(files|commits|previews|gguf)(?:\/(.+))?)?\/?$/, page: modelPage, key: modelRouteKey},
 ];
 
 const main = document.getElementById('main');

@@ -54,6 +54,13 @@ export function shortHash(hash, length = 12) {
   return String(hash).replace(/^sha256:/, '').slice(0, length);
 }
 
+/** Wall times: "850 ms", "1.25 s", "12.5 s". */
+export function formatMillis(ms) {
+  if (ms === null || ms === undefined) return '–';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+}
+
 /** Bits per weight with two decimals ("4.50"). */
 export function formatBits(bpw) {
   return bpw === null || bpw === undefined ? '–' : Number(bpw).toFixed(2);

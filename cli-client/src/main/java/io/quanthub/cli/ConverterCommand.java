@@ -84,7 +84,9 @@ public final class ConverterCommand implements Callable<Integer> {
         Files.createDirectories(data);
         JobService.Options options = JobService.Options.defaults(converterVersion);
         if (workers != null) options = options.withWorkers(workers);
-        if (memoryBudget != null) options = options.withMemoryBudget(memoryBudgetBytes());
+        if (memoryBudget != null) {
+            options = options.withMemoryBudget(ServeCommand.parseSize("--memory-budget", memoryBudget));
+        }
         S3Settings given = s3.settings(System.getenv());
 
         int memberPort = port == 0 ? freePort(host) : port;
@@ -115,15 +117,6 @@ public final class ConverterCommand implements Callable<Integer> {
             } catch (IllegalStateException shuttingDown) {
                 // Stopped by the hook itself.
             }
-        }
-    }
-
-    private long memoryBudgetBytes() {
-        try {
-            return ServeCommand.parseSize(memoryBudget);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--memory-budget '" + memoryBudget
-                    + "' is not a size such as 2G or 512M");
         }
     }
 

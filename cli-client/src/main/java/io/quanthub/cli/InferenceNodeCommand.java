@@ -71,7 +71,7 @@ public final class InferenceNodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Discovery discovery = Discovery.parse(join);
-        long cacheBytes = ServeCommand.parseSize(cacheSize);
+        long cacheBytes = ServeCommand.parseSize("--cache-size", cacheSize);
         S3Settings given = s3.settings(System.getenv());
         int memberPort = port == 0 ? freePort(host) : port;
         Config config = ClusterMember.config(ClusterMember.DEFAULT_CLUSTER, host, memberPort, discovery);

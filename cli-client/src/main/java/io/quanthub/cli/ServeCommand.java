@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
  * {@code quanthub serve}: runs the hub until it is stopped (Ctrl-C or SIGTERM stop it gracefully: requests in flight
  * finish first). Storage is an S3 bucket given by options or {@code QUANTHUB_S3_*} variables, else an embedded S3
  * server keeping its data under {@code --data}. A converter-cluster member runs in the same process (unless
- * {@code --no-cluster}), so quant levels can be produced on demand; more members join it at its address.
+ * {@code --no-cluster}), so quant levels can be produced on demand, with an inference node that renders previews
+ * (unless {@code --no-inference}); more members join it at its address.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Run the hub: the HTTP API, the web catalog, storage and a converter-cluster member.",
@@ -27,7 +28,9 @@ import java.util.concurrent.Callable;
                         + "that keeps its data under --data. On the first start it creates an admin token in "
                         + "<data>/admin-token, readable by you only.",
                 "The converter-cluster member (Hazelcast, on --cluster-host:--cluster-port) converts missing quant "
-                        + "levels on request; `quanthub converter --join HOST:PORT` adds converter members."})
+                        + "levels on request; `quanthub converter --join HOST:PORT` adds converter members.",
+                "An inference node in the same process renders previews (unless --no-inference); "
+                        + "`quanthub inference-node --join HOST:PORT` adds inference nodes."})
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--host", defaultValue = HubConfig.DEFAULT_HOST, paramLabel = "ADDRESS",
             description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 for all).")
@@ -72,6 +75,10 @@ public final class ServeCommand implements Callable<Integer> {
             + "be produced (POST .../quants/{QUANT} answers 503).")
     boolean noCluster;
 
+    @Option(names = "--no-inference", description = "Run no inference node in this process: previews wait for "
+            + "nodes started with `quanthub inference-node --join HOST:PORT` (the cluster member's address).")
+    boolean noInference;
+
     @Option(names = "--demo", description = "Generate a small Flux-architecture demo model (no network needed), push "
             + "it as " + DemoSetup.REPO + " with a few quant levels, and render their previews.")
     boolean demo;
@@ -85,7 +92,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         HubConfig config = HubConfig.defaults(data).withHost(host).withPort(port)
-                .withMaxUploadBytes(parseSize(maxUpload)).withS3(s3.settings(System.getenv()))
+                .withMaxUploadBytes(parseSize("--max-upload", maxUpload)).withS3(s3.settings(System.getenv()))
                 .withCluster(clusterConfig());
         HubServer hub = HubServer.start(config);
         server = hub;
@@ -133,15 +140,18 @@ public final class ServeCommand implements Callable<Integer> {
             return null;
         }
         ClusterConfig cluster = ClusterConfig.defaults().withHost(clusterHost).withPort(clusterPort)
-                .withJoin(join == null ? null : Discovery.parse(join));
+                .withJoin(join == null ? null : Discovery.parse(join)).withRenders(!noInference);
         if (converterWorkers == null) return cluster;
         if (converterWorkers < 0) throw new IllegalArgumentException("--converter-workers must be 0 or more");
         return converterWorkers == 0 ? cluster.withConverts(false)
                 : cluster.withOptions(cluster.options().withWorkers(converterWorkers));
     }
 
-    /** Bytes from {@code 123}, {@code 512M}, {@code 50G} (binary units, case-insensitive, optional trailing B). */
-    static long parseSize(String text) {
+    /**
+     * Bytes from {@code 123}, {@code 512M}, {@code 50G} (binary units, case-insensitive, optional trailing B); the
+     * error names {@code option}.
+     */
+    static long parseSize(String option, String text) {
         String s = text.strip().toUpperCase(Locale.ROOT);
         if (s.endsWith("B")) s = s.substring(0, s.length() - 1);
         int shift = 0;
@@ -158,6 +168,6 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             // Reported below.
         }
-        throw new IllegalArgumentException("--max-upload '" + text + "' is not a size such as 50G, 512M or 1000000");
+        throw new IllegalArgumentException(option + " '" + text + "' is not a size such as 50G, 512M or 1000000");
     }
 }

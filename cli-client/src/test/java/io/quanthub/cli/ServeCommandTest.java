@@ -125,12 +125,12 @@ class ServeCommandTest {
 
     @Test
     void sizesHaveBinaryUnits() {
-        assertEquals(50L << 30, ServeCommand.parseSize("50G"));
-        assertEquals(512L << 20, ServeCommand.parseSize("512mb"));
-        assertEquals(1000, ServeCommand.parseSize("1000"));
-        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseSize("lots"));
-        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseSize("0"));
-        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseSize("99999999999T"));
+        assertEquals(50L << 30, ServeCommand.parseSize("--max-upload", "50G"));
+        assertEquals(512L << 20, ServeCommand.parseSize("--max-upload", "512mb"));
+        assertEquals(1000, ServeCommand.parseSize("--max-upload", "1000"));
+        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseSize("--max-upload", "lots"));
+        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseSize("--max-upload", "0"));
+        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseSize("--max-upload", "99999999999T"));
     }
 
     @Test

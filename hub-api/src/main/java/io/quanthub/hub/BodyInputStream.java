@@ -98,9 +98,19 @@ final class BodyInputStream extends InputStream implements WriteStream<Buffer> {
         return this;
     }
 
+    /**
+     * A pipe sets this right after it saw the queue full and paused the request. The reader may have freed the queue
+     * in between, before there was a handler to call: then it is called now, else the request would stay paused for
+     * good (a spurious call only resumes a request that is not paused).
+     */
     @Override
-    public synchronized BodyInputStream drainHandler(Handler<Void> handler) {
-        drainHandler = handler;
+    public BodyInputStream drainHandler(Handler<Void> handler) {
+        boolean alreadyDrained;
+        synchronized (this) {
+            drainHandler = handler;
+            alreadyDrained = handler != null && !full;
+        }
+        if (alreadyDrained) context.runOnContext(v -> handler.handle(null));
         return this;
     }
 

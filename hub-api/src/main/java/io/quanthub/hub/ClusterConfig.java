@@ -16,8 +16,11 @@ import io.quanthub.cluster.JobService;
  * @param options  the job service's settings (converter version, part size, workers, ...)
  * @param converts whether this member runs conversion tasks too, or only accepts requests and keeps job records
  *                 (a hub whose converting is left to converter members)
+ * @param renders  whether an inference node runs in this process to render previews, or rendering is left to
+ *                 inference nodes that join the cluster ({@code quanthub inference-node --join})
  */
-public record ClusterConfig(String host, int port, Discovery join, JobService.Options options, boolean converts) {
+public record ClusterConfig(String host, int port, Discovery join, JobService.Options options, boolean converts,
+                            boolean renders) {
     public static final int DEFAULT_PORT = Discovery.DEFAULT_PORT;
     public static final String DEFAULT_HOST = "127.0.0.1";
 
@@ -27,29 +30,36 @@ public record ClusterConfig(String host, int port, Discovery join, JobService.Op
         if (options == null) throw new IllegalArgumentException("no job service options");
     }
 
-    /** One converting member on {@code 127.0.0.1:5701}, joining nobody, with the job service's default settings. */
+    /**
+     * One member on {@code 127.0.0.1:5701} that converts and renders, joining nobody, with the job service's default
+     * settings.
+     */
     public static ClusterConfig defaults() {
         return new ClusterConfig(DEFAULT_HOST, DEFAULT_PORT, null, JobService.Options.defaults(
-                JobService.CONVERTER_VERSION), true);
+                JobService.CONVERTER_VERSION), true, true);
     }
 
     public ClusterConfig withHost(String newHost) {
-        return new ClusterConfig(newHost, port, join, options, converts);
+        return new ClusterConfig(newHost, port, join, options, converts, renders);
     }
 
     public ClusterConfig withPort(int newPort) {
-        return new ClusterConfig(host, newPort, join, options, converts);
+        return new ClusterConfig(host, newPort, join, options, converts, renders);
     }
 
     public ClusterConfig withJoin(Discovery discovery) {
-        return new ClusterConfig(host, port, discovery, options, converts);
+        return new ClusterConfig(host, port, discovery, options, converts, renders);
     }
 
     public ClusterConfig withOptions(JobService.Options newOptions) {
-        return new ClusterConfig(host, port, join, newOptions, converts);
+        return new ClusterConfig(host, port, join, newOptions, converts, renders);
     }
 
     public ClusterConfig withConverts(boolean runsTasks) {
-        return new ClusterConfig(host, port, join, options, runsTasks);
+        return new ClusterConfig(host, port, join, options, runsTasks, renders);
+    }
+
+    public ClusterConfig withRenders(boolean runsInferenceNode) {
+        return new ClusterConfig(host, port, join, options, converts, runsInferenceNode);
     }
 }

@@ -88,7 +88,9 @@ public final class HubServer implements AutoCloseable {
             storage = HubStorage.open(settings, config.storage());
             AdminToken.Result adminToken = AdminToken.ensure(data, storage.tokens());
             if (config.cluster() != null) converter = ConverterMember.start(config.cluster(), storage, settings);
-            if (converter != null) previews = PreviewService.start(converter.hazelcast(), storage, data);
+            if (converter != null) {
+                previews = PreviewService.start(converter.hazelcast(), storage, data, config.cluster().renders());
+            }
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()

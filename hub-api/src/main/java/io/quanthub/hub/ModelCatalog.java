@@ -62,8 +62,11 @@ final class ModelCatalog {
     /** A level's output as the converter would make it from the source: exact file size and bits per weight. */
     record Planned(long size, double bitsPerWeight) {}
 
-    /** The safetensors file the quant levels are made from. */
-    record SourceModel(String path, Blob blob, String architecture, long parameters,
+    /**
+     * The safetensors file the quant levels are made from; {@code dtype} is the element type holding most of its
+     * parameters (Flux is released in BF16), what its previews are rendered from.
+     */
+    record SourceModel(String path, Blob blob, Dtype dtype, String architecture, long parameters,
                        Map<QuantLevel, Planned> planned) {}
 
     /**
@@ -212,7 +215,8 @@ final class ModelCatalog {
             }
         }
         if (planned.isEmpty()) return Optional.empty();
-        return Optional.of(new SourceModel(path, blob, architecture, parameters, Map.copyOf(planned)));
+        return Optional.of(new SourceModel(path, blob, mainDtype(tensors), architecture, parameters,
+                Map.copyOf(planned)));
     }
 
     /** {@code general.architecture}, or null. */
@@ -267,6 +271,13 @@ final class ModelCatalog {
             }
         }
         return bytes;
+    }
+
+    /** The element type holding most of the tensors' elements. */
+    private static Dtype mainDtype(List<SourceTensor> tensors) {
+        Map<Dtype, Long> elements = new EnumMap<>(Dtype.class);
+        for (SourceTensor t : tensors) elements.merge(t.dtype(), t.elementCount(), Long::sum);
+        return Collections.max(elements.entrySet(), Map.Entry.comparingByValue()).getKey();
     }
 
     /**

@@ -7,15 +7,16 @@ import io.quanthub.storage.HubStorage;
 import java.nio.file.Path;
 
 /**
- * The preview side of a hub's cluster member: the preview jobs of the cluster and the one inference node that
- * {@code quanthub serve} runs in its own process (more join with {@code quanthub inference-node --join}). The node
- * caches model files under {@code <data>/model-cache}.
+ * The preview side of a hub's cluster member: the preview jobs of the cluster and the inference node that
+ * {@code quanthub serve} runs in its own process unless told not to ({@code --no-inference}; nodes join with
+ * {@code quanthub inference-node --join}). The node caches model files under {@code <data>/model-cache}.
  */
 final class PreviewService implements AutoCloseable {
     /** Model files an in-process node keeps on disk. */
     static final long CACHE_BYTES = 32L << 30;
 
     private final PreviewJobs jobs;
+    /** Null when this member leaves rendering to other nodes. */
     private final PreviewNode node;
 
     private PreviewService(PreviewJobs jobs, PreviewNode node) {
@@ -23,11 +24,12 @@ final class PreviewService implements AutoCloseable {
         this.node = node;
     }
 
-    static PreviewService start(HazelcastInstance hz, HubStorage storage, Path dataDir) {
+    /** The preview jobs of member {@code hz}, with an inference node of its own if {@code renders}. */
+    static PreviewService start(HazelcastInstance hz, HubStorage storage, Path dataDir, boolean renders) {
         PreviewJobs jobs = new PreviewJobs(hz);
         try {
-            return new PreviewService(jobs, PreviewNode.start(jobs, storage, dataDir.resolve("model-cache"),
-                    CACHE_BYTES));
+            return new PreviewService(jobs, renders ? PreviewNode.start(jobs, storage, dataDir.resolve("model-cache"),
+                    CACHE_BYTES) : null);
         } catch (RuntimeException e) {
             jobs.close();
             throw e;
@@ -42,7 +44,7 @@ final class PreviewService implements AutoCloseable {
     @Override
     public void close() {
         try {
-            node.close();
+            if (node != null) node.close();
         } finally {
             jobs.close();
         }

@@ -42,7 +42,7 @@ final class QuantRoutes {
             return new QuantTable.Response(repo.toString(), revision, commit.id(), facts.architecture(),
                     facts.parameters(),
                     source == null ? null : new QuantTable.Source(source.path(), source.blob().digest(),
-                            source.blob().size()),
+                            source.blob().size(), source.dtype().name()),
                     QuantTable.defaultLevel(facts).map(QuantLevel::name).orElse(null), rows);
         });
     }

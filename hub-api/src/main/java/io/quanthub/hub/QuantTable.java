@@ -174,6 +174,6 @@ final class QuantTable {
     record Response(String id, String revision, String sha, String architecture, Long parameters, Source source,
                     @JsonProperty("default") String defaultQuant, List<Row> quants) {}
 
-    /** The file levels are (or would be) made from. */
-    record Source(String path, Digest digest, long size) {}
+    /** The file levels are (or would be) made from, and the element type of most of its weights ("BF16"). */
+    record Source(String path, Digest digest, long size, String dtype) {}
 }

@@ -12,19 +12,19 @@ const REFRESH_MS = 5000;
 const STATE_TEXT = {queued: 'Queued', running: 'Converting', done: 'Done', failed: 'Failed'};
 
 /**
- * A job's state as a progress bar with a line of text ("Converting 42% · 5.2 MiB of 12 MiB"); `update(job)` redraws
- * it in place. The <progress> element is what assistive technology announces.
+ * A job's state as a progress bar with a line of text ("Converting 42% · 5.2 MiB of 12 MiB", or what `describe(job)`
+ * says); `update(job)` redraws it in place. The <progress> element is what assistive technology announces.
  */
-export function jobProgress(job) {
+export function jobProgress(job, {describe = jobText} = {}) {
   const bar = h('progress', {class: 'job-bar', max: '1'});
   const text = h('span', {class: 'job-text'});
   const element = h('div', {class: 'job-progress', 'data-job': job.id}, bar, text);
   const update = j => {
     element.dataset.state = j.state;
     bar.value = j.progress ?? 0;
-    bar.setAttribute('aria-label', `${STATE_TEXT[j.state] ?? j.state} ${Math.round((j.progress ?? 0) * 100)}%`);
+    bar.setAttribute('aria-label', `${describe(j)}`);
     if (j.state === 'queued') bar.removeAttribute('value');  // indeterminate until it starts
-    text.textContent = jobText(j);
+    text.textContent = describe(j);
   };
   update(job);
   return {element, update};
@@ -54,7 +54,9 @@ export function queuePage(_match, _route, signal) {
     h('h2', {}, 'Recently finished'), finished);
 
   const rows = new Map();  // job id → {row, progress}, for the jobs shown as active
-  const load = () => api.jobs({signal}).then(jobs => {
+  // Preview renders are jobs too (GET /api/jobs lists every kind); they show on their model's Previews tab.
+  const load = () => api.jobs({signal}).then(all => {
+    const jobs = all.filter(j => j.kind === 'conversion');
     const running = jobs.filter(j => j.state === 'running' || j.state === 'queued');
     const ended = jobs.filter(j => j.state === 'done' || j.state === 'failed');
     status.textContent = `${running.length} ${running.length === 1 ? 'conversion' : 'conversions'} in progress`;

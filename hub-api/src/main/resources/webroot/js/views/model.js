@@ -1,4 +1,5 @@
-// A model page ("#/models/org/name[/files|/commits|/gguf/<path>]"): the header stays while the tabs below change.
+// A model page ("#/models/org/name[/files|/commits|/previews|/gguf/<path>]"): the header stays while the tabs below
+// change.
 
 import {api} from '../api.js';
 import {h} from '../dom.js';
@@ -8,6 +9,7 @@ import {commitsPanel} from './commits.js';
 import {errorBox, privateBadge, timeElement} from './common.js';
 import {filesPanel} from './files.js';
 import {ggufPanel} from './gguf.js';
+import {previewsPanel} from './previews.js';
 import {variantsPanel} from './variants.js';
 
 /** What a route shows; routes of the same model and revision share one mounted page. */
@@ -27,6 +29,7 @@ export function modelRouteKey(match, route) {
 
 const TABS = [
   {tab: 'variants', label: 'Variants'},
+  {tab: 'previews', label: 'Previews'},
   {tab: 'files', label: 'Files'},
   {tab: 'commits', label: 'Commits'},
 ];
@@ -79,6 +82,7 @@ export function modelPage(match, route, signal) {
       case 'files': panel.replaceChildren(filesPanel(ctx)); break;
       case 'commits': panel.replaceChildren(commitsPanel(ctx)); break;
       case 'gguf': panel.replaceChildren(ggufPanel(ctx, state.file)); break;
+      case 'previews': panel.replaceChildren(previewsPanel(ctx, r.query)); break;
       default: panel.replaceChildren(variantsPanel(ctx));
     }
   };

@@ -55,20 +55,24 @@ export function variantsPanel(ctx) {
   const body = h('div', {class: 'variants-body'});
   // Loaded again when a produced level is done, so it shows up as available with its download.
   const load = () => {
-    const loaded = Promise.all([api.quants(ctx.id, ctx.revision, {signal: ctx.signal}), ctx.details]);
-    return fillAsync(body, loaded, ([quants, details]) => variantsView({...ctx, reload: load}, details.private, quants),
-      'Loading quant levels…');
+    // Conversions under way (asked for here or anywhere else) show as such; without the list, levels just look missing.
+    const jobs = api.jobs({signal: ctx.signal}).catch(() => []);
+    const loaded = Promise.all([api.quants(ctx.id, ctx.revision, {signal: ctx.signal}), ctx.details, jobs]);
+    return fillAsync(body, loaded, ([quants, details, active]) =>
+      variantsView({...ctx, reload: load}, details.private, quants, active), 'Loading quant levels…');
   };
   load();
   return h('section', {class: 'variants', 'aria-labelledby': 'variants-heading'},
     h('h2', {id: 'variants-heading'}, 'Quant variants'), body);
 }
 
-function variantsView(ctx, isPrivate, response) {
+function variantsView(ctx, isPrivate, response, jobs) {
   const variants = response.quants;
   const defaultLevel = response.default ?? null;
   const canProduce = Boolean(response.source);
-  const rows = variants.map(v => variantRow(ctx, isPrivate, v, v.quant === defaultLevel, canProduce));
+  const converting = conversionsOf(response.source, jobs);
+  const rows = variants.map(v => variantRow(ctx, isPrivate, v, v.quant === defaultLevel, canProduce,
+    converting.get(v.quant)));
   const summary = h('p', {class: 'fit-summary', role: 'status'});
 
   const applyGpu = gb => {
@@ -120,9 +124,40 @@ function variantsView(ctx, isPrivate, response) {
       'resolutions; larger images and batches need more. Text encoders and VAE are counted at their usual FP16 sizes.'));
 }
 
-function variantRow(ctx, isPrivate, v, isDefault, canProduce) {
+/**
+ * The queued and running conversions of the model's source, by level. A conversion's id starts with its source's
+ * sha256 (docs/hub-api.md, "Jobs"), so a job asked for through another repository with the same source counts too.
+ */
+function conversionsOf(source, jobs) {
+  const byLevel = new Map();
+  if (!source) return byLevel;
+  const prefix = `${source.digest.replace(/^sha256:/, '')}-`;
+  for (const job of jobs) {
+    if (job.kind === 'conversion' && (job.state === 'queued' || job.state === 'running') && job.id.startsWith(prefix)) {
+      byLevel.set(job.quant, job);
+    }
+  }
+  return byLevel;
+}
+
+/** The Status cell: "Available", "Not yet produced", or where a conversion of the level stands ("Converting 42%"). */
+function statusCell(available) {
+  const label = h('span', {class: `status ${available ? 'status-available' : 'status-missing'}`},
+    available ? 'Available' : 'Not yet produced');
+  const update = job => {
+    const text = {queued: 'Queued for conversion', running: `Converting ${Math.floor((job.progress ?? 0) * 100)}%`,
+      done: 'Available', failed: 'Conversion failed'}[job.state];
+    label.className = `status status-${job.state === 'done' ? 'available' : job.state === 'failed' ? 'failed' : 'converting'}`;
+    label.textContent = text ?? job.state;
+  };
+  return {element: label, update};
+}
+
+function variantRow(ctx, isPrivate, v, isDefault, canProduce, conversion) {
   const available = v.status === 'available';
   const fitBadge = h('span', {class: 'fit-badge'});
+  const status = statusCell(available);
+  if (conversion) status.update(conversion);
   return h('tr', {'data-quant': v.quant, 'data-status': v.status},
     h('th', {scope: 'row', 'data-label': 'Quant'},
       h('span', {class: 'quant-name'}, v.quant),
@@ -137,15 +172,13 @@ function variantRow(ctx, isPrivate, v, isDefault, canProduce) {
     h('td', {'data-label': 'Bits per weight', class: 'num'}, formatBits(v.bitsPerWeight)),
     h('td', {'data-label': 'VRAM, model alone', class: 'num'}, formatBytes(v.vram?.modelOnly)),
     h('td', {'data-label': 'VRAM with encoders + VAE', class: 'num'}, formatBytes(v.vram?.withTextEncodersAndVae)),
-    h('td', {'data-label': 'Status'}, available
-      ? h('span', {class: 'status status-available'}, 'Available')
-      : h('span', {class: 'status status-missing'}, 'Not yet produced')),
+    h('td', {'data-label': 'Status'}, status.element),
     h('td', {'data-label': 'Get', class: 'wide'}, available && v.path
       ? h('div', {class: 'get'},
         downloadLink(ctx, isPrivate, v.path, {description: `${v.quant} (${formatBytes(v.size)})`}),
         commandBox(pullCommand(ctx.id, ctx.revision, v.quant)))
       : available ? h('span', {class: 'muted'}, '–')
-      : canProduce ? produceControl(ctx, v.quant) : h('span', {class: 'muted'}, '–')));
+      : canProduce ? produceControl(ctx, v.quant, status, conversion) : h('span', {class: 'muted'}, '–')));
 }
 
 /** "RMSE 1.23% · cos 0.99991": how far the level's weights are from the source's. */
@@ -157,21 +190,27 @@ function qualityLine(quality) {
 }
 
 /**
- * "Produce": asks the hub to convert a missing level (POST .../quants/{QUANT}), then shows the job's progress live;
- * once it is done the table is loaded again, with the level available.
+ * "Produce": asks the hub to convert a missing level (POST .../quants/{QUANT}), then shows the job's progress live,
+ * here and in the Status cell; once it is done the table is loaded again, with the level available. A conversion
+ * already under way (`running`) is followed the same way from the start.
  */
-function produceControl(ctx, quant) {
+function produceControl(ctx, quant, status, running) {
   const cell = h('div', {class: 'produce'});
   const button = h('button', {type: 'button', class: 'produce-button', 'aria-label': `Produce ${quant}`}, 'Produce');
-  const start = async () => {
+  const follow = async asked => {
     button.disabled = true;
     try {
-      const job = await api.produce(ctx.id, ctx.revision, quant, {signal: ctx.signal});
+      const job = await asked;
       const progress = jobProgress(job);
+      const show = j => {
+        progress.update(j);
+        status.update(j);
+      };
       cell.replaceChildren(progress.element);
+      show(job);
       const last = job.state === 'done' || job.state === 'failed' ? job
-        : await watchJob(job.id, progress.update, {signal: ctx.signal});
-      progress.update(last);
+        : await watchJob(job.id, show, {signal: ctx.signal});
+      show(last);
       if (last.state === 'done') {
         ctx.reload();
       } else {
@@ -186,8 +225,9 @@ function produceControl(ctx, quant) {
       cell.replaceChildren(errorBox(error), button);
     }
   };
-  button.addEventListener('click', start);
+  button.addEventListener('click', () => follow(api.produce(ctx.id, ctx.revision, quant, {signal: ctx.signal})));
   cell.append(button);
+  if (running) follow(Promise.resolve(running));
   return cell;
 }
 

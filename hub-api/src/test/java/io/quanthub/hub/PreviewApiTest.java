@@ -6,13 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.quanthub.gguf.convert.Converter;
-import io.quanthub.gguf.convert.QuantLevel;
-import io.quanthub.inference.preview.DemoModel;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -27,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * Q2_K GGUFs, conditioning sets and VAE pushed over HTTP, previews requested, rendered, compared and served.
  */
 class PreviewApiTest extends HubTestSupport {
-    private static final String REPO = "demo/flux-demo";
+    private static final String REPO = PreviewDemo.REPO;
     private static final Map<String, Object> SETTINGS = Map.of("seed", 3, "steps", 2, "width", 64, "height", 48,
             "conditioning", "random-a");
 
@@ -35,20 +31,9 @@ class PreviewApiTest extends HubTestSupport {
     @BeforeAll
     static void startClusteredHubWithTheDemoModel() throws Exception {
         hub.close();
-        hub = HubServer.start(config(dataDir.resolve("clustered")).withCluster(ClusterConfig.defaults().withPort(0)));
+        hub = PreviewDemo.startHub(config(dataDir.resolve("clustered")));
         admin = Files.readString(hub.adminTokenFile()).strip();
-
-        Path model = Files.createDirectories(dataDir.resolve("demo"));
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        for (String file : DemoModel.write(model, 42)) files.put(file, Files.readAllBytes(model.resolve(file)));
-        for (QuantLevel level : new QuantLevel[] {QuantLevel.Q8_0, QuantLevel.Q2_K}) {
-            Path gguf = model.resolve("flux-demo-" + level + ".gguf");
-            new Converter(2, false).convert(model.resolve(DemoModel.MODEL_FILE), level, gguf,
-                    Converter.ProgressListener.NONE);
-            files.put(gguf.getFileName().toString(), Files.readAllBytes(gguf));
-        }
-        createRepo(REPO, false);
-        commitFiles(REPO, "main", files);
+        PreviewDemo.push(hub, admin, dataDir.resolve("demo"));
     }
 
     @Test

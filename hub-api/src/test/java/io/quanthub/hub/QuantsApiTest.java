@@ -74,6 +74,7 @@ class QuantsApiTest extends HubTestSupport {
         assertEquals("flux", table.get("architecture").asText());
         assertEquals("Q8_0", table.get("default").asText());
         assertEquals("model.safetensors", table.get("source").get("path").asText());
+        assertEquals("BF16", table.get("source").get("dtype").asText(), "flux-tiny's weights are BF16, as Flux's");
         Map<String, JsonNode> rows = rowsByQuant(table);
         assertEquals(QuantLevel.values().length, rows.size());
 

@@ -319,6 +319,7 @@ class WebCatalogTest {
         browser.click(produce);
         Browser.Element progress = browser.await("tr[data-quant='Q8_0'] .job-progress[data-state='running']");
         assertTrue(browser.text(progress).startsWith("Converting 0%"), browser.text(progress));
+        assertEquals("Converting 0%", cell("Q8_0", "Status"), "the Status column follows the conversion");
         browser.screenshot(SCREENSHOTS.resolve("produce-running-1440.png"), 1440, 1600);
 
         converter.open();
@@ -341,6 +342,26 @@ class WebCatalogTest {
         String size = cell("Q8_0", "Size");
         assertTrue(size.matches("(?s).*RMSE \\d+\\.\\d\\d% · cos 0\\.9\\d{4}.*"), "quality next to the size: " + size);
         browser.screenshot(SCREENSHOTS.resolve("produce-done-1440.png"), 1440, 1600);
+    }
+
+    @Test
+    void variantsTableShowsAConversionAskedForElsewhere() throws Exception {
+        converter.hold();
+        postForJob("/api/models/" + PRODUCE_REPO + "/quants/Q4_0");  // as the CLI's pull does
+        open("#/models/" + PRODUCE_REPO);
+        browser.waitFor("Q4_0's status to show the running conversion", () -> {
+            Browser.Element status = browser.find("tr[data-quant='Q4_0'] td[data-label='Status']");
+            return status != null && browser.text(status).strip().equals("Converting 0%") ? true : null;
+        });
+        assertEquals(null, browser.find("tr[data-quant='Q4_0'] .produce-button"), "followed, not offered again");
+        assertTrue(cell("Q4_0", "Get").startsWith("Converting 0%"), cell("Q4_0", "Get"));
+        assertEquals("Not yet produced", cell("Q5_1", "Status"), "levels nobody asked for");
+
+        converter.open();
+        browser.waitFor("Q4_0 to be available", () -> {
+            Browser.Element status = browser.find("tr[data-quant='Q4_0'] td[data-label='Status']");
+            return status != null && browser.text(status).strip().equals("Available") ? true : null;
+        });
     }
 
     @Test

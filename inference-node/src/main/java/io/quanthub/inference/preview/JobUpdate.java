@@ -7,7 +7,7 @@ import java.util.Map;
 /**
  * An atomic read-modify-write of one preview job, run by Hazelcast on the entry's owner (and re-applied on its
  * backup, so {@code change} must be deterministic: every time it needs is captured by the caller). The same pattern
- * as converter-cluster's {@code Transition}, which that module keeps package-private.
+ * as converter-cluster's {@code Transition}, kept here because this module does not depend on that one.
  *
  * <p>The result carries the entry after the change and whether it changed, so exactly one of several racing callers
  * sees a given transition (for example QUEUED to claimed-by-me).

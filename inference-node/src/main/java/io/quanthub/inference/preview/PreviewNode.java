@@ -2,6 +2,7 @@ package io.quanthub.inference.preview;
 
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import io.quanthub.inference.compute.CpuBackend;
+import io.quanthub.inference.model.FloatTensor;
 import io.quanthub.inference.pipeline.Conditioning;
 import io.quanthub.inference.pipeline.FluxPipeline;
 import io.quanthub.inference.pipeline.Generation;
@@ -119,7 +120,9 @@ public final class PreviewNode implements AutoCloseable {
         PreviewRequest r = job.request();
         long loadStart = System.nanoTime();
         FluxPipeline p = pipeline(r.model(), r.vae());
-        Conditioning conditioning = Conditioning.readSafetensors(files.get(r.conditioningDigest()));
+        // Named as the user knows it: the cached file's name is only the digest.
+        Conditioning conditioning = Conditioning.of(FloatTensor.readSafetensors(files.get(r.conditioningDigest())),
+                "the conditioning set '" + r.conditioning() + "'");
         long loadMillis = (System.nanoTime() - loadStart) / 1_000_000;
         String id = job.id();
         Generation g = p.generate(conditioning, new GenerationParams(r.seed(), r.steps(), r.width(), r.height(),
@@ -149,7 +152,12 @@ public final class PreviewNode implements AutoCloseable {
             pipeline = null;
         }
         files.pin(model, vae);
-        pipeline = FluxPipeline.open(modelFile, vaeFile, new CpuBackend());
+        try {
+            pipeline = FluxPipeline.open(modelFile, vaeFile, new CpuBackend());
+        } catch (IOException | RuntimeException e) {
+            files.unpin(model, vae); // not a model this node can open: the cache may evict it
+            throw e;
+        }
         loadedModel = model;
         loadedVae = vae;
         return pipeline;

@@ -1,0 +1,174 @@
+package io.quanthub.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quanthub.cli.hub.JsonFields;
+import io.quanthub.gguf.json.Json;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PipedReader;
+import java.io.PipedWriter;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code quanthub inference-node --join}: a hub started with {@code --no-inference} renders nothing itself; a
+ * standalone inference node (run in-process through picocli, as a separate cluster member) joins it, takes the
+ * bucket the hub publishes, and renders the previews asked for over HTTP.
+ */
+class InferenceNodeCommandTest {
+    private static final Pattern CLUSTER = Pattern.compile("cluster member at (127\\.0\\.0\\.1:\\d+)");
+    private static final Pattern LISTENING = Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+)");
+    private static final Pattern NODE = Pattern.compile("inference node at (127\\.0\\.0\\.1:\\d+) joined a cluster "
+            + "of 2 members; storage .*");
+    private static final Duration PATIENCE = Duration.ofMinutes(3); // a hang guard, not a timing assertion
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a hang guard: the printed lines are read with no time limit
+    void aHubWithoutItsOwnNodeHasItsPreviewsRenderedByAJoinedInferenceNode() throws Exception {
+        ServeCommand serve = new ServeCommand();
+        CommandLine serveCli = new CommandLine(serve);
+        BufferedReader hubOut = pipeOut(serveCli);
+        StringWriter hubErr = errTo(serveCli);
+        // Each command on a thread of its own: both run until stopped (the common pool may have a single thread).
+        ExecutorService commands = Executors.newCachedThreadPool();
+        CompletableFuture<Integer> hubExit = CompletableFuture.supplyAsync(() -> serveCli.execute("--port", "0",
+                "--cluster-port", "0", "--data", dir.resolve("hub").toString(), "--no-inference", "--demo"),
+                commands);
+        InferenceNodeCommand node = new InferenceNodeCommand();
+        CompletableFuture<Integer> nodeExit = null;
+        try {
+            String member = awaitLine(hubOut, CLUSTER, hubErr).group(1);
+            String base = awaitLine(hubOut, LISTENING, hubErr).group(1);
+            awaitLine(hubOut, Pattern.compile("demo: 3 previews are rendering .*"), hubErr);
+
+            // The demo's request again: the same job, queued, since no node renders yet.
+            String id = JsonFields.parse(send(HttpRequest.newBuilder(URI.create(base
+                            + "/api/models/demo/flux-demo/quants/Q4_K_M/previews"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(DemoSetup.PREVIEW)))).body(), "preview")
+                    .string("id");
+            assertEquals("queued", preview(base, id).string("state"), "nothing renders in the hub");
+
+            CommandLine nodeCli = new CommandLine(node); // kept, to stop it as Ctrl-C would
+            BufferedReader nodeOut = pipeOut(nodeCli);
+            StringWriter nodeErr = errTo(nodeCli);
+            nodeExit = CompletableFuture.supplyAsync(() -> nodeCli.execute("--join", member,
+                    "--data", dir.resolve("node").toString()), commands);
+            String nodeAddress = awaitLine(nodeOut, NODE, nodeErr).group(1);
+            assertNotEquals(member, nodeAddress);
+
+            JsonFields done = awaitDone(base, id);
+            assertEquals(nodeAddress, done.string("node"), "rendered by the standalone node");
+            assertTrue(done.optDecimal("psnr") != null, "compared with its reference");
+            JsonFields reference = preview(base, done.string("reference"));
+            assertEquals(nodeAddress, reference.string("node"));
+            HttpResponse<byte[]> image = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/previews/" + id
+                    + "/image")).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, image.statusCode());
+            assertEquals("image/png", image.headers().firstValue("Content-Type").orElse(""));
+            assertTrue(Files.isDirectory(dir.resolve("node").resolve("model-cache")), "the node cached the files");
+        } finally {
+            node.stop();
+            if (nodeExit != null) assertEquals(0, nodeExit.get());
+            if (serve.server != null) serve.server.close();
+            commands.shutdown();
+        }
+        assertEquals(0, hubExit.get());
+    }
+
+    @Test
+    void badOptionsAreOneLineErrors() {
+        Cli badJoin = Cli.run("inference-node", "--join", "hub-without-port", "--data", dir.toString());
+        assertEquals(1, badJoin.exit());
+        assertEquals("quanthub: cluster address 'hub-without-port' is not host:port[,host:port...] or "
+                + "dns:SERVICE[:PORT]\n", badJoin.err());
+
+        Cli badPort = Cli.run("inference-node", "--join", "127.0.0.1:99999", "--data", dir.toString());
+        assertEquals(1, badPort.exit());
+        assertTrue(badPort.err().startsWith("quanthub: cluster address '127.0.0.1:99999' is not"), badPort.err());
+
+        Cli badSize = Cli.run("inference-node", "--join", "127.0.0.1:5701", "--cache-size", "lots");
+        assertEquals(1, badSize.exit());
+        assertEquals("quanthub: --cache-size 'lots' is not a size such as 50G, 512M or 1000000\n", badSize.err());
+
+        Cli noJoin = Cli.run("inference-node");
+        assertEquals(2, noJoin.exit());
+        assertTrue(noJoin.err().startsWith("Missing required option: '--join=HOST:PORT'"), noJoin.err());
+    }
+
+    @Test
+    void serveHelpDocumentsNoInference() {
+        Cli help = Cli.run("serve", "--help");
+        assertEquals(0, help.exit());
+        assertTrue(help.out().contains("--no-inference"), help.out());
+        assertTrue(help.out().contains("quanthub inference-node --join"), help.out());
+    }
+
+    private static BufferedReader pipeOut(CommandLine cli) throws IOException {
+        PipedReader pipe = new PipedReader();
+        cli.setOut(new PrintWriter(new PipedWriter(pipe), true));
+        return new BufferedReader(pipe);
+    }
+
+    private static StringWriter errTo(CommandLine cli) {
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err, true));
+        return err;
+    }
+
+    /** Reads printed lines until one matches; fails (with what went to stderr) if output ends first. */
+    private static Matcher awaitLine(BufferedReader lines, Pattern pattern, StringWriter err) throws IOException {
+        String line;
+        while ((line = lines.readLine()) != null) {
+            Matcher m = pattern.matcher(line);
+            if (m.matches()) return m;
+        }
+        throw new AssertionError("no line matching " + pattern + "; stderr: " + err);
+    }
+
+    private static JsonFields awaitDone(String base, String id) throws Exception {
+        Instant deadline = Instant.now().plus(PATIENCE);
+        JsonFields job = preview(base, id);
+        while (!job.string("state").equals("done") && Instant.now().isBefore(deadline)) {
+            assertNotEquals("failed", job.string("state"), job.toString());
+            Thread.sleep(200);
+            job = preview(base, id);
+        }
+        assertEquals("done", job.string("state"), job.toString());
+        return job;
+    }
+
+    private static JsonFields preview(String base, String id) throws Exception {
+        return JsonFields.parse(send(HttpRequest.newBuilder(URI.create(base + "/api/previews/" + id))).body(),
+                "preview " + id);
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,92 @@
+package io.quanthub.hub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quanthub.gguf.convert.Converter;
+import io.quanthub.gguf.convert.QuantLevel;
+import io.quanthub.inference.preview.DemoModel;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A hub that renders previews, holding the demo model (inference-node's {@link DemoModel}: a BF16 Flux-shaped
+ * transformer, its VAE decoder and conditioning sets) with Q8_0 and Q2_K GGUFs made from it, all pushed over HTTP
+ * as a user pushes them. The setup of the preview API test and of the web catalog's preview page test.
+ */
+public final class PreviewDemo {
+    public static final String REPO = "demo/flux-demo";
+    /** The levels pushed as GGUF files: a fine one and a coarse one, so their previews differ from the source. */
+    public static final List<QuantLevel> LEVELS = List.of(QuantLevel.Q8_0, QuantLevel.Q2_K);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private PreviewDemo() {
+    }
+
+    /** Starts a hub on {@code config} with a cluster member on a free port, and so an inference node in-process. */
+    public static HubServer startHub(HubConfig config) {
+        return HubServer.start(config.withCluster(ClusterConfig.defaults().withPort(0)));
+    }
+
+    /**
+     * Writes the demo model and its GGUFs into {@code dir}, creates {@link #REPO} (public) and commits them to main.
+     *
+     * @param token a token with the {@code write} scope
+     */
+    public static void push(HubServer hub, String token, Path dir) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        List<String> files = new ArrayList<>(DemoModel.write(dir, 42));
+        for (QuantLevel level : LEVELS) {
+            Path gguf = dir.resolve("flux-demo-" + level + ".gguf");
+            new Converter(2, false).convert(dir.resolve(DemoModel.MODEL_FILE), level, gguf,
+                    Converter.ProgressListener.NONE);
+            files.add(gguf.getFileName().toString());
+        }
+        createAndCommit(hub, token, REPO, dir, files);
+    }
+
+    /** Creates a public repository and commits {@code files} (paths relative to {@code dir}) to its main branch. */
+    public static void createAndCommit(HubServer hub, String token, String repo, Path dir, List<String> files)
+            throws IOException, InterruptedException {
+        send(hub, token, "POST", "/api/repos", json(Map.of("name", repo, "private", false)));
+        Map<String, Object> entries = new TreeMap<>();
+        for (String file : files) {
+            JsonNode uploaded = send(hub, token, "PUT", "/api/models/" + repo + "/uploads",
+                    HttpRequest.BodyPublishers.ofFile(dir.resolve(file)), "application/octet-stream");
+            entries.put(file, Map.of("digest", uploaded.get("digest").asText(), "size", uploaded.get("size").asLong()));
+        }
+        send(hub, token, "POST", "/api/models/" + repo + "/commits/main",
+                json(Map.of("message", "Add " + files, "files", entries)));
+    }
+
+    private static HttpRequest.BodyPublisher json(Object body) throws IOException {
+        return HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body));
+    }
+
+    /** A JSON request; the answer must be 201 Created. */
+    private static JsonNode send(HubServer hub, String token, String method, String path,
+                                 HttpRequest.BodyPublisher body) throws IOException, InterruptedException {
+        return send(hub, token, method, path, body, "application/json");
+    }
+
+    private static JsonNode send(HubServer hub, String token, String method, String path,
+                                 HttpRequest.BodyPublisher body, String contentType)
+            throws IOException, InterruptedException {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(hub.url().resolve(path))
+                .header("Authorization", "Bearer " + token).header("Content-Type", contentType)
+                .method(method, body).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, r.statusCode(), method + " " + path + ": " + r.body());
+        return JSON.readTree(r.body());
+    }
+}

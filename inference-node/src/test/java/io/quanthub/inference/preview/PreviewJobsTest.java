@@ -1,0 +1,352 @@
+package io.quanthub.inference.preview;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.quanthub.cluster.ClusterMember;
+import io.quanthub.gguf.convert.Converter;
+import io.quanthub.gguf.convert.QuantLevel;
+import io.quanthub.gguf.safetensors.SafetensorsWriter;
+import io.quanthub.inference.compute.CpuBackend;
+import io.quanthub.inference.pipeline.Conditioning;
+import io.quanthub.inference.pipeline.FluxPipeline;
+import io.quanthub.inference.pipeline.GenerationParams;
+import io.quanthub.inference.pipeline.Png;
+import io.quanthub.inference.pipeline.StepListener;
+import io.quanthub.storage.Digest;
+import io.quanthub.storage.EmbeddedS3;
+import io.quanthub.storage.HubStorage;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The preview service on a real cluster: Hazelcast members in this JVM on loopback, each with its {@link PreviewJobs},
+ * some with a {@link PreviewNode}, rendering the demo model whose files lie in a real S3 bucket (S3Proxy on a
+ * temporary folder). What the cluster did is read from the jobs map itself: an entry listener records every claim
+ * (QUEUED to RUNNING, with the node that claimed) and every finish.
+ */
+class PreviewJobsTest {
+    private static final Duration PATIENCE = Duration.ofMinutes(3); // a hang guard, not a timing assertion
+    private static final String SOURCE_LABEL = "BF16";
+
+    @TempDir
+    static Path dir;
+    static EmbeddedS3 s3;
+    static HubStorage storage;
+    /** The demo model's files, as written locally (for the uninterrupted render) and their blob digests. */
+    static Path demo;
+    static String source;
+    static String q8;
+    static String vae;
+    static String conditioning;
+
+    private final List<HazelcastInstance> members = new ArrayList<>();
+    private final List<PreviewJobs> services = new ArrayList<>();
+    private final List<PreviewNode> nodes = new ArrayList<>();
+
+    @BeforeAll
+    static void startStorageWithTheDemoModel() throws IOException {
+        s3 = EmbeddedS3.start(dir.resolve("s3"));
+        storage = HubStorage.open(s3.settings("previews"));
+        demo = Files.createDirectories(dir.resolve("demo"));
+        DemoModel.write(demo, 42);
+        Path gguf = demo.resolve("flux-demo-Q8_0.gguf");
+        new Converter(2, false).convert(demo.resolve(DemoModel.MODEL_FILE), QuantLevel.Q8_0, gguf,
+                Converter.ProgressListener.NONE);
+        source = push(demo.resolve(DemoModel.MODEL_FILE));
+        q8 = push(gguf);
+        vae = push(demo.resolve(DemoModel.VAE_FILE));
+        conditioning = push(demo.resolve(DemoModel.conditioningPath("random-a")));
+    }
+
+    @AfterAll
+    static void stopStorage() {
+        storage.close();
+        s3.close();
+    }
+
+    @AfterEach
+    void stopCluster() {
+        nodes.forEach(PreviewNode::close);
+        services.forEach(PreviewJobs::close);
+        members.forEach(m -> m.getLifecycleService().terminate());
+    }
+
+    @Test
+    void aPreviewAskedForConcurrentlyOnEveryMemberIsOneJobRenderedOnce() throws Exception {
+        List<PreviewJobs> cluster = startCluster(3);
+        cluster.forEach(this::startNode);
+        Journal journal = Journal.of(cluster.getFirst());
+        // A quant compared with its source: two jobs (the preview and its reference), each to be rendered once.
+        PreviewRequest request = request("Q8_0", q8, source, 1, 2, 64, 48);
+        String referenceId = request.reference(SOURCE_LABEL).jobId();
+
+        ExecutorService callers = Executors.newFixedThreadPool(6);
+        List<Future<PreviewJob>> answers = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            PreviewJobs member = cluster.get(i % 3);
+            answers.add(callers.submit(() -> member.request(request, SOURCE_LABEL)));
+        }
+        Set<String> ids = new HashSet<>();
+        for (Future<PreviewJob> answer : answers) {
+            PreviewJob job = answer.get();
+            ids.add(job.id());
+            assertEquals(referenceId, job.reference());
+        }
+        callers.shutdown();
+        assertEquals(Set.of(request.jobId()), ids, "one job for every request");
+
+        PreviewJob done = journal.awaitFinished(request.jobId(), 1);
+        PreviewJob reference = journal.awaitFinished(referenceId, 1);
+        assertEquals(PreviewJob.State.DONE, done.state(), done.toString());
+        assertEquals(PreviewJob.State.DONE, reference.state(), reference.toString());
+        assertEquals(1, journal.claims(request.jobId()).size(), "rendered once: " + journal);
+        assertEquals(1, journal.claims(referenceId).size(), "reference rendered once: " + journal);
+        assertTrue(done.result().psnr() > 10 && Double.isFinite(done.result().psnr()), "PSNR " + done.result());
+        BufferedImage image = ImageIO.read(new ByteArrayInputStream(read(done.result().image())));
+        assertEquals(64, image.getWidth());
+        assertEquals(48, image.getHeight());
+
+        // Asked again anywhere: the same job, done, and nothing rendered again.
+        for (PreviewJobs member : cluster) {
+            PreviewJob again = member.request(request, SOURCE_LABEL);
+            assertEquals(PreviewJob.State.DONE, again.state());
+            assertEquals(done.result().image(), again.result().image());
+        }
+        assertEquals(1, journal.claims(request.jobId()).size(), journal.toString());
+    }
+
+    @Test
+    void aNodeKilledMidRenderLeavesItsJobToAnotherNodeThatRendersTheSameBytes() throws Exception {
+        List<PreviewJobs> cluster = startCluster(3);
+        PreviewJobs hub = cluster.getFirst(); // asks and watches; renders nothing
+        List<PreviewNode> renderers = List.of(startNode(cluster.get(1)), startNode(cluster.get(2)));
+        Journal journal = Journal.of(hub);
+        PreviewRequest request = request("BF16", source, null, 2, 20, 128, 128);
+
+        String id = hub.request(request, SOURCE_LABEL).id();
+        PreviewJob running = awaitMidRender(hub, id);
+        HazelcastInstance victim = members.stream()
+                .filter(m -> m.getCluster().getLocalMember().getUuid().equals(running.owner()))
+                .findFirst().orElseThrow();
+        victim.getLifecycleService().terminate();
+
+        PreviewJob done = journal.awaitFinished(id, 1);
+        assertEquals(PreviewJob.State.DONE, done.state(), done.toString());
+        String survivor = renderers.stream().map(PreviewNode::address).filter(a -> !a.equals(running.node()))
+                .findFirst().orElseThrow();
+        assertEquals(List.of(running.node(), survivor), journal.claims(id), "claimed by the victim, then requeued "
+                + "and claimed by the other node");
+        assertEquals(survivor, done.result().node());
+        assertEquals(request.steps(), done.result().stepMillis().size(), "rendered from the start");
+
+        byte[] png = read(done.result().image());
+        assertArrayEquals(uninterruptedRender(request), png, "the same PNG as a render nobody interrupted");
+        assertEquals(Digest.of(png).toString(), done.result().image());
+    }
+
+    @Test
+    void aRenderThatFailsEndsFailedWithAOneLineReasonAndAskingAgainRequeuesIt() throws Exception {
+        List<PreviewJobs> cluster = startCluster(2);
+        PreviewJobs hub = cluster.getFirst();
+        startNode(cluster.get(1));
+        Journal journal = Journal.of(hub);
+        // The VAE decoder as the transformer: a real safetensors file, but no Flux model.
+        PreviewRequest notFlux = request("BF16", vae, null, 3, 2, 64, 48);
+        // The conditioning set without its pooled vector y.
+        String noY = push(new SafetensorsWriter().addF32("txt", new long[] {1, 4, DemoModel.SHAPE.contextWidth()},
+                new float[4 * DemoModel.SHAPE.contextWidth()]), "no-y.safetensors");
+        PreviewRequest missingY = new PreviewRequest("demo/flux-demo", "c0ffee", "BF16", source, null, vae, "no-y",
+                noY, 3, 2, 64, 48);
+
+        String id = hub.request(notFlux, SOURCE_LABEL).id();
+        PreviewJob failed = journal.awaitFinished(id, 1);
+        assertFailedWithOneLine(failed);
+        PreviewJob noConditioning = journal.awaitFinished(hub.request(missingY, SOURCE_LABEL).id(), 1);
+        assertFailedWithOneLine(noConditioning);
+        assertTrue(failed.reason().contains("is not a Flux transformer"), failed.reason());
+        assertTrue(noConditioning.reason().endsWith("the conditioning set 'no-y' has no tensor 'y'"),
+                noConditioning.reason());
+
+        PreviewJob again = cluster.get(1).request(notFlux, SOURCE_LABEL);
+        assertEquals(PreviewJob.State.QUEUED, again.state(), "asked again, a failed job is queued again");
+        assertEquals(id, again.id());
+        assertEquals(null, again.reason());
+        PreviewJob failedAgain = journal.awaitFinished(id, 2);
+        assertFailedWithOneLine(failedAgain);
+        assertEquals(failed.reason(), failedAgain.reason());
+        assertEquals(2, journal.claims(id).size(), "rendered (tried) again: " + journal);
+    }
+
+    private static void assertFailedWithOneLine(PreviewJob job) {
+        assertEquals(PreviewJob.State.FAILED, job.state(), job.toString());
+        assertFalse(job.reason().isBlank(), job.toString());
+        assertFalse(job.reason().contains("\n") || job.reason().contains("\r"), job.reason());
+        assertEquals(null, job.result());
+        assertEquals(null, job.owner());
+    }
+
+    // ---- the cluster ---------------------------------------------------------------------------------------------
+
+    /** Starts {@code n} members of a fresh cluster, each with its preview jobs (no nodes yet). */
+    private List<PreviewJobs> startCluster(int n) throws IOException {
+        String name = "previews-" + UUID.randomUUID();
+        List<String> addresses = freePorts(n).stream().map(p -> "127.0.0.1:" + p).toList();
+        for (String address : addresses) {
+            HazelcastInstance member = ClusterMember.start(name, addresses,
+                    Integer.parseInt(address.substring(address.indexOf(':') + 1)));
+            members.add(member);
+            services.add(new PreviewJobs(member));
+        }
+        return List.copyOf(services);
+    }
+
+    private PreviewNode startNode(PreviewJobs jobs) {
+        Path cache = dir.resolve("cache-" + UUID.randomUUID());
+        PreviewNode node = PreviewNode.start(jobs, storage, cache, 1L << 30);
+        nodes.add(node);
+        return node;
+    }
+
+    private static List<Integer> freePorts(int n) throws IOException {
+        List<ServerSocket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) sockets.add(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
+            return sockets.stream().map(ServerSocket::getLocalPort).toList();
+        } finally {
+            for (ServerSocket s : sockets) s.close();
+        }
+    }
+
+    /** Polls the job until a node has finished at least one sampler step of it (and so is mid-render). */
+    private static PreviewJob awaitMidRender(PreviewJobs jobs, String id) throws InterruptedException {
+        Instant deadline = Instant.now().plus(PATIENCE);
+        while (Instant.now().isBefore(deadline)) {
+            PreviewJob job = jobs.find(id).orElseThrow();
+            if (job.finished()) fail("the job finished before it could be interrupted: " + job);
+            if (job.state() == PreviewJob.State.RUNNING && job.step() >= 1) return job;
+            Thread.sleep(5);
+        }
+        throw new AssertionError("no node started rendering " + id);
+    }
+
+    /**
+     * What happened to the jobs, from the map's update events (delivered in order per key): the node of each claim
+     * (a job newly RUNNING on a member) and each finished state, by job id.
+     */
+    private record Journal(Map<String, List<String>> claimed, Map<String, List<PreviewJob>> finished)
+            implements EntryUpdatedListener<String, PreviewJob> {
+        static Journal of(PreviewJobs jobs) {
+            Journal journal = new Journal(new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+            jobs.hazelcast().<String, PreviewJob>getMap(PreviewJobs.JOBS).addEntryListener(journal, true);
+            return journal;
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, PreviewJob> event) {
+            PreviewJob before = event.getOldValue();
+            PreviewJob after = event.getValue();
+            if (after.state() == PreviewJob.State.RUNNING && !Objects.equals(before.owner(), after.owner())) {
+                claimed.computeIfAbsent(after.id(), k -> new CopyOnWriteArrayList<>()).add(after.node());
+            }
+            if (!before.finished() && after.finished()) {
+                finished.computeIfAbsent(after.id(), k -> new CopyOnWriteArrayList<>()).add(after);
+                synchronized (this) {
+                    notifyAll();
+                }
+            }
+        }
+
+        List<String> claims(String id) {
+            return List.copyOf(claimed.getOrDefault(id, List.of()));
+        }
+
+        /** The job as it was when it finished for the {@code nth} time. */
+        synchronized PreviewJob awaitFinished(String id, int nth) throws InterruptedException {
+            Instant deadline = Instant.now().plus(PATIENCE);
+            while (finished.getOrDefault(id, List.of()).size() < nth) {
+                long left = Duration.between(Instant.now(), deadline).toMillis();
+                if (left <= 0) throw new AssertionError(id + " did not finish " + nth + " time(s): " + this);
+                wait(left);
+            }
+            return finished.get(id).get(nth - 1);
+        }
+
+        @Override
+        public String toString() {
+            return "claims " + claimed + ", finished " + finished.entrySet().stream()
+                    .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().toString()));
+        }
+    }
+
+    // ---- the model -----------------------------------------------------------------------------------------------
+
+    private static PreviewRequest request(String quant, String model, String sourceModel, long seed, int steps,
+                                          int width, int height) {
+        return new PreviewRequest("demo/flux-demo", "c0ffee", quant, model, sourceModel, vae, "random-a",
+                conditioning, seed, steps, width, height);
+    }
+
+    /** The PNG an inference node stores for {@code request}, rendered here from the local files in one go. */
+    private static byte[] uninterruptedRender(PreviewRequest request) throws IOException {
+        try (FluxPipeline pipeline = FluxPipeline.open(demo.resolve(DemoModel.MODEL_FILE),
+                demo.resolve(DemoModel.VAE_FILE), new CpuBackend())) {
+            Conditioning cond = Conditioning.readSafetensors(demo.resolve(DemoModel.conditioningPath("random-a")));
+            byte[] rgb = pipeline.generate(cond, new GenerationParams(request.seed(), request.steps(),
+                    request.width(), request.height(), PreviewRequest.GUIDANCE), StepListener.NONE).image()
+                    .toRgbBytes();
+            return Png.encodeRgb(request.width(), request.height(), rgb);
+        }
+    }
+
+    private static String push(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return storage.blobs().put(in, Files.size(file)).digest().toString();
+        }
+    }
+
+    private static String push(SafetensorsWriter writer, String name) throws IOException {
+        Path file = dir.resolve(name);
+        writer.write(file);
+        return push(file);
+    }
+
+    private static byte[] read(String digest) throws IOException {
+        try (InputStream in = storage.blobs().open(Digest.parse(digest))) {
+            return in.readAllBytes();
+        }
+    }
+}
