@@ -206,7 +206,7 @@ public final class BenchClusterCommand implements Callable<Integer> {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 MEMBER_HEAP, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
                 "-cp", System.getProperty("java.class.path"), QuantHubCli.class.getName(), "converter",
-                "--join", "127.0.0.1:" + port, "--port", "0", "--data", data.toString(),
+                "--join", "127.0.0.1:" + port, "--port", "0",
                 "--workers", Integer.toString(workers), "--converter-version", version);
         return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(data.resolve("member.log").toFile()).start();

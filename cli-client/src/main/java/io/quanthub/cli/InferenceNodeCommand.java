@@ -1,11 +1,6 @@
 package io.quanthub.cli;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
-import io.quanthub.cluster.ClusterMember;
-import io.quanthub.cluster.Discovery;
-import io.quanthub.cluster.SharedStorage;
 import io.quanthub.inference.preview.PreviewJobs;
 import io.quanthub.inference.preview.PreviewNode;
 import io.quanthub.storage.HubStorage;
@@ -16,13 +11,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -37,20 +27,8 @@ import java.util.concurrent.CountDownLatch;
                 "Model files are cached under --data (at most --cache-size). Storage: --s3-* options or "
                         + "QUANTHUB_S3_* variables, else the bucket the hub publishes to the cluster."})
 public final class InferenceNodeCommand implements Callable<Integer> {
-    private static final Duration STORAGE_PATIENCE = Duration.ofSeconds(60);
-
-    @Option(names = "--join", required = true, paramLabel = "HOST:PORT",
-            description = "Members to join: host:port[,host:port...] (the hub prints 'cluster member at ...'), or "
-                    + "dns:SERVICE[:PORT] for a Kubernetes headless Service.")
-    String join;
-
-    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDRESS",
-            description = "Address this member binds and the others reach it at (default: ${DEFAULT-VALUE}).")
-    String host;
-
-    @Option(names = "--port", defaultValue = "0", paramLabel = "P",
-            description = "Cluster port of this member (default: ${DEFAULT-VALUE}, a free one).")
-    int port;
+    @Mixin
+    JoinOptions cluster;
 
     @Option(names = "--data", defaultValue = "./inference-data", paramLabel = "DIR",
             description = "Folder for cached model files (default: ${DEFAULT-VALUE}); created if missing.")
@@ -60,9 +38,6 @@ public final class InferenceNodeCommand implements Callable<Integer> {
             description = "Model files to keep in --data (default: ${DEFAULT-VALUE}); least recently used go first.")
     String cacheSize;
 
-    @Mixin
-    S3Options s3;
-
     @Spec
     CommandSpec spec;
 
@@ -70,18 +45,14 @@ public final class InferenceNodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Discovery discovery = Discovery.parse(join);
         long cacheBytes = ServeCommand.parseSize("--cache-size", cacheSize);
-        S3Settings given = s3.settings(System.getenv());
-        int memberPort = port == 0 ? freePort(host) : port;
-        Config config = ClusterMember.config(ClusterMember.DEFAULT_CLUSTER, host, memberPort, discovery);
-        HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
+        HazelcastInstance hz = cluster.startMember();
         HubStorage storage = null;
         PreviewJobs jobs = null;
         PreviewNode node = null;
         Thread stopper = new Thread(stop::countDown, "quanthub-inference-node-shutdown");
         try {
-            S3Settings bucket = given != null ? given : SharedStorage.await(hz, STORAGE_PATIENCE);
+            S3Settings bucket = cluster.bucket(hz);
             storage = HubStorage.open(bucket);
             jobs = new PreviewJobs(hz);
             node = PreviewNode.start(jobs, storage, data.resolve("model-cache"), cacheBytes);
@@ -109,14 +80,5 @@ public final class InferenceNodeCommand implements Callable<Integer> {
     /** Stops the node as Ctrl-C does (for tests running the command in-process). */
     void stop() {
         stop.countDown();
-    }
-
-    /** A port nobody listens on now (Hazelcast needs the number up front: other members are told it). */
-    private static int freePort(String host) {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free port on " + host + ": " + e.getMessage(), e);
-        }
     }
 }

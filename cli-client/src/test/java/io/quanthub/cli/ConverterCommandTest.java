@@ -65,15 +65,13 @@ class ConverterCommandTest {
                 PipedReader pipe = new PipedReader();
                 cli.setOut(new PrintWriter(new PipedWriter(pipe), true));
                 cli.setErr(new PrintWriter(new StringWriter()));
-                Path data = dir.resolve("member");
                 CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cli.execute(
-                        "--join", "127.0.0.1:" + port, "--data", data.toString(), "--workers", "1",
+                        "--join", "127.0.0.1:" + port, "--workers", "1",
                         "--converter-version", VERSION));
 
                 String started = new BufferedReader(pipe).readLine();
                 assertTrue(started.startsWith("converter member at 127.0.0.1:") && started.contains("joined a cluster "
                         + "of 2 members") && started.contains("bucket converter-test"), started);
-                assertTrue(Files.isDirectory(data));
 
                 Digest source;
                 try (InputStream in = Files.newInputStream(FLUX_TINY)) {
@@ -107,7 +105,7 @@ class ConverterCommandTest {
         CommandLine cli = QuantHubCli.commandLine();
         StringWriter err = new StringWriter();
         cli.setErr(new PrintWriter(err));
-        int exit = cli.execute("converter", "--join", "nowhere", "--data", dir.resolve("d").toString());
+        int exit = cli.execute("converter", "--join", "nowhere");
         assertEquals(1, exit);
         assertTrue(err.toString().startsWith("quanthub: cluster address 'nowhere'"), err.toString());
         assertEquals(1, err.toString().strip().lines().count(), err.toString());
