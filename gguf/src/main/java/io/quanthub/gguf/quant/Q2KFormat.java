@@ -1,6 +1,8 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
 
 import static io.quanthub.gguf.quant.Numerics.nearestInt;
 
@@ -106,8 +108,10 @@ final class Q2KFormat extends KQuantFormat {
                     int sc = y[yOff + SCALES + is + k] & 0xFF;
                     float dl = d * (sc & 0xF);
                     float ml = min * (sc >> 4);
-                    int qk = q + 16 * k;
-                    for (int l = 0; l < 16; l++) out[o++] = dl * ((y[qk + l] >> shift) & 3) - ml;
+                    // out[o + l] = dl * ((y[q + 16k + l] >> shift) & 3) - ml, 16 lanes at once
+                    ByteVector v = ByteVector.fromArray(ByteLanes.SIXTEEN, y, q + 16 * k);
+                    ByteLanes.scaleMinus(v.lanewise(VectorOperators.LSHR, shift).and((byte) 3), dl, ml, out, o);
+                    o += 16;
                 }
             }
         }

@@ -1,6 +1,8 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q4_K (spec §6.3): 8 sub-blocks of 32 values, {@code x ≈ d*sc*q - dmin*m} with 4-bit q and 6-bit sc, m.
@@ -45,8 +47,12 @@ final class Q4KFormat extends KQuantFormat {
             float m2 = min * ScaleMinK4.min(y, yOff, 2 * c + 1);
             int q = yOff + QS + 32 * c;
             int o = outOff + 64 * c;
-            for (int l = 0; l < 32; l++) out[o + l] = d1 * (y[q + l] & 0xF) - m1;
-            for (int l = 0; l < 32; l++) out[o + 32 + l] = d2 * ((y[q + l] & 0xFF) >> 4) - m2;
+            // out[o + l] = d1 * (y[q + l] & 0xF) - m1, out[o + 32 + l] = d2 * ((y[q + l] & 0xFF) >> 4) - m2
+            for (int l = 0; l < 32; l += 16) {
+                ByteVector v = ByteVector.fromArray(ByteLanes.SIXTEEN, y, q + l);
+                ByteLanes.scaleMinus(v.and((byte) 0xF), d1, m1, out, o + l);
+                ByteLanes.scaleMinus(v.lanewise(VectorOperators.LSHR, 4), d2, m2, out, o + 32 + l);
+            }
         }
     }
 }

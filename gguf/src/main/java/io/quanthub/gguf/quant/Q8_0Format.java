@@ -1,6 +1,7 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
 
 /**
  * Q8_0: 32 signed bytes and one fp16 scale {@code d = amax/127} (spec §4.5). Layout: d@0, qs[32]@2.
@@ -72,8 +73,9 @@ final class Q8_0Format extends LegacyBlockFormat {
     void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
             float d = LittleEndian.getFp16(src, srcOff);
-            for (int j = 0; j < QK; j++) {
-                dst[dstOff + j] = src[srcOff + 2 + j] * d;
+            // dst[j] = q[j] * d, 16 lanes at a time
+            for (int j = 0; j < QK; j += 16) {
+                ByteLanes.scale(ByteVector.fromArray(ByteLanes.SIXTEEN, src, srcOff + 2 + j), d, dst, dstOff + j);
             }
         }
     }
