@@ -12,7 +12,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code quanthub converter --join HOST:PORT}: one more member of the converter cluster, on this machine or
@@ -44,7 +43,7 @@ public final class ConverterCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    private final CountDownLatch stop = new CountDownLatch(1);
+    private final StopSignal stop = new StopSignal("quanthub-converter-shutdown");
 
     @Override
     public Integer call() throws Exception {
@@ -56,34 +55,26 @@ public final class ConverterCommand implements Callable<Integer> {
         HazelcastInstance hz = cluster.startMember();
         HubStorage storage = null;
         JobService jobs = null;
-        Thread stopper = new Thread(stop::countDown, "quanthub-converter-shutdown");
         try {
             S3Settings bucket = cluster.bucket(hz);
             storage = HubStorage.open(bucket);
             jobs = new JobService(hz, storage, options, JobService.TaskObserver.NONE).start();
             PrintWriter out = spec.commandLine().getOut();
-            out.println("converter member at " + cluster.address() + " joined a cluster of "
-                    + hz.getCluster().getMembers().size() + " members; storage " + bucket.endpoint() + " bucket "
-                    + bucket.bucket() + "; " + options.workers() + " workers, memory budget "
-                    + (options.memoryBudget() >> 20) + " MiB");
+            out.println("converter member at " + cluster.address() + " " + JoinOptions.joined(hz, bucket) + "; "
+                    + options.workers() + " workers, memory budget " + (options.memoryBudget() >> 20) + " MiB");
             out.flush();
-            Runtime.getRuntime().addShutdownHook(stopper);
             stop.await();
             return 0;
         } finally {
             if (jobs != null) jobs.close(); // hands claimed tasks back while the member is still in the cluster
             hz.shutdown();
             if (storage != null) storage.close();
-            try {
-                Runtime.getRuntime().removeShutdownHook(stopper);
-            } catch (IllegalStateException shuttingDown) {
-                // Stopped by the hook itself.
-            }
+            stop.release();
         }
     }
 
     /** Stops the member as Ctrl-C does (for tests running the command in-process). */
     void stop() {
-        stop.countDown();
+        stop.stop();
     }
 }

@@ -14,7 +14,6 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code quanthub inference-node --join HOST:PORT}: one more inference node of a running hub's cluster. It joins the
@@ -41,7 +40,7 @@ public final class InferenceNodeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    private final CountDownLatch stop = new CountDownLatch(1);
+    private final StopSignal stop = new StopSignal("quanthub-inference-node-shutdown");
 
     @Override
     public Integer call() throws Exception {
@@ -50,18 +49,15 @@ public final class InferenceNodeCommand implements Callable<Integer> {
         HubStorage storage = null;
         PreviewJobs jobs = null;
         PreviewNode node = null;
-        Thread stopper = new Thread(stop::countDown, "quanthub-inference-node-shutdown");
         try {
             S3Settings bucket = cluster.bucket(hz);
             storage = HubStorage.open(bucket);
             jobs = new PreviewJobs(hz);
             node = PreviewNode.start(jobs, storage, data.resolve("model-cache"), cacheBytes);
             PrintWriter out = spec.commandLine().getOut();
-            out.println("inference node at " + node.address() + " joined a cluster of "
-                    + hz.getCluster().getMembers().size() + " members; storage " + bucket.endpoint() + " bucket "
-                    + bucket.bucket() + "; model cache " + data.resolve("model-cache").toAbsolutePath());
+            out.println("inference node at " + node.address() + " " + JoinOptions.joined(hz, bucket)
+                    + "; model cache " + data.resolve("model-cache").toAbsolutePath());
             out.flush();
-            Runtime.getRuntime().addShutdownHook(stopper);
             stop.await();
             return 0;
         } finally {
@@ -69,16 +65,12 @@ public final class InferenceNodeCommand implements Callable<Integer> {
             if (jobs != null) jobs.close();
             hz.shutdown();
             if (storage != null) storage.close();
-            try {
-                Runtime.getRuntime().removeShutdownHook(stopper);
-            } catch (IllegalStateException shuttingDown) {
-                // Stopped by the hook itself.
-            }
+            stop.release();
         }
     }
 
     /** Stops the node as Ctrl-C does (for tests running the command in-process). */
     void stop() {
-        stop.countDown();
+        stop.stop();
     }
 }

@@ -65,6 +65,12 @@ public final class JoinOptions {
         return given != null ? given : SharedStorage.await(member, STORAGE_PATIENCE);
     }
 
+    /** The start-up line's common part: how many members the cluster has now and which bucket this one uses. */
+    static String joined(HazelcastInstance member, S3Settings bucket) {
+        return "joined a cluster of " + member.getCluster().getMembers().size() + " members; storage "
+                + bucket.endpoint() + " bucket " + bucket.bucket();
+    }
+
     /** A port nobody listens on now (Hazelcast needs the number up front: other members are told it). */
     private static int freePort(String host) {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
