@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.quanthub.gguf.ByteRanges;
@@ -149,6 +150,7 @@ class ConverterClusterTest {
 
         Job done = await(services.get(0), key);
         assertEquals(runIds, Set.of(done.runId()));
+        awaitNoTasks();
         assertEquals(1, services.stream().mapToLong(s -> s.tasksRun(Task.Kind.PLAN)).sum(), "conversions planned");
         assertEquals(1, services.stream().mapToLong(s -> s.tasksRun(Task.Kind.FINISH)).sum(), "conversions finished");
         assertEquals(done.partsTotal(), services.stream().mapToLong(s -> s.tasksRun(Task.Kind.PART)).sum());
@@ -229,6 +231,7 @@ class ConverterClusterTest {
 
         Job done = await(cluster.get(0), key);
         assertOutputMatchesConverter(key, FLUX_TINY, done);
+        awaitNoTasks();
         assertEquals(1, cluster.get(0).tasksRun(Task.Kind.PART), "member 0 ran the part member 1 held");
         assertEquals(0, cluster.get(1).tasksRun(Task.Kind.PART));
     }
@@ -424,6 +427,20 @@ class ConverterClusterTest {
             Thread.sleep(50);
         }
         throw new AssertionError(key + " did not finish: " + service.job(key).orElseThrow());
+    }
+
+    /**
+     * Waits until the cluster holds no task. A member counts a task in {@link JobService#tasksRun} after running it and
+     * deletes it after that, while the job can read DONE as soon as its finish task has recorded it: only once the
+     * task map is empty has every task that ran been counted.
+     */
+    private void awaitNoTasks() throws InterruptedException {
+        IMap<String, Task> tasks = members.getFirst().getMap(JobService.TASKS);
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (!tasks.isEmpty()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("tasks left in the cluster: " + tasks.keySet());
+            Thread.sleep(20);
+        }
     }
 
     /** Checks the output against the single-process converter's file, which it returns. */
