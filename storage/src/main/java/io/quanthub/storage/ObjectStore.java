@@ -37,6 +37,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -70,8 +71,21 @@ final class ObjectStore implements AutoCloseable {
     /** Object bytes together with the ETag they had when read, for a later {@link #putIfMatch}. */
     record Versioned(byte[] data, String etag) {}
 
+    /**
+     * How much this store asked of S3 so far: requests sent (a listing counts once per call) and objects named by
+     * listings. Tests use the difference between two snapshots to show that an operation's cost does not grow with
+     * the data behind it.
+     */
+    record Traffic(long requests, long listedObjects) {
+        Traffic minus(Traffic earlier) {
+            return new Traffic(requests - earlier.requests, listedObjects - earlier.listedObjects);
+        }
+    }
+
     private final MinioAsyncClient client;
     private final String bucket;
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder listedObjects = new LongAdder();
 
     private ObjectStore(MinioAsyncClient client, String bucket) {
         this.client = client;
@@ -98,6 +112,10 @@ final class ObjectStore implements AutoCloseable {
 
     String bucket() {
         return bucket;
+    }
+
+    Traffic traffic() {
+        return new Traffic(requests.sum(), listedObjects.sum());
     }
 
     private void createBucketIfMissing() {
@@ -212,8 +230,10 @@ final class ObjectStore implements AutoCloseable {
         ListObjectsArgs.Builder args = ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true);
         if (startAfter != null) args.startAfter(startAfter);
         Iterable<Result<Item>> pages = client.listObjects(args.build());
+        requests.increment();
         return StreamSupport.stream(pages.spliterator(), false)
                 .map(result -> unwrap(result, "list " + prefix))
+                .peek(item -> listedObjects.increment())
                 .filter(item -> !IN_PROGRESS_WRITE.matcher(item.objectName()).matches())
                 .map(item -> new ObjectInfo(item.objectName(), item.size(), item.lastModified().toInstant(),
                         unquoteEtag(item.etag())));
@@ -223,8 +243,10 @@ final class ObjectStore implements AutoCloseable {
     List<String> listChildren(String prefix) {
         Iterable<Result<Item>> pages = client.listObjects(
                 ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(false).build());
+        requests.increment();
         List<String> names = new ArrayList<>();
         for (Result<Item> result : pages) {
+            listedObjects.increment();
             String key = unwrap(result, "list " + prefix).objectName();
             if (IN_PROGRESS_WRITE.matcher(key).matches()) continue;
             String child = key.substring(prefix.length());
@@ -252,7 +274,7 @@ final class ObjectStore implements AutoCloseable {
     }
 
     static Part awaitPart(CompletableFuture<Part> part, String key) {
-        return await(part, "upload part of " + key);
+        return awaitResult(part, "upload part of " + key);
     }
 
     void completeMultipart(String key, String uploadId, List<Part> parts) {
@@ -346,7 +368,12 @@ final class ObjectStore implements AutoCloseable {
     // ---- error translation -----------------------------------------------------------------------------------------
 
     /** Waits for an S3 call; interruptible, unlike join(). */
-    private static <T> T await(CompletableFuture<T> call, String what) {
+    private <T> T await(CompletableFuture<T> call, String what) {
+        requests.increment();
+        return awaitResult(call, what);
+    }
+
+    private static <T> T awaitResult(CompletableFuture<T> call, String what) {
         try {
             return call.get();
         } catch (InterruptedException e) {
