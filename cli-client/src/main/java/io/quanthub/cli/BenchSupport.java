@@ -5,7 +5,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Locale;
+import java.util.stream.Stream;
 
 /** What the benchmarks share: the machine line of their reports, the free-space check, timing helpers. */
 final class BenchSupport {
@@ -40,6 +42,15 @@ final class BenchSupport {
             throw new IOException(String.format(Locale.ROOT, "not enough space in %s for %s: the benchmark needs "
                     + "%.1f GB more, %.1f GB are free (use --dir or a smaller --size-mb)", dir, what, needed / 1e9,
                     usable / 1e9));
+        }
+    }
+
+    /** Deletes a benchmark's work folder and everything in it. */
+    static void deleteTree(Path root) {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -53,6 +53,21 @@ class BenchCommandTest {
     }
 
     @Test
+    void benchHistoryPrintsTheRatiosAndCleansUp() throws IOException {
+        Path work = Files.createDirectory(dir.resolve("history"));
+        assertEquals(0, run("bench", "history", "--commits", "1,30", "--resolves", "5", "--timed-commits", "3",
+                "--dir", work.toString()), err.toString());
+        String report = out.toString();
+        List<String> table = report.lines().dropWhile(l -> !l.contains("resolve p50 ms")).toList();
+        assertTrue(table.get(1).matches(" *1 .* 1\\.00 .* 1\\.00"), report);
+        assertTrue(table.get(2).matches(" *30 .*"), report);
+        assertTrue(report.contains("worst ratio to 1 commit: "), report);
+        assertEquals(List.of(), list(work), "the benchmark's files are deleted");
+        assertEquals(1, run("bench", "history", "--commits", "10,5", "--dir", work.toString()));
+        assertEquals("quanthub: --commits must be ascending, not [10, 5]", err.toString().strip());
+    }
+
+    @Test
     void benchConvertRejectsBadArgumentsBeforeGenerating() throws IOException {
         assertEquals(1, run("bench", "convert", "--size-mb", "1", "--threads", "0", "--dir", dir.toString()));
         assertEquals("quanthub: --threads: expected a positive number or 'all', not '0'", err.toString().strip());
