@@ -38,6 +38,8 @@ import static io.quanthub.cli.BenchSupport.median;
                 + "and the median commit there; prints both with their ratio to the first length (goal <= 1.5)."})
 public final class BenchHistoryCommand implements Callable<Integer> {
     private static final RepoName REPO = RepoName.parse("bench/history");
+    /** A repository that only warms up the JIT and the S3 server, so that the first length is not measured cold. */
+    private static final RepoName WARM_UP = RepoName.parse("bench/warm-up");
     private static final double GOAL = 1.5;
 
     @Option(names = "--commits", split = ",", defaultValue = "1,1000,10000", paramLabel = "N[,N...]",
@@ -51,6 +53,10 @@ public final class BenchHistoryCommand implements Callable<Integer> {
     @Option(names = "--timed-commits", defaultValue = "30", paramLabel = "N",
             description = "Timed commits at each length; they lengthen the branch too (default: ${DEFAULT-VALUE}).")
     int timedCommits;
+
+    @Option(names = "--warm-up", defaultValue = "300", paramLabel = "N",
+            description = "Untimed commits and resolves on another repository first (default: ${DEFAULT-VALUE}).")
+    int warmUp;
 
     @Option(names = "--dir", paramLabel = "DIR",
             description = "Where the S3 server keeps its data, in a new folder that is deleted afterwards "
@@ -77,6 +83,7 @@ public final class BenchHistoryCommand implements Callable<Integer> {
             }
         }
         if (resolves < 1) throw new IllegalArgumentException("--resolves must be at least 1, not " + resolves);
+        if (warmUp < 0) throw new IllegalArgumentException("--warm-up must not be negative, not " + warmUp);
         if (timedCommits < 1) {
             throw new IllegalArgumentException("--timed-commits must be at least 1, not " + timedCommits);
         }
@@ -90,7 +97,15 @@ public final class BenchHistoryCommand implements Callable<Integer> {
             storage.repos().create(REPO, "bench");
             byte[] bytes = "weights".getBytes(StandardCharsets.UTF_8);
             Blob blob = storage.blobs().put(new ByteArrayInputStream(bytes), bytes.length);
-            Brancher branch = new Brancher(storage, blob);
+            Brancher warming = new Brancher(storage, WARM_UP, blob);
+            storage.repos().create(WARM_UP, "bench");
+            log.printf(Locale.ROOT, "warming up with %d commits and resolves...%n", warmUp);
+            log.flush();
+            for (int i = 0; i < warmUp; i++) {
+                warming.commit();
+                storage.repos().resolve(WARM_UP, "main");
+            }
+            Brancher branch = new Brancher(storage, REPO, blob);
             List<Row> rows = new ArrayList<>();
             for (int length : lengths) {
                 long growStart = System.nanoTime();
@@ -124,17 +139,19 @@ public final class BenchHistoryCommand implements Callable<Integer> {
     /** Commits on {@code main}, counting them. */
     private static final class Brancher {
         private final HubStorage storage;
+        private final RepoName repo;
         private final Blob blob;
         int length;
 
-        Brancher(HubStorage storage, Blob blob) {
+        Brancher(HubStorage storage, RepoName repo, Blob blob) {
             this.storage = storage;
+            this.repo = repo;
             this.blob = blob;
         }
 
         void commit() {
             // Alternating paths keep the manifest at two files while every commit changes something.
-            storage.repos().commit(CommitRequest.onHead(REPO, "main",
+            storage.repos().commit(CommitRequest.onHead(repo, "main",
                     Changes.put("file-" + (length % 2) + ".bin", blob), "bench", "commit " + length));
             length++;
         }

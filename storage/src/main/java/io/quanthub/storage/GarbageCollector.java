@@ -11,12 +11,13 @@ import java.util.UUID;
 /**
  * Deletes blobs that nothing references, and the debris of abandoned uploads.
  *
- * <p>A blob is kept if any commit of any repository lists it (history stays downloadable), if a variant record
- * names it, if a live upload lease names it, or if it is younger than the grace period. Everything else under
- * {@code blobs/} is deleted, using the intent/lease handshake in {@link UploadLeases} so that an upload that
- * de-duplicates against a blob at the same moment never loses it. Also removed: expired leases, staged uploads and
- * unfinished multipart uploads older than the grace period whose lease has ended, and intents left by crashed
- * runs.
+ * <p>A blob is kept if any commit of any repository lists it (history stays downloadable; refs only point at
+ * commits, so every blob a ref can reach is in a commit), if a variant record names it, if a live upload lease names
+ * it, or if it is younger than the grace period. Everything else under {@code blobs/} is deleted, using the
+ * intent/lease handshake in {@link UploadLeases} so that an upload that de-duplicates against a blob at the same
+ * moment never loses it. Also removed: expired leases; staged objects ({@code uploads/}), open-upload records of
+ * {@link StagedUploads} ({@code staged/}) and unfinished multipart uploads, each older than the grace period and
+ * with no live lease; and intents left by crashed runs. A dry run reports the same without deleting anything.
  *
  * <p>A run reads every commit and variant record, so its cost grows with their number. It blocks; run it from a
  * scheduled worker. Several runs at once are safe.
@@ -29,9 +30,19 @@ public final class GarbageCollector {
     static final Duration MAX_RUN = Duration.ofHours(1);
     static final Duration STALE_INTENT = MAX_RUN.plusMinutes(10);
 
-    /** What a run did. {@code complete} is false when it stopped at {@link #MAX_RUN} before finishing. */
-    public record Report(List<Digest> deletedBlobs, long deletedBytes, int abortedUploads, int deletedStagedObjects,
-                         int deletedLeases, boolean complete) {}
+    /**
+     * What a run did, or for a dry run what it would have done.
+     *
+     * @param deletedBlobs         unreferenced blobs deleted
+     * @param deletedBytes         their bytes
+     * @param abortedUploads       unfinished multipart uploads aborted
+     * @param deletedStagedObjects staged objects ({@code uploads/}) and open-upload records ({@code staged/})
+     * @param deletedLeases        expired upload leases
+     * @param reclaimedBytes       every byte freed: the blobs', the staged objects' and the aborted uploads' parts
+     * @param complete             false when the run stopped at {@link #MAX_RUN} before finishing
+     */
+    public record Report(boolean dryRun, List<Digest> deletedBlobs, long deletedBytes, int abortedUploads,
+                         int deletedStagedObjects, int deletedLeases, long reclaimedBytes, boolean complete) {}
 
     private final ObjectStore s3;
     private final UploadLeases leases;
@@ -45,6 +56,14 @@ public final class GarbageCollector {
 
     /** One collection run; blobs modified less than {@code grace} ago are never deleted. */
     public Report collect(Duration grace) {
+        return collect(grace, false);
+    }
+
+    /**
+     * One collection run, or with {@code dryRun} a report of what a run would delete now that deletes nothing
+     * (not even the intents and leases of the handshake are written).
+     */
+    public Report collect(Duration grace, boolean dryRun) {
         if (grace.isNegative()) throw new IllegalArgumentException("negative grace period " + grace);
         Instant started = options.clock().instant();
         Instant cutoff = started.minus(grace);
@@ -66,6 +85,7 @@ public final class GarbageCollector {
         List<Digest> announced = new ArrayList<>();
         try {
             for (ObjectStore.ObjectInfo info : candidates) {
+                if (dryRun) break;
                 leases.declareIntent(digestOf(info), runId, started);
                 announced.add(digestOf(info));
             }
@@ -79,7 +99,7 @@ public final class GarbageCollector {
                     complete = false;
                     break;
                 }
-                s3.delete(info.key());
+                if (!dryRun) s3.delete(info.key());
                 deleted.add(digestOf(info));
                 deletedBytes += info.size();
             }
@@ -87,9 +107,9 @@ public final class GarbageCollector {
             for (Digest digest : announced) leases.withdrawIntent(digest, runId);
         }
 
-        Debris debris = removeDebris(started, cutoff);
-        return new Report(List.copyOf(deleted), deletedBytes, debris.abortedUploads, debris.stagedObjects,
-                debris.leases, complete);
+        Debris debris = removeDebris(started, cutoff, dryRun);
+        return new Report(dryRun, List.copyOf(deleted), deletedBytes, debris.abortedUploads, debris.stagedObjects,
+                debris.leases, deletedBytes + debris.bytes, complete);
     }
 
     /** Every blob a commit lists or a variant names. */
@@ -106,43 +126,52 @@ public final class GarbageCollector {
         return digests;
     }
 
-    private record Debris(int abortedUploads, int stagedObjects, int leases) {}
+    private record Debris(int abortedUploads, int stagedObjects, int leases, long bytes) {}
 
     /** Expired leases, and staged objects, multipart uploads and intents nobody will finish. */
-    private Debris removeDebris(Instant now, Instant cutoff) {
+    private Debris removeDebris(Instant now, Instant cutoff, boolean dryRun) {
         List<UploadLeases.Lease> all = leases.all();
         Set<String> protectedKeys = new HashSet<>();
         int expired = 0;
         for (UploadLeases.Lease lease : all) {
             if (leases.isLive(lease, now)) {
                 protectedKeys.add(lease.stagingKey());
+                protectedKeys.add(StagedUploads.openKey(lease.id()));
                 if (lease.digest() != null) protectedKeys.add(BlobStore.key(lease.digest()));
             } else {
-                leases.release(lease);
+                if (!dryRun) leases.release(lease);
                 expired++;
             }
         }
         int aborted = 0;
+        long bytes = 0;
         for (ObjectStore.PendingUpload upload : s3.listMultipartUploads("")) {
             if (upload.initiated().isBefore(cutoff) && !protectedKeys.contains(upload.key())) {
-                s3.abortMultipart(upload.key(), upload.uploadId());
+                bytes += s3.multipartBytes(upload.key(), upload.uploadId());
+                if (!dryRun) s3.abortMultipart(upload.key(), upload.uploadId());
                 aborted++;
             }
         }
         int staged = 0;
-        for (ObjectStore.ObjectInfo info : s3.list(UploadLeases.STAGING).toList()) {
+        List<ObjectStore.ObjectInfo> stagedObjects = new ArrayList<>(s3.list(UploadLeases.STAGING).toList());
+        stagedObjects.addAll(s3.list(StagedUploads.OPEN).toList());
+        for (ObjectStore.ObjectInfo info : stagedObjects) {
             if (info.lastModified().isBefore(cutoff) && !protectedKeys.contains(info.key())) {
-                s3.delete(info.key());
+                if (!dryRun) s3.delete(info.key());
+                if (info.key().startsWith(UploadLeases.STAGING)) bytes += info.size();
                 staged++;
             }
         }
         // Intents of runs that crashed before withdrawing them (a live run stops deleting after MAX_RUN).
-        s3.list(UploadLeases.INTENTS).toList().forEach(info -> s3.get(info.key()).ifPresent(json -> {
-            if (Json.read(json, UploadLeases.Intent.class, info.key()).started().isBefore(now.minus(STALE_INTENT))) {
-                s3.delete(info.key());
-            }
-        }));
-        return new Debris(aborted, staged, expired);
+        if (!dryRun) {
+            s3.list(UploadLeases.INTENTS).toList().forEach(info -> s3.get(info.key()).ifPresent(json -> {
+                if (Json.read(json, UploadLeases.Intent.class, info.key()).started()
+                        .isBefore(now.minus(STALE_INTENT))) {
+                    s3.delete(info.key());
+                }
+            }));
+        }
+        return new Debris(aborted, staged, expired, bytes);
     }
 
     private static Digest digestOf(ObjectStore.ObjectInfo blobObject) {

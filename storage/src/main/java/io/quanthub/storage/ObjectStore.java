@@ -13,6 +13,7 @@ import io.minio.HeadObjectResponse;
 import io.minio.Http;
 import io.minio.ListMultipartUploadsArgs;
 import io.minio.ListObjectsArgs;
+import io.minio.ListPartsArgs;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioAsyncClient;
 import io.minio.PutObjectArgs;
@@ -25,6 +26,7 @@ import io.minio.errors.ErrorResponseException;
 import io.minio.errors.MinioException;
 import io.minio.messages.Item;
 import io.minio.messages.ListMultipartUploadsResult;
+import io.minio.messages.ListPartsResult;
 import io.minio.messages.Part;
 import java.io.IOException;
 import java.io.InputStream;
@@ -285,6 +287,24 @@ final class ObjectStore implements AutoCloseable {
     void abortMultipart(String key, String uploadId) {
         await(client.abortMultipartUpload(AbortMultipartUploadArgs.builder().bucket(bucket).object(key)
                 .uploadId(uploadId).build()), "abort upload " + key);
+    }
+
+    /** The bytes of the parts an unfinished multipart upload holds so far (0 once it is gone). */
+    long multipartBytes(String key, String uploadId) {
+        long bytes = 0;
+        Integer marker = null;
+        try {
+            while (true) {
+                ListPartsArgs.Builder args = ListPartsArgs.builder().bucket(bucket).object(key).uploadId(uploadId);
+                if (marker != null) args.partNumberMarker(marker);
+                ListPartsResult page = await(client.listParts(args.build()), "list parts of " + key).result();
+                for (Part part : page.parts()) bytes += part.partSize();
+                if (!page.isTruncated()) return bytes;
+                marker = page.nextPartNumberMarker();
+            }
+        } catch (StorageException.NotFound e) {
+            return bytes;
+        }
     }
 
     /** Multipart uploads under {@code prefix} that were neither completed nor aborted. */

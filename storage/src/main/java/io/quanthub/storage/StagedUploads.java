@@ -36,7 +36,7 @@ public final class StagedUploads {
     /** A staged upload that was started and not yet finished or aborted, and when it was started. */
     public record Open(Upload upload, java.time.Instant started) {}
 
-    private static final String OPEN = "staged/";
+    static final String OPEN = "staged/";
 
     private final ObjectStore s3;
     private final UploadLeases leases;
@@ -46,6 +46,11 @@ public final class StagedUploads {
         this.s3 = s3;
         this.leases = leases;
         this.options = options;
+    }
+
+    /** Where the open-upload record of the upload under lease {@code leaseId} lives. */
+    static String openKey(String leaseId) {
+        return OPEN + leaseId;
     }
 
     /** Takes a lease and opens a multipart upload at its staging key. */
@@ -59,7 +64,7 @@ public final class StagedUploads {
             throw e;
         }
         try {
-            s3.put(OPEN + lease.id(), Json.write(new Open(upload, options.clock().instant())));
+            s3.put(openKey(lease.id()), Json.write(new Open(upload, options.clock().instant())));
         } catch (RuntimeException e) {
             abort(upload);
             throw e;
@@ -110,7 +115,7 @@ public final class StagedUploads {
             s3.copy(upload.key(), BlobStore.key(blob.digest()), size, options.maxCopyPart());
         }
         s3.delete(upload.key());
-        s3.delete(OPEN + upload.leaseId());
+        s3.delete(openKey(upload.leaseId()));
         return blob;
     }
 
@@ -123,7 +128,7 @@ public final class StagedUploads {
         }
         if (s3.stat(upload.key()).isPresent()) s3.delete(upload.key());
         s3.delete(UploadLeases.LEASES + upload.leaseId());
-        s3.delete(OPEN + upload.leaseId());
+        s3.delete(openKey(upload.leaseId()));
     }
 
     /** Every staged upload started and not yet finished or aborted, by any process. */

@@ -122,6 +122,33 @@ class GarbageCollectorTest extends S3TestSupport {
     }
 
     @Test
+    void aDryRunReportsWhatARunDeletesAndDeletesNothing() {
+        Blob abandoned = upload("uploaded but never committed");
+        // A converter that died mid-output: an open staged upload with one part, its record under staged/.
+        StagedUploads.Upload dead = storage.staged().start();
+        storage.staged().uploadPart(dead, 1, randomBytes(3, PART));
+        clock.advance(DAY.multipliedBy(2)); // both leases have ended
+        List<String> before = keys("");
+
+        GarbageCollector.Report dry = storage.gc().collect(Duration.ofHours(1), true);
+        assertTrue(dry.dryRun());
+        assertEquals(List.of(abandoned.digest()), dry.deletedBlobs());
+        assertEquals(1, dry.abortedUploads());
+        assertEquals(1, dry.deletedStagedObjects(), "the staged/ record");
+        assertEquals(2, dry.deletedLeases());
+        assertEquals(abandoned.size() + PART, dry.reclaimedBytes());
+        assertEquals(before, keys(""), "a dry run deletes nothing");
+        assertEquals(1, objects().listMultipartUploads("").size());
+
+        GarbageCollector.Report run = storage.gc().collect(Duration.ofHours(1));
+        assertEquals(new GarbageCollector.Report(false, dry.deletedBlobs(), dry.deletedBytes(), dry.abortedUploads(),
+                dry.deletedStagedObjects(), dry.deletedLeases(), dry.reclaimedBytes(), true), run);
+        assertEquals(List.of(), keys(""), "blob, lease and staged record are gone");
+        assertEquals(List.of(), objects().listMultipartUploads(""));
+        assertEquals(List.of(), storage.staged().open());
+    }
+
+    @Test
     void intentsOfCrashedRunsAreRemoved() {
         Digest digest = Digest.of(new byte[] {5});
         new UploadLeases(objects(), StorageOptions.defaults().withClock(clock))
