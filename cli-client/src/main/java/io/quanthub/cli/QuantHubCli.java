@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 PushCommand.class,
                 PullCommand.class,
                 CacheCommand.class,
+                AdminCommand.class,
                 ServeCommand.class,
                 InferenceNodeCommand.class,
         })

@@ -2,6 +2,7 @@ package io.quanthub.cli;
 
 import io.quanthub.cluster.Discovery;
 import io.quanthub.hub.ClusterConfig;
+import io.quanthub.hub.Durations;
 import io.quanthub.hub.HubConfig;
 import io.quanthub.hub.HubServer;
 import picocli.CommandLine.Command;
@@ -52,6 +53,15 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     S3Options s3;
 
+    @Option(names = "--gc-interval", defaultValue = "6h", paramLabel = "DURATION",
+            description = "How often to collect garbage (unreferenced blobs, leftovers of killed uploads), e.g. 6h, "
+                    + "30m, 1d; 0 never (`quanthub admin gc` still runs it) (default: ${DEFAULT-VALUE}).")
+    String gcInterval;
+
+    @Option(names = "--gc-grace", defaultValue = "24h", paramLabel = "DURATION",
+            description = "Garbage younger than this is kept (default: ${DEFAULT-VALUE}).")
+    String gcGrace;
+
     @Option(names = "--cluster-host", defaultValue = ClusterConfig.DEFAULT_HOST, paramLabel = "ADDRESS",
             description = "Address the converter-cluster member binds and announces (default: ${DEFAULT-VALUE}; "
                     + "an address other machines reach to let their members join).")
@@ -93,7 +103,8 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() {
         HubConfig config = HubConfig.defaults(data).withHost(host).withPort(port)
                 .withMaxUploadBytes(parseSize("--max-upload", maxUpload)).withS3(s3.settings(System.getenv()))
-                .withCluster(clusterConfig());
+                .withCluster(clusterConfig()).withGc(Durations.parse("--gc-interval", gcInterval),
+                        Durations.parse("--gc-grace", gcGrace));
         HubServer hub = HubServer.start(config);
         server = hub;
         Thread stopper = new Thread(hub::close, "quanthub-serve-shutdown");

@@ -7,8 +7,9 @@ import java.util.Locale;
 /**
  * The hub's own meters, next to Vert.x's HTTP metrics in the same registry. Prometheus names:
  * {@code quanthub_served_bytes_total} (file bytes sent by downloads), {@code quanthub_uploads_total{result}}
- * (uploads by outcome: stored, too_large, rejected, failed) and {@code quanthub_uploaded_bytes_total} (bytes
- * stored by uploads).
+ * (uploads by outcome: stored, too_large, rejected, failed), {@code quanthub_uploaded_bytes_total} (bytes
+ * stored by uploads), {@code quanthub_gc_runs_total} (garbage-collection runs that deleted, dry runs not counted)
+ * and {@code quanthub_gc_reclaimed_bytes_total} (bytes they freed).
  */
 final class HubMetrics {
     enum UploadResult { STORED, TOO_LARGE, REJECTED, FAILED }
@@ -16,6 +17,8 @@ final class HubMetrics {
     private final Counter bytesServed;
     private final Counter uploadBytes;
     private final Counter[] uploads = new Counter[UploadResult.values().length];
+    private final Counter gcRuns;
+    private final Counter gcReclaimed;
 
     HubMetrics(MeterRegistry registry) {
         bytesServed = Counter.builder("quanthub.served").baseUnit("bytes")
@@ -26,6 +29,15 @@ final class HubMetrics {
             uploads[r.ordinal()] = Counter.builder("quanthub.uploads").tag("result", r.name().toLowerCase(Locale.ROOT))
                     .description("Uploads by outcome").register(registry);
         }
+        gcRuns = Counter.builder("quanthub.gc.runs").description("Garbage-collection runs (dry runs not counted)")
+                .register(registry);
+        gcReclaimed = Counter.builder("quanthub.gc.reclaimed").baseUnit("bytes")
+                .description("Bytes freed by garbage collection").register(registry);
+    }
+
+    void collected(long reclaimedBytes) {
+        gcRuns.increment();
+        gcReclaimed.increment(reclaimedBytes);
     }
 
     void served(long bytes) {

@@ -42,6 +42,7 @@ public final class HubServer implements AutoCloseable {
     private final HubStorage storage;
     private final ConverterMember converter;
     private final PreviewService previews;
+    private final GcScheduler gc;
     private final Vertx vertx;
     private final int port;
     private final AdminToken.Result adminToken;
@@ -49,12 +50,13 @@ public final class HubServer implements AutoCloseable {
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private HubServer(HubConfig config, EmbeddedS3 embeddedS3, HubStorage storage, ConverterMember converter,
-                      PreviewService previews, Vertx vertx, int port, AdminToken.Result adminToken) {
+                      PreviewService previews, GcScheduler gc, Vertx vertx, int port, AdminToken.Result adminToken) {
         this.config = config;
         this.embeddedS3 = embeddedS3;
         this.storage = storage;
         this.converter = converter;
         this.previews = previews;
+        this.gc = gc;
         this.vertx = vertx;
         this.port = port;
         this.adminToken = adminToken;
@@ -116,7 +118,8 @@ public final class HubServer implements AutoCloseable {
                 servers.add(server);
                 return server;
             }, new DeploymentOptions().setInstances(config.httpInstances())).await();
-            return new HubServer(config, embeddedS3, storage, converter, previews, vertx,
+            GcScheduler gc = GcScheduler.start(storage, hub.metrics, config.gcInterval(), config.gcGrace());
+            return new HubServer(config, embeddedS3, storage, converter, previews, gc, vertx,
                     servers.getFirst().actualPort(), adminToken);
         } catch (Exception e) { // Future.await() rethrows checked causes too (a BindException when the port is taken)
             RuntimeException failure = e instanceof RuntimeException r ? r
@@ -178,6 +181,7 @@ public final class HubServer implements AutoCloseable {
             return;
         }
         try {
+            gc.close(config.shutdownTimeout());
             vertx.close().await(); // undeploys the HTTP verticles: each shuts its server down gracefully
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "stopping the HTTP servers failed", e);

@@ -175,6 +175,19 @@ public final class HubClient {
         return HubJob.of(JsonFields.parse(answer, response("POST", path)));
     }
 
+    /**
+     * {@code POST /api/admin/gc} (admin): one garbage-collection run, or a dry run that deletes nothing; waits for it
+     * as long as it takes. {@code grace} is in any form the hub accepts ({@code 24h}, {@code PT24H}), null for the
+     * hub's own.
+     */
+    public JsonFields collectGarbage(boolean dryRun, String grace) throws IOException {
+        Map<String, String> query = new LinkedHashMap<>();
+        query.put("dryRun", Boolean.toString(dryRun));
+        if (grace != null) query.put("grace", grace);
+        String path = "/api/admin/gc" + query(query);
+        return JsonFields.parse(send("POST", path, HttpRequest.BodyPublishers.noBody(), null), response("POST", path));
+    }
+
     /** {@code GET /api/jobs/{id}}. */
     public HubJob job(String id) throws IOException {
         String path = "/api/jobs/" + segment(id);
