@@ -65,6 +65,28 @@ class HubRoundTripTest {
     }
 
     @Test
+    void adminGcRunsTheHubsCollection() {
+        Cli dry = cli("admin", "gc", "--dry-run", "--grace", "0");
+        assertEquals(0, dry.exit(), dry.err());
+        assertTrue(dry.out().startsWith("dry run, nothing deleted (grace 0s): would reclaim "), dry.out());
+        assertTrue(dry.out().contains("unfinished uploads"), dry.out());
+
+        Cli run = cli("admin", "gc", "--grace", "24h");
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().startsWith("garbage collected (grace 1d): reclaimed "), run.out());
+
+        Cli typo = cli("admin", "gc", "--grace", "soon");
+        assertEquals(1, typo.exit());
+        assertEquals("quanthub: --grace: 'soon' is not a duration (expected e.g. 90s, 30m, 24h, 7d or PT24H)",
+                typo.err().strip());
+
+        Cli anonymous = Cli.run("admin", "gc", "--hub", hub.url().toString(), "--config",
+                dir.resolve("no-login.json").toString());
+        assertEquals(1, anonymous.exit());
+        assertTrue(anonymous.err().contains("admin scope"), anonymous.err());
+    }
+
+    @Test
     void pushedDirectoryPullsBackIdentical() throws IOException {
         Path src = dir.resolve("plain");
         write(src.resolve("weights.bin"), random(3_000_000, 1));

@@ -38,23 +38,25 @@ class HistoryCostTest extends S3TestSupport {
         return objects().traffic().minus(before);
     }
 
-    private record Costs(ObjectStore.Traffic resolve, ObjectStore.Traffic commit) {}
+    private record Costs(ObjectStore.Traffic resolve, ObjectStore.Traffic commit, ObjectStore.Traffic listRefs) {}
 
     private Costs costsAt(int[] counter) {
         ObjectStore.Traffic resolve = cost(() -> storage.repos().resolve(repo, "main"));
         ObjectStore.Traffic commit = cost(() -> commit(counter[0]++));
-        return new Costs(resolve, commit);
+        ObjectStore.Traffic listRefs = cost(() -> storage.refs().list(repo, Ref.Kind.BRANCH));
+        return new Costs(resolve, commit, listRefs);
     }
 
     @Test
-    void resolveAndCommitCostTheSameAtOneAndAtManyCommits() {
+    void resolveCommitAndBranchListCostTheSameAtOneAndAtManyCommits() {
         int[] counter = {0};
         commit(counter[0]++);
         Costs atOne = costsAt(counter);
         while (counter[0] < MANY) commit(counter[0]++);
         Costs atMany = costsAt(counter);
-        System.out.printf("S3 traffic at 2 and %d commits: resolve %s / %s, commit %s / %s%n",
-                MANY, atOne.resolve(), atMany.resolve(), atOne.commit(), atMany.commit());
+        System.out.printf("S3 traffic at 2 and %d commits: resolve %s / %s, commit %s / %s, branch list %s / %s%n",
+                MANY, atOne.resolve(), atMany.resolve(), atOne.commit(), atMany.commit(), atOne.listRefs(),
+                atMany.listRefs());
 
         assertEquals(atOne, atMany);
         assertEquals(0, atMany.resolve().listedObjects(), "resolve lists no log entries");
