@@ -134,6 +134,16 @@ class ServeCommandTest {
     }
 
     @Test
+    void garbageCollectionOptionsAreDurations() {
+        Cli serve = Cli.run("serve", "--port", "0", "--no-cluster", "--gc-interval", "often", "--data",
+                dir.resolve("gc-data").toString());
+        assertEquals(1, serve.exit());
+        assertEquals("quanthub: --gc-interval: 'often' is not a duration (expected e.g. 90s, 30m, 24h, 7d or PT24H)",
+                serve.err().strip());
+        assertTrue(Cli.run("serve", "--help").out().contains("--gc-grace"));
+    }
+
+    @Test
     void serveIsACommandOfTheCli() {
         Cli help = Cli.run("serve", "--help");
         assertEquals(0, help.exit());
