@@ -5,6 +5,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.quanthub.cluster.ConverterMetrics;
 import io.quanthub.storage.EmbeddedS3;
 import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.Migrations;
 import io.quanthub.storage.S3Settings;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
@@ -86,6 +87,12 @@ public final class HubServer implements AutoCloseable {
                 settings = embeddedS3.settings(S3Settings.DEFAULT_BUCKET);
             }
             storage = HubStorage.open(settings, config.storage());
+            Migrations.Report migrated = storage.migrate();
+            if (!migrated.ranSteps().isEmpty()) {
+                LOG.log(System.Logger.Level.INFO, "storage migrated (" + String.join(", ", migrated.ranSteps())
+                        + "): " + migrated.indexedCommits() + " commits indexed, " + migrated.deletedPushedVariants()
+                        + " pushed-quant variant records removed");
+            }
             AdminToken.Result adminToken = AdminToken.ensure(data, storage.tokens());
             if (config.cluster() != null) converter = ConverterMember.start(config.cluster(), storage, settings);
             if (converter != null) {

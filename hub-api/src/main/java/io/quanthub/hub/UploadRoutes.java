@@ -6,8 +6,8 @@ import io.quanthub.storage.Commit;
 import io.quanthub.storage.CommitRequest;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.RepoName;
+import io.quanthub.storage.RepoStore;
 import io.quanthub.storage.StorageException;
-import io.quanthub.storage.Variant;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
@@ -28,7 +28,8 @@ import java.util.TreeMap;
 /**
  * Writing to a repository: {@code PUT /api/models/{org}/{name}/uploads} streams one file into content-addressed
  * storage; {@code POST /api/models/{org}/{name}/commits/{branch}} makes uploaded files (and deletions) a commit,
- * and registers every GGUF file it adds as a quant variant of the repository's model.
+ * on the conditions of {@link #requireReferenceable} (a GGUF file it adds becomes a "pushed" level of this
+ * repository's quant table, never a variant shared with other repositories).
  */
 final class UploadRoutes {
     /** Bytes of an upload waiting between the socket and storage. */
@@ -40,8 +41,6 @@ final class UploadRoutes {
     static final long DISCARD_LIMIT = 64L << 20;
     /** How long a client gets to read the answer before an abandoned connection is cut. */
     static final long ABANDON_GRACE_MILLIS = 5_000;
-    /** The converter version of variants that were pushed ready-made. */
-    static final String UPLOAD_VERSION = "upload";
 
     record Uploaded(Digest digest, long size) {}
 
@@ -49,11 +48,14 @@ final class UploadRoutes {
 
     record CommitBody(String message, String parent, Map<String, FileRef> files, List<String> deletes) {}
 
-    /** A GGUF file of the commit recorded as a variant of {@code source}, or why it was not. */
-    record VariantRecord(String path, String quant, Digest source, String error) {}
+    /**
+     * A GGUF file the commit adds, with its quant level (null, with {@code error} saying why, when neither its
+     * file type nor its tensors tell). It is a file of this repository alone: the quant table shows it as pushed.
+     */
+    record PushedQuant(String path, String quant, String error) {}
 
     record Committed(String id, String parent, String branch, String author, String message, Instant time,
-                     int files, List<VariantRecord> variants) {}
+                     int files, List<PushedQuant> ggufs) {}
 
     private static final System.Logger LOG = System.getLogger(UploadRoutes.class.getName());
 
@@ -102,7 +104,10 @@ final class UploadRoutes {
             pipe.to(body).onFailure(body::fail); // a failed request (client gone) fails the reader
             hub.uploads.executeBlocking(() -> {
                 try (body) {
-                    return hub.storage.blobs().put(body, limit, expected);
+                    Blob blob = hub.storage.blobs().put(body, limit, expected);
+                    // Every byte came through this repository: its writers may commit the blob (BlobAccess).
+                    hub.storage.access().recordUpload(repo, blob.digest());
+                    return blob;
                 }
             }, false).onSuccess(blob -> {
                 hub.metrics.upload(HubMetrics.UploadResult.STORED, blob.size());
@@ -184,6 +189,7 @@ final class UploadRoutes {
             Caller caller = hub.caller(ctx);
             caller.require(Scope.WRITE);
             hub.access.visibleRepo(caller, repo);
+            for (Blob blob : changes.put().values()) requireReferenceable(caller, repo, blob.digest());
             // A .gguf file must be one: pull clients and the quant table rely on it.
             for (Map.Entry<String, Blob> file : changes.put().entrySet()) {
                 if (ModelCatalog.isGguf(file.getKey())) hub.catalog.gguf(file.getKey(), stored(file.getValue()));
@@ -191,7 +197,7 @@ final class UploadRoutes {
             Commit commit = hub.storage.repos().commit(
                     new CommitRequest(repo, branch, request.parent(), changes, caller.name(), message));
             return new Committed(commit.id(), commit.parent(), branch, caller.name(), message,
-                    commit.manifest().time(), commit.files().size(), registerVariants(repo, commit, changes));
+                    commit.manifest().time(), commit.files().size(), pushedQuants(commit, changes));
         });
     }
 
@@ -207,31 +213,32 @@ final class UploadRoutes {
     }
 
     /**
-     * Records every GGUF file the commit adds as an available variant of the repository's model: of its
-     * safetensors source when the commit has one, else of the GGUF file itself.
+     * Git LFS's rule: a commit may reference a blob only if it was uploaded to this repository, or if the caller can
+     * already read a repository whose history holds it. Knowing a digest (from a job id, a quant table, a file
+     * listing) is not enough: otherwise anyone could commit a private blob's digest to a repository of their own
+     * and download the private bytes. The answer is the same 404 as for a blob that does not exist, so it does not
+     * say whether one does.
      */
-    private List<VariantRecord> registerVariants(RepoName repo, Commit commit, Changes changes) {
-        ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
-        List<VariantRecord> records = new ArrayList<>();
-        for (ModelCatalog.GgufModel gguf : facts.ggufs()) {
-            if (!changes.put().containsKey(gguf.path())) continue;
-            Digest source = facts.sourceDigest().orElse(gguf.blob().digest());
-            if (gguf.level() == null) {
-                records.add(new VariantRecord(gguf.path(), null, source,
-                        "neither general.file_type nor the tensor types name a quant level"));
-                continue;
-            }
-            String quant = gguf.level().name();
-            try {
-                hub.storage.variants().registerVariant(new Variant.Key(source, quant, UPLOAD_VERSION), gguf.blob(),
-                        gguf.bitsPerWeight(), new Variant.Provenance(repo, commit.id(), gguf.path(), UPLOAD_VERSION,
-                                commit.manifest().time()));
-                records.add(new VariantRecord(gguf.path(), quant, source, null));
-            } catch (RuntimeException e) {
-                // The commit stands; the table still shows the file as available. Say why it is not a variant.
-                records.add(new VariantRecord(gguf.path(), quant, source, Jsons.oneLine(e.getMessage())));
-            }
+    private void requireReferenceable(Caller caller, RepoName repo, Digest digest) {
+        if (hub.storage.access().uploadedTo(repo, digest)) return;
+        for (RepoName holder : hub.storage.access().holders(digest)) {
+            RepoStore.RepoInfo info = hub.access.repoInfo(holder);
+            if (info != null && caller.canSee(info)) return;
         }
-        return records;
+        throw new StorageException.NotFound("blob " + digest + " is not uploaded to " + repo
+                + " (upload the file to this repository first)");
+    }
+
+    /** The GGUF files the commit adds, with their levels. */
+    private List<PushedQuant> pushedQuants(Commit commit, Changes changes) {
+        List<PushedQuant> pushed = new ArrayList<>();
+        for (ModelCatalog.GgufModel gguf : hub.catalog.facts(commit).ggufs()) {
+            if (!changes.put().containsKey(gguf.path())) continue;
+            pushed.add(gguf.level() == null
+                    ? new PushedQuant(gguf.path(), null, "neither general.file_type nor the tensor types name a "
+                            + "quant level")
+                    : new PushedQuant(gguf.path(), gguf.level().name(), null));
+        }
+        return pushed;
     }
 }

@@ -131,14 +131,30 @@ abstract class HubTestSupport {
     // ---- the API in a few calls ----------------------------------------------------------------------------------
 
     static void createRepo(String name, boolean isPrivate) {
-        Response r = postJson("/api/repos", Map.of("name", name, "private", isPrivate), admin);
+        createRepo(name, isPrivate, admin);
+    }
+
+    static void createRepo(String name, boolean isPrivate, String token) {
+        Response r = postJson("/api/repos", Map.of("name", name, "private", isPrivate), token);
         assertEquals(201, r.status(), r.text());
+    }
+
+    /** A new API token with these scopes, made by the admin. */
+    static String token(String name, String... scopes) {
+        Response r = postJson("/api/tokens", Map.of("name", name, "scopes", List.of(scopes)), admin);
+        assertEquals(201, r.status(), r.text());
+        return r.json().get("token").asText();
     }
 
     /** Uploads bytes (with a known length) and returns the digest the hub answered. */
     static String upload(String repo, byte[] data) {
+        return upload(repo, data, admin);
+    }
+
+    /** Uploads bytes with a token and returns the digest the hub answered. */
+    static String upload(String repo, byte[] data, String token) {
         Response r = send("PUT", "/api/models/" + repo + "/uploads", HttpRequest.BodyPublishers.ofByteArray(data),
-                admin);
+                token);
         assertEquals(201, r.status(), r.text());
         assertEquals(data.length, r.json().get("size").asLong());
         return r.json().get("digest").asText();
@@ -146,10 +162,16 @@ abstract class HubTestSupport {
 
     /** Commits files (path to bytes, uploaded first) on a branch and returns the commit answer. */
     static JsonNode commitFiles(String repo, String branch, Map<String, byte[]> files) {
+        return commitFiles(repo, branch, files, admin);
+    }
+
+    /** Like {@link #commitFiles(String, String, Map)}, uploading and committing with {@code token}. */
+    static JsonNode commitFiles(String repo, String branch, Map<String, byte[]> files, String token) {
         Map<String, Object> entries = new java.util.TreeMap<>();
-        files.forEach((path, data) -> entries.put(path, Map.of("digest", upload(repo, data), "size", data.length)));
+        files.forEach((path, data) -> entries.put(path, Map.of("digest", upload(repo, data, token), "size",
+                data.length)));
         Response r = postJson("/api/models/" + repo + "/commits/" + branch,
-                Map.of("message", "add " + files.keySet(), "files", entries), admin);
+                Map.of("message", "add " + files.keySet(), "files", entries), token);
         assertEquals(201, r.status(), r.text());
         return r.json();
     }

@@ -22,12 +22,14 @@ public final class HubStorage implements AutoCloseable {
     private final TokenStore tokens;
     private final GarbageCollector gc;
     private final StagedUploads staged;
+    private final BlobAccess access;
 
     private HubStorage(ObjectStore s3, StorageOptions options) {
         this.s3 = s3;
         UploadLeases leases = new UploadLeases(s3, options);
         this.blobs = new BlobStore(s3, leases, options);
-        this.repos = new RepoStore(s3, blobs, new Refs(s3, options), options);
+        this.access = new BlobAccess(s3);
+        this.repos = new RepoStore(s3, blobs, access, new Refs(s3, options), options);
         this.variants = new VariantStore(s3, blobs);
         this.tokens = new TokenStore(s3, options);
         this.gc = new GarbageCollector(s3, leases, options);
@@ -57,6 +59,19 @@ public final class HubStorage implements AutoCloseable {
 
     public VariantStore variants() {
         return variants;
+    }
+
+    /** Which repositories a blob was uploaded to or is held by: what a commit may reference (Git LFS's rule). */
+    public BlobAccess access() {
+        return access;
+    }
+
+    /**
+     * Brings a bucket written by an older version up to date, once (each step leaves a marker): see
+     * {@link Migrations}. Safe to run from several processes at once.
+     */
+    public Migrations.Report migrate() {
+        return new Migrations(s3, access, variants).run();
     }
 
     public TokenStore tokens() {
