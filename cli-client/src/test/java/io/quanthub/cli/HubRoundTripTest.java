@@ -126,7 +126,7 @@ class HubRoundTripTest {
 
         Cli info = cli("info", "e2e/flux-tiny");
         assertEquals(0, info.exit(), info.err());
-        assertTrue(info.out().contains("Q8_0 *  available"), info.out());
+        assertTrue(info.out().contains("Q8_0 *  pushed"), info.out());
 
         Path cache = dir.resolve("cache-gguf");
         Cli pull = cli("pull", "e2e/flux-tiny", "--cache-dir", cache.toString(), "--out", dir.resolve("out-gguf")

@@ -185,7 +185,7 @@ class WebCatalogTest {
         browser.await("tr[data-quant='Q8_0']");
 
         assertEquals(QuantLevel.values().length, browser.findAll(".variants-table tbody tr").size(), "one row per level");
-        assertEquals("Available", cell("Q8_0", "Status"));
+        assertEquals("Pushed", cell("Q8_0", "Status"), "a file of the repository, not made by the hub");
         assertEquals(String.format(Locale.ROOT, "%,d bytes", Files.size(gguf)),
                 browser.attribute(browser.find("tr[data-quant='Q8_0'] td[data-label='Size']"), "title"),
                 "exact size of the pushed file");
