@@ -86,7 +86,7 @@ public final class HubServer implements AutoCloseable {
                 settings = embeddedS3.settings(S3Settings.DEFAULT_BUCKET);
             }
             storage = HubStorage.open(settings, config.storage());
-            AdminToken.Result adminToken = AdminToken.ensure(data, storage.tokens());
+            AdminToken.Result adminToken = AdminToken.ensure(data, storage.tokens(), storage.accounts());
             if (config.cluster() != null) converter = ConverterMember.start(config.cluster(), storage, settings);
             if (converter != null) {
                 previews = PreviewService.start(converter.hazelcast(), storage, data, config.cluster().renders());

@@ -94,8 +94,7 @@ final class UploadRoutes {
         }
         hub.blocking(() -> {
             Caller caller = hub.caller(ctx);
-            caller.require(Scope.WRITE);
-            hub.access.visibleRepo(caller, repo);
+            hub.access.writableRepo(caller, repo);
             return caller;
         }).onFailure(e -> refuse(ctx, pipe, body, e)).onSuccess(caller -> {
             if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) ctx.response().writeContinue();
@@ -182,8 +181,7 @@ final class UploadRoutes {
 
         hub.json(ctx, 201, () -> {
             Caller caller = hub.caller(ctx);
-            caller.require(Scope.WRITE);
-            hub.access.visibleRepo(caller, repo);
+            hub.access.writableRepo(caller, repo);
             // A .gguf file must be one: pull clients and the quant table rely on it.
             for (Map.Entry<String, Blob> file : changes.put().entrySet()) {
                 if (ModelCatalog.isGguf(file.getKey())) hub.catalog.gguf(file.getKey(), stored(file.getValue()));
