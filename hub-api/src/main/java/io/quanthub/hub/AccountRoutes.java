@@ -96,6 +96,11 @@ final class AccountRoutes {
         String name = Names.requireAccountName(ctx.pathParam("user"));
         admin(ctx, 200, caller -> {
             if (name.equals(caller.name())) throw ApiException.badRequest("a hub administrator cannot delete itself");
+            if (name.equals(AdminToken.USER)) {
+                // It would come back: every start recreates it and its token from <data>/admin-token.
+                throw ApiException.badRequest("the bootstrap administrator '" + AdminToken.USER
+                        + "' cannot be deleted (every hub start recreates it from <data>/admin-token)");
+            }
             if (!accounts().deleteUser(name)) throw ApiException.notFound("user '" + name + "' not found");
             // Its tokens would stop working anyway (their user is gone); deleting them keeps a later user of the
             // same name from inheriting them.

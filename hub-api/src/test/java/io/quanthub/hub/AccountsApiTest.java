@@ -168,6 +168,9 @@ class AccountsApiTest extends HubTestSupport {
         assertEquals("admin", me.get("user").asText());
         assertTrue(me.get("admin").asBoolean());
 
+        assertTrue(send("DELETE", "/api/users/admin", HttpRequest.BodyPublishers.noBody(), admin).error(400)
+                .contains("itself"));
+
         // A deleted user's tokens stop working.
         Response deleted = send("DELETE", "/api/users/dave4", HttpRequest.BodyPublishers.noBody(), admin);
         assertEquals(200, deleted.status(), deleted.text());
