@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.storage.AccountStore;
 import io.quanthub.storage.StorageException;
 import io.quanthub.storage.TokenStore;
 import java.io.IOException;
@@ -15,13 +16,17 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The first admin token: on the first start the hub makes one and writes it to {@code <data>/admin-token}, readable
- * by the owner only ({@code rw-------}); on every start it makes sure storage knows that token (so pointing the hub
- * at a fresh bucket keeps the same admin token).
+ * The first administrator and its token: on the first start the hub makes a token and writes it to
+ * {@code <data>/admin-token}, readable by the owner only ({@code rw-------}); on every start it makes sure storage
+ * knows the hub administrator {@value #USER} and that token, which belongs to it (so pointing the hub at a fresh
+ * bucket keeps the same admin token).
  */
 final class AdminToken {
     static final String FILE_NAME = "admin-token";
     static final String NAME = "admin";
+    /** The bootstrap hub administrator, owner of the admin token (and of token records older than owners). */
+    static final String USER = "admin";
+    private static final String CREATED_BY = "quanthub serve";
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     /** Where the token is and whether this start created it. */
@@ -29,7 +34,7 @@ final class AdminToken {
 
     private AdminToken() {}
 
-    static Result ensure(Path dataDir, TokenStore tokens) {
+    static Result ensure(Path dataDir, TokenStore tokens, AccountStore accounts) {
         Path file = dataDir.resolve(FILE_NAME);
         try {
             boolean created = false;
@@ -42,10 +47,17 @@ final class AdminToken {
                 writeOwnerOnly(file, secret + "\n");
                 created = true;
             }
+            if (accounts.user(USER).isEmpty()) {
+                try {
+                    accounts.createUser(USER, true, CREATED_BY);
+                } catch (StorageException.AlreadyExists raced) {
+                    // Another hub on the same bucket created it at the same moment.
+                }
+            }
             if (tokens.get(Access.hash(secret)).isEmpty()) {
                 try {
                     tokens.create(Access.hash(secret), NAME, new TreeSet<>(Set.of(Scope.ADMIN.id(), Scope.READ.id(),
-                            Scope.WRITE.id())), "quanthub serve");
+                            Scope.WRITE.id())), CREATED_BY, USER);
                 } catch (StorageException.AlreadyExists raced) {
                     // Another hub on the same bucket and data folder registered it at the same moment.
                 }

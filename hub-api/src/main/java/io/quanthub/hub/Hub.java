@@ -43,7 +43,7 @@ final class Hub {
         PreviewJobs previews) {
         this.config = config;
         this.storage = storage;
-        this.access = new Access(storage.tokens(), storage.repos());
+        this.access = new Access(storage.tokens(), storage.accounts(), storage.repos());
         this.catalog = new ModelCatalog(storage.blobs());
         this.qualities = new VariantQualities(storage.variants());
         this.metrics = metrics;

@@ -93,7 +93,7 @@ public final class HubServer implements AutoCloseable {
                         + "): " + migrated.indexedCommits() + " commits indexed, " + migrated.deletedPushedVariants()
                         + " pushed-quant variant records removed");
             }
-            AdminToken.Result adminToken = AdminToken.ensure(data, storage.tokens());
+            AdminToken.Result adminToken = AdminToken.ensure(data, storage.tokens(), storage.accounts());
             if (config.cluster() != null) converter = ConverterMember.start(config.cluster(), storage, settings);
             if (converter != null) {
                 previews = PreviewService.start(converter.hazelcast(), storage, data, config.cluster().renders());

@@ -96,8 +96,7 @@ final class UploadRoutes {
         }
         hub.blocking(() -> {
             Caller caller = hub.caller(ctx);
-            caller.require(Scope.WRITE);
-            hub.access.visibleRepo(caller, repo);
+            hub.access.writableRepo(caller, repo);
             return caller;
         }).onFailure(e -> refuse(ctx, pipe, body, e)).onSuccess(caller -> {
             if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) ctx.response().writeContinue();
@@ -187,8 +186,7 @@ final class UploadRoutes {
 
         hub.json(ctx, 201, () -> {
             Caller caller = hub.caller(ctx);
-            caller.require(Scope.WRITE);
-            hub.access.visibleRepo(caller, repo);
+            hub.access.writableRepo(caller, repo);
             for (Blob blob : changes.put().values()) requireReferenceable(caller, repo, blob.digest());
             // A .gguf file must be one: pull clients and the quant table rely on it.
             for (Map.Entry<String, Blob> file : changes.put().entrySet()) {

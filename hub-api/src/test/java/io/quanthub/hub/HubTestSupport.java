@@ -139,10 +139,19 @@ abstract class HubTestSupport {
         assertEquals(201, r.status(), r.text());
     }
 
-    /** A new API token with these scopes, made by the admin. */
-    static String token(String name, String... scopes) {
-        Response r = postJson("/api/tokens", Map.of("name", name, "scopes", List.of(scopes)), admin);
+    /** Creates a user (as the admin) and returns a token of it with the given scopes. */
+    static String userWithToken(String user, String... scopes) {
+        Response created = postJson("/api/users", Map.of("name", user), admin);
+        assertEquals(201, created.status(), created.text());
+        return token(user, scopes);
+    }
+
+    /** A new token of {@code user}, made by the admin. */
+    static String token(String user, String... scopes) {
+        Response r = postJson("/api/tokens", Map.of("name", user + "-" + scopes.length, "scopes", List.of(scopes),
+                "user", user), admin);
         assertEquals(201, r.status(), r.text());
+        assertEquals(user, r.json().get("user").asText());
         return r.json().get("token").asText();
     }
 

@@ -67,7 +67,7 @@ class HubTrustTest extends HubTestSupport {
     void aQuantPushedToOneRepositoryIsNeverAVariantOfAnother() {
         createRepo("carol/pub", false);
         commitFiles("carol/pub", "main", Map.of("model.safetensors", model));
-        String bob = token("bob", "read", "write");
+        String bob = userWithToken("bob", "read", "write");
         createRepo("bob/evil", false, bob);
         // Any bytes at all can be pushed as "the same model's Q6_K": the hub cannot tell them from a real one.
         JsonNode commit = commitFiles("bob/evil", "main", Map.of("model.safetensors", model, "evil-Q6_K.gguf", q6k),
@@ -93,7 +93,7 @@ class HubTrustTest extends HubTestSupport {
         Map<String, Object> stolen = Map.of("loot.bin", Map.of("digest", "sha256:" + sha256(secret), "size",
                 secret.length));
 
-        String mallory = token("mallory", "write"); // may write, may not read private repositories
+        String mallory = userWithToken("mallory", "write"); // writes its own repositories, reads public ones
         createRepo("mallory/pub", false, mallory);
         Response refused = postJson("/api/models/mallory/pub/commits/main",
                 Map.of("message", "steal", "files", stolen), mallory);

@@ -1,7 +1,8 @@
 package io.quanthub.storage;
 
 /**
- * The storage layer in one object: blobs, repositories with refs, variants and garbage collection on one bucket.
+ * The storage layer in one object: blobs, repositories with refs, variants, tokens, accounts and garbage collection
+ * on one bucket.
  *
  * <pre>{@code
  * try (EmbeddedS3 s3 = EmbeddedS3.start(dataDir);
@@ -20,6 +21,7 @@ public final class HubStorage implements AutoCloseable {
     private final RepoStore repos;
     private final VariantStore variants;
     private final TokenStore tokens;
+    private final AccountStore accounts;
     private final GarbageCollector gc;
     private final StagedUploads staged;
     private final BlobAccess access;
@@ -32,6 +34,7 @@ public final class HubStorage implements AutoCloseable {
         this.repos = new RepoStore(s3, blobs, access, new Refs(s3, options), options);
         this.variants = new VariantStore(s3, blobs);
         this.tokens = new TokenStore(s3, options);
+        this.accounts = new AccountStore(s3, options);
         this.gc = new GarbageCollector(s3, leases, options);
         this.staged = new StagedUploads(s3, leases, options);
     }
@@ -76,6 +79,11 @@ public final class HubStorage implements AutoCloseable {
 
     public TokenStore tokens() {
         return tokens;
+    }
+
+    /** Users, organisations and memberships. */
+    public AccountStore accounts() {
+        return accounts;
     }
 
     public GarbageCollector gc() {

@@ -51,6 +51,23 @@ public final class Names {
         return part;
     }
 
+    /**
+     * A user or organisation name: the same rule as a repository owner, since an account owns the namespace of its
+     * name.
+     */
+    public static String requireAccountName(String name) {
+        String where = "account name " + quote(name);
+        if (name == null || name.isEmpty()) throw new IllegalArgumentException("account name is empty");
+        if (name.length() > MAX_OWNER_LENGTH) {
+            throw new IllegalArgumentException(where + " is longer than " + MAX_OWNER_LENGTH + " characters");
+        }
+        if (!REPO_PART.matcher(name).matches()) {
+            throw new IllegalArgumentException(where + " must start with [a-zA-Z0-9] and use only [a-zA-Z0-9._-]");
+        }
+        requireNoDotDot(name, where);
+        return name;
+    }
+
     /** A branch or tag name; never 64 hex digits, so a revision string is a commit id or a ref name, not both. */
     public static String requireRefName(String name) {
         if (name == null || name.isEmpty()) throw new IllegalArgumentException("ref name is empty");
