@@ -318,6 +318,9 @@ public final class Downloader {
             throws IOException {
         HttpRequest request = request(file.uri())
                 .header("Range", "bytes=" + cursor.next + "-" + cursor.end)
+                // Only while the hub still has this version: else it answers the whole (other) file, which
+                // checkResponse refuses, instead of a range of it that would be spliced onto this version's bytes.
+                .header("If-Range", "\"" + file.sha256() + "\"")
                 .timeout(settings.stallTimeout()) // until the headers arrive; the watchdog covers the body
                 .GET()
                 .build();
