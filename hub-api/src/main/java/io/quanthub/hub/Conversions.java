@@ -50,7 +50,8 @@ final class Conversions implements JobDirectory {
      * GGUF file of the commit, or a variant of its source) answers a done job at once; otherwise the cluster's job
      * for the variant is started or joined (the same job for every request).
      *
-     * @throws ApiException 409 when the commit has no model the converter can make the level from
+     * @throws ApiException 409 when the commit has no model the converter can make the level from, 422 when its
+     *                      safetensors file does not parse
      */
     HubJob request(RepoName repo, Commit commit, QuantLevel level) {
         ModelCatalog.ModelFacts facts = catalog.facts(commit);
@@ -62,6 +63,7 @@ final class Conversions implements JobDirectory {
         }
         ModelCatalog.SourceModel source = facts.source();
         if (source == null) {
+            catalog.requireValidSafetensors(commit); // a model that does not parse: 422 with the parser's message
             throw new ApiException(409, repo + " at " + commit.id().substring(0, 12) + " has no safetensors model "
                     + "to make " + level + " from; push the model's .safetensors file (or push GGUF files)");
         }

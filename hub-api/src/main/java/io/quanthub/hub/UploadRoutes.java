@@ -239,9 +239,12 @@ final class UploadRoutes {
             Caller caller = hub.caller(ctx);
             caller.require(Scope.WRITE);
             hub.access.visibleRepo(caller, repo);
-            // A .gguf file must be one: pull clients and the quant table rely on it.
+            // A .gguf or .safetensors file must be one: pull clients, the quant table and conversions rely on it.
             for (Map.Entry<String, Blob> file : changes.put().entrySet()) {
                 if (ModelCatalog.isGguf(file.getKey())) hub.catalog.gguf(file.getKey(), stored(file.getValue()));
+                if (ModelCatalog.isSafetensors(file.getKey())) {
+                    hub.catalog.safetensors(file.getKey(), stored(file.getValue()));
+                }
             }
             Commit commit = hub.storage.repos().commit(
                     new CommitRequest(repo, branch, request.parent(), changes, caller.name(), message));
