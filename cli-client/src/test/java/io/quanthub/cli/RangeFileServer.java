@@ -26,8 +26,9 @@ import java.util.regex.Pattern;
 
 /**
  * A real HTTP server on 127.0.0.1 for tests: serves files the way the hub's {@code resolve} endpoint does
- * (docs/hub-api.md: {@code HEAD}/{@code GET}, single {@code Range} → 206 or 416, {@code If-Range}, {@code ETag: "<sha256>"},
- * {@code Accept-Ranges}, {@code X-Repo-Commit}, {@code X-Linked-Size}, {@code Content-Length}) and fixed JSON
+ * (docs/hub-api.md: {@code HEAD}/{@code GET}, single {@code Range} → 206 or 416, {@code If-Range},
+ * {@code ETag: "<sha256>"}, {@code Accept-Ranges}, {@code X-Repo-Commit}, {@code X-Linked-Size},
+ * {@code Content-Length}) and fixed JSON
  * documents at API paths (for any method, optionally a sequence of answers, the last one repeating). Knobs for
  * failure tests: a per-response rate limit, a stall in the middle of one
  * response, a number of 503 answers, and a record of every range served with the bytes actually sent.

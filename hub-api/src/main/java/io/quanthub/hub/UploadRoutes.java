@@ -30,8 +30,9 @@ import java.util.TreeMap;
 /**
  * Writing to a repository: {@code PUT /api/models/{org}/{name}/uploads} streams one file into content-addressed
  * storage (at most {@link HubConfig#maxUploadsPerUser()} at a time per caller, 429 above; 408 when the client sends
- * nothing for {@link HubConfig#uploadIdleTimeout()}); {@code POST /api/models/{org}/{name}/commits/{branch}} makes uploaded files (and deletions) a commit,
- * and registers every GGUF file it adds as a quant variant of the repository's model.
+ * nothing for {@link HubConfig#uploadIdleTimeout()}); {@code POST /api/models/{org}/{name}/commits/{branch}} makes
+ * uploaded files (and deletions) a commit, and registers every GGUF file it adds as a quant variant of the
+ * repository's model.
  */
 final class UploadRoutes {
     /** Bytes of an upload waiting between the socket and storage. */
