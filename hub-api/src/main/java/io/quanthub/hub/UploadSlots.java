@@ -10,6 +10,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * whatever one user (or one user's slow connections) does. An upload over the share is refused at once with 429
  * rather than queued: a queued upload would hold its connection and its client without progress, and the client
  * can retry as soon as one of its uploads has finished. Counts are per hub process.
+ *
+ * <p>A slow client still holds its worker thread and its storage part buffers for as long as it sends. Virtual
+ * threads would free the thread but not the buffers, which are what the total slot count bounds; so a slow upload
+ * keeps its slot, and fairness comes from this share and from the idle-body timeout, which ends an upload whose
+ * client has stopped sending.
  */
 final class UploadSlots {
     /** One upload's share; {@link #close()} gives it back (once, however often it is called). */
