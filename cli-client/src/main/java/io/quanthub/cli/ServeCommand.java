@@ -12,6 +12,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -48,6 +49,17 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Largest file an upload may carry, in bytes or with K, M, G, T (binary units; "
                     + "default: ${DEFAULT-VALUE}).")
     String maxUpload;
+
+    @Option(names = "--uploads-per-user", defaultValue = "" + HubConfig.DEFAULT_MAX_UPLOADS_PER_USER,
+            paramLabel = "N", description = "Uploads one user (token) may run at the same time, of the "
+            + HubConfig.DEFAULT_MAX_CONCURRENT_UPLOADS + " the hub runs; more are answered 429, so one user's slow "
+            + "uploads leave the other slots to others (default: ${DEFAULT-VALUE}).")
+    int uploadsPerUser;
+
+    @Option(names = "--upload-idle-timeout", defaultValue = "" + 60, paramLabel = "SECONDS",
+            description = "An upload whose client sends no bytes for this long is answered 408 and aborted, "
+                    + "leaving nothing in storage (default: ${DEFAULT-VALUE}).")
+    long uploadIdleSeconds;
 
     @Mixin
     S3Options s3;
@@ -91,10 +103,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        HubConfig config = HubConfig.defaults(data).withHost(host).withPort(port)
-                .withMaxUploadBytes(parseSize("--max-upload", maxUpload)).withS3(s3.settings(System.getenv()))
-                .withCluster(clusterConfig());
-        HubServer hub = HubServer.start(config);
+        HubServer hub = HubServer.start(hubConfig());
         server = hub;
         Thread stopper = new Thread(hub::close, "quanthub-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(stopper);
@@ -134,6 +143,14 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /** The converter-cluster member from the options; null with {@code --no-cluster}. */
+    /** The hub's configuration from the options. */
+    HubConfig hubConfig() {
+        return HubConfig.defaults(data).withHost(host).withPort(port)
+                .withMaxUploadBytes(parseSize("--max-upload", maxUpload)).withS3(s3.settings(System.getenv()))
+                .withMaxUploadsPerUser(uploadsPerUser).withUploadIdleTimeout(Duration.ofSeconds(uploadIdleSeconds))
+                .withCluster(clusterConfig());
+    }
+
     ClusterConfig clusterConfig() {
         if (noCluster) {
             if (join != null) throw new IllegalArgumentException("--join needs the cluster member (drop --no-cluster)");

@@ -104,6 +104,22 @@ class ServeCommandTest {
     }
 
     @Test
+    void uploadOptionsMakeTheHubConfiguration() {
+        ServeCommand defaults = new ServeCommand();
+        new CommandLine(defaults).parseArgs("--no-cluster");
+        assertEquals(4, defaults.hubConfig().maxUploadsPerUser());
+        assertEquals(java.time.Duration.ofSeconds(60), defaults.hubConfig().uploadIdleTimeout());
+        ServeCommand tuned = new ServeCommand();
+        new CommandLine(tuned).parseArgs("--no-cluster", "--uploads-per-user", "2", "--upload-idle-timeout", "5");
+        assertEquals(2, tuned.hubConfig().maxUploadsPerUser());
+        assertEquals(java.time.Duration.ofSeconds(5), tuned.hubConfig().uploadIdleTimeout());
+        ServeCommand greedy = new ServeCommand();
+        new CommandLine(greedy).parseArgs("--no-cluster", "--uploads-per-user", "17");
+        assertTrue(assertThrows(IllegalArgumentException.class, greedy::hubConfig).getMessage()
+                .contains("uploads per user must be in 1..16"));
+    }
+
+    @Test
     void s3OptionsFallBackToTheEnvironment() {
         ServeCommand serve = new ServeCommand();
         new CommandLine(serve).parseArgs("--s3-endpoint", "http://127.0.0.1:9000", "--s3-bucket", "models");

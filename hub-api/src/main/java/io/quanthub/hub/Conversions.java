@@ -53,7 +53,8 @@ final class Conversions implements JobDirectory {
      * level pushed to the repository does not count: the hub makes its own. Only without a source to make it from
      * is a pushed file the answer.
      *
-     * @throws ApiException 409 when the level is neither pushed nor can be made from the commit's model
+     * @throws ApiException 409 when the level is neither pushed nor can be made from the commit's model, 422 when
+     *                      its safetensors file does not parse
      */
     HubJob request(RepoName repo, Commit commit, QuantLevel level) {
         ModelCatalog.ModelFacts facts = catalog.facts(commit);
@@ -68,6 +69,7 @@ final class Conversions implements JobDirectory {
         if (source == null || !source.planned().containsKey(level)) {
             if (available != null) return alreadyThere(repo, commit, level, available);
             if (source == null) {
+                catalog.requireValidSafetensors(commit); // a model that does not parse: 422 with the parser's message
                 throw new ApiException(409, repo + " at " + commit.id().substring(0, 12) + " has no safetensors "
                         + "model to make " + level + " from; push the model's .safetensors file (or push GGUF files)");
             }

@@ -28,6 +28,8 @@ final class Hub {
     final HubMetrics metrics;
     final Vertx vertx;
     final WorkerExecutor uploads;
+    /** Each caller's share of {@link #uploads}. */
+    final UploadSlots uploadSlots;
     /** Every job the hub reports, of every kind. */
     final Jobs jobs = new Jobs();
     /** Quant levels produced on demand; null when no converter-cluster member runs in this process. */
@@ -49,6 +51,7 @@ final class Hub {
         this.metrics = metrics;
         this.vertx = vertx;
         this.uploads = vertx.createSharedWorkerExecutor("quanthub-uploads", config.maxConcurrentUploads());
+        this.uploadSlots = new UploadSlots(config.maxUploadsPerUser());
         this.conversions = converter == null ? null : new Conversions(converter.jobs(), storage, catalog, qualities);
         if (conversions != null) jobs.add(conversions);
         this.previews = previews == null ? null : new Previews(previews);

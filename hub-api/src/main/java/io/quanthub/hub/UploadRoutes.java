@@ -16,6 +16,8 @@ import io.vertx.core.streams.Pipe;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,9 +29,10 @@ import java.util.TreeMap;
 
 /**
  * Writing to a repository: {@code PUT /api/models/{org}/{name}/uploads} streams one file into content-addressed
- * storage; {@code POST /api/models/{org}/{name}/commits/{branch}} makes uploaded files (and deletions) a commit,
- * on the conditions of {@link #requireReferenceable} (a GGUF file it adds becomes a "pushed" level of this
- * repository's quant table, never a variant shared with other repositories).
+ * storage (at most {@link HubConfig#maxUploadsPerUser()} at a time per caller, 429 above; 408 when the client sends
+ * nothing for {@link HubConfig#uploadIdleTimeout()}); {@code POST /api/models/{org}/{name}/commits/{branch}} makes
+ * uploaded files (and deletions) a commit, on the conditions of {@link #requireReferenceable} (a GGUF file it adds
+ * becomes a "pushed" level of this repository's quant table, never a variant shared with other repositories).
  */
 final class UploadRoutes {
     /** Bytes of an upload waiting between the socket and storage. */
@@ -99,8 +102,16 @@ final class UploadRoutes {
             hub.access.writableRepo(caller, repo);
             return caller;
         }).onFailure(e -> refuse(ctx, pipe, body, e)).onSuccess(caller -> {
+            UploadSlots.Slot slot;
+            try {
+                slot = hub.uploadSlots.acquire(caller.name());
+            } catch (ApiException busy) {
+                refuse(ctx, pipe, body, busy);
+                return;
+            }
             if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) ctx.response().writeContinue();
             pipe.to(body).onFailure(body::fail); // a failed request (client gone) fails the reader
+            IdleWatch idle = new IdleWatch(ctx, body, hub.config.uploadIdleTimeout());
             hub.uploads.executeBlocking(() -> {
                 try (body) {
                     Blob blob = hub.storage.blobs().put(body, limit, expected);
@@ -108,10 +119,23 @@ final class UploadRoutes {
                     hub.storage.access().recordUpload(repo, blob.digest());
                     return blob;
                 }
-            }, false).onSuccess(blob -> {
+            }, false).onComplete(done -> {
+                idle.stop();
+                slot.close();
+            }).onSuccess(blob -> {
                 hub.metrics.upload(HubMetrics.UploadResult.STORED, blob.size());
                 Jsons.send(ctx, 201, new Uploaded(blob.digest(), blob.size()));
             }).onFailure(e -> {
+                if (idle.timedOut()) {
+                    // Storage has aborted the upload; the body is incomplete, so the connection cannot carry
+                    // another request: answer, then cut it.
+                    hub.metrics.upload(HubMetrics.UploadResult.TIMED_OUT, 0);
+                    ctx.fail(new ApiException(408, "no bytes of the upload arrived for "
+                            + hub.config.uploadIdleTimeout().toSeconds() + " s: the upload is aborted and nothing"
+                            + " of it is stored"));
+                    abandon(ctx);
+                    return;
+                }
                 hub.metrics.upload(e instanceof StorageException.TooLarge ? HubMetrics.UploadResult.TOO_LARGE
                         : e instanceof StorageException.DigestMismatch ? HubMetrics.UploadResult.REJECTED
                         : HubMetrics.UploadResult.FAILED, 0);
@@ -124,6 +148,37 @@ final class UploadRoutes {
                 }
             });
         });
+    }
+
+    /**
+     * The idle-body timeout of one upload: a timer on the request's event loop that fails the body once the client
+     * has sent nothing for {@code timeout} while the hub waited for bytes. The storage upload reading the body then
+     * fails and aborts, so nothing of it stays; the route answers 408.
+     */
+    private static final class IdleWatch {
+        private final RoutingContext ctx;
+        private final long timer;
+        private boolean timedOut; // event loop only
+
+        IdleWatch(RoutingContext ctx, BodyInputStream body, Duration timeout) {
+            this.ctx = ctx;
+            long limit = timeout.toNanos();
+            long every = Math.clamp(timeout.toMillis() / 4, 10, 1_000);
+            timer = ctx.vertx().setPeriodic(every, id -> {
+                if (body.idleNanos(System.nanoTime()) < limit) return;
+                ctx.vertx().cancelTimer(id);
+                timedOut = true;
+                body.fail(new IOException("no body bytes for " + timeout.toMillis() + " ms"));
+            });
+        }
+
+        boolean timedOut() {
+            return timedOut;
+        }
+
+        void stop() {
+            ctx.vertx().cancelTimer(timer);
+        }
     }
 
     /** Answers an upload that is not read: the body is dropped (up to a limit) so the client sees the answer. */
@@ -188,9 +243,12 @@ final class UploadRoutes {
             Caller caller = hub.caller(ctx);
             hub.access.writableRepo(caller, repo);
             for (Blob blob : changes.put().values()) requireReferenceable(caller, repo, blob.digest());
-            // A .gguf file must be one: pull clients and the quant table rely on it.
+            // A .gguf or .safetensors file must be one: pull clients, the quant table and conversions rely on it.
             for (Map.Entry<String, Blob> file : changes.put().entrySet()) {
                 if (ModelCatalog.isGguf(file.getKey())) hub.catalog.gguf(file.getKey(), stored(file.getValue()));
+                if (ModelCatalog.isSafetensors(file.getKey())) {
+                    hub.catalog.safetensors(file.getKey(), stored(file.getValue()));
+                }
             }
             Commit commit = hub.storage.repos().commit(
                     new CommitRequest(repo, branch, request.parent(), changes, caller.name(), message));

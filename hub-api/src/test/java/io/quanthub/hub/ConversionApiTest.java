@@ -13,7 +13,13 @@ import io.quanthub.gguf.convert.QuantLevel;
 import io.quanthub.gguf.safetensors.SafetensorsHeader;
 import io.quanthub.gguf.safetensors.SafetensorsTensor;
 import io.quanthub.gguf.synthetic.SyntheticModel;
+import io.quanthub.storage.Blob;
+import io.quanthub.storage.Changes;
+import io.quanthub.storage.CommitRequest;
+import io.quanthub.storage.Digest;
 import io.quanthub.storage.EmbeddedS3;
+import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.RepoName;
 import io.quanthub.storage.S3Settings;
 import io.quanthub.storage.StorageOptions;
 import java.io.IOException;
@@ -183,6 +189,34 @@ class ConversionApiTest {
         assertTrue(reason.contains("single_blocks.0.linear1.weight") && reason.contains("NaN"), reason);
         assertEquals(withoutTimes(failed), withoutTimes(get("/api/jobs/" + id).json(200)));
         assertEquals("missing", row(get("/api/models/demo/broken/quants").json(200), "Q4_0").get("status").asText());
+    }
+
+    @Test
+    void malformedSafetensorsAreNamedWithTheirParseErrorOnCommitAndOnConversion() throws Exception {
+        byte[] broken = new byte[64];
+        broken[0] = 20; // a 20-byte header that is not JSON
+        System.arraycopy("{\"w\": [1, 2".getBytes(), 0, broken, 8, 9);
+        Path file = Files.write(dir.resolve("malformed.safetensors"), broken);
+        createRepo("demo/malformed", false);
+        JsonNode uploaded = send("PUT", "/api/models/demo/malformed/uploads", admin,
+                HttpRequest.BodyPublishers.ofFile(file), "application/octet-stream").json(201);
+        Map<String, Object> files = Map.of("model.safetensors", Map.of("digest", uploaded.get("digest").asText(),
+                "size", broken.length));
+        String refused = send("POST", "/api/models/demo/malformed/commits/main", admin,
+                HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(Map.of("message", "m", "files", files))),
+                "application/json").json(422).get("error").asText();
+        assertTrue(refused.startsWith("model.safetensors is not a valid safetensors file: model.safetensors: header"),
+                refused);
+
+        // A commit made before commits were checked (here: straight to storage) gets the same answer on conversion.
+        try (HubStorage storage = HubStorage.open(s3.settings("conversions"))) {
+            storage.repos().commit(new CommitRequest(new RepoName("demo", "malformed"), "main", null,
+                    Changes.of(Map.of("model.safetensors", new Blob(Digest.parse(uploaded.get("digest").asText()),
+                            broken.length)), Set.of()), "admin", "old"));
+        }
+        String conversion = send("POST", "/api/models/demo/malformed/quants/Q4_0", admin).json(422).get("error")
+                .asText();
+        assertEquals(refused, conversion);
     }
 
     @Test

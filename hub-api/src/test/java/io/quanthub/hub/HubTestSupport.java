@@ -26,6 +26,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,9 +52,14 @@ abstract class HubTestSupport {
 
     @BeforeAll
     static void startHub() throws IOException {
+        startHub(UnaryOperator.identity());
+    }
+
+    /** For a test class that needs other settings: hide {@link #startHub()} with a method that calls this. */
+    static void startHub(UnaryOperator<HubConfig> settings) throws IOException {
         s3 = EmbeddedS3.start(dataDir.resolve("s3"));
         bucket = s3.settings("hub-test");
-        hub = HubServer.start(config(dataDir.resolve("hub")));
+        hub = HubServer.start(settings.apply(config(dataDir.resolve("hub"))));
         admin = Files.readString(hub.adminTokenFile()).strip();
     }
 

@@ -213,6 +213,20 @@ class RepoApiTest extends HubTestSupport {
     }
 
     @Test
+    void spoofingCharactersInPathsAre400NamingTheCodePoint() {
+        createRepo("paths/spoof", false);
+        String digest = upload("paths/spoof", "x".getBytes());
+        Map<String, String> refused = Map.of("model\u202Efdp.gguf", "U+202E", "a\u2028b.txt", "U+2028",
+                "a\u2067b.txt", "U+2067", "a\u200Fb.txt", "U+200F", "a\u0085b.txt", "U+0085");
+        refused.forEach((path, named) -> {
+            Response r = postJson("/api/models/paths/spoof/commits/main", Map.of("message", "m",
+                    "files", Map.of(path, Map.of("digest", digest, "size", 1))), admin);
+            assertTrue(r.error(400).contains(named), r.text());
+        });
+        assertEquals(400, get("/paths/spoof/resolve/main/model%E2%80%AEfdp.gguf", null).status());
+    }
+
+    @Test
     void unknownRoutesAndBadBodiesAnswerJson() {
         Response missing = get("/api/nothing-here", null);
         assertTrue(missing.error(404).contains("/api/nothing-here"));
