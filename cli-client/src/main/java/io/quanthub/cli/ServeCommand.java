@@ -30,7 +30,11 @@ import java.util.concurrent.Callable;
                 "The converter-cluster member (Hazelcast, on --cluster-host:--cluster-port) converts missing quant "
                         + "levels on request; `quanthub converter --join HOST:PORT` adds converter members.",
                 "An inference node in the same process renders previews (unless --no-inference); "
-                        + "`quanthub inference-node --join HOST:PORT` adds inference nodes."})
+                        + "`quanthub inference-node --join HOST:PORT` adds inference nodes.",
+                "With the embedded S3 server, the bucket's settings (per-start random credentials, loopback only) "
+                        + "go to <data>/s3.properties, readable by you only: start members on this machine with "
+                        + "--s3-config <data>/s3.properties. The cluster never carries credentials.",
+                JoinOptions.CLUSTER_PORT_TRUST})
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--host", defaultValue = HubConfig.DEFAULT_HOST, paramLabel = "ADDRESS",
             description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 for all).")
@@ -102,6 +106,8 @@ public final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println("admin token in " + hub.adminTokenFile().toAbsolutePath()
                 + (hub.adminTokenCreated() ? " (created now; readable by you only)" : ""));
+        hub.s3SettingsFile().ifPresent(file -> out.println("embedded S3 settings in " + file.toAbsolutePath()
+                + " (readable by you only; members on this machine: --s3-config " + file + ")"));
         hub.clusterAddress().ifPresent(address -> out.println("cluster member at " + address));
         out.println("listening on " + hub.url());
         out.flush();

@@ -49,6 +49,10 @@ class ServeCommandTest {
         BufferedReader lines = new BufferedReader(pipe);
         String adminLine = lines.readLine();
         assertTrue(adminLine.startsWith("admin token in " + data.toAbsolutePath().resolve("admin-token")), adminLine);
+        Path s3File = data.toAbsolutePath().resolve("s3.properties");
+        String s3Line = lines.readLine();
+        assertTrue(s3Line.startsWith("embedded S3 settings in " + s3File + " (readable by you only; members on this "
+                + "machine: --s3-config "), s3Line);
         String clusterLine = lines.readLine();
         Matcher member = CLUSTER.matcher(clusterLine);
         assertTrue(member.matches(), "printed '" + clusterLine + "'");
@@ -66,6 +70,13 @@ class ServeCommandTest {
         assertEquals(200, health.statusCode());
         assertEquals("rw-------", PosixFilePermissions.toString(
                 Files.getPosixFilePermissions(data.resolve("admin-token"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(s3File)));
+        // The file holds the settings the hub's storage uses: a member started with it reaches the same bucket.
+        S3Settings fromFile = S3Settings.fromEnvironment(io.quanthub.storage.S3SettingsFile.read(s3File))
+                .orElseThrow();
+        try (io.quanthub.storage.HubStorage storage = io.quanthub.storage.HubStorage.open(fromFile)) {
+            assertEquals(java.util.List.of(), storage.repos().list(), "the credentials open the hub's bucket");
+        }
 
         serve.server.close();
         assertEquals(0, exit.get());

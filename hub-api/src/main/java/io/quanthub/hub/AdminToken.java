@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.storage.OwnerOnlyFile;
 import io.quanthub.storage.StorageException;
 import io.quanthub.storage.TokenStore;
 import java.io.IOException;
@@ -7,10 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -22,7 +19,6 @@ import java.util.TreeSet;
 final class AdminToken {
     static final String FILE_NAME = "admin-token";
     static final String NAME = "admin";
-    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     /** Where the token is and whether this start created it. */
     record Result(Path file, boolean created) {}
@@ -39,7 +35,7 @@ final class AdminToken {
                 if (secret.isEmpty()) throw new IllegalStateException(file + " is empty; delete it to get a new token");
             } else {
                 secret = Access.newSecret();
-                writeOwnerOnly(file, secret + "\n");
+                OwnerOnlyFile.write(file, secret + "\n");
                 created = true;
             }
             if (tokens.get(Access.hash(secret)).isEmpty()) {
@@ -53,24 +49,6 @@ final class AdminToken {
             return new Result(file, created);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up the admin token in " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Writes a file that is never readable by others, not even for a moment: temporary file, then a rename. */
-    private static void writeOwnerOnly(Path file, String content) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Path temp;
-        try {
-            FileAttribute<Set<PosixFilePermission>> attribute = PosixFilePermissions.asFileAttribute(OWNER_ONLY);
-            temp = Files.createTempFile(file.toAbsolutePath().getParent(), FILE_NAME, ".tmp", attribute);
-        } catch (UnsupportedOperationException notPosix) {
-            temp = Files.createTempFile(file.toAbsolutePath().getParent(), FILE_NAME, ".tmp");
-        }
-        try {
-            Files.writeString(temp, content, StandardCharsets.UTF_8);
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temp);
         }
     }
 }
