@@ -24,10 +24,11 @@ import java.util.Objects;
  * @param storage              storage tuning
  * @param cluster              the converter-cluster member to run in this process, or null for none (then the hub
  *                             cannot produce quants: {@code POST .../quants/{QUANT}} answers 503)
+ * @param previews             what one caller may ask of the cluster's inference nodes
  */
 public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long maxUploadBytes, int maxJsonBytes,
                         int maxConcurrentUploads, int httpInstances, Duration shutdownTimeout,
-                        StorageOptions storage, ClusterConfig cluster) {
+                        StorageOptions storage, ClusterConfig cluster, PreviewLimits previews) {
     /** 50 GiB: the largest file Hugging Face serves over plain HTTP. */
     public static final long DEFAULT_MAX_UPLOAD_BYTES = 50L << 30;
     /** A commit listing thousands of files fits in 1 MiB. */
@@ -45,6 +46,7 @@ public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long
         if (httpInstances <= 0) throw new IllegalArgumentException("HTTP instances must be > 0");
         if (shutdownTimeout.isNegative()) throw new IllegalArgumentException("negative shutdown timeout");
         Objects.requireNonNull(storage, "storage options");
+        Objects.requireNonNull(previews, "preview limits");
     }
 
     /**
@@ -54,48 +56,53 @@ public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long
     public static HubConfig defaults(Path dataDir) {
         return new HubConfig(DEFAULT_HOST, DEFAULT_PORT, dataDir, null, DEFAULT_MAX_UPLOAD_BYTES,
                 DEFAULT_MAX_JSON_BYTES, 16, Math.min(4, Runtime.getRuntime().availableProcessors()),
-                Duration.ofSeconds(30), StorageOptions.defaults(), null);
+                Duration.ofSeconds(30), StorageOptions.defaults(), null, PreviewLimits.DEFAULTS);
     }
 
     public HubConfig withHost(String newHost) {
         return new HubConfig(newHost, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, shutdownTimeout, storage, cluster);
+                httpInstances, shutdownTimeout, storage, cluster, previews);
     }
 
     public HubConfig withPort(int newPort) {
         return new HubConfig(host, newPort, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, shutdownTimeout, storage, cluster);
+                httpInstances, shutdownTimeout, storage, cluster, previews);
     }
 
     /** An external bucket instead of the embedded S3 server (null: embedded). */
     public HubConfig withS3(S3Settings settings) {
         return new HubConfig(host, port, dataDir, settings, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, shutdownTimeout, storage, cluster);
+                httpInstances, shutdownTimeout, storage, cluster, previews);
     }
 
     public HubConfig withHttpInstances(int instances) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads, instances,
-                shutdownTimeout, storage, cluster);
+                shutdownTimeout, storage, cluster, previews);
     }
 
     public HubConfig withMaxUploadBytes(long limit) {
         return new HubConfig(host, port, dataDir, s3, limit, maxJsonBytes, maxConcurrentUploads, httpInstances,
-                shutdownTimeout, storage, cluster);
+                shutdownTimeout, storage, cluster, previews);
     }
 
     public HubConfig withShutdownTimeout(Duration timeout) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, timeout, storage, cluster);
+                httpInstances, timeout, storage, cluster, previews);
     }
 
     public HubConfig withStorage(StorageOptions options) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, shutdownTimeout, options, cluster);
+                httpInstances, shutdownTimeout, options, cluster, previews);
     }
 
     /** Runs a converter-cluster member in the hub's process (null: none). */
     public HubConfig withCluster(ClusterConfig newCluster) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, shutdownTimeout, storage, newCluster);
+                httpInstances, shutdownTimeout, storage, newCluster, previews);
+    }
+
+    public HubConfig withPreviews(PreviewLimits limits) {
+        return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
+                httpInstances, shutdownTimeout, storage, cluster, limits);
     }
 }

@@ -66,6 +66,10 @@ final class JobRoutes {
     /** The job as the caller may see it (redacted when it may not see its repository), or 404. Blocks. */
     HubJob shownJob(Caller caller, String id) {
         HubJob job = hub.jobs.find(id).orElseThrow(() -> ApiException.notFound("job " + id + " not found"));
+        // A preview job belongs to one repository (its id hashes the name): hidden entirely, as the repository is.
+        if (Previews.KIND.equals(job.kind()) && !hub.canSee(caller, job)) {
+            throw ApiException.notFound("job " + id + " not found");
+        }
         return hub.shown(caller, job);
     }
 }

@@ -40,9 +40,48 @@ final class Previews implements JobDirectory {
         this.jobs = jobs;
     }
 
-    /** Asks for a preview (and its reference); the same request any number of times is one job. */
-    View request(PreviewRequest request, String sourceLabel) {
-        return view(jobs.request(request, sourceLabel));
+    /**
+     * Asks for a preview (and its reference) on {@code ticket}; the same request any number of times is one job.
+     * A request that adds a job (none exists, or it failed) must fit the requester's quota and the queue.
+     *
+     * @throws ApiException 429 when the requester has {@link PreviewLimits#jobsPerCaller()} unfinished jobs, or the
+     *                      queue holds {@link PreviewLimits#maxQueued()}
+     */
+    View request(PreviewRequest request, String sourceLabel, PreviewJob.Ticket ticket, PreviewLimits limits) {
+        Optional<PreviewJob> existing = jobs.find(request.jobId());
+        if (existing.isEmpty() || existing.get().state() == PreviewJob.State.FAILED) {
+            PreviewJobs.Load load = jobs.load(ticket.requester());
+            if (load.heldByRequester() >= limits.jobsPerCaller()) {
+                throw new ApiException(429, "you have " + load.heldByRequester() + " preview jobs queued or running "
+                        + "(at most " + limits.jobsPerCaller() + " per caller); wait for one to finish or cancel "
+                        + "one (POST /api/previews/{id}/cancel)");
+            }
+            if (load.queued() >= limits.maxQueued()) {
+                throw new ApiException(429, "the preview queue is full (" + load.queued() + " jobs queued, at most "
+                        + limits.maxQueued() + "); try again when some have started");
+            }
+        }
+        return view(jobs.request(request, sourceLabel, ticket));
+    }
+
+    /**
+     * Cancels a preview job that has not finished: it fails with the reason "cancelled by {@code who}", and its node
+     * stops at the next sampler step.
+     *
+     * @param requester the caller's ticket key; only the requester's own jobs, unless {@code admin}
+     * @throws ApiException 404 no such job, 403 someone else's job, 409 already finished
+     */
+    View cancel(String id, String requester, boolean admin, String who) {
+        PreviewJob job = jobs.find(id).orElseThrow(() -> ApiException.notFound("no preview " + id));
+        if (!admin && (requester == null || !requester.equals(job.ticket().requester()))) {
+            throw new ApiException(403, "only the caller who asked for preview " + id + ", or an admin, may cancel it");
+        }
+        if (job.finished()) {
+            throw new ApiException(409, "preview " + id + " has already finished: it is " + state(job.state()).id());
+        }
+        PreviewJob after = jobs.cancel(id, "cancelled by " + who).orElseThrow(() ->
+                ApiException.notFound("no preview " + id));
+        return view(after);
     }
 
     Optional<View> view(String id) {

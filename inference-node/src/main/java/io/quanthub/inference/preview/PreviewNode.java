@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import javax.imageio.ImageIO;
@@ -106,10 +107,20 @@ public final class PreviewNode implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, job.request() + " done on " + address);
         } catch (InterruptedException | HazelcastInstanceNotActiveException e) {
             throw e;
+        } catch (CancellationException e) {
+            if (closed) throw new InterruptedException("stopping");
+            LOG.log(System.Logger.Level.INFO, job.request() + " stopped: " + e.getMessage());
         } catch (Exception | OutOfMemoryError e) {
             if (closed) throw new InterruptedException("stopping");
             LOG.log(System.Logger.Level.WARNING, job.request() + " failed", e);
             jobs.fail(job.id(), oneLine(e));
+        }
+    }
+
+    /** A render that ran past its job's time budget: the job fails with this message. */
+    private static final class BudgetExceeded extends RuntimeException {
+        BudgetExceeded(String message) {
+            super(message);
         }
     }
 
@@ -119,18 +130,26 @@ public final class PreviewNode implements AutoCloseable {
     private Rendered render(PreviewJob job) throws IOException {
         PreviewRequest r = job.request();
         long loadStart = System.nanoTime();
+        long claimedAt = loadStart; // the budget covers fetching the model too
         FluxPipeline p = pipeline(r.model(), r.vae());
         // Named as the user knows it: the cached file's name is only the digest.
         Conditioning conditioning = Conditioning.of(FloatTensor.readSafetensors(files.get(r.conditioningDigest())),
                 "the conditioning set '" + r.conditioning() + "'");
         long loadMillis = (System.nanoTime() - loadStart) / 1_000_000;
         String id = job.id();
+        Duration budget = job.ticket().budget();
         Generation g = p.generate(conditioning, new GenerationParams(r.seed(), r.steps(), r.width(), r.height(),
                 PreviewRequest.GUIDANCE), new StepListener() {
                     @Override
                     public void onStep(int step, int steps, float t, long millis) {
-                        if (closed) throw new java.util.concurrent.CancellationException("the node is stopping");
-                        jobs.step(id, me, step);
+                        if (closed) throw new CancellationException("the node is stopping");
+                        // Cancelled (or taken from this node): stop now rather than render for nobody.
+                        if (!jobs.step(id, me, step)) throw new CancellationException(id + " is no longer ours");
+                        if (System.nanoTime() - claimedAt > budget.toNanos()) {
+                            throw new BudgetExceeded("the preview exceeded its time budget of "
+                                    + (budget.toMillis() % 1000 == 0 ? budget.toSeconds() + " s"
+                                    : budget.toMillis() + " ms") + " (at step " + step + " of " + steps + ")");
+                        }
                     }
                 });
         byte[] rgb = g.image().toRgbBytes();
@@ -180,7 +199,7 @@ public final class PreviewNode implements AutoCloseable {
             PreviewJob reference = jobs.find(job.reference()).orElse(null);
             if (reference == null) {
                 // Evicted or lost with its members: ask for it again (the label is only for display).
-                jobs.ensure(referenceRequest, null);
+                jobs.ensure(referenceRequest, null, job.ticket());
                 continue;
             }
             switch (reference.state()) {

@@ -211,6 +211,66 @@ class PreviewJobsTest {
         assertEquals(2, journal.claims(id).size(), "rendered (tried) again: " + journal);
     }
 
+    @Test
+    void aCancelledJobFailsAtOnceAndItsNodeStopsAtTheNextStepWithoutStoringAnImage() throws Exception {
+        List<PreviewJobs> cluster = startCluster(2);
+        PreviewJobs hub = cluster.getFirst();
+        startNode(cluster.get(1));
+        Journal journal = Journal.of(hub);
+        PreviewRequest slow = request("BF16", source, null, 5, 40, 128, 128);
+        PreviewRequest next = request("BF16", source, null, 6, 1, 32, 32);
+
+        String id = hub.request(slow, SOURCE_LABEL).id();
+        awaitMidRender(hub, id);
+        PreviewJob cancelled = hub.cancel(id, "cancelled by test").orElseThrow();
+        assertEquals(PreviewJob.State.FAILED, cancelled.state());
+        assertEquals("cancelled by test", cancelled.reason());
+        // The only node renders the next job once it has let go of the cancelled one.
+        PreviewJob done = journal.awaitFinished(hub.request(next, SOURCE_LABEL).id(), 1);
+        assertEquals(PreviewJob.State.DONE, done.state(), done.toString());
+
+        assertEquals(List.of(cancelled), journal.finished().get(id), "nothing overwrote the cancellation");
+        assertFalse(storage.blobs().exists(Digest.of(uninterruptedRender(slow))),
+                "the node stopped mid-render: the cancelled preview's image was never stored");
+        assertEquals(java.util.Optional.of(cancelled), hub.cancel(id, "again"), "cancelling a finished job: no-op");
+    }
+
+    @Test
+    void aJobOverItsTimeBudgetFailsSayingSo() throws Exception {
+        List<PreviewJobs> cluster = startCluster(1);
+        startNode(cluster.getFirst());
+        Journal journal = Journal.of(cluster.getFirst());
+        PreviewRequest request = request("BF16", source, null, 7, 3, 64, 64);
+
+        String id = cluster.getFirst().request(request, SOURCE_LABEL,
+                new PreviewJob.Ticket("token:test", Duration.ofMillis(1))).id();
+
+        PreviewJob failed = journal.awaitFinished(id, 1);
+        assertFailedWithOneLine(failed);
+        assertTrue(failed.reason().startsWith("the preview exceeded its time budget of 1 ms (at step 1 of 3)"),
+                failed.reason());
+    }
+
+    @Test
+    void nanConditioningFailsThePreviewNamingTheTensor() throws Exception {
+        List<PreviewJobs> cluster = startCluster(1);
+        startNode(cluster.getFirst());
+        Journal journal = Journal.of(cluster.getFirst());
+        int context = DemoModel.SHAPE.contextWidth();
+        float[] txt = new float[4 * context];
+        txt[5] = Float.NaN;
+        String nan = push(new SafetensorsWriter().addF32("txt", new long[] {1, 4, context}, txt)
+                .addF32("y", new long[] {1, DemoModel.SHAPE.vectorWidth()}, new float[DemoModel.SHAPE.vectorWidth()]),
+                "nan.safetensors");
+        PreviewRequest request = new PreviewRequest("demo/flux-demo", "c0ffee", "BF16", source, null, vae, "nan", nan,
+                3, 2, 64, 48);
+
+        PreviewJob failed = journal.awaitFinished(cluster.getFirst().request(request, SOURCE_LABEL).id(), 1);
+        assertFailedWithOneLine(failed);
+        assertTrue(failed.reason().endsWith("the conditioning set 'nan': tensor 'txt' holds NaN at element 5; "
+                + "conditioning must be finite"), failed.reason());
+    }
+
     private static void assertFailedWithOneLine(PreviewJob job) {
         assertEquals(PreviewJob.State.FAILED, job.state(), job.toString());
         assertFalse(job.reason().isBlank(), job.toString());
