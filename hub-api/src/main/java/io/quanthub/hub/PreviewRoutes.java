@@ -221,7 +221,8 @@ final class PreviewRoutes {
     private Previews.View visible(RoutingContext ctx, String id) {
         if (hub.previews == null) throw ApiException.notFound("no preview " + id);
         Previews.View view = hub.previews.view(id).orElseThrow(() -> ApiException.notFound("no preview " + id));
-        hub.access.visibleRepo(hub.caller(ctx), RepoName.parse(view.job().repo()));
+        // The same answer as for no preview at all: the repository's "not found" would name it.
+        if (!hub.canSee(hub.caller(ctx), view.job())) throw ApiException.notFound("no preview " + id);
         return view;
     }
 

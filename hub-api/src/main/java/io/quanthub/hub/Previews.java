@@ -48,20 +48,25 @@ final class Previews implements JobDirectory {
      *                      queue holds {@link PreviewLimits#maxQueued()}
      */
     View request(PreviewRequest request, String sourceLabel, PreviewJob.Ticket ticket, PreviewLimits limits) {
-        Optional<PreviewJob> existing = jobs.find(request.jobId());
-        if (existing.isEmpty() || existing.get().state() == PreviewJob.State.FAILED) {
+        int adds = adds(request.jobId()) + (request.compared() ? adds(request.reference(sourceLabel).jobId()) : 0);
+        if (adds > 0) {
             PreviewJobs.Load load = jobs.load(ticket.requester());
-            if (load.heldByRequester() >= limits.jobsPerCaller()) {
+            if (load.heldByRequester() + adds > limits.jobsPerCaller()) {
                 throw new ApiException(429, "you have " + load.heldByRequester() + " preview jobs queued or running "
-                        + "(at most " + limits.jobsPerCaller() + " per caller); wait for one to finish or cancel "
-                        + "one (POST /api/previews/{id}/cancel)");
+                        + "and this request adds " + adds + " (at most " + limits.jobsPerCaller() + " per caller); "
+                        + "wait for one to finish or cancel one (POST /api/previews/{id}/cancel)");
             }
-            if (load.queued() >= limits.maxQueued()) {
+            if (load.queued() + adds > limits.maxQueued()) {
                 throw new ApiException(429, "the preview queue is full (" + load.queued() + " jobs queued, at most "
                         + limits.maxQueued() + "); try again when some have started");
             }
         }
         return view(jobs.request(request, sourceLabel, ticket));
+    }
+
+    /** 1 when asking for job {@code id} queues it (it does not exist, or it failed), else 0. */
+    private int adds(String id) {
+        return jobs.find(id).map(job -> job.state() == PreviewJob.State.FAILED ? 1 : 0).orElse(1);
     }
 
     /**
