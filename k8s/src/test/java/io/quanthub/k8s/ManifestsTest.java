@@ -56,7 +56,7 @@ class ManifestsTest {
     @Test
     void manifestsAreConsistentAndRunWhatTheProjectBuilds() throws IOException {
         Manifests manifests = Manifests.load(MANIFESTS);
-        assertEquals(12, manifests.objects().size(), manifests.objects().stream().map(Manifests::describe).toList()
+        assertEquals(13, manifests.objects().size(), manifests.objects().stream().map(Manifests::describe).toList()
                 .toString());
         assertEquals(List.of(), ManifestChecker.check(manifests, project));
     }
