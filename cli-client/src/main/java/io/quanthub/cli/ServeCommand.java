@@ -4,6 +4,7 @@ import io.quanthub.cluster.Discovery;
 import io.quanthub.hub.ClusterConfig;
 import io.quanthub.hub.HubConfig;
 import io.quanthub.hub.HubServer;
+import io.quanthub.hub.PreviewLimits;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -83,6 +84,12 @@ public final class ServeCommand implements Callable<Integer> {
             + "nodes started with `quanthub inference-node --join HOST:PORT` (the cluster member's address).")
     boolean noInference;
 
+    @Option(names = "--preview-time-budget", defaultValue = "600", paramLabel = "SECONDS",
+            description = "How long an inference node may spend on one preview before it fails it (default: "
+                    + "${DEFAULT-VALUE}). Anonymous previews are at most 512x512, 8 steps, seeds 0..3; each caller has at "
+                    + "most 4 preview jobs queued or running, the queue at most 64.")
+    long previewTimeBudget;
+
     @Option(names = "--demo", description = "Generate a small Flux-architecture demo model (no network needed), push "
             + "it as " + DemoSetup.REPO + " with a few quant levels, and render their previews.")
     boolean demo;
@@ -97,7 +104,7 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() {
         HubConfig config = HubConfig.defaults(data).withHost(host).withPort(port)
                 .withMaxUploadBytes(parseSize("--max-upload", maxUpload)).withS3(s3.settings(System.getenv()))
-                .withCluster(clusterConfig());
+                .withCluster(clusterConfig()).withPreviews(previewLimits());
         HubServer hub = HubServer.start(config);
         server = hub;
         Thread stopper = new Thread(hub::close, "quanthub-serve-shutdown");
@@ -137,6 +144,12 @@ public final class ServeCommand implements Callable<Integer> {
             throw new java.io.UncheckedIOException("--demo failed: " + e.getMessage(), e);
         }
         out.flush();
+    }
+
+    /** The default preview limits with {@code --preview-time-budget}. */
+    PreviewLimits previewLimits() {
+        if (previewTimeBudget < 1) throw new IllegalArgumentException("--preview-time-budget must be 1 or more seconds");
+        return PreviewLimits.DEFAULTS.withTimeBudget(java.time.Duration.ofSeconds(previewTimeBudget));
     }
 
     /** The converter-cluster member from the options; null with {@code --no-cluster}. */

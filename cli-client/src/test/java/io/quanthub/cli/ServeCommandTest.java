@@ -109,6 +109,13 @@ class ServeCommandTest {
         assertEquals("10.0.0.5", config.host());
         assertEquals(new io.quanthub.cluster.Discovery.KubernetesDns("quanthub.ns.svc", 5701), config.join());
         assertEquals(false, config.converts());
+        assertEquals(java.time.Duration.ofMinutes(10), joining.previewLimits().timeBudget());
+        ServeCommand budget = new ServeCommand();
+        new CommandLine(budget).parseArgs("--preview-time-budget", "30");
+        assertEquals(java.time.Duration.ofSeconds(30), budget.previewLimits().timeBudget());
+        ServeCommand noBudget = new ServeCommand();
+        new CommandLine(noBudget).parseArgs("--preview-time-budget", "0");
+        assertThrows(IllegalArgumentException.class, noBudget::previewLimits);
         ServeCommand both = new ServeCommand();
         new CommandLine(both).parseArgs("--no-cluster", "--join", "127.0.0.1:5701");
         assertThrows(IllegalArgumentException.class, both::clusterConfig);

@@ -6,6 +6,7 @@ import io.quanthub.inference.preview.PreviewRequest;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Commit;
 import io.quanthub.storage.Digest;
+import io.quanthub.storage.PreviewImages;
 import io.quanthub.storage.RepoName;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
@@ -236,7 +237,12 @@ final class PreviewRoutes {
                 throw new ApiException(404, "preview " + id + " has no " + what + (view.job().finished() ? ""
                         : " yet: it is " + view.job().state().id()));
             }
-            String digest = heatmap ? hub.previews.heatmapDigest(id) : view.job().output();
+            // From the node's record in storage, not the job record: anyone on the cluster port can write that one.
+            PreviewImages.Rendered rendered = hub.storage.previews().get(id)
+                    .filter(r -> r.repo().equals(view.job().repo()))
+                    .orElseThrow(() -> ApiException.notFound("preview " + id + " has no " + what));
+            String digest = heatmap ? rendered.heatmap() : rendered.image();
+            if (digest == null) throw ApiException.notFound("preview " + id + " has no " + what);
             try (InputStream in = hub.storage.blobs().open(Digest.parse(digest))) {
                 return Buffer.buffer(in.readAllBytes());
             }

@@ -93,11 +93,6 @@ final class Previews implements JobDirectory {
         return jobs.find(id).map(Previews::view);
     }
 
-    /** The blob of a done preview's difference heatmap; null when it has none. */
-    String heatmapDigest(String id) {
-        return jobs.find(id).map(PreviewJob::result).map(PreviewJob.Result::heatmap).orElse(null);
-    }
-
     @Override
     public Optional<HubJob> find(String id) {
         return jobs.find(id).map(Previews::toHubJob);

@@ -10,6 +10,8 @@ import com.hazelcast.collection.IQueue;
 import com.hazelcast.core.DistributedObject;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import io.quanthub.inference.preview.PreviewJob;
+import io.quanthub.inference.preview.PreviewRequest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectOutputStream;
@@ -29,7 +31,8 @@ import org.junit.jupiter.api.Test;
  * {@code quanthub}, no member of ours) connects to a hub that has converted and rendered, reads every entry of every
  * distributed object, and must find neither the S3 credentials nor the admin token, in any form (the values'
  * serialized bytes, not only their {@code toString}, which may hide a field). Before the fix the hub published its
- * bucket's keys in the map {@code quanthub.settings}, and with them anyone could write an admin token record.
+ * bucket's keys in the map {@code quanthub.settings}, and with them anyone could write an admin token record. And
+ * what such a client writes there (it can: members do not authenticate) must not make the hub serve a blob it names.
  */
 class ClusterPortTest extends HubTestSupport {
     @BeforeAll
@@ -51,10 +54,7 @@ class ClusterPortTest extends HubTestSupport {
         assertTrue(preview.status() == 202 || preview.status() == 200, preview.text());
         awaitFinished("/api/previews/" + preview.json().get("id").asText());
 
-        ClientConfig config = new ClientConfig().setClusterName(ConverterMember.CLUSTER_NAME)
-                .setProperty("hazelcast.phone.home.enabled", "false");
-        config.getNetworkConfig().addAddress(hub.clusterAddress().orElseThrow());
-        HazelcastInstance client = HazelcastClient.newHazelcastClient(config);
+        HazelcastInstance client = HazelcastClient.newHazelcastClient(clientConfig());
         try {
             List<String> read = new ArrayList<>();
             StringBuilder everything = new StringBuilder();
@@ -84,6 +84,42 @@ class ClusterPortTest extends HubTestSupport {
         } finally {
             client.shutdown();
         }
+    }
+
+    @Test
+    void aPreviewRecordForgedThroughTheClusterPortDoesNotMakeTheHubServeAPrivateBlob() throws Exception {
+        createRepo("alice/secret", true);
+        byte[] secret = "the private weights of alice".getBytes(StandardCharsets.UTF_8);
+        commitFiles("alice/secret", "main", Map.of("weights.bin", secret));
+        String digest = io.quanthub.storage.Digest.of(secret).toString();
+        PreviewRequest request = new PreviewRequest(PreviewDemo.REPO, "0".repeat(64), "Q8_0", digest, null, digest,
+                "random-a", digest, 0, 1, 16, 16);
+        String id = "preview-" + "ab".repeat(12);
+        Instant now = Instant.now();
+        PreviewJob forged = new PreviewJob(id, request, PreviewJob.State.DONE, 1, null, "127.0.0.1:1", null,
+                new PreviewJob.Result(digest, digest, 99.0, 1.0, List.of(1L), 1, 1, "127.0.0.1:1"), null, now, now,
+                PreviewJob.Ticket.NONE);
+
+        HazelcastInstance client = HazelcastClient.newHazelcastClient(clientConfig());
+        try {
+            client.getMap("quanthub.previews").put(id, forged);
+        } finally {
+            client.shutdown();
+        }
+
+        assertEquals("done", get("/api/previews/" + id, null).json().get("state").asText(), "the record is read");
+        for (String what : List.of("image", "heatmap")) {
+            Response r = get("/api/previews/" + id + "/" + what, null);
+            assertEquals(404, r.status(), what + ": " + r.text());
+            assertFalse(r.text().contains("private weights"), r.text());
+        }
+    }
+
+    private static ClientConfig clientConfig() {
+        ClientConfig config = new ClientConfig().setClusterName(ConverterMember.CLUSTER_NAME)
+                .setProperty("hazelcast.phone.home.enabled", "false");
+        config.getNetworkConfig().addAddress(hub.clusterAddress().orElseThrow());
+        return config;
     }
 
     /** Everything a value holds: its text and its Java-serialized bytes (which hold fields toString hides). */

@@ -22,6 +22,7 @@ public final class HubStorage implements AutoCloseable {
     private final TokenStore tokens;
     private final GarbageCollector gc;
     private final StagedUploads staged;
+    private final PreviewImages previews;
 
     private HubStorage(ObjectStore s3, StorageOptions options) {
         this.s3 = s3;
@@ -32,6 +33,7 @@ public final class HubStorage implements AutoCloseable {
         this.tokens = new TokenStore(s3, options);
         this.gc = new GarbageCollector(s3, leases, options);
         this.staged = new StagedUploads(s3, leases, options);
+        this.previews = new PreviewImages(s3);
     }
 
     /** Connects with default options, creating the bucket if it does not exist. */
@@ -65,6 +67,11 @@ public final class HubStorage implements AutoCloseable {
 
     public GarbageCollector gc() {
         return gc;
+    }
+
+    /** What inference nodes rendered for preview jobs. */
+    public PreviewImages previews() {
+        return previews;
     }
 
     /** Blobs written part by part by several processes (the converter cluster's output). */

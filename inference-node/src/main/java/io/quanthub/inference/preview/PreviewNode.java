@@ -12,6 +12,7 @@ import io.quanthub.inference.pipeline.StepListener;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.PreviewImages;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -103,6 +104,9 @@ public final class PreviewNode implements AutoCloseable {
             Rendered rendered = render(job);
             PreviewJob.Result result = rendered.result();
             if (job.reference() != null) result = compare(job, rendered);
+            // The hub serves the images from this storage record, never from the job record in cluster state.
+            storage.previews().put(job.id(), new PreviewImages.Rendered(job.request().repo(), result.image(),
+                    result.heatmap()));
             jobs.done(job.id(), result);
             LOG.log(System.Logger.Level.INFO, job.request() + " done on " + address);
         } catch (InterruptedException | HazelcastInstanceNotActiveException e) {
@@ -186,7 +190,11 @@ public final class PreviewNode implements AutoCloseable {
     private PreviewJob.Result compare(PreviewJob job, Rendered rendered) throws IOException, InterruptedException {
         PreviewRequest r = job.request();
         PreviewJob reference = awaitReference(job);
-        byte[] referenceRgb = readRgb(reference.result().image(), r.width(), r.height());
+        // The reference's image as its node recorded it in storage (the job record's digest could be forged).
+        String referenceImage = storage.previews().get(reference.id()).map(PreviewImages.Rendered::image)
+                .orElseThrow(() -> new IllegalStateException("the reference preview " + reference.id()
+                        + " has no image in storage"));
+        byte[] referenceRgb = readRgb(referenceImage, r.width(), r.height());
         ImageQuality.Comparison comparison = ImageQuality.compare(r.width(), r.height(), rendered.rgb(), referenceRgb);
         Blob heatmap = store(Png.encodeRgb(r.width(), r.height(),
                 DifferenceHeatmap.of(r.width(), r.height(), rendered.rgb(), referenceRgb)));
