@@ -2,6 +2,7 @@ package io.quanthub.hub;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hazelcast.client.HazelcastClient;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import quanthub.attack.ForeignEntryProcessor;
 
 /**
  * Issue 10, item 5: what a stranger who reaches the cluster port reads there. A real Hazelcast client (cluster name
@@ -112,6 +114,19 @@ class ClusterPortTest extends HubTestSupport {
             Response r = get("/api/previews/" + id + "/" + what, null);
             assertEquals(404, r.status(), what + ": " + r.text());
             assertFalse(r.text().contains("private weights"), r.text());
+        }
+    }
+
+    @Test
+    void membersRefuseToDeserializeClassesOutsideQuantHubAndTheJdk() {
+        HazelcastInstance client = HazelcastClient.newHazelcastClient(clientConfig());
+        try {
+            RuntimeException refused = assertThrows(RuntimeException.class, () -> client.getMap("quanthub.previews")
+                    .executeOnKey("preview-" + "cd".repeat(12), new ForeignEntryProcessor()));
+            assertTrue(String.valueOf(refused.getMessage()).contains("is not allowed"), refused.toString());
+            assertFalse(ForeignEntryProcessor.RAN.get(), "a member ran a class it should not have deserialized");
+        } finally {
+            client.shutdown();
         }
     }
 
