@@ -10,9 +10,12 @@ import io.quanthub.inference.pipeline.GenerationParams;
 import io.quanthub.inference.pipeline.Png;
 import io.quanthub.inference.pipeline.StepListener;
 import io.quanthub.storage.Blob;
+import io.quanthub.storage.Commit;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.HubStorage;
 import io.quanthub.storage.PreviewImages;
+import io.quanthub.storage.RepoName;
+import io.quanthub.storage.Variant;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -20,11 +23,15 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 
 /**
@@ -133,6 +140,7 @@ public final class PreviewNode implements AutoCloseable {
 
     private Rendered render(PreviewJob job) throws IOException {
         PreviewRequest r = job.request();
+        requireFilesOfItsCommit(r);
         long loadStart = System.nanoTime();
         long claimedAt = loadStart; // the budget covers fetching the model too
         FluxPipeline p = pipeline(r.model(), r.vae());
@@ -162,6 +170,29 @@ public final class PreviewNode implements AutoCloseable {
                 Arrays.stream(g.timings().stepMillis()).boxed().toList(), g.timings().decodeMillis(), loadMillis,
                 address);
         return new Rendered(result, rgb);
+    }
+
+    /**
+     * The request's files must be files of its repository's commit (the model may also be a variant the hub made from
+     * the source there). A job record written through the cluster port could name any blob by digest, and this node
+     * would render private weights under a public repository's name.
+     */
+    private void requireFilesOfItsCommit(PreviewRequest r) {
+        Commit commit = storage.repos().read(RepoName.parse(r.repo()), r.commit());
+        Set<String> files = commit.files().values().stream().map(b -> b.digest().toString())
+                .collect(Collectors.toSet());
+        List<String> needed = new ArrayList<>(List.of(r.vae(), r.conditioningDigest()));
+        if (r.source() != null) needed.add(r.source());
+        boolean variantOfSource = r.source() != null && storage.variants().list(Digest.parse(r.source())).stream()
+                .anyMatch(v -> v.status() == Variant.Status.AVAILABLE && v.output() != null
+                        && v.output().digest().toString().equals(r.model()));
+        if (!variantOfSource) needed.add(r.model());
+        for (String digest : needed) {
+            if (!files.contains(digest)) {
+                throw new IllegalArgumentException(digest + " is not a file of " + r.repo() + " at commit "
+                        + r.commit() + ": a preview renders only its repository's files");
+            }
+        }
     }
 
     /** The pipeline for these files: the loaded one, or the previous one closed and these opened. */
