@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  *       {@code {seed, steps, width, height, conditioning}}: 202 with the preview job (the same job for the same
  *       request, whoever asks);</li>
  *   <li>{@code GET /api/previews/{id}}: the job with timings, PSNR and SSIM against the reference;</li>
- *   <li>{@code POST /api/previews/{id}/cancel}: its requester or an admin cancels it (it fails, "cancelled by ...");</li>
+ *   <li>{@code POST /api/previews/{id}/cancel} (also {@code /api/jobs/{id}/cancel}): its requester or an admin
+ *       cancels it (it fails, "cancelled by ...");</li>
  *   <li>{@code GET /api/previews/{id}/image} and {@code /heatmap}: the PNGs;</li>
  *   <li>{@code GET /api/models/{org}/{name}/conditioning[?revision=]}: the conditioning sets a preview may use.</li>
  * </ul>
@@ -65,6 +66,15 @@ final class PreviewRoutes {
         router.get("/api/models/:org/:name/conditioning").handler(this::conditioningSets);
         router.get("/api/previews/:id").handler(this::preview);
         router.post("/api/previews/:id/cancel").handler(this::cancel);
+        // The same under the routes every job has; only previews can be cancelled (a conversion is everyone's).
+        router.post("/api/jobs/:id/cancel").handler(ctx -> {
+            if (ctx.pathParam("id").startsWith("preview-")) {
+                cancel(ctx);
+            } else {
+                ctx.fail(new ApiException(409, "only preview jobs can be cancelled: a conversion is shared by every "
+                        + "repository holding its source"));
+            }
+        });
         router.get("/api/previews/:id/image").handler(ctx -> png(ctx, false));
         router.get("/api/previews/:id/heatmap").handler(ctx -> png(ctx, true));
     }

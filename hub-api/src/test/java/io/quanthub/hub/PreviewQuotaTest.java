@@ -103,9 +103,11 @@ class PreviewQuotaTest extends HubTestSupport {
 
         // The freed slot is the caller's again (Q2_K seed 1 adds one job: its reference is the admin's, queued).
         request("Q2_K", 1, null, 202);
-        Response byAdmin = postJson("/api/previews/" + q8 + "/cancel", Map.of(), admin);
+        Response byAdmin = postJson("/api/jobs/" + q8 + "/cancel", Map.of(), admin);
         assertEquals(200, byAdmin.status(), byAdmin.text());
         assertEquals("cancelled by '" + AdminToken.NAME + "'", byAdmin.json().get("reason").asText());
+        assertTrue(postJson("/api/jobs/" + "0".repeat(64) + "-Q4_0-1/cancel", Map.of(), admin).error(409)
+                .startsWith("only preview jobs can be cancelled"));
     }
 
     @Test
