@@ -5,9 +5,11 @@ import io.quanthub.inference.preview.PreviewJob;
 import io.quanthub.inference.preview.PreviewJobs;
 import io.quanthub.inference.preview.PreviewRequest;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -35,9 +37,12 @@ final class Previews implements JobDirectory {
     record Timings(List<Long> stepMillis, long decodeMillis, long loadMillis, long totalMillis) {}
 
     private final PreviewJobs jobs;
+    /** Striped locks by requester (a lock per caller would grow with every address that ever asked). */
+    private final Object[] callerLocks = new Object[64];
 
     Previews(PreviewJobs jobs) {
         this.jobs = jobs;
+        Arrays.setAll(callerLocks, i -> new Object());
     }
 
     /**
@@ -48,6 +53,15 @@ final class Previews implements JobDirectory {
      *                      queue holds {@link PreviewLimits#maxQueued()}
      */
     View request(PreviewRequest request, String sourceLabel, PreviewJob.Ticket ticket, PreviewLimits limits) {
+        // One caller's requests through this hub check and add one at a time, so parallel requests cannot all pass
+        // the check. Across hub replicas (and between callers, for the queue length) the caps are approximate.
+        synchronized (callerLocks[Math.floorMod(Objects.hashCode(ticket.requester()), callerLocks.length)]) {
+            return checkedRequest(request, sourceLabel, ticket, limits);
+        }
+    }
+
+    private View checkedRequest(PreviewRequest request, String sourceLabel, PreviewJob.Ticket ticket,
+                                PreviewLimits limits) {
         int adds = adds(request.jobId()) + (request.compared() ? adds(request.reference(sourceLabel).jobId()) : 0);
         if (adds > 0) {
             PreviewJobs.Load load = jobs.load(ticket.requester());
