@@ -4,6 +4,7 @@ import io.quanthub.cluster.Discovery;
 import io.quanthub.hub.ClusterConfig;
 import io.quanthub.hub.HubConfig;
 import io.quanthub.hub.HubServer;
+import io.quanthub.hub.PreviewLimits;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,7 +32,11 @@ import java.util.concurrent.Callable;
                 "The converter-cluster member (Hazelcast, on --cluster-host:--cluster-port) converts missing quant "
                         + "levels on request; `quanthub converter --join HOST:PORT` adds converter members.",
                 "An inference node in the same process renders previews (unless --no-inference); "
-                        + "`quanthub inference-node --join HOST:PORT` adds inference nodes."})
+                        + "`quanthub inference-node --join HOST:PORT` adds inference nodes.",
+                "With the embedded S3 server, the bucket's settings (per-start random credentials, loopback only) "
+                        + "go to <data>/s3.properties, readable by you only: start members on this machine with "
+                        + "--s3-config <data>/s3.properties. The cluster never carries credentials.",
+                JoinOptions.CLUSTER_PORT_TRUST})
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--host", defaultValue = HubConfig.DEFAULT_HOST, paramLabel = "ADDRESS",
             description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 for all).")
@@ -91,6 +96,12 @@ public final class ServeCommand implements Callable<Integer> {
             + "nodes started with `quanthub inference-node --join HOST:PORT` (the cluster member's address).")
     boolean noInference;
 
+    @Option(names = "--preview-time-budget", defaultValue = "600", paramLabel = "SECONDS",
+            description = "How long an inference node may spend on one preview before it fails it (default: "
+                    + "${DEFAULT-VALUE}). Anonymous previews are at most 512x512, 8 steps, seeds 0..3; each caller has at "
+                    + "most 4 preview jobs queued or running, the queue at most 64.")
+    long previewTimeBudget;
+
     @Option(names = "--demo", description = "Generate a small Flux-architecture demo model (no network needed), push "
             + "it as " + DemoSetup.REPO + " with a few quant levels, and render their previews.")
     boolean demo;
@@ -111,6 +122,8 @@ public final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println("admin token in " + hub.adminTokenFile().toAbsolutePath()
                 + (hub.adminTokenCreated() ? " (created now; readable by you only)" : ""));
+        hub.s3SettingsFile().ifPresent(file -> out.println("embedded S3 settings in " + file.toAbsolutePath()
+                + " (readable by you only; members on this machine: --s3-config " + file + ")"));
         hub.clusterAddress().ifPresent(address -> out.println("cluster member at " + address));
         out.println("listening on " + hub.url());
         out.flush();
@@ -142,13 +155,19 @@ public final class ServeCommand implements Callable<Integer> {
         out.flush();
     }
 
+    /** The default preview limits with {@code --preview-time-budget}. */
+    PreviewLimits previewLimits() {
+        if (previewTimeBudget < 1) throw new IllegalArgumentException("--preview-time-budget must be 1 or more seconds");
+        return PreviewLimits.DEFAULTS.withTimeBudget(java.time.Duration.ofSeconds(previewTimeBudget));
+    }
+
     /** The converter-cluster member from the options; null with {@code --no-cluster}. */
     /** The hub's configuration from the options. */
     HubConfig hubConfig() {
         return HubConfig.defaults(data).withHost(host).withPort(port)
                 .withMaxUploadBytes(parseSize("--max-upload", maxUpload)).withS3(s3.settings(System.getenv()))
                 .withMaxUploadsPerUser(uploadsPerUser).withUploadIdleTimeout(Duration.ofSeconds(uploadIdleSeconds))
-                .withCluster(clusterConfig());
+                .withCluster(clusterConfig()).withPreviews(previewLimits());
     }
 
     ClusterConfig clusterConfig() {

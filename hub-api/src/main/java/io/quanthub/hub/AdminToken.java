@@ -1,6 +1,7 @@
 package io.quanthub.hub;
 
 import io.quanthub.storage.AccountStore;
+import io.quanthub.storage.OwnerOnlyFile;
 import io.quanthub.storage.StorageException;
 import io.quanthub.storage.TokenStore;
 import java.io.IOException;
@@ -8,10 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -27,7 +24,6 @@ final class AdminToken {
     /** The bootstrap hub administrator, owner of the admin token (and of token records older than owners). */
     static final String USER = "admin";
     private static final String CREATED_BY = "quanthub serve";
-    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     /** Where the token is and whether this start created it. */
     record Result(Path file, boolean created) {}
@@ -44,7 +40,7 @@ final class AdminToken {
                 if (secret.isEmpty()) throw new IllegalStateException(file + " is empty; delete it to get a new token");
             } else {
                 secret = Access.newSecret();
-                writeOwnerOnly(file, secret + "\n");
+                OwnerOnlyFile.write(file, secret + "\n");
                 created = true;
             }
             if (accounts.user(USER).isEmpty()) {
@@ -65,24 +61,6 @@ final class AdminToken {
             return new Result(file, created);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up the admin token in " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Writes a file that is never readable by others, not even for a moment: temporary file, then a rename. */
-    private static void writeOwnerOnly(Path file, String content) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Path temp;
-        try {
-            FileAttribute<Set<PosixFilePermission>> attribute = PosixFilePermissions.asFileAttribute(OWNER_ONLY);
-            temp = Files.createTempFile(file.toAbsolutePath().getParent(), FILE_NAME, ".tmp", attribute);
-        } catch (UnsupportedOperationException notPosix) {
-            temp = Files.createTempFile(file.toAbsolutePath().getParent(), FILE_NAME, ".tmp");
-        }
-        try {
-            Files.writeString(temp, content, StandardCharsets.UTF_8);
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temp);
         }
     }
 }

@@ -28,11 +28,12 @@ import java.util.Objects;
  *                             {@code maxConcurrentUploads}, and below it so that one user cannot take every slot
  * @param uploadIdleTimeout    an upload whose client sends no body bytes for this long is answered 408 and aborted
  *                             (nothing of it stays in storage)
+ * @param previews             what one caller may ask of the cluster's inference nodes
  */
 public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long maxUploadBytes, int maxJsonBytes,
                         int maxConcurrentUploads, int httpInstances, Duration shutdownTimeout,
                         StorageOptions storage, ClusterConfig cluster, int maxUploadsPerUser,
-                        Duration uploadIdleTimeout) {
+                        Duration uploadIdleTimeout, PreviewLimits previews) {
     /** 50 GiB: the largest file Hugging Face serves over plain HTTP. */
     public static final long DEFAULT_MAX_UPLOAD_BYTES = 50L << 30;
     /** A commit listing thousands of files fits in 1 MiB. */
@@ -63,6 +64,7 @@ public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long
         if (uploadIdleTimeout.isNegative() || uploadIdleTimeout.isZero()) {
             throw new IllegalArgumentException("upload idle timeout must be positive: " + uploadIdleTimeout);
         }
+        Objects.requireNonNull(previews, "preview limits");
     }
 
     /**
@@ -74,68 +76,75 @@ public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long
         return new HubConfig(DEFAULT_HOST, DEFAULT_PORT, dataDir, null, DEFAULT_MAX_UPLOAD_BYTES,
                 DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_CONCURRENT_UPLOADS,
                 Math.min(4, Runtime.getRuntime().availableProcessors()), Duration.ofSeconds(30),
-                StorageOptions.defaults(), null, DEFAULT_MAX_UPLOADS_PER_USER, DEFAULT_UPLOAD_IDLE_TIMEOUT);
+                StorageOptions.defaults(), null, DEFAULT_MAX_UPLOADS_PER_USER, DEFAULT_UPLOAD_IDLE_TIMEOUT,
+                PreviewLimits.DEFAULTS);
     }
 
     public HubConfig withHost(String newHost) {
         return new HubConfig(newHost, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser,
-                uploadIdleTimeout);
+                uploadIdleTimeout, previews);
     }
 
     public HubConfig withPort(int newPort) {
         return new HubConfig(host, newPort, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser,
-                uploadIdleTimeout);
+                uploadIdleTimeout, previews);
     }
 
     /** An external bucket instead of the embedded S3 server (null: embedded). */
     public HubConfig withS3(S3Settings settings) {
         return new HubConfig(host, port, dataDir, settings, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser,
-                uploadIdleTimeout);
+                uploadIdleTimeout, previews);
     }
 
     public HubConfig withHttpInstances(int instances) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads, instances,
                 shutdownTimeout, storage, cluster, maxUploadsPerUser,
-                uploadIdleTimeout);
+                uploadIdleTimeout, previews);
     }
 
     public HubConfig withMaxUploadBytes(long limit) {
         return new HubConfig(host, port, dataDir, s3, limit, maxJsonBytes, maxConcurrentUploads, httpInstances,
                 shutdownTimeout, storage, cluster, maxUploadsPerUser,
-                uploadIdleTimeout);
+                uploadIdleTimeout, previews);
     }
 
     public HubConfig withShutdownTimeout(Duration timeout) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, timeout, storage, cluster, maxUploadsPerUser,
-                uploadIdleTimeout);
+                uploadIdleTimeout, previews);
     }
 
     public HubConfig withStorage(StorageOptions options) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, options, cluster, maxUploadsPerUser,
-                uploadIdleTimeout);
+                uploadIdleTimeout, previews);
     }
 
     /** Runs a converter-cluster member in the hub's process (null: none). */
     public HubConfig withCluster(ClusterConfig newCluster) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, storage, newCluster, maxUploadsPerUser,
-                uploadIdleTimeout);
+                uploadIdleTimeout, previews);
     }
 
     /** Uploads one caller may run at the same time; the slots beyond stay free for other users. */
     public HubConfig withMaxUploadsPerUser(int limit) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, shutdownTimeout, storage, cluster, limit, uploadIdleTimeout);
+                httpInstances, shutdownTimeout, storage, cluster, limit, uploadIdleTimeout, previews);
     }
 
     /** How long an upload may send no body bytes before it is answered 408 and aborted. */
     public HubConfig withUploadIdleTimeout(Duration timeout) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser, timeout);
+                httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser, timeout, previews);
+    }
+
+    /** What one caller may ask of the cluster's inference nodes (preview sizes, steps, concurrent jobs). */
+    public HubConfig withPreviews(PreviewLimits limits) {
+        return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
+                httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser, uploadIdleTimeout, limits);
     }
 }

@@ -67,6 +67,8 @@ final class JobRoutes {
     /** The job as the caller may see it (redacted when it may not see its repository), or 404. Blocks. */
     HubJob shownJob(Caller caller, String id) {
         HubJob job = hub.jobs.find(id).orElseThrow(() -> ApiException.notFound("job " + id + " not found"));
+        // A preview job belongs to one repository (its id hashes the name), so Hub.shown hides it entirely when the
+        // caller may not see that repository.
         return hub.shown(caller, job);
     }
 }

@@ -79,7 +79,7 @@ class ConversionApiTest {
                 .withCluster(ClusterConfig.defaults().withPort(0).withOptions(ConverterMemberForTests.options())
                         .withConverts(false)));
         admin = Files.readString(hub.adminTokenFile()).strip();
-        for (int i = 0; i < 2; i++) converters.add(new ConverterMemberForTests(hub.clusterAddress().orElseThrow()));
+        for (int i = 0; i < 2; i++) converters.add(new ConverterMemberForTests(hub.clusterAddress().orElseThrow(), bucket));
         assertEquals(3, converters.getFirst().member().getCluster().getMembers().size(),
                 "the hub's member and two converters");
 

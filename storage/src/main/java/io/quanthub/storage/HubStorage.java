@@ -25,6 +25,7 @@ public final class HubStorage implements AutoCloseable {
     private final GarbageCollector gc;
     private final StagedUploads staged;
     private final BlobAccess access;
+    private final PreviewImages previews;
 
     private HubStorage(ObjectStore s3, StorageOptions options) {
         this.s3 = s3;
@@ -37,6 +38,7 @@ public final class HubStorage implements AutoCloseable {
         this.accounts = new AccountStore(s3, options);
         this.gc = new GarbageCollector(s3, leases, options);
         this.staged = new StagedUploads(s3, leases, options);
+        this.previews = new PreviewImages(s3);
     }
 
     /** Connects with default options, creating the bucket if it does not exist. */
@@ -88,6 +90,11 @@ public final class HubStorage implements AutoCloseable {
 
     public GarbageCollector gc() {
         return gc;
+    }
+
+    /** What inference nodes rendered for preview jobs. */
+    public PreviewImages previews() {
+        return previews;
     }
 
     /** Blobs written part by part by several processes (the converter cluster's output). */

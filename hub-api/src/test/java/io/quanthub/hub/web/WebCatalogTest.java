@@ -75,7 +75,7 @@ class WebCatalogTest {
         hub = HubServer.start(HubConfig.defaults(dir.resolve("hub")).withPort(0).withCluster(ClusterConfig.defaults()
                 .withPort(0).withOptions(ConverterMemberForTests.options()).withConverts(false)));
         admin = Files.readString(hub.adminTokenFile()).strip();
-        converter = new ConverterMemberForTests(hub.clusterAddress().orElseThrow());
+        converter = new ConverterMemberForTests(hub);
 
         String testdata = System.getProperty("quanthub.testdata");
         assertNotNull(testdata, "system property quanthub.testdata (the shared test data folder) is not set");
