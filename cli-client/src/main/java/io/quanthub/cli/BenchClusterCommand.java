@@ -4,7 +4,6 @@ import com.hazelcast.core.HazelcastInstance;
 import io.quanthub.cluster.ClusterMember;
 import io.quanthub.cluster.JobService;
 import io.quanthub.cluster.JobView;
-import io.quanthub.cluster.SharedStorage;
 import io.quanthub.gguf.convert.Converter;
 import io.quanthub.gguf.convert.QuantLevel;
 import io.quanthub.gguf.safetensors.Dtype;
@@ -13,6 +12,7 @@ import io.quanthub.gguf.synthetic.SyntheticModel;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.EmbeddedS3;
 import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.S3SettingsFile;
 import io.quanthub.storage.RepoName;
 import io.quanthub.storage.Variant;
 import picocli.CommandLine.Command;
@@ -133,13 +133,16 @@ public final class BenchClusterCommand implements Callable<Integer> {
                 try (InputStream in = Files.newInputStream(model)) {
                     source = storage.blobs().put(in, sourceBytes).digest();
                 }
+                // Member processes get the bucket from a file, as on a real machine: the cluster carries no secrets.
+                Path s3Config = work.resolve(S3SettingsFile.FILE_NAME);
+                S3SettingsFile.write(s3Config, s3.settings("bench"));
                 int port = freePort();
                 HazelcastInstance coordinator = ClusterMember.start(ClusterMember.DEFAULT_CLUSTER,
                         List.of("127.0.0.1:" + port), port);
                 try {
                     for (int n : memberCounts) {
-                        SharedStorage.publish(coordinator, s3.settings("bench"));
-                        rows.add(round(n, coordinator, port, storage, source, level, referenceDigest, work, log));
+                        rows.add(round(n, coordinator, port, s3Config, storage, source, level, referenceDigest, work,
+                                log));
                     }
                 } finally {
                     coordinator.shutdown();
@@ -153,14 +156,15 @@ public final class BenchClusterCommand implements Callable<Integer> {
     }
 
     /** Starts {@code n} member processes, converts once through them, checks the digest, stops them. */
-    private Row round(int n, HazelcastInstance coordinator, int port, HubStorage storage, Digest source,
+    private Row round(int n, HazelcastInstance coordinator, int port, Path s3Config, HubStorage storage, Digest source,
                       QuantLevel level, Digest referenceDigest, Path work, PrintWriter log) throws Exception {
         String version = "bench-" + n + "-" + Long.toHexString(System.nanoTime());
         log.printf(Locale.ROOT, "%d member process%s: starting...%n", n, n == 1 ? "" : "es");
         log.flush();
         List<Process> members = new ArrayList<>();
         try {
-            for (int i = 1; i <= n; i++) members.add(startMember(port, version, work.resolve("member-" + n + "-" + i)));
+            for (int i = 1; i <= n; i++) members.add(startMember(port, s3Config, version,
+                    work.resolve("member-" + n + "-" + i)));
             awaitMembers(coordinator, n + 1, members);
             // The coordinator accepts the request and runs no task itself (its service is never started).
             try (JobService jobs = new JobService(coordinator, storage, JobService.Options.defaults(version),
@@ -201,12 +205,12 @@ public final class BenchClusterCommand implements Callable<Integer> {
     }
 
     /** {@code quanthub converter} in a JVM of its own, logging to {@code data}/member.log. */
-    private Process startMember(int port, String version, Path data) throws IOException {
+    private Process startMember(int port, Path s3Config, String version, Path data) throws IOException {
         Files.createDirectories(data);
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 MEMBER_HEAP, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
                 "-cp", System.getProperty("java.class.path"), QuantHubCli.class.getName(), "converter",
-                "--join", "127.0.0.1:" + port, "--port", "0",
+                "--join", "127.0.0.1:" + port, "--port", "0", "--s3-config", s3Config.toString(),
                 "--workers", Integer.toString(workers), "--converter-version", version);
         return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(data.resolve("member.log").toFile()).start();

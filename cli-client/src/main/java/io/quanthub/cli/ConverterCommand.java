@@ -15,15 +15,17 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code quanthub converter --join HOST:PORT}: one more member of the converter cluster, on this machine or
- * another. It joins the members at {@code --join}, takes the bucket from its options or {@code QUANTHUB_S3_*}
- * variables, else from what the hub published to the cluster, and runs conversion tasks until it is stopped
+ * another. It joins the members at {@code --join}, takes the bucket from its options, an {@code --s3-config} file
+ * or {@code QUANTHUB_S3_*} variables (never from the cluster, which carries no secrets), and runs conversion tasks until it is stopped
  * (Ctrl-C or SIGTERM: it hands its claimed tasks back to the cluster and leaves gracefully).
  */
 @Command(name = "converter", mixinStandardHelpOptions = true,
         description = {"Run a converter-cluster member that joins a running hub's cluster and converts models.",
-                "Storage: --s3-* options or QUANTHUB_S3_* variables, else the bucket the hub publishes to the "
-                        + "cluster. A member reads its sources from the bucket by byte range and uploads what it "
-                        + "produces there: it keeps no files of its own."})
+                "Storage: --s3-config FILE (on the hub's machine: --s3-config <data>/s3.properties, which "
+                        + "'quanthub serve' writes for its embedded S3), --s3-* options or QUANTHUB_S3_* variables. "
+                        + "A member reads its sources from the bucket by byte range and uploads what it "
+                        + "produces there: it keeps no files of its own.",
+                JoinOptions.CLUSTER_PORT_TRUST})
 public final class ConverterCommand implements Callable<Integer> {
     @Mixin
     JoinOptions cluster;
@@ -56,7 +58,7 @@ public final class ConverterCommand implements Callable<Integer> {
         HubStorage storage = null;
         JobService jobs = null;
         try {
-            S3Settings bucket = cluster.bucket(hz);
+            S3Settings bucket = cluster.bucket();
             storage = HubStorage.open(bucket);
             jobs = new JobService(hz, storage, options, JobService.TaskObserver.NONE).start();
             PrintWriter out = spec.commandLine().getOut();

@@ -25,7 +25,7 @@ public final class HubOptions {
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "The file login saves to (default: $XDG_CONFIG_HOME/quanthub/config.json, "
-                    + "else ~/.config/quanthub/config.json).")
+                    + "else $HOME/.config/quanthub/config.json).")
     Path config;
 
     /** A hub URL and its token (null for anonymous access). */
@@ -37,7 +37,7 @@ public final class HubOptions {
     }
 
     HubClient connect() throws IOException {
-        Connection c = resolve(hub, token, System.getenv(), HubConfig.read(configFile()));
+        Connection c = resolve(hub, token, System.getenv(), HubConfig.readDefault(configFile()));
         return new HubClient(c.hub(), c.token(), HubClient.newHttpClient());
     }
 

@@ -17,14 +17,16 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code quanthub inference-node --join HOST:PORT}: one more inference node of a running hub's cluster. It joins the
- * members at {@code --join}, takes the bucket from its options or {@code QUANTHUB_S3_*} variables, else from what
- * the hub published, and renders preview jobs until it is stopped (Ctrl-C or SIGTERM: the job it was rendering goes
+ * members at {@code --join}, takes the bucket from its options, an {@code --s3-config} file or {@code QUANTHUB_S3_*}
+ * variables (never from the cluster, which carries no secrets), and renders preview jobs until it is stopped (Ctrl-C or SIGTERM: the job it was rendering goes
  * back to the queue).
  */
 @Command(name = "inference-node", mixinStandardHelpOptions = true,
         description = {"Run an inference node that joins a running hub's cluster and renders previews.",
-                "Model files are cached under --data (at most --cache-size). Storage: --s3-* options or "
-                        + "QUANTHUB_S3_* variables, else the bucket the hub publishes to the cluster."})
+                "Model files are cached under --data (at most --cache-size). Storage: --s3-config FILE (on the "
+                        + "hub's machine: --s3-config <data>/s3.properties, which 'quanthub serve' writes for its "
+                        + "embedded S3), --s3-* options or QUANTHUB_S3_* variables.",
+                JoinOptions.CLUSTER_PORT_TRUST})
 public final class InferenceNodeCommand implements Callable<Integer> {
     @Mixin
     JoinOptions cluster;
@@ -50,7 +52,7 @@ public final class InferenceNodeCommand implements Callable<Integer> {
         PreviewJobs jobs = null;
         PreviewNode node = null;
         try {
-            S3Settings bucket = cluster.bucket(hz);
+            S3Settings bucket = cluster.bucket();
             storage = HubStorage.open(bucket);
             jobs = new PreviewJobs(hz);
             node = PreviewNode.start(jobs, storage, data.resolve("model-cache"), cacheBytes);

@@ -4,8 +4,8 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.quanthub.cluster.ClusterMember;
 import io.quanthub.cluster.Discovery;
-import io.quanthub.cluster.SharedStorage;
 import io.quanthub.storage.S3Settings;
+import io.quanthub.storage.S3SettingsFile;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -13,15 +13,25 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.time.Duration;
 
 /**
  * The options of a process that joins a running hub's cluster as one more member ({@code converter},
  * {@code inference-node}; a picocli mixin): whom to join, where this member listens, and which bucket it works on.
+ * The bucket comes from this process's own configuration only: the cluster carries no secrets.
  */
 public final class JoinOptions {
-    /** How long to wait for a hub to publish the bucket when none is given. */
-    private static final Duration STORAGE_PATIENCE = Duration.ofSeconds(60);
+    /**
+     * The trust model, for the commands' {@code --help}: Hazelcast Community Edition authenticates no member, so
+     * whoever reaches the cluster port is a member.
+     */
+    static final String CLUSTER_PORT_TRUST = "The cluster port has no authentication: anyone who reaches it can "
+            + "join, read job and preview records and disturb jobs (but finds no credentials or tokens there). It "
+            + "listens on loopback by default; give it another address only on a private network.";
+
+    /** What {@link #bucket()} says when a member has no bucket: the cluster does not hand one out. */
+    static final String NO_BUCKET = "no S3 settings: give --s3-config FILE ('quanthub serve' writes <data>/"
+            + S3SettingsFile.FILE_NAME + " for its embedded S3), --s3-endpoint with the keys, or QUANTHUB_S3_* "
+            + "variables; members never get credentials from the cluster";
 
     @Option(names = "--join", required = true, paramLabel = "HOST:PORT",
             description = "Members to join: host:port[,host:port...] (the hub prints 'cluster member at ...'), or "
@@ -50,6 +60,7 @@ public final class JoinOptions {
     HazelcastInstance startMember() {
         Discovery discovery = Discovery.parse(join);
         given = s3.settings(System.getenv());
+        if (given == null) throw new IllegalArgumentException(NO_BUCKET);
         memberPort = port == 0 ? freePort(host) : port;
         return Hazelcast.newHazelcastInstance(
                 ClusterMember.config(ClusterMember.DEFAULT_CLUSTER, host, memberPort, discovery));
@@ -60,9 +71,9 @@ public final class JoinOptions {
         return host + ":" + memberPort;
     }
 
-    /** The bucket of the options or {@code QUANTHUB_S3_*} variables, else the one the hub published to the cluster. */
-    S3Settings bucket(HazelcastInstance member) throws InterruptedException {
-        return given != null ? given : SharedStorage.await(member, STORAGE_PATIENCE);
+    /** The bucket of the options, the {@code --s3-config} file or the {@code QUANTHUB_S3_*} variables. */
+    S3Settings bucket() {
+        return given;
     }
 
     /** The start-up line's common part: how many members the cluster has now and which bucket this one uses. */

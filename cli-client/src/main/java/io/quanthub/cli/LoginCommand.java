@@ -31,7 +31,7 @@ public final class LoginCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path file = options.configFile();
-        Optional<HubConfig> saved = HubConfig.read(file);
+        Optional<HubConfig> saved = HubConfig.readDefault(file);
         String hub = HubOptions.first(options.hub, System.getenv("QUANTHUB_HUB"),
                 saved.map(HubConfig::hub).orElse(null));
         if (hub == null) throw new IllegalArgumentException("which hub? use 'quanthub login --hub URL'");

@@ -16,6 +16,10 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.FileVisitOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,6 +69,11 @@ public final class PushCommand implements Callable<Integer> {
     @Option(names = "--private", description = "With --create: make the new repository private.")
     boolean makePrivate;
 
+    @Option(names = "--follow-symlinks", description = {"Upload what symlinks point to wherever it is, and descend "
+            + "into linked directories. Without it a symlink that points outside PATH stops the push (nothing is "
+            + "uploaded); one that points to a file inside PATH is uploaded under its own path."})
+    boolean followSymlinks;
+
     @Option(names = "--progress", negatable = true,
             description = "Draw progress bars (default: only on a terminal; otherwise a line every few seconds).")
     Boolean progress;
@@ -97,7 +106,7 @@ public final class PushCommand implements Callable<Integer> {
         PrintWriter stderr = spec.commandLine().getErr();
         boolean interactive = progress != null ? progress : ProgressBar.interactiveByDefault();
 
-        List<LocalFile> local = collect(path);
+        List<LocalFile> local = collect(path, followSymlinks);
         List<RepoFile> hashed = hash(local, stderr, interactive);
         HubClient client = hub.connect();
         Remote remote = remote(client, repoName, stderr);
@@ -142,25 +151,63 @@ public final class PushCommand implements Callable<Integer> {
         }
     }
 
-    /** The file, or every regular file below the directory except in .git directories, sorted by path. */
-    static List<LocalFile> collect(Path path) throws IOException {
+    /**
+     * The file, or every regular file below the directory except in .git directories, sorted by path. A symlink
+     * below the directory is pushed (as the file it points to) only when it resolves to a file inside the
+     * directory, unless {@code followSymlinks}: a push never reads outside the folder it was given by accident
+     * ({@code passwd-link -> /etc/passwd}). A link to a directory inside is not descended into (its files are pushed
+     * under their own paths); a link that points outside or to nothing refuses the whole push, naming every such
+     * link. PATH itself may be a link: the user named it.
+     */
+    static List<LocalFile> collect(Path path, boolean followSymlinks) throws IOException {
         List<LocalFile> files = new ArrayList<>();
         if (Files.isRegularFile(path)) {
             files.add(new LocalFile(RepoPaths.require(path.getFileName().toString()), path, Files.size(path)));
         } else if (Files.isDirectory(path)) {
-            try (Stream<Path> walk = Files.walk(path)) {
+            Path root = path.toRealPath();
+            List<String> refused = new ArrayList<>();
+            FileVisitOption[] options = followSymlinks ? new FileVisitOption[] {FileVisitOption.FOLLOW_LINKS}
+                    : new FileVisitOption[0];
+            try (Stream<Path> walk = Files.walk(root, options)) {
                 for (Path p : walk.sorted().toList()) {
-                    if (!Files.isRegularFile(p)) continue;
-                    String rel = RepoPaths.of(path, p);
+                    boolean link = !followSymlinks && Files.isSymbolicLink(p);
+                    if (!link && !Files.isRegularFile(p)) continue;
+                    String rel = RepoPaths.of(root, p);
                     if (("/" + rel).contains("/.git/")) continue;
+                    if (link) {
+                        String escape = escapes(root, p);
+                        if (escape != null) refused.add(rel + " -> " + escape);
+                        if (escape != null || !Files.isRegularFile(p)) continue;
+                    }
                     files.add(new LocalFile(rel, p, Files.size(p)));
                 }
+            } catch (UncheckedIOException e) {
+                if (e.getCause() instanceof FileSystemLoopException loop) {
+                    throw new IllegalArgumentException("--follow-symlinks: " + loop.getFile()
+                            + " links back to a directory above it");
+                }
+                throw e.getCause();
+            }
+            if (!refused.isEmpty()) {
+                throw new IllegalArgumentException("not pushing " + path + ": " + refused.size()
+                        + (refused.size() == 1 ? " symlink points" : " symlinks point") + " outside it: "
+                        + String.join(", ", refused) + " (--follow-symlinks uploads what they point to)");
             }
             if (files.isEmpty()) throw new IllegalArgumentException("nothing to push: " + path + " has no files");
         } else {
             throw new IllegalArgumentException("no such file or directory: " + path);
         }
         return files;
+    }
+
+    /** Where the symlink {@code link} leads when that is outside {@code root} (or nowhere); null when inside. */
+    private static String escapes(Path root, Path link) throws IOException {
+        Path target = Files.readSymbolicLink(link);
+        try {
+            return link.toRealPath().startsWith(root) ? null : target.toString();
+        } catch (NoSuchFileException dangling) {
+            return target + " (missing)";
+        }
     }
 
     private static List<RepoFile> hash(List<LocalFile> files, PrintWriter stderr, boolean interactive)

@@ -1,16 +1,24 @@
 package io.quanthub.cli;
 
 import io.quanthub.storage.S3Settings;
+import io.quanthub.storage.S3SettingsFile;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The bucket options of commands that talk to S3 directly (a picocli mixin): each falls back to its
- * {@code QUANTHUB_S3_*} variable.
+ * The bucket options of commands that talk to S3 directly (a picocli mixin): each option wins over the
+ * {@code --s3-config} file, which wins over the {@code QUANTHUB_S3_*} variables (in Kubernetes, a Secret's keys
+ * given to the pod as environment).
  */
 public final class S3Options {
+    @Option(names = "--s3-config", paramLabel = "FILE", description = "File of QUANTHUB_S3_* settings, e.g. the "
+            + "<data>/" + S3SettingsFile.FILE_NAME + " that 'quanthub serve' writes for its embedded S3 (readable by "
+            + "you only).")
+    Path config;
+
     @Option(names = "--s3-endpoint", paramLabel = "URL", description = "S3 endpoint, e.g. https://s3.amazonaws.com "
             + "(or QUANTHUB_S3_ENDPOINT).")
     String endpoint;
@@ -30,9 +38,10 @@ public final class S3Options {
             + "which other users cannot see in the process list).")
     String secretKey;
 
-    /** The bucket from the options and {@code environment}; null when neither names an endpoint. */
+    /** The bucket from the options, the file and {@code environment}; null when none names an endpoint. */
     S3Settings settings(Map<String, String> environment) {
         Map<String, String> merged = new HashMap<>(environment);
+        if (config != null) merged.putAll(S3SettingsFile.read(config));
         put(merged, "QUANTHUB_S3_ENDPOINT", endpoint);
         put(merged, "QUANTHUB_S3_REGION", region);
         put(merged, "QUANTHUB_S3_BUCKET", bucket);

@@ -5,6 +5,7 @@ import io.quanthub.hub.ClusterConfig;
 import io.quanthub.hub.Durations;
 import io.quanthub.hub.HubConfig;
 import io.quanthub.hub.HubServer;
+import io.quanthub.hub.PreviewLimits;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -31,7 +33,11 @@ import java.util.concurrent.Callable;
                 "The converter-cluster member (Hazelcast, on --cluster-host:--cluster-port) converts missing quant "
                         + "levels on request; `quanthub converter --join HOST:PORT` adds converter members.",
                 "An inference node in the same process renders previews (unless --no-inference); "
-                        + "`quanthub inference-node --join HOST:PORT` adds inference nodes."})
+                        + "`quanthub inference-node --join HOST:PORT` adds inference nodes.",
+                "With the embedded S3 server, the bucket's settings (per-start random credentials, loopback only) "
+                        + "go to <data>/s3.properties, readable by you only: start members on this machine with "
+                        + "--s3-config <data>/s3.properties. The cluster never carries credentials.",
+                JoinOptions.CLUSTER_PORT_TRUST})
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--host", defaultValue = HubConfig.DEFAULT_HOST, paramLabel = "ADDRESS",
             description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 for all).")
@@ -49,6 +55,17 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Largest file an upload may carry, in bytes or with K, M, G, T (binary units; "
                     + "default: ${DEFAULT-VALUE}).")
     String maxUpload;
+
+    @Option(names = "--uploads-per-user", defaultValue = "" + HubConfig.DEFAULT_MAX_UPLOADS_PER_USER,
+            paramLabel = "N", description = "Uploads one user (token) may run at the same time, of the "
+            + HubConfig.DEFAULT_MAX_CONCURRENT_UPLOADS + " the hub runs; more are answered 429, so one user's slow "
+            + "uploads leave the other slots to others (default: ${DEFAULT-VALUE}).")
+    int uploadsPerUser;
+
+    @Option(names = "--upload-idle-timeout", defaultValue = "" + 60, paramLabel = "SECONDS",
+            description = "An upload whose client sends no bytes for this long is answered 408 and aborted, "
+                    + "leaving nothing in storage (default: ${DEFAULT-VALUE}).")
+    long uploadIdleSeconds;
 
     @Mixin
     S3Options s3;
@@ -89,6 +106,12 @@ public final class ServeCommand implements Callable<Integer> {
             + "nodes started with `quanthub inference-node --join HOST:PORT` (the cluster member's address).")
     boolean noInference;
 
+    @Option(names = "--preview-time-budget", defaultValue = "600", paramLabel = "SECONDS",
+            description = "How long an inference node may spend on one preview before it fails it (default: "
+                    + "${DEFAULT-VALUE}). Anonymous previews are at most 512x512, 8 steps, seeds 0..3; each caller has at "
+                    + "most 4 preview jobs queued or running, the queue at most 64.")
+    long previewTimeBudget;
+
     @Option(names = "--demo", description = "Generate a small Flux-architecture demo model (no network needed), push "
             + "it as " + DemoSetup.REPO + " with a few quant levels, and render their previews.")
     boolean demo;
@@ -101,11 +124,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        HubConfig config = HubConfig.defaults(data).withHost(host).withPort(port)
-                .withMaxUploadBytes(parseSize("--max-upload", maxUpload)).withS3(s3.settings(System.getenv()))
-                .withCluster(clusterConfig()).withGc(Durations.parse("--gc-interval", gcInterval),
-                        Durations.parse("--gc-grace", gcGrace));
-        HubServer hub = HubServer.start(config);
+        HubServer hub = HubServer.start(hubConfig());
         server = hub;
         Thread stopper = new Thread(hub::close, "quanthub-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(stopper);
@@ -113,6 +132,8 @@ public final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println("admin token in " + hub.adminTokenFile().toAbsolutePath()
                 + (hub.adminTokenCreated() ? " (created now; readable by you only)" : ""));
+        hub.s3SettingsFile().ifPresent(file -> out.println("embedded S3 settings in " + file.toAbsolutePath()
+                + " (readable by you only; members on this machine: --s3-config " + file + ")"));
         hub.clusterAddress().ifPresent(address -> out.println("cluster member at " + address));
         out.println("listening on " + hub.url());
         out.flush();
@@ -144,7 +165,22 @@ public final class ServeCommand implements Callable<Integer> {
         out.flush();
     }
 
+    /** The default preview limits with {@code --preview-time-budget}. */
+    PreviewLimits previewLimits() {
+        if (previewTimeBudget < 1) throw new IllegalArgumentException("--preview-time-budget must be 1 or more seconds");
+        return PreviewLimits.DEFAULTS.withTimeBudget(java.time.Duration.ofSeconds(previewTimeBudget));
+    }
+
     /** The converter-cluster member from the options; null with {@code --no-cluster}. */
+    /** The hub's configuration from the options. */
+    HubConfig hubConfig() {
+        return HubConfig.defaults(data).withHost(host).withPort(port)
+                .withMaxUploadBytes(parseSize("--max-upload", maxUpload)).withS3(s3.settings(System.getenv()))
+                .withMaxUploadsPerUser(uploadsPerUser).withUploadIdleTimeout(Duration.ofSeconds(uploadIdleSeconds))
+                .withCluster(clusterConfig()).withPreviews(previewLimits())
+                .withGc(Durations.parse("--gc-interval", gcInterval), Durations.parse("--gc-grace", gcGrace));
+    }
+
     ClusterConfig clusterConfig() {
         if (noCluster) {
             if (join != null) throw new IllegalArgumentException("--join needs the cluster member (drop --no-cluster)");

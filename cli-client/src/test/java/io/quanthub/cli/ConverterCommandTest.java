@@ -4,7 +4,6 @@ import com.hazelcast.core.HazelcastInstance;
 import io.quanthub.cluster.ClusterMember;
 import io.quanthub.cluster.JobService;
 import io.quanthub.cluster.JobView;
-import io.quanthub.cluster.SharedStorage;
 import io.quanthub.cluster.Task;
 import io.quanthub.gguf.convert.Converter;
 import io.quanthub.gguf.convert.QuantLevel;
@@ -12,6 +11,7 @@ import io.quanthub.storage.Digest;
 import io.quanthub.storage.EmbeddedS3;
 import io.quanthub.storage.HubStorage;
 import io.quanthub.storage.RepoName;
+import io.quanthub.storage.S3SettingsFile;
 import io.quanthub.storage.Variant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,8 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code quanthub converter --join} run in-process against a real cluster member (which publishes an embedded S3
- * bucket and runs no task itself): the new member joins, finds the bucket, and does the whole conversion.
+ * {@code quanthub converter --join} run in-process against a real cluster member (which runs no task itself): the
+ * new member joins, takes the bucket from its {@code --s3-config} file, and does the whole conversion.
  */
 class ConverterCommandTest {
     private static final Path FLUX_TINY = Path.of(System.getProperty("quanthub.testdata", "../../shared/testdata"),
@@ -46,7 +46,7 @@ class ConverterCommandTest {
     Path dir;
 
     @Test
-    void aJoiningMemberFindsThePublishedBucketAndRunsTheTasks() throws Exception {
+    void aJoiningMemberUsesTheBucketOfItsSettingsFileAndRunsTheTasks() throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -59,14 +59,15 @@ class ConverterCommandTest {
             JobService requests = new JobService(hub, storage, JobService.Options.defaults(VERSION),
                     JobService.TaskObserver.NONE);
             try {
-                SharedStorage.publish(hub, s3.settings("converter-test"));
+                Path s3Config = dir.resolve("s3.properties");
+                S3SettingsFile.write(s3Config, s3.settings("converter-test"));
                 ConverterCommand command = new ConverterCommand();
                 CommandLine cli = new CommandLine(command);
                 PipedReader pipe = new PipedReader();
                 cli.setOut(new PrintWriter(new PipedWriter(pipe), true));
                 cli.setErr(new PrintWriter(new StringWriter()));
                 CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cli.execute(
-                        "--join", "127.0.0.1:" + port, "--workers", "1",
+                        "--join", "127.0.0.1:" + port, "--s3-config", s3Config.toString(), "--workers", "1",
                         "--converter-version", VERSION));
 
                 String started = new BufferedReader(pipe).readLine();
@@ -109,6 +110,18 @@ class ConverterCommandTest {
         assertEquals(1, exit);
         assertTrue(err.toString().startsWith("quanthub: cluster address 'nowhere'"), err.toString());
         assertEquals(1, err.toString().strip().lines().count(), err.toString());
+    }
+
+    @Test
+    void aMemberWithoutS3SettingsIsAOneLineErrorNamingWhereToGetThem() {
+        Cli noBucket = Cli.run("converter", "--join", "127.0.0.1:5701");
+        assertEquals(1, noBucket.exit());
+        assertEquals("quanthub: " + JoinOptions.NO_BUCKET + "\n", noBucket.err());
+        Cli missingFile = Cli.run("converter", "--join", "127.0.0.1:5701", "--s3-config",
+                dir.resolve("nothing.properties").toString());
+        assertEquals(1, missingFile.exit());
+        assertEquals("quanthub: S3 settings file " + dir.resolve("nothing.properties") + " does not exist\n",
+                missingFile.err());
     }
 
     private static JobView awaitFinished(JobService jobs, Variant.Key key) throws InterruptedException {

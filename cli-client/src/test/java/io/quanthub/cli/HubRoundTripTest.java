@@ -132,6 +132,38 @@ class HubRoundTripTest {
     }
 
     @Test
+    void pushRefusesSymlinksThatLeaveTheFolder() throws IOException {
+        Path src = dir.resolve("links");
+        write(src.resolve("model.bin"), random(1000, 7));
+        write(src.resolve("sub/config.json"), "{}".getBytes());
+        Files.createSymbolicLink(src.resolve("passwd-link"), Path.of("/etc/passwd"));
+        Files.createSymbolicLink(src.resolve("sub/up"), Path.of("../../outside-dir"));
+        Files.createDirectories(dir.resolve("outside-dir"));
+        Files.createSymbolicLink(src.resolve("alias.bin"), Path.of("model.bin")); // inside: followed
+
+        Cli refused = cli("push", src.toString(), "--repo", "e2e/links", "--create");
+        assertEquals(1, refused.exit(), refused.out() + refused.err());
+        assertTrue(refused.err().contains("2 symlinks point outside it: passwd-link -> /etc/passwd, "
+                + "sub/up -> ../../outside-dir (--follow-symlinks uploads what they point to)"), refused.err());
+        assertEquals(1, refused.err().strip().lines().count(), refused.err());
+        assertEquals(1, cli("ls", "e2e/links").exit(), "nothing was pushed, not even the repository");
+
+        Cli followed = cli("push", src.toString(), "--repo", "e2e/links", "--create", "--follow-symlinks");
+        assertEquals(0, followed.exit(), followed.err());
+        Cli ls = cli("ls", "e2e/links");
+        for (String f : List.of("alias.bin", "model.bin", "passwd-link", "sub/config.json")) {
+            assertTrue(ls.out().contains("  " + f + " "), ls.out());
+        }
+
+        // Without the links that leave it, the folder pushes by default; the link inside is uploaded as its file.
+        Files.delete(src.resolve("passwd-link"));
+        Files.delete(src.resolve("sub/up"));
+        Cli inside = cli("push", src.toString(), "--repo", "e2e/links-inside", "--create");
+        assertEquals(0, inside.exit(), inside.err());
+        assertTrue(inside.out().contains("3 files changed; 2 uploaded"), inside.out());
+    }
+
+    @Test
     void pushedGgufIsTheDefaultQuantAndPullsBackIdentical() throws IOException {
         Path source = Path.of(System.getProperty("quanthub.testdata", "../../shared/testdata"),
                 "flux-tiny", "model.safetensors");
@@ -148,7 +180,7 @@ class HubRoundTripTest {
 
         Cli info = cli("info", "e2e/flux-tiny");
         assertEquals(0, info.exit(), info.err());
-        assertTrue(info.out().contains("Q8_0 *  available"), info.out());
+        assertTrue(info.out().contains("Q8_0 *  pushed"), info.out());
 
         Path cache = dir.resolve("cache-gguf");
         Cli pull = cli("pull", "e2e/flux-tiny", "--cache-dir", cache.toString(), "--out", dir.resolve("out-gguf")

@@ -34,7 +34,7 @@ import picocli.CommandLine;
 /**
  * {@code quanthub inference-node --join}: a hub started with {@code --no-inference} renders nothing itself; a
  * standalone inference node (run in-process through picocli, as a separate cluster member) joins it, takes the
- * bucket the hub publishes, and renders the previews asked for over HTTP.
+ * bucket from the settings file the hub wrote for its embedded S3 ({@code --s3-config}), and renders the previews asked for over HTTP.
  */
 class InferenceNodeCommandTest {
     private static final Pattern CLUSTER = Pattern.compile("cluster member at (127\\.0\\.0\\.1:\\d+)");
@@ -78,6 +78,7 @@ class InferenceNodeCommandTest {
             BufferedReader nodeOut = pipeOut(nodeCli);
             StringWriter nodeErr = errTo(nodeCli);
             nodeExit = CompletableFuture.supplyAsync(() -> nodeCli.execute("--join", member,
+                    "--s3-config", dir.resolve("hub").resolve("s3.properties").toString(),
                     "--data", dir.resolve("node").toString()), commands);
             String nodeAddress = awaitLine(nodeOut, NODE, nodeErr).group(1);
             assertNotEquals(member, nodeAddress);
@@ -127,6 +128,12 @@ class InferenceNodeCommandTest {
         assertEquals(0, help.exit());
         assertTrue(help.out().contains("--no-inference"), help.out());
         assertTrue(help.out().contains("quanthub inference-node --join"), help.out());
+        assertTrue(help.out().contains("The cluster port has no authentication"), help.out());
+        for (String member : new String[] {"converter", "inference-node"}) {
+            Cli memberHelp = Cli.run(member, "--help");
+            assertTrue(memberHelp.out().contains("--s3-config"), memberHelp.out());
+            assertTrue(memberHelp.out().contains("The cluster port has no authentication"), memberHelp.out());
+        }
     }
 
     private static BufferedReader pipeOut(CommandLine cli) throws IOException {

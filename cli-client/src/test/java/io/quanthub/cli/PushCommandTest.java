@@ -132,7 +132,7 @@ class PushCommandTest {
         Files.writeString(root.resolve("text_encoder/model.safetensors"), "t");
         Files.writeString(root.resolve("a.gguf"), "a");
         assertEquals(List.of("a.gguf", "text_encoder/model.safetensors"),
-                PushCommand.collect(root).stream().map(PushCommand.LocalFile::path).toList());
+                PushCommand.collect(root, false).stream().map(PushCommand.LocalFile::path).toList());
         Cli missing = Cli.run("push", dir.resolve("nope").toString(), "--repo", "org/m", "--hub", server.base());
         assertEquals("quanthub: no such file or directory: " + dir.resolve("nope") + "\n", missing.err());
     }

@@ -26,8 +26,9 @@ import java.util.regex.Pattern;
 
 /**
  * A real HTTP server on 127.0.0.1 for tests: serves files the way the hub's {@code resolve} endpoint does
- * (docs/hub-api.md: {@code HEAD}/{@code GET}, single {@code Range} → 206 or 416, {@code ETag: "<sha256>"},
- * {@code Accept-Ranges}, {@code X-Repo-Commit}, {@code X-Linked-Size}, {@code Content-Length}) and fixed JSON
+ * (docs/hub-api.md: {@code HEAD}/{@code GET}, single {@code Range} → 206 or 416, {@code If-Range},
+ * {@code ETag: "<sha256>"}, {@code Accept-Ranges}, {@code X-Repo-Commit}, {@code X-Linked-Size},
+ * {@code Content-Length}) and fixed JSON
  * documents at API paths (for any method, optionally a sequence of answers, the last one repeating). Knobs for
  * failure tests: a per-response rate limit, a stall in the middle of one
  * response, a number of 503 answers, and a record of every range served with the bytes actually sent.
@@ -62,6 +63,7 @@ public final class RangeFileServer implements AutoCloseable {
     private final Map<String, List<Answer>> answers = new ConcurrentHashMap<>();
     private final List<Served> served = new CopyOnWriteArrayList<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private final List<String> ifRanges = new CopyOnWriteArrayList<>();
     private final Map<String, Long> stallAt = new ConcurrentHashMap<>();
     private final CountDownLatch released = new CountDownLatch(1);
     private volatile long bytesPerSecond;
@@ -133,6 +135,11 @@ public final class RangeFileServer implements AutoCloseable {
         return new ArrayList<>(requests);
     }
 
+    /** The {@code If-Range} header of every ranged GET of a file, in order ("" when it had none). */
+    public List<String> ifRanges() {
+        return new ArrayList<>(ifRanges);
+    }
+
     public long bytesSent(String path) {
         return served.stream().filter(s -> s.path().equals(path)).mapToLong(Served::bytesSent).sum();
     }
@@ -141,6 +148,7 @@ public final class RangeFileServer implements AutoCloseable {
     public void resetCounts() {
         served.clear();
         requests.clear();
+        ifRanges.clear();
     }
 
     /**
@@ -222,6 +230,9 @@ public final class RangeFileServer implements AutoCloseable {
         long end = size - 1;
         int status = 200;
         String range = exchange.getRequestHeaders().getFirst("Range");
+        String ifRange = exchange.getRequestHeaders().getFirst("If-Range");
+        if (range != null) ifRanges.add(ifRange == null ? "" : ifRange);
+        if (ifRange != null && !ifRange.strip().equals("\"" + file.sha256() + "\"")) range = null; // as the hub does
         Matcher m = range == null ? null : RANGE.matcher(range.strip());
         if (m != null && m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty())) {
             if (m.group(1).isEmpty()) { // bytes=-n: the last n bytes

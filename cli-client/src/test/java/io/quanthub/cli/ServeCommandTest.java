@@ -49,6 +49,10 @@ class ServeCommandTest {
         BufferedReader lines = new BufferedReader(pipe);
         String adminLine = lines.readLine();
         assertTrue(adminLine.startsWith("admin token in " + data.toAbsolutePath().resolve("admin-token")), adminLine);
+        Path s3File = data.toAbsolutePath().resolve("s3.properties");
+        String s3Line = lines.readLine();
+        assertTrue(s3Line.startsWith("embedded S3 settings in " + s3File + " (readable by you only; members on this "
+                + "machine: --s3-config "), s3Line);
         String clusterLine = lines.readLine();
         Matcher member = CLUSTER.matcher(clusterLine);
         assertTrue(member.matches(), "printed '" + clusterLine + "'");
@@ -66,6 +70,13 @@ class ServeCommandTest {
         assertEquals(200, health.statusCode());
         assertEquals("rw-------", PosixFilePermissions.toString(
                 Files.getPosixFilePermissions(data.resolve("admin-token"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(s3File)));
+        // The file holds the settings the hub's storage uses: a member started with it reaches the same bucket.
+        S3Settings fromFile = S3Settings.fromEnvironment(io.quanthub.storage.S3SettingsFile.read(s3File))
+                .orElseThrow();
+        try (io.quanthub.storage.HubStorage storage = io.quanthub.storage.HubStorage.open(fromFile)) {
+            assertEquals(java.util.List.of(), storage.repos().list(), "the credentials open the hub's bucket");
+        }
 
         serve.server.close();
         assertEquals(0, exit.get());
@@ -98,9 +109,32 @@ class ServeCommandTest {
         assertEquals("10.0.0.5", config.host());
         assertEquals(new io.quanthub.cluster.Discovery.KubernetesDns("quanthub.ns.svc", 5701), config.join());
         assertEquals(false, config.converts());
+        assertEquals(java.time.Duration.ofMinutes(10), joining.previewLimits().timeBudget());
+        ServeCommand budget = new ServeCommand();
+        new CommandLine(budget).parseArgs("--preview-time-budget", "30");
+        assertEquals(java.time.Duration.ofSeconds(30), budget.previewLimits().timeBudget());
+        ServeCommand noBudget = new ServeCommand();
+        new CommandLine(noBudget).parseArgs("--preview-time-budget", "0");
+        assertThrows(IllegalArgumentException.class, noBudget::previewLimits);
         ServeCommand both = new ServeCommand();
         new CommandLine(both).parseArgs("--no-cluster", "--join", "127.0.0.1:5701");
         assertThrows(IllegalArgumentException.class, both::clusterConfig);
+    }
+
+    @Test
+    void uploadOptionsMakeTheHubConfiguration() {
+        ServeCommand defaults = new ServeCommand();
+        new CommandLine(defaults).parseArgs("--no-cluster");
+        assertEquals(4, defaults.hubConfig().maxUploadsPerUser());
+        assertEquals(java.time.Duration.ofSeconds(60), defaults.hubConfig().uploadIdleTimeout());
+        ServeCommand tuned = new ServeCommand();
+        new CommandLine(tuned).parseArgs("--no-cluster", "--uploads-per-user", "2", "--upload-idle-timeout", "5");
+        assertEquals(2, tuned.hubConfig().maxUploadsPerUser());
+        assertEquals(java.time.Duration.ofSeconds(5), tuned.hubConfig().uploadIdleTimeout());
+        ServeCommand greedy = new ServeCommand();
+        new CommandLine(greedy).parseArgs("--no-cluster", "--uploads-per-user", "17");
+        assertTrue(assertThrows(IllegalArgumentException.class, greedy::hubConfig).getMessage()
+                .contains("uploads per user must be in 1..16"));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.quanthub.cluster;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.Hazelcast;
@@ -14,7 +15,8 @@ import java.util.List;
  * <p>Members find each other only through the explicit TCP-IP member list: multicast and cloud auto-detection are
  * off (auto-detection would probe cloud metadata endpoints), and so is Hazelcast's phone-home call. Every member
  * keeps one synchronous backup of each map entry (Hazelcast's default), so the job and task records survive the
- * loss of any one member.
+ * loss of any one member. Java deserialization is limited to QuantHub's classes and the JDK's, since members
+ * authenticate nobody.
  */
 public final class ClusterMember {
     /** The cluster name every QuantHub member uses (hub and converters); members of other clusters are refused. */
@@ -38,6 +40,12 @@ public final class ClusterMember {
         config.setProperty("hazelcast.wait.seconds.before.join", "1");
         config.setProperty("hazelcast.logging.type", "slf4j");
         config.setProperty("hazelcast.shutdownhook.enabled", "false"); // the application decides how to stop
+        // Members deserialize what anyone on the cluster port sends (entry processors, map values): only QuantHub's
+        // own classes and Hazelcast's defaults (com.hazelcast., java*, arrays; its blacklist of known gadget
+        // classes), so a Java-deserialization gadget in some library on the classpath cannot run code here.
+        JavaSerializationFilterConfig filter = new JavaSerializationFilterConfig();
+        filter.getWhitelist().addPrefixes("io.quanthub.");
+        config.getSerializationConfig().setJavaSerializationFilterConfig(filter);
         NetworkConfig network = config.getNetworkConfig();
         network.setPort(port).setPortAutoIncrement(false);
         network.getInterfaces().setEnabled(true).addInterface(host);

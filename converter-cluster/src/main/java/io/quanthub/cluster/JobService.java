@@ -21,6 +21,7 @@ import io.quanthub.storage.StagedUploads;
 import io.quanthub.storage.StorageException;
 import io.quanthub.storage.StorageOptions;
 import io.quanthub.storage.Variant;
+import io.quanthub.storage.VariantQuality;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -543,13 +544,15 @@ public final class JobService implements AutoCloseable {
     /** Completes the upload, stores the blob under its digest and registers the variant with its quality. */
     private void finish(JobId id, Job job) {
         OutputParts output = outputOf(id);
+        double bitsPerWeight = output.bitsPerWeight();
+        // Checked before the upload completes: a NaN quality fails the job (and aborts the upload) naming the tensor.
+        VariantQuality quality = QualityRecord.of(output.tensors(), job.parts().values(), bitsPerWeight,
+                job.outputSize());
         Blob blob = storage.staged().finish(job.upload(), job.etags(), job.outputSize());
         Variant.Key key = id.variantKey();
         Variant.Provenance provenance = storage.variants().get(key).orElseThrow(() ->
                 new StorageException.NotFound("variant record " + key + " vanished")).provenance();
-        double bitsPerWeight = output.bitsPerWeight();
-        storage.variants().registerVariant(key, blob, bitsPerWeight, provenance,
-                QualityRecord.of(output.tensors(), job.parts().values(), bitsPerWeight, blob.size()));
+        storage.variants().registerVariant(key, blob, bitsPerWeight, provenance, quality);
         String digest = blob.digest().toString();
         long now = now();
         jobs.executeOnKey(id, new Transition<>(current -> current.finished() ? current : current.done(digest, now)));

@@ -17,6 +17,7 @@ import io.quanthub.gguf.format.GgufFile;
 import io.quanthub.gguf.format.TensorInfo;
 import io.quanthub.gguf.model.ModelSource;
 import io.quanthub.gguf.quant.Quants;
+import io.quanthub.gguf.safetensors.Dtype;
 import io.quanthub.gguf.safetensors.SafetensorsHeader;
 import io.quanthub.gguf.safetensors.SafetensorsTensor;
 import io.quanthub.gguf.synthetic.SyntheticModel;
@@ -278,6 +279,31 @@ class ConverterClusterTest {
         assertEquals(Variant.Status.FAILED, variant.status());
         assertEquals(failed.reason(), variant.error());
         assertEquals(JobView.State.FAILED, services.get(0).find(JobService.jobId(key)).orElseThrow().state());
+    }
+
+    @Test
+    void aNaNInATensorKeptInFloatFailsTheJobNamingTheTensorInsteadOfEndingDone() throws Exception {
+        startCluster(1, options()).forEach(JobService::start);
+        byte[] model = Files.readAllBytes(FLUX_TINY);
+        SafetensorsHeader header = SafetensorsHeader.read("flux-tiny", bytesOf(model), model.length);
+        // A 1-D tensor (a bias or norm scale) is kept in float, so the converter's own finiteness check on quantized
+        // blocks never sees it: only its quality (NaN) tells.
+        SafetensorsTensor bias = header.tensors().stream().filter(t -> t.shape().length == 1).findFirst()
+                .orElseThrow();
+        assertEquals(Dtype.BF16, bias.dtype());
+        model[(int) bias.fileOffset()] = (byte) 0xC0; // BF16 NaN, little-endian 0x7FC0
+        model[(int) bias.fileOffset() + 1] = 0x7F;
+        Path broken = dir.resolve("nan-bias.safetensors");
+        Files.write(broken, model);
+        Variant.Key key = key(push(broken), QuantLevel.Q8_0);
+
+        services.getFirst().request(key, provenance());
+
+        Job failed = await(services.getFirst(), key);
+        assertEquals(JobView.State.FAILED, failed.status(), "a NaN quality must not end done");
+        assertTrue(failed.reason().contains("tensor '" + bias.name() + "'") && failed.reason().contains("NaN"),
+                failed.reason());
+        assertEquals(Variant.Status.FAILED, storage.variants().get(key).orElseThrow().status());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.storage.AccountStore;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.RepoName;
 import io.quanthub.storage.RepoStore;
@@ -7,8 +8,12 @@ import io.quanthub.storage.StorageException;
 import io.quanthub.storage.TokenStore;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -18,27 +23,47 @@ import java.util.regex.Pattern;
 
 /**
  * API tokens and who may see what. A token is {@code qh_} plus 32 random bytes (base64url); storage keeps only its
- * sha256, so the secret exists only with its owner. Looked-up tokens are remembered for a minute to spare storage a
- * request per API call. Repository records are remembered for good: they never change after creation.
+ * sha256, so the secret exists only with its owner. Repository records are remembered for good: they never change
+ * after creation.
+ *
+ * <p>A looked-up caller (token, user, memberships) is remembered for at most {@link #CACHE_NANOS}, counted from
+ * before the lookup read storage: several hubs share one bucket, and a token revoked, a user deleted or a membership
+ * ended through any of them stops working on all of them within that time. The price is up to three small storage
+ * requests per second for each token in use.
+ *
+ * <p>Token records written before tokens had owners belong to the bootstrap administrator ({@link
+ * AdminToken#USER}): every such token was made by an admin-scoped token, and any of them could already see and
+ * write every repository, so the rule keeps them working without giving them more than they had.
  *
  * <p>Every method may block on storage: call from worker threads.
  */
 final class Access {
+    /** A cached caller is re-read after this long: the bound on how long a revoked token keeps working. */
+    static final long CACHE_NANOS = TimeUnit.MILLISECONDS.toNanos(1000);
     private static final String PREFIX = "qh_";
     private static final Pattern TOKEN_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@-]{0,63}");
-    private static final long CACHE_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** Hex digits of a secret's hash that identify a token in lists and revocations. */
+    private static final int ID_LENGTH = 12;
     private static final int MAX_CACHED = 10_000;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private record Cached(Caller caller, long expires) {}
 
+    /** A token as its user sees it: never the secret, nor the whole hash. */
+    record TokenSummary(String id, String name, String user, List<String> scopes, String createdBy, Instant created) {}
+
+    /** A token just made: its secret, shown this once, and its summary. */
+    record NewToken(String secret, TokenSummary summary) {}
+
     private final TokenStore tokens;
+    private final AccountStore accounts;
     private final RepoStore repos;
     private final ConcurrentHashMap<Digest, Cached> callers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<RepoName, RepoStore.RepoInfo> repoInfos = new ConcurrentHashMap<>();
 
-    Access(TokenStore tokens, RepoStore repos) {
+    Access(TokenStore tokens, AccountStore accounts, RepoStore repos) {
         this.tokens = tokens;
+        this.accounts = accounts;
         this.repos = repos;
     }
 
@@ -53,23 +78,101 @@ final class Access {
         return Digest.of(secret.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Creates a token and returns its secret, the only time it is seen. */
-    String create(String name, Set<Scope> scopes, String createdBy) {
+    /** The user a token record belongs to (see the class comment for records without an owner). */
+    static String owner(TokenStore.TokenInfo info) {
+        return info.owner() != null ? info.owner() : AdminToken.USER;
+    }
+
+    // ---- tokens --------------------------------------------------------------------------------------------------
+
+    /**
+     * Makes a token for {@code user} (the caller's own user unless null) and returns its summary and secret, the only
+     * time the secret is seen. Someone else's token needs a hub administrator; the new token never has a scope the
+     * caller's token lacks, and the admin scope only goes to hub administrators.
+     */
+    NewToken create(Caller caller, String name, Set<Scope> scopes, String user) {
+        caller.require(Scope.WRITE);
+        String owner = user == null ? caller.name() : user;
+        if (!owner.equals(caller.name())) caller.require(Scope.ADMIN);
         if (name == null || !TOKEN_NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("token name " + (name == null ? "null" : "'" + name + "'")
                     + " must match [A-Za-z0-9][A-Za-z0-9._@-]{0,63}");
         }
         if (scopes == null || scopes.isEmpty()) throw new IllegalArgumentException("a token needs at least one scope");
+        AccountStore.User target = accounts.user(owner)
+                .orElseThrow(() -> ApiException.notFound("user '" + owner + "' not found"));
+        for (Scope scope : scopes) {
+            if (!caller.isAdmin() && !caller.scopes().contains(scope)) {
+                throw new ApiException(403, "token '" + caller.token() + "' cannot grant the " + scope.id()
+                        + " scope it does not have");
+            }
+        }
+        if (scopes.contains(Scope.ADMIN) && !target.admin()) {
+            throw ApiException.badRequest("the admin scope is only for hub administrators, and '" + owner
+                    + "' is not one");
+        }
         SortedSet<String> ids = new TreeSet<>();
         scopes.forEach(s -> ids.add(s.id()));
         String secret = newSecret();
-        tokens.create(hash(secret), name, ids, createdBy);
-        return secret;
+        Digest hash = hash(secret);
+        TokenStore.TokenInfo info = tokens.create(hash, name, ids, caller.name(), owner);
+        return new NewToken(secret, summary(new TokenStore.StoredToken(hash, info)));
+    }
+
+    private static TokenSummary summary(TokenStore.StoredToken token) {
+        TokenStore.TokenInfo info = token.info();
+        return new TokenSummary(token.secretHash().hex().substring(0, ID_LENGTH), info.name(), owner(info),
+                List.copyOf(info.scopes()), info.createdBy(), info.created());
+    }
+
+    /** The tokens of {@code user} (the caller's own unless null; another user's need a hub administrator). */
+    List<TokenSummary> tokens(Caller caller, String user) {
+        String owner = tokenOwner(caller, user);
+        return ownedBy(owner).stream().map(Access::summary).toList();
+    }
+
+    private List<TokenStore.StoredToken> ownedBy(String owner) {
+        return tokens.list().stream().filter(t -> owner(t.info()).equals(owner)).toList();
+    }
+
+    private static String tokenOwner(Caller caller, String user) {
+        if (!caller.authenticated()) caller.require(Scope.READ); // the 401 with its hint
+        String owner = user == null ? caller.name() : user;
+        if (!owner.equals(caller.name())) caller.require(Scope.ADMIN);
+        return owner;
     }
 
     /**
-     * The caller an {@code Authorization} header names: anonymous without one, a 401 for a malformed header or an
-     * unknown token.
+     * Revokes the token of {@code user} (the caller's own unless null) with this id or name: at once on this hub,
+     * within {@link #CACHE_NANOS} on every other. A name two tokens share is refused: the id says which.
+     */
+    TokenSummary revoke(Caller caller, String idOrName, String user) {
+        caller.require(Scope.WRITE);
+        String owner = tokenOwner(caller, user);
+        List<TokenStore.StoredToken> matches = ownedBy(owner).stream()
+                .filter(t -> summary(t).id().equals(idOrName) || t.info().name().equals(idOrName))
+                .toList();
+        if (matches.isEmpty()) throw ApiException.notFound("user '" + owner + "' has no token '" + idOrName + "'");
+        if (matches.size() > 1) {
+            throw new ApiException(409, "user '" + owner + "' has " + matches.size() + " tokens named '" + idOrName
+                    + "'; revoke one by its id (quanthub token list)");
+        }
+        TokenStore.StoredToken token = matches.getFirst();
+        tokens.delete(token.secretHash());
+        callers.remove(token.secretHash());
+        return summary(token);
+    }
+
+    /** Drops every cached caller, after an account or membership changed through this hub. */
+    void forgetCallers() {
+        callers.clear();
+    }
+
+    // ---- callers -------------------------------------------------------------------------------------------------
+
+    /**
+     * The caller an {@code Authorization} header names: anonymous without one, a 401 for a malformed header, an
+     * unknown or revoked token, or a token whose user is gone.
      */
     Caller authenticate(String authorization) {
         if (authorization == null || authorization.isBlank()) return Caller.ANONYMOUS;
@@ -78,18 +181,30 @@ final class Access {
             throw new ApiException(401, "the Authorization header must be 'Bearer <token>'");
         }
         Digest hash = hash(parts[1]);
-        long now = System.nanoTime();
+        long started = System.nanoTime();
         Cached cached = callers.get(hash);
-        if (cached != null && now - cached.expires() < 0) return cached.caller();
-        TokenStore.TokenInfo info = tokens.get(hash)
-                .orElseThrow(() -> new ApiException(401, "unknown or revoked API token"));
-        Set<Scope> scopes = EnumSet.noneOf(Scope.class);
-        for (String id : info.scopes()) scopes.add(Scope.parse(id));
-        Caller caller = new Caller(info.name(), scopes);
+        if (cached != null && started - cached.expires() < 0) return cached.caller();
+        Caller caller = lookUp(hash);
         if (callers.size() >= MAX_CACHED) callers.clear();
-        callers.put(hash, new Cached(caller, now + CACHE_NANOS));
+        callers.put(hash, new Cached(caller, started + CACHE_NANOS));
         return caller;
     }
+
+    private Caller lookUp(Digest hash) {
+        ApiException unknown = new ApiException(401, "unknown or revoked API token");
+        TokenStore.TokenInfo info = tokens.get(hash).orElseThrow(() -> unknown);
+        AccountStore.User user = accounts.user(owner(info)).orElseThrow(() -> unknown);
+        Set<Scope> scopes = EnumSet.noneOf(Scope.class);
+        for (String id : info.scopes()) scopes.add(Scope.parse(id));
+        Map<String, Role> namespaces = new HashMap<>();
+        for (AccountStore.Membership m : accounts.memberships(user.name())) {
+            namespaces.put(m.org(), Role.stored(m.role()));
+        }
+        namespaces.put(user.name(), Role.WRITE);
+        return new Caller(user.name(), info.name(), scopes, user.admin(), namespaces);
+    }
+
+    // ---- repositories ----------------------------------------------------------------------------------------------
 
     /**
      * The repository if it exists and the caller may see it; 404 otherwise, the same answer in both cases so that
@@ -98,6 +213,17 @@ final class Access {
     RepoStore.RepoInfo visibleRepo(Caller caller, RepoName repo) {
         RepoStore.RepoInfo info = repoInfo(repo);
         if (info == null || !caller.canSee(info)) throw ApiException.notFound("repository " + repo + " not found");
+        return info;
+    }
+
+    /**
+     * The repository if the caller may upload and commit to it: 401/403 without the write scope, 404 when it may not
+     * see it, 403 when it is outside the caller's namespaces.
+     */
+    RepoStore.RepoInfo writableRepo(Caller caller, RepoName repo) {
+        caller.require(Scope.WRITE);
+        RepoStore.RepoInfo info = visibleRepo(caller, repo);
+        caller.requireWriteTo(repo.owner());
         return info;
     }
 
@@ -110,9 +236,9 @@ final class Access {
         return info;
     }
 
-    /** Creates a repository for the caller (who needs the write scope). */
+    /** Creates a repository for the caller, who needs the write scope in the repository's namespace. */
     RepoStore.RepoInfo createRepo(Caller caller, RepoName repo, boolean isPrivate) {
-        caller.require(Scope.WRITE);
+        caller.requireWriteTo(repo.owner());
         try {
             RepoStore.RepoInfo info = repos.create(repo, caller.name(), isPrivate);
             repoInfos.put(repo, info);

@@ -21,6 +21,9 @@ import java.util.ArrayDeque;
  * was refused), the rest of the body is read and dropped, so the client gets to read the answer; past
  * {@code discardLimit} dropped bytes {@code onDiscardLimit} runs (it closes the connection: nobody should upload
  * gigabytes into the void).
+ *
+ * <p>{@link #idleNanos} tells how long the client has sent nothing while the hub was ready to take bytes (time the
+ * request spends paused because the reader is behind is not the client's idleness), for the idle-body timeout.
  */
 final class BodyInputStream extends InputStream implements WriteStream<Buffer> {
     private final Context context;
@@ -37,6 +40,8 @@ final class BodyInputStream extends InputStream implements WriteStream<Buffer> {
     private Throwable failure;
     private Handler<Void> drainHandler;
     private long discarded;
+    /** When the client last sent bytes, or the hub last asked for more (a resume after a full queue). */
+    private long lastProgressNanos = System.nanoTime();
 
     // Only touched by the reading thread.
     private Buffer current;
@@ -59,6 +64,7 @@ final class BodyInputStream extends InputStream implements WriteStream<Buffer> {
             if (ended || failure != null) return Future.failedFuture("write after the end of the body");
             if (!closed) {
                 if (data.length() > 0) { // a reader must never be handed an empty chunk
+                    lastProgressNanos = System.nanoTime();
                     chunks.add(data);
                     queued += data.length();
                     if (queued >= highWater) full = true;
@@ -85,6 +91,15 @@ final class BodyInputStream extends InputStream implements WriteStream<Buffer> {
     synchronized void fail(Throwable cause) {
         if (failure == null && !ended) failure = cause;
         notifyAll();
+    }
+
+    /**
+     * How long the body has been waiting for the client at {@code now} ({@link System#nanoTime()}): 0 while the
+     * queue is full (the hub paused the request), after the end, and once the reader is done or the request failed.
+     */
+    synchronized long idleNanos(long now) {
+        if (full || ended || closed || failure != null) return 0;
+        return now - lastProgressNanos;
     }
 
     @Override
@@ -166,6 +181,7 @@ final class BodyInputStream extends InputStream implements WriteStream<Buffer> {
             queued -= n;
             if (full && queued <= highWater / 2) {
                 full = false;
+                lastProgressNanos = System.nanoTime(); // the client's idle time starts when it may send again
                 drain = drainHandler;
             }
         }

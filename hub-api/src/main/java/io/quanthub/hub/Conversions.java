@@ -10,6 +10,7 @@ import io.quanthub.storage.RepoName;
 import io.quanthub.storage.StorageException;
 import io.quanthub.storage.Variant;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,43 +47,70 @@ final class Conversions implements JobDirectory {
     }
 
     /**
-     * Asks for {@code level} of the model of {@code repo} at {@code commit}. A level that is already available (a
-     * GGUF file of the commit, or a variant of its source) answers a done job at once; otherwise the cluster's job
-     * for the variant is started or joined (the same job for every request).
+     * Asks for {@code level} of the model of {@code repo} at {@code commit}. A level the hub's converter already made
+     * from the commit's source answers a done job at once; otherwise the cluster's job for the variant is started or
+     * joined (the same job for every request, from any repository holding the same source). A GGUF file of that
+     * level pushed to the repository does not count: the hub makes its own. Only without a source to make it from
+     * is a pushed file the answer.
      *
-     * @throws ApiException 409 when the commit has no model the converter can make the level from
+     * @throws ApiException 409 when the level is neither pushed nor can be made from the commit's model, 422 when
+     *                      its safetensors file does not parse
      */
     HubJob request(RepoName repo, Commit commit, QuantLevel level) {
         ModelCatalog.ModelFacts facts = catalog.facts(commit);
         QuantTable.Available available = QuantTable.available(facts, storage.variants()).get(level);
-        if (available != null) {
+        if (available != null && !available.pushed()) {
+            storage.variants().addRequester(available.key(), repo);
             JobView done = service.find(available.key()).filter(v -> v.state() == JobView.State.DONE)
                     .orElse(null);
             return done != null ? toHubJob(done) : alreadyThere(repo, commit, level, available);
         }
         ModelCatalog.SourceModel source = facts.source();
-        if (source == null) {
-            throw new ApiException(409, repo + " at " + commit.id().substring(0, 12) + " has no safetensors model "
-                    + "to make " + level + " from; push the model's .safetensors file (or push GGUF files)");
-        }
-        if (!source.planned().containsKey(level)) {
+        if (source == null || !source.planned().containsKey(level)) {
+            if (available != null) return alreadyThere(repo, commit, level, available);
+            if (source == null) {
+                catalog.requireValidSafetensors(commit); // a model that does not parse: 422 with the parser's message
+                throw new ApiException(409, repo + " at " + commit.id().substring(0, 12) + " has no safetensors "
+                        + "model to make " + level + " from; push the model's .safetensors file (or push GGUF files)");
+            }
             throw new ApiException(409, level + " cannot be made from " + source.path() + " (the converter has no "
                     + "plan for this level of its tensors)");
         }
         Variant.Key key = new Variant.Key(source.blob().digest(), level.name(), service.converterVersion());
         Variant.Provenance provenance = new Variant.Provenance(repo, commit.id(), source.path(),
                 "quanthub-converter " + service.converterVersion(), Instant.now());
+        // Listed before the job exists, so that whoever may see this repository may follow the job from the start.
+        storage.variants().addRequester(key, repo);
         return toHubJob(service.request(key, provenance));
     }
 
-    /** A done job for a level that needed no conversion (a pushed GGUF file, typically). */
+    /**
+     * A done job for a level that needed no conversion: a variant made earlier, or a GGUF file pushed to the
+     * repository (its id names the file's bytes, so it never collides with a conversion's).
+     */
     private HubJob alreadyThere(RepoName repo, Commit commit, QuantLevel level, QuantTable.Available available) {
         String path = available.path() != null ? available.path() : QuantTable.variantPath(repo, level);
+        String id = available.pushed() ? available.blob().digest().hex() + "-" + level.name() + "-pushed"
+                : JobService.jobId(available.key());
         Instant time = commit.manifest().time();
-        return new HubJob(JobService.jobId(available.key()), KIND, HubJob.State.DONE, 1, available.blob().size(),
+        return new HubJob(id, KIND, HubJob.State.DONE, 1, available.blob().size(),
                 available.blob().size(), null, repo.toString(), commit.id(), level.name(),
                 available.blob().digest().toString(), time, time,
                 Map.of("download", DownloadRoutes.url(repo, commit.id(), path)));
+    }
+
+    /**
+     * The repositories a conversion job works for: where it was first asked for and every other repository that
+     * asked for it. Whoever may see one of them may follow the job; nobody else learns it exists.
+     */
+    List<RepoName> requesters(String id) {
+        JobView view = service.find(id).orElse(null);
+        if (view == null) return List.of();
+        Variant.Key key = new Variant.Key(Digest.parse(view.sourceDigest()), view.quant(), view.converterVersion());
+        List<RepoName> repos = new ArrayList<>();
+        origin(view.id(), key).ifPresent(o -> repos.add(o.repo()));
+        for (RepoName r : storage.variants().requesters(key)) if (!repos.contains(r)) repos.add(r);
+        return repos;
     }
 
     @Override

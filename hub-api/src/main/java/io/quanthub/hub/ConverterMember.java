@@ -6,9 +6,7 @@ import com.hazelcast.core.HazelcastInstance;
 import io.quanthub.cluster.ClusterMember;
 import io.quanthub.cluster.Discovery;
 import io.quanthub.cluster.JobService;
-import io.quanthub.cluster.SharedStorage;
 import io.quanthub.storage.HubStorage;
-import io.quanthub.storage.S3Settings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -35,12 +33,13 @@ final class ConverterMember implements AutoCloseable {
     }
 
     /**
-     * Starts the member and its workers (unless it only accepts requests), and publishes the hub's bucket to the cluster so that converter members
-     * started with only {@code --join} find the storage.
+     * Starts the member and its workers (unless it only accepts requests). Nothing secret goes into cluster state:
+     * members that join get the bucket from their own configuration, because anyone who reaches the cluster port
+     * can read every map (Hazelcast Community Edition has no member authentication).
      *
      * @throws IllegalStateException with a one-line message when the port is taken or the member cannot start
      */
-    static ConverterMember start(ClusterConfig config, HubStorage storage, S3Settings bucket) {
+    static ConverterMember start(ClusterConfig config, HubStorage storage) {
         int port = config.port() == 0 ? freePort(config.host()) : config.port();
         String address = config.host() + ":" + port;
         // Alone, the member lists itself; with a member list it joins those (itself included, harmlessly).
@@ -63,7 +62,6 @@ final class ConverterMember implements AutoCloseable {
                     + Jsons.oneLine(e.getMessage()) + " (choose another --cluster-port, or 0 for a free one)", e);
         }
         try {
-            SharedStorage.publish(hz, bucket);
             JobService jobs = new JobService(hz, storage, config.options(), JobService.TaskObserver.NONE);
             if (config.converts()) jobs.start();
             return new ConverterMember(hz, jobs, address);

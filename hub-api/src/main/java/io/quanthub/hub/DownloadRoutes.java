@@ -20,7 +20,8 @@ import java.util.Optional;
  * {@code GET}/{@code HEAD /{org}/{name}/resolve/{revision}/{path}}: a file of a revision, as the Hugging Face Hub
  * serves it: {@code ETag} = the file's sha256 (its identity, so a client can verify and cache), {@code X-Repo-Commit}
  * (what the revision resolved to), {@code X-Linked-Size}, and single byte ranges ({@code 206}, {@code 416}) for
- * resumed and partial downloads. The bytes stream from storage with backpressure. Besides the commit's files it
+ * resumed and partial downloads, with {@code If-Range}, {@code If-Match} and {@code If-None-Match}
+ * ({@link Preconditions}). The bytes stream from storage with backpressure. Besides the commit's files it
  * serves the quant variants produced from the commit's model under the names the quant table gives them.
  */
 final class DownloadRoutes {
@@ -79,14 +80,22 @@ final class DownloadRoutes {
                 .putHeader("Cache-Control", "private, max-age=0, must-revalidate")
                 .putHeader("Content-Type", "application/octet-stream")
                 .putHeader("Content-Disposition", contentDisposition(path));
-        String ifNoneMatch = ctx.request().getHeader("If-None-Match");
-        if (ifNoneMatch != null && (ifNoneMatch.strip().equals("*") || ifNoneMatch.contains(etag))) {
+        String ifMatch = ctx.request().getHeader("If-Match");
+        if (!Preconditions.ifMatch(ifMatch, etag)) {
+            Jsons.send(ctx, 412, Map.of("error", "If-Match " + Jsons.oneLine(ifMatch) + " does not match " + path
+                    + ", whose ETag is now " + etag));
+            return;
+        }
+        if (Preconditions.ifNoneMatchHits(ctx.request().getHeader("If-None-Match"), etag)) {
             response.setStatusCode(304).end();
             return;
         }
+        // A Range under a stale If-Range validator is ignored: the whole current file, never a piece of it.
+        String rangeHeader = Preconditions.rangeApplies(ctx.request().getHeader("If-Range"), etag)
+                ? ctx.request().getHeader("Range") : null;
         Optional<ByteRange> range;
         try {
-            range = ByteRange.parse(ctx.request().getHeader("Range"), size);
+            range = ByteRange.parse(rangeHeader, size);
         } catch (ByteRange.Unsatisfiable e) {
             response.putHeader("Content-Range", "bytes */" + size);
             Jsons.send(ctx, 416, Map.of("error", "range " + ctx.request().getHeader("Range")

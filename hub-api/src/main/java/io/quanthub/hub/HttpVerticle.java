@@ -36,6 +36,7 @@ final class HttpVerticle extends VerticleBase {
         BodyHandler json = BodyHandler.create(false).setBodyLimit(hub.config.maxJsonBytes());
         new OpsRoutes(hub, registry).mount(router);
         new TokenRoutes(hub).mount(router, json);
+        new AccountRoutes(hub).mount(router, json);
         new GcRoutes(hub).mount(router);
         new RepoRoutes(hub).mount(router, json);
         new UploadRoutes(hub).mount(router, json);

@@ -28,6 +28,8 @@ final class Hub {
     final HubMetrics metrics;
     final Vertx vertx;
     final WorkerExecutor uploads;
+    /** Each caller's share of {@link #uploads}. */
+    final UploadSlots uploadSlots;
     /** Every job the hub reports, of every kind. */
     final Jobs jobs = new Jobs();
     /** Quant levels produced on demand; null when no converter-cluster member runs in this process. */
@@ -43,12 +45,13 @@ final class Hub {
         PreviewJobs previews) {
         this.config = config;
         this.storage = storage;
-        this.access = new Access(storage.tokens(), storage.repos());
+        this.access = new Access(storage.tokens(), storage.accounts(), storage.repos());
         this.catalog = new ModelCatalog(storage.blobs());
         this.qualities = new VariantQualities(storage.variants());
         this.metrics = metrics;
         this.vertx = vertx;
         this.uploads = vertx.createSharedWorkerExecutor("quanthub-uploads", config.maxConcurrentUploads());
+        this.uploadSlots = new UploadSlots(config.maxUploadsPerUser());
         this.conversions = converter == null ? null : new Conversions(converter.jobs(), storage, catalog, qualities);
         if (conversions != null) jobs.add(conversions);
         this.previews = previews == null ? null : new Previews(previews);
@@ -72,14 +75,25 @@ final class Hub {
 
     /** Whether the caller may see the repository a job works for (a job without one is everyone's). Blocks. */
     boolean canSee(Caller caller, HubJob job) {
-        if (job.repo() == null) return true;
-        RepoStore.RepoInfo info = access.repoInfo(RepoName.parse(job.repo()));
+        return job.repo() == null || canSee(caller, RepoName.parse(job.repo()));
+    }
+
+    private boolean canSee(Caller caller, RepoName repo) {
+        RepoStore.RepoInfo info = access.repoInfo(repo);
         return info != null && caller.canSee(info);
     }
 
-    /** The job as the caller may see it: without its repository, commit and links when it may not. Blocks. */
+    /**
+     * The job as the caller may see it: whole when it may see the job's repository; its progress only (no
+     * repository, commit or links) when it may see another repository that asked for the same conversion; else
+     * 404, as if the job did not exist, so that nothing of a private repository leaks. Blocks.
+     */
     HubJob shown(Caller caller, HubJob job) {
-        return canSee(caller, job) ? job : job.redacted();
+        if (canSee(caller, job)) return job;
+        boolean askedThroughVisibleRepo = conversions != null && job.kind().equals(Conversions.KIND)
+                && conversions.requesters(job.id()).stream().anyMatch(repo -> canSee(caller, repo));
+        if (askedThroughVisibleRepo) return job.redacted();
+        throw ApiException.notFound("job " + job.id() + " not found");
     }
 
     /** The repository named by the {@code org} and {@code name} path parameters; 400 for a bad name. */

@@ -7,12 +7,12 @@ import java.util.Locale;
 /**
  * The hub's own meters, next to Vert.x's HTTP metrics in the same registry. Prometheus names:
  * {@code quanthub_served_bytes_total} (file bytes sent by downloads), {@code quanthub_uploads_total{result}}
- * (uploads by outcome: stored, too_large, rejected, failed), {@code quanthub_uploaded_bytes_total} (bytes
+ * (uploads by outcome: stored, too_large, rejected, timed_out, failed), {@code quanthub_uploaded_bytes_total} (bytes
  * stored by uploads), {@code quanthub_gc_runs_total} (garbage-collection runs that deleted, dry runs not counted)
  * and {@code quanthub_gc_reclaimed_bytes_total} (bytes they freed).
  */
 final class HubMetrics {
-    enum UploadResult { STORED, TOO_LARGE, REJECTED, FAILED }
+    enum UploadResult { STORED, TOO_LARGE, REJECTED, TIMED_OUT, FAILED }
 
     private final Counter bytesServed;
     private final Counter uploadBytes;

@@ -5,7 +5,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.quanthub.cluster.ConverterMetrics;
 import io.quanthub.storage.EmbeddedS3;
 import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.Migrations;
 import io.quanthub.storage.S3Settings;
+import io.quanthub.storage.S3SettingsFile;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -86,10 +88,18 @@ public final class HubServer implements AutoCloseable {
             if (settings == null) {
                 embeddedS3 = EmbeddedS3.start(data.resolve("s3"));
                 settings = embeddedS3.settings(S3Settings.DEFAULT_BUCKET);
+                // Members on this machine read the per-start credentials from here (never from the cluster).
+                S3SettingsFile.write(data.resolve(S3SettingsFile.FILE_NAME), settings);
             }
             storage = HubStorage.open(settings, config.storage());
-            AdminToken.Result adminToken = AdminToken.ensure(data, storage.tokens());
-            if (config.cluster() != null) converter = ConverterMember.start(config.cluster(), storage, settings);
+            Migrations.Report migrated = storage.migrate();
+            if (!migrated.ranSteps().isEmpty()) {
+                LOG.log(System.Logger.Level.INFO, "storage migrated (" + String.join(", ", migrated.ranSteps())
+                        + "): " + migrated.indexedCommits() + " commits indexed, " + migrated.deletedPushedVariants()
+                        + " pushed-quant variant records removed");
+            }
+            AdminToken.Result adminToken = AdminToken.ensure(data, storage.tokens(), storage.accounts());
+            if (config.cluster() != null) converter = ConverterMember.start(config.cluster(), storage);
             if (converter != null) {
                 previews = PreviewService.start(converter.hazelcast(), storage, data, config.cluster().renders());
             }
@@ -156,6 +166,15 @@ public final class HubServer implements AutoCloseable {
     /** {@code host:port} of this process's converter-cluster member (others join it there); empty without one. */
     public Optional<String> clusterAddress() {
         return Optional.ofNullable(converter).map(ConverterMember::address);
+    }
+
+    /**
+     * The file with the embedded S3 server's settings ({@code <data>/s3.properties}, owner-only), which members on
+     * this machine are started with ({@code --s3-config}); empty when the hub uses an external bucket.
+     */
+    public Optional<Path> s3SettingsFile() {
+        return embeddedS3 == null ? Optional.empty()
+                : Optional.of(config.dataDir().toAbsolutePath().normalize().resolve(S3SettingsFile.FILE_NAME));
     }
 
     /** The file holding the admin token. */

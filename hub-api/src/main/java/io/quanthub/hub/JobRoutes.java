@@ -10,10 +10,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * /api/jobs/{id}} and {@code GET /api/jobs/{id}/events}, a Server-Sent Events stream of the job until it ends
  * ({@link JobEvents}).
  *
- * <p>Lists show only the jobs of repositories the caller may see. By id, every job is shown, but without its
- * repository, commit and links to a caller who may not see the repository ({@link HubJob#redacted}): a
- * conversion is shared by every repository holding the same source file, and someone who asked for it through a
- * public repository must be able to follow it even when a private one asked first.
+ * <p>Lists show only the jobs of repositories the caller may see. By id, a conversion is also shown to a caller who
+ * may see another repository that asked for it, but without its repository, commit and links
+ * ({@link HubJob#redacted}): a conversion is shared by every repository holding the same source file, and someone
+ * who asked for it through a public repository must be able to follow it even when a private one asked first.
+ * Anyone else gets 404 ({@link Hub#shown}).
  */
 final class JobRoutes {
     /** Who watches a job, and the job when the stream starts. */
@@ -66,6 +67,8 @@ final class JobRoutes {
     /** The job as the caller may see it (redacted when it may not see its repository), or 404. Blocks. */
     HubJob shownJob(Caller caller, String id) {
         HubJob job = hub.jobs.find(id).orElseThrow(() -> ApiException.notFound("job " + id + " not found"));
+        // A preview job belongs to one repository (its id hashes the name), so Hub.shown hides it entirely when the
+        // caller may not see that repository.
         return hub.shown(caller, job);
     }
 }

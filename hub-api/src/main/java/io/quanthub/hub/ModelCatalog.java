@@ -146,6 +146,27 @@ final class ModelCatalog {
         }
     }
 
+    /**
+     * Checks that the file at {@code path} is valid safetensors (its header parses); a 422 with the parser's message
+     * otherwise, so a broken upload is named when it is committed, not later as "no model".
+     */
+    void safetensors(String path, Blob blob) {
+        try {
+            SafetensorsHeader.read(path, ranges(blob), blob.size());
+        } catch (SafetensorsFormatException e) {
+            throw new ApiException(422, path + " is not a valid safetensors file: " + e.getMessage());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + path + " from storage: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #safetensors} for every safetensors file of a commit (ones committed before commits checked them). */
+    void requireValidSafetensors(Commit commit) {
+        commit.files().forEach((path, blob) -> {
+            if (isSafetensors(path)) safetensors(path, blob);
+        });
+    }
+
     /** The model files of a commit. */
     ModelFacts facts(Commit commit) {
         ModelFacts known = facts.get(commit.id());

@@ -1,10 +1,12 @@
 package io.quanthub.hub;
 
 import io.quanthub.gguf.convert.QuantLevel;
+import io.quanthub.inference.preview.PreviewJob;
 import io.quanthub.inference.preview.PreviewRequest;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Commit;
 import io.quanthub.storage.Digest;
+import io.quanthub.storage.PreviewImages;
 import io.quanthub.storage.RepoName;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
@@ -23,15 +25,20 @@ import java.util.regex.Pattern;
  *       {@code {seed, steps, width, height, conditioning}}: 202 with the preview job (the same job for the same
  *       request, whoever asks);</li>
  *   <li>{@code GET /api/previews/{id}}: the job with timings, PSNR and SSIM against the reference;</li>
+ *   <li>{@code POST /api/previews/{id}/cancel} (also {@code /api/jobs/{id}/cancel}): its requester or an admin
+ *       cancels it (it fails, "cancelled by ...");</li>
  *   <li>{@code GET /api/previews/{id}/image} and {@code /heatmap}: the PNGs;</li>
  *   <li>{@code GET /api/models/{org}/{name}/conditioning[?revision=]}: the conditioning sets a preview may use.</li>
  * </ul>
  *
  * <p>There are no text encoders yet, so a preview takes no prompt: it takes a <em>conditioning set</em>, a
  * safetensors file {@code conditioning/<name>.safetensors} in the repository holding the encoded {@code txt} (T5)
- * and {@code y} (CLIP pooled) tensors. The VAE decoder is the repository's {@code ae.safetensors}. Like producing a
- * level, asking for a preview needs no token beyond what seeing the repository needs: each distinct preview is
- * rendered once.
+ * and {@code y} (CLIP pooled) tensors. The VAE decoder is the repository's {@code ae.safetensors}.
+ *
+ * <p>Rendering is the scarcest thing the hub has, so {@link PreviewLimits} bounds it: anonymous callers get small
+ * previews of a few fixed seeds (401 beyond), every caller has a few jobs at once and the queue a bounded length (429
+ * beyond), and a node fails a job that runs past its time budget. A preview job belongs to one repository and shows
+ * only to callers who may see it (404 otherwise, on every route).
  */
 final class PreviewRoutes {
     static final String VAE_PATH = "ae.safetensors";
@@ -58,6 +65,16 @@ final class PreviewRoutes {
         router.post("/api/models/:org/:name/quants/:quant/previews").handler(json).handler(this::request);
         router.get("/api/models/:org/:name/conditioning").handler(this::conditioningSets);
         router.get("/api/previews/:id").handler(this::preview);
+        router.post("/api/previews/:id/cancel").handler(this::cancel);
+        // The same under the routes every job has; only previews can be cancelled (a conversion is everyone's).
+        router.post("/api/jobs/:id/cancel").handler(ctx -> {
+            if (ctx.pathParam("id").startsWith("preview-")) {
+                cancel(ctx);
+            } else {
+                ctx.fail(new ApiException(409, "only preview jobs can be cancelled: a conversion is shared by every "
+                        + "repository holding its source"));
+            }
+        });
         router.get("/api/previews/:id/image").handler(ctx -> png(ctx, false));
         router.get("/api/previews/:id/heatmap").handler(ctx -> png(ctx, true));
     }
@@ -69,7 +86,10 @@ final class PreviewRoutes {
         Body body = Jsons.read(ctx, Body.class);
         Params params = Params.of(body);
         hub.blocking(() -> {
-            hub.access.visibleRepo(hub.caller(ctx), repo);
+            Caller caller = hub.caller(ctx);
+            hub.access.visibleRepo(caller, repo);
+            PreviewLimits limits = hub.config.previews();
+            if (!caller.authenticated()) params.requireAnonymousLimits(limits);
             if (hub.previews == null) {
                 throw new ApiException(503, "this hub runs no cluster member, so it cannot render previews "
                         + "(quanthub serve runs one unless started with --no-cluster)");
@@ -92,7 +112,8 @@ final class PreviewRoutes {
                     available.blob().digest().toString(), source == null ? null : source.toString(),
                     vae.digest().toString(), params.conditioning(), conditioning.digest().toString(), params.seed(),
                     params.steps(), params.width(), params.height());
-            return hub.previews.request(request, "source");
+            return hub.previews.request(request, "source",
+                    new PreviewJob.Ticket(requester(ctx, caller), limits.timeBudget()), limits);
         }).onFailure(ctx::fail).onSuccess(view -> {
             ctx.response().putHeader("Location", view.job().links().get("preview"));
             Jsons.send(ctx, view.job().state() == HubJob.State.DONE ? 200 : 202, view);
@@ -118,6 +139,18 @@ final class PreviewRoutes {
             int width = side("width", body.width());
             int height = side("height", body.height());
             return new Params(body.seed() == null ? 0 : body.seed(), steps, width, height, conditioning);
+        }
+
+        /** 401 when an anonymous caller asks for more than {@link PreviewLimits} gives anonymous callers. */
+        void requireAnonymousLimits(PreviewLimits limits) {
+            if (width <= limits.anonymousMaxSide() && height <= limits.anonymousMaxSide()
+                    && steps <= limits.anonymousMaxSteps() && seed >= 0 && seed < limits.anonymousSeeds()) {
+                return;
+            }
+            throw new ApiException(401, "anonymous previews are at most " + limits.anonymousMaxSide() + "x"
+                    + limits.anonymousMaxSide() + " pixels, " + limits.anonymousMaxSteps() + " steps and seeds 0.."
+                    + (limits.anonymousSeeds() - 1) + " (asked: " + width + "x" + height + ", " + steps
+                    + " steps, seed " + seed + "); larger previews need an API token (Authorization: Bearer <token>)");
         }
 
         private static int side(String name, Integer value) {
@@ -174,11 +207,33 @@ final class PreviewRoutes {
         hub.json(ctx, 200, () -> visible(ctx, id));
     }
 
+    /** Cancels a queued or running preview: its requester or an admin; others get 403, and 404 if it is hidden. */
+    private void cancel(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        hub.json(ctx, 200, () -> {
+            Caller caller = hub.caller(ctx);
+            visible(ctx, id);
+            String who = caller.authenticated() ? "'" + caller.name() + "'" : "an anonymous caller";
+            return hub.previews.cancel(id, requester(ctx, caller), caller.has(Scope.ADMIN), who);
+        });
+    }
+
+    /**
+     * Whose quota a request counts against: a token by its name, an anonymous caller by its address (behind a
+     * proxy, every anonymous caller shares the proxy's address, and so one quota).
+     */
+    static String requester(RoutingContext ctx, Caller caller) {
+        if (caller.authenticated()) return "token:" + caller.name();
+        var remote = ctx.request().remoteAddress();
+        return "ip:" + (remote == null ? "unknown" : remote.hostAddress());
+    }
+
     /** The preview, if the caller may see its repository; 404 otherwise (as for a repository it may not see). */
     private Previews.View visible(RoutingContext ctx, String id) {
         if (hub.previews == null) throw ApiException.notFound("no preview " + id);
         Previews.View view = hub.previews.view(id).orElseThrow(() -> ApiException.notFound("no preview " + id));
-        hub.access.visibleRepo(hub.caller(ctx), RepoName.parse(view.job().repo()));
+        // The same answer as for no preview at all: the repository's "not found" would name it.
+        if (!hub.canSee(hub.caller(ctx), view.job())) throw ApiException.notFound("no preview " + id);
         return view;
     }
 
@@ -192,7 +247,12 @@ final class PreviewRoutes {
                 throw new ApiException(404, "preview " + id + " has no " + what + (view.job().finished() ? ""
                         : " yet: it is " + view.job().state().id()));
             }
-            String digest = heatmap ? hub.previews.heatmapDigest(id) : view.job().output();
+            // From the node's record in storage, not the job record: anyone on the cluster port can write that one.
+            PreviewImages.Rendered rendered = hub.storage.previews().get(id)
+                    .filter(r -> r.repo().equals(view.job().repo()))
+                    .orElseThrow(() -> ApiException.notFound("preview " + id + " has no " + what));
+            String digest = heatmap ? rendered.heatmap() : rendered.image();
+            if (digest == null) throw ApiException.notFound("preview " + id + " has no " + what);
             try (InputStream in = hub.storage.blobs().open(Digest.parse(digest))) {
                 return Buffer.buffer(in.readAllBytes());
             }

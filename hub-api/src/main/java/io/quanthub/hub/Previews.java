@@ -5,9 +5,11 @@ import io.quanthub.inference.preview.PreviewJob;
 import io.quanthub.inference.preview.PreviewJobs;
 import io.quanthub.inference.preview.PreviewRequest;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -35,23 +37,74 @@ final class Previews implements JobDirectory {
     record Timings(List<Long> stepMillis, long decodeMillis, long loadMillis, long totalMillis) {}
 
     private final PreviewJobs jobs;
+    /** Striped locks by requester (a lock per caller would grow with every address that ever asked). */
+    private final Object[] callerLocks = new Object[64];
 
     Previews(PreviewJobs jobs) {
         this.jobs = jobs;
+        Arrays.setAll(callerLocks, i -> new Object());
     }
 
-    /** Asks for a preview (and its reference); the same request any number of times is one job. */
-    View request(PreviewRequest request, String sourceLabel) {
-        return view(jobs.request(request, sourceLabel));
+    /**
+     * Asks for a preview (and its reference) on {@code ticket}; the same request any number of times is one job.
+     * A request that adds a job (none exists, or it failed) must fit the requester's quota and the queue.
+     *
+     * @throws ApiException 429 when the requester has {@link PreviewLimits#jobsPerCaller()} unfinished jobs, or the
+     *                      queue holds {@link PreviewLimits#maxQueued()}
+     */
+    View request(PreviewRequest request, String sourceLabel, PreviewJob.Ticket ticket, PreviewLimits limits) {
+        // One caller's requests through this hub check and add one at a time, so parallel requests cannot all pass
+        // the check. Across hub replicas (and between callers, for the queue length) the caps are approximate.
+        synchronized (callerLocks[Math.floorMod(Objects.hashCode(ticket.requester()), callerLocks.length)]) {
+            return checkedRequest(request, sourceLabel, ticket, limits);
+        }
+    }
+
+    private View checkedRequest(PreviewRequest request, String sourceLabel, PreviewJob.Ticket ticket,
+                                PreviewLimits limits) {
+        int adds = adds(request.jobId()) + (request.compared() ? adds(request.reference(sourceLabel).jobId()) : 0);
+        if (adds > 0) {
+            PreviewJobs.Load load = jobs.load(ticket.requester());
+            if (load.heldByRequester() + adds > limits.jobsPerCaller()) {
+                throw new ApiException(429, "you have " + load.heldByRequester() + " preview jobs queued or running "
+                        + "and this request adds " + adds + " (at most " + limits.jobsPerCaller() + " per caller); "
+                        + "wait for one to finish or cancel one (POST /api/previews/{id}/cancel)");
+            }
+            if (load.queued() + adds > limits.maxQueued()) {
+                throw new ApiException(429, "the preview queue is full (" + load.queued() + " jobs queued, at most "
+                        + limits.maxQueued() + "); try again when some have started");
+            }
+        }
+        return view(jobs.request(request, sourceLabel, ticket));
+    }
+
+    /** 1 when asking for job {@code id} queues it (it does not exist, or it failed), else 0. */
+    private int adds(String id) {
+        return jobs.find(id).map(job -> job.state() == PreviewJob.State.FAILED ? 1 : 0).orElse(1);
+    }
+
+    /**
+     * Cancels a preview job that has not finished: it fails with the reason "cancelled by {@code who}", and its node
+     * stops at the next sampler step.
+     *
+     * @param requester the caller's ticket key; only the requester's own jobs, unless {@code admin}
+     * @throws ApiException 404 no such job, 403 someone else's job, 409 already finished
+     */
+    View cancel(String id, String requester, boolean admin, String who) {
+        PreviewJob job = jobs.find(id).orElseThrow(() -> ApiException.notFound("no preview " + id));
+        if (!admin && (requester == null || !requester.equals(job.ticket().requester()))) {
+            throw new ApiException(403, "only the caller who asked for preview " + id + ", or an admin, may cancel it");
+        }
+        if (job.finished()) {
+            throw new ApiException(409, "preview " + id + " has already finished: it is " + state(job.state()).id());
+        }
+        PreviewJob after = jobs.cancel(id, "cancelled by " + who).orElseThrow(() ->
+                ApiException.notFound("no preview " + id));
+        return view(after);
     }
 
     Optional<View> view(String id) {
         return jobs.find(id).map(Previews::view);
-    }
-
-    /** The blob of a done preview's difference heatmap; null when it has none. */
-    String heatmapDigest(String id) {
-        return jobs.find(id).map(PreviewJob::result).map(PreviewJob.Result::heatmap).orElse(null);
     }
 
     @Override

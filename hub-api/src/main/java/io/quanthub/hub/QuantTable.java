@@ -12,16 +12,14 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
- * Every quant level of a model at one commit: available (a GGUF file of that level in the commit, or a variant
- * registered for the model's source) or missing, with its size (exact when available, else the converter's plan
+ * Every quant level of a model at one commit: available (a variant the hub's converter made from the model's
+ * source), pushed (a GGUF file of that level in the commit) or missing, with its size (exact when available, else the converter's plan
  * from the source's tensor table, else an estimate from a GGUF's tensor table), bits per weight and VRAM estimates.
  *
  * <p>A variant whose file is not in the commit (one the converter cluster produced on demand) is still served from
@@ -42,12 +40,16 @@ final class QuantTable {
     record Vram(long modelOnly, Long withTextEncodersAndVae) {}
 
     /**
-     * An available level: the variant record it is (for a GGUF file of the commit, the key its upload registered),
-     * its bytes, and {@code path}, the commit's file, or null for a variant only.
+     * A level the revision offers: a variant the hub's converter made ({@code key} its record; {@code path} the
+     * commit's file holding the same bytes, or null when it is only served under {@link #variantPath}), or a GGUF
+     * file pushed to the repository ({@code pushed}, {@code key} null, {@code path} the file).
      */
-    record Available(Variant.Key key, Blob blob, double bitsPerWeight, String path) {}
+    record Available(Variant.Key key, Blob blob, double bitsPerWeight, String path, boolean pushed) {}
 
+    /** Made by the hub's converter from the revision's source. */
     static final String AVAILABLE = "available";
+    /** A GGUF file pushed to the repository: its own, not checked against any source. */
+    static final String PUSHED = "pushed";
     static final String MISSING = "missing";
 
     private QuantTable() {}
@@ -99,9 +101,9 @@ final class QuantTable {
                 String path = a.path();
                 // The served name of a variant, unless a file of the commit already has that name.
                 if (path == null && commit.file(variantPath(repo, level)).isEmpty()) path = variantPath(repo, level);
-                rows.add(new Row(level.name(), AVAILABLE, a.blob().size(), false, a.bitsPerWeight(),
-                        vram(facts.architecture(), a.blob().size()), path, a.blob().digest(),
-                        qualities.of(a.key()).orElse(null)));
+                rows.add(new Row(level.name(), a.pushed() ? PUSHED : AVAILABLE, a.blob().size(), false,
+                        a.bitsPerWeight(), vram(facts.architecture(), a.blob().size()), path, a.blob().digest(),
+                        a.pushed() ? null : qualities.of(a.key()).orElse(null)));
                 continue;
             }
             Long size = null;
@@ -133,31 +135,28 @@ final class QuantTable {
     }
 
     /**
-     * The available levels: GGUF files of the commit first (they have a path), then variants registered for the
-     * model's source (or, without a safetensors source, for the GGUF files themselves).
+     * The levels a revision offers, at most one each: a variant the hub's converter made from the revision's source
+     * (the hub vouches for those: same source bytes, level and converter version, whoever asked) wins over a GGUF
+     * file of that level pushed to the repository (which is that repository's file alone: another repository with
+     * the same source never sees it).
      */
     static Map<QuantLevel, Available> available(ModelCatalog.ModelFacts facts, VariantStore variants) {
         Map<QuantLevel, Available> available = new EnumMap<>(QuantLevel.class);
         Map<Digest, String> pathsByDigest = new HashMap<>();
-        for (ModelCatalog.GgufModel gguf : facts.ggufs()) {
-            pathsByDigest.putIfAbsent(gguf.blob().digest(), gguf.path());
-            if (gguf.level() != null) {
-                Digest registeredFor = facts.sourceDigest().orElse(gguf.blob().digest());
-                available.putIfAbsent(gguf.level(), new Available(
-                        new Variant.Key(registeredFor, gguf.level().name(), UploadRoutes.UPLOAD_VERSION),
-                        gguf.blob(), gguf.bitsPerWeight(), gguf.path()));
-            }
-        }
-        Set<Digest> sources = new LinkedHashSet<>();
-        facts.sourceDigest().ifPresentOrElse(sources::add,
-                () -> facts.ggufs().forEach(g -> sources.add(g.blob().digest())));
-        for (Digest source : sources) {
+        facts.ggufs().forEach(gguf -> pathsByDigest.putIfAbsent(gguf.blob().digest(), gguf.path()));
+        facts.sourceDigest().ifPresent(source -> {
             for (Variant v : variants.list(source)) {
                 if (v.status() != Variant.Status.AVAILABLE) continue;
                 QuantLevel level = level(v.key().quant());
                 if (level == null || available.containsKey(level)) continue;
                 available.put(level, new Available(v.key(), v.output(), v.bitsPerWeight(),
-                        pathsByDigest.get(v.output().digest())));
+                        pathsByDigest.get(v.output().digest()), false));
+            }
+        });
+        for (ModelCatalog.GgufModel gguf : facts.ggufs()) {
+            if (gguf.level() != null) {
+                available.putIfAbsent(gguf.level(),
+                        new Available(null, gguf.blob(), gguf.bitsPerWeight(), gguf.path(), true));
             }
         }
         return available;

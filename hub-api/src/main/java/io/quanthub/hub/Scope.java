@@ -2,13 +2,16 @@ package io.quanthub.hub;
 
 import java.util.Locale;
 
-/** What an API token may do. {@code admin} includes {@code read} and {@code write}. */
+/**
+ * What an API token may do, always within what its user may reach ({@link Caller}). {@code admin} includes
+ * {@code read} and {@code write}.
+ */
 enum Scope {
-    /** See private repositories. */
+    /** See private repositories of the user's namespaces. */
     READ,
-    /** Create repositories, upload and commit. */
+    /** Create repositories, upload and commit in the user's namespaces; make and revoke the user's own tokens. */
     WRITE,
-    /** Everything, and create tokens. */
+    /** Read and write; for a hub administrator, also manage users, organisations and everyone's tokens. */
     ADMIN;
 
     /** The lower-case name used in JSON and storage. */

@@ -3,15 +3,22 @@ package io.quanthub.hub;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 
-/** {@code POST /api/tokens} (admin): a new API token, shown once. */
+/**
+ * API tokens, each of one user: {@code POST /api/tokens} (write; for another user: admin) makes one and shows its
+ * secret once, {@code GET /api/tokens} lists the caller's tokens (never a secret), {@code DELETE
+ * /api/tokens/{id or name}} (write) revokes one. {@code ?user=NAME} acts on another user's tokens (admin).
+ */
 final class TokenRoutes {
-    record CreateToken(String name, List<String> scopes) {}
+    /** @param user whose token; the caller's own when absent */
+    record CreateToken(String name, List<String> scopes, String user) {}
 
-    record CreatedToken(String token, String name, List<String> scopes) {}
+    record CreatedToken(String token, String id, String name, String user, List<String> scopes, String createdBy,
+                        Instant created) {}
 
     private final Hub hub;
 
@@ -21,18 +28,36 @@ final class TokenRoutes {
 
     void mount(Router router, BodyHandler json) {
         router.post("/api/tokens").handler(json).handler(this::create);
+        router.get("/api/tokens").handler(this::list);
+        router.delete("/api/tokens/:token").handler(this::revoke);
     }
 
     private void create(RoutingContext ctx) {
         CreateToken request = Jsons.read(ctx, CreateToken.class);
         hub.json(ctx, 201, () -> {
             Caller caller = hub.caller(ctx);
-            caller.require(Scope.ADMIN);
+            caller.require(Scope.WRITE);
             if (request.scopes() == null) throw ApiException.badRequest("scopes are missing (read, write, admin)");
             Set<Scope> scopes = EnumSet.noneOf(Scope.class);
             for (String s : request.scopes()) scopes.add(Scope.parse(s));
-            String secret = hub.access.create(request.name(), scopes, caller.name());
-            return new CreatedToken(secret, request.name(), scopes.stream().map(Scope::id).toList());
+            Access.NewToken made = hub.access.create(caller, request.name(), scopes, request.user());
+            Access.TokenSummary t = made.summary();
+            return new CreatedToken(made.secret(), t.id(), t.name(), t.user(), t.scopes(), t.createdBy(),
+                    t.created());
         });
+    }
+
+    private void list(RoutingContext ctx) {
+        hub.json(ctx, 200, () -> hub.access.tokens(hub.caller(ctx), user(ctx)));
+    }
+
+    private void revoke(RoutingContext ctx) {
+        hub.json(ctx, 200, () -> hub.access.revoke(hub.caller(ctx), ctx.pathParam("token"), user(ctx)));
+    }
+
+    /** The {@code user} query parameter, or null. */
+    private static String user(RoutingContext ctx) {
+        String user = ctx.queryParams().get("user");
+        return user == null || user.isEmpty() ? null : user;
     }
 }

@@ -6,8 +6,8 @@ import io.quanthub.storage.Commit;
 import io.quanthub.storage.CommitRequest;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.RepoName;
+import io.quanthub.storage.RepoStore;
 import io.quanthub.storage.StorageException;
-import io.quanthub.storage.Variant;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
@@ -16,6 +16,8 @@ import io.vertx.core.streams.Pipe;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,8 +29,10 @@ import java.util.TreeMap;
 
 /**
  * Writing to a repository: {@code PUT /api/models/{org}/{name}/uploads} streams one file into content-addressed
- * storage; {@code POST /api/models/{org}/{name}/commits/{branch}} makes uploaded files (and deletions) a commit,
- * and registers every GGUF file it adds as a quant variant of the repository's model.
+ * storage (at most {@link HubConfig#maxUploadsPerUser()} at a time per caller, 429 above; 408 when the client sends
+ * nothing for {@link HubConfig#uploadIdleTimeout()}); {@code POST /api/models/{org}/{name}/commits/{branch}} makes
+ * uploaded files (and deletions) a commit, on the conditions of {@link #requireReferenceable} (a GGUF file it adds
+ * becomes a "pushed" level of this repository's quant table, never a variant shared with other repositories).
  */
 final class UploadRoutes {
     /** Bytes of an upload waiting between the socket and storage. */
@@ -40,8 +44,6 @@ final class UploadRoutes {
     static final long DISCARD_LIMIT = 64L << 20;
     /** How long a client gets to read the answer before an abandoned connection is cut. */
     static final long ABANDON_GRACE_MILLIS = 5_000;
-    /** The converter version of variants that were pushed ready-made. */
-    static final String UPLOAD_VERSION = "upload";
 
     record Uploaded(Digest digest, long size) {}
 
@@ -49,11 +51,14 @@ final class UploadRoutes {
 
     record CommitBody(String message, String parent, Map<String, FileRef> files, List<String> deletes) {}
 
-    /** A GGUF file of the commit recorded as a variant of {@code source}, or why it was not. */
-    record VariantRecord(String path, String quant, Digest source, String error) {}
+    /**
+     * A GGUF file the commit adds, with its quant level (null, with {@code error} saying why, when neither its
+     * file type nor its tensors tell). It is a file of this repository alone: the quant table shows it as pushed.
+     */
+    record PushedQuant(String path, String quant, String error) {}
 
     record Committed(String id, String parent, String branch, String author, String message, Instant time,
-                     int files, List<VariantRecord> variants) {}
+                     int files, List<PushedQuant> ggufs) {}
 
     private static final System.Logger LOG = System.getLogger(UploadRoutes.class.getName());
 
@@ -94,20 +99,43 @@ final class UploadRoutes {
         }
         hub.blocking(() -> {
             Caller caller = hub.caller(ctx);
-            caller.require(Scope.WRITE);
-            hub.access.visibleRepo(caller, repo);
+            hub.access.writableRepo(caller, repo);
             return caller;
         }).onFailure(e -> refuse(ctx, pipe, body, e)).onSuccess(caller -> {
+            UploadSlots.Slot slot;
+            try {
+                slot = hub.uploadSlots.acquire(caller.name());
+            } catch (ApiException busy) {
+                refuse(ctx, pipe, body, busy);
+                return;
+            }
             if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) ctx.response().writeContinue();
             pipe.to(body).onFailure(body::fail); // a failed request (client gone) fails the reader
+            IdleWatch idle = new IdleWatch(ctx, body, hub.config.uploadIdleTimeout());
             hub.uploads.executeBlocking(() -> {
                 try (body) {
-                    return hub.storage.blobs().put(body, limit, expected);
+                    Blob blob = hub.storage.blobs().put(body, limit, expected);
+                    // Every byte came through this repository: its writers may commit the blob (BlobAccess).
+                    hub.storage.access().recordUpload(repo, blob.digest());
+                    return blob;
                 }
-            }, false).onSuccess(blob -> {
+            }, false).onComplete(done -> {
+                idle.stop();
+                slot.close();
+            }).onSuccess(blob -> {
                 hub.metrics.upload(HubMetrics.UploadResult.STORED, blob.size());
                 Jsons.send(ctx, 201, new Uploaded(blob.digest(), blob.size()));
             }).onFailure(e -> {
+                if (idle.timedOut()) {
+                    // Storage has aborted the upload; the body is incomplete, so the connection cannot carry
+                    // another request: answer, then cut it.
+                    hub.metrics.upload(HubMetrics.UploadResult.TIMED_OUT, 0);
+                    ctx.fail(new ApiException(408, "no bytes of the upload arrived for "
+                            + hub.config.uploadIdleTimeout().toSeconds() + " s: the upload is aborted and nothing"
+                            + " of it is stored"));
+                    abandon(ctx);
+                    return;
+                }
                 hub.metrics.upload(e instanceof StorageException.TooLarge ? HubMetrics.UploadResult.TOO_LARGE
                         : e instanceof StorageException.DigestMismatch ? HubMetrics.UploadResult.REJECTED
                         : HubMetrics.UploadResult.FAILED, 0);
@@ -120,6 +148,37 @@ final class UploadRoutes {
                 }
             });
         });
+    }
+
+    /**
+     * The idle-body timeout of one upload: a timer on the request's event loop that fails the body once the client
+     * has sent nothing for {@code timeout} while the hub waited for bytes. The storage upload reading the body then
+     * fails and aborts, so nothing of it stays; the route answers 408.
+     */
+    private static final class IdleWatch {
+        private final RoutingContext ctx;
+        private final long timer;
+        private boolean timedOut; // event loop only
+
+        IdleWatch(RoutingContext ctx, BodyInputStream body, Duration timeout) {
+            this.ctx = ctx;
+            long limit = timeout.toNanos();
+            long every = Math.clamp(timeout.toMillis() / 4, 10, 1_000);
+            timer = ctx.vertx().setPeriodic(every, id -> {
+                if (body.idleNanos(System.nanoTime()) < limit) return;
+                ctx.vertx().cancelTimer(id);
+                timedOut = true;
+                body.fail(new IOException("no body bytes for " + timeout.toMillis() + " ms"));
+            });
+        }
+
+        boolean timedOut() {
+            return timedOut;
+        }
+
+        void stop() {
+            ctx.vertx().cancelTimer(timer);
+        }
     }
 
     /** Answers an upload that is not read: the body is dropped (up to a limit) so the client sees the answer. */
@@ -182,16 +241,19 @@ final class UploadRoutes {
 
         hub.json(ctx, 201, () -> {
             Caller caller = hub.caller(ctx);
-            caller.require(Scope.WRITE);
-            hub.access.visibleRepo(caller, repo);
-            // A .gguf file must be one: pull clients and the quant table rely on it.
+            hub.access.writableRepo(caller, repo);
+            for (Blob blob : changes.put().values()) requireReferenceable(caller, repo, blob.digest());
+            // A .gguf or .safetensors file must be one: pull clients, the quant table and conversions rely on it.
             for (Map.Entry<String, Blob> file : changes.put().entrySet()) {
                 if (ModelCatalog.isGguf(file.getKey())) hub.catalog.gguf(file.getKey(), stored(file.getValue()));
+                if (ModelCatalog.isSafetensors(file.getKey())) {
+                    hub.catalog.safetensors(file.getKey(), stored(file.getValue()));
+                }
             }
             Commit commit = hub.storage.repos().commit(
                     new CommitRequest(repo, branch, request.parent(), changes, caller.name(), message));
             return new Committed(commit.id(), commit.parent(), branch, caller.name(), message,
-                    commit.manifest().time(), commit.files().size(), registerVariants(repo, commit, changes));
+                    commit.manifest().time(), commit.files().size(), pushedQuants(commit, changes));
         });
     }
 
@@ -207,31 +269,32 @@ final class UploadRoutes {
     }
 
     /**
-     * Records every GGUF file the commit adds as an available variant of the repository's model: of its
-     * safetensors source when the commit has one, else of the GGUF file itself.
+     * Git LFS's rule: a commit may reference a blob only if it was uploaded to this repository, or if the caller can
+     * already read a repository whose history holds it. Knowing a digest (from a job id, a quant table, a file
+     * listing) is not enough: otherwise anyone could commit a private blob's digest to a repository of their own
+     * and download the private bytes. The answer is the same 404 as for a blob that does not exist, so it does not
+     * say whether one does.
      */
-    private List<VariantRecord> registerVariants(RepoName repo, Commit commit, Changes changes) {
-        ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
-        List<VariantRecord> records = new ArrayList<>();
-        for (ModelCatalog.GgufModel gguf : facts.ggufs()) {
-            if (!changes.put().containsKey(gguf.path())) continue;
-            Digest source = facts.sourceDigest().orElse(gguf.blob().digest());
-            if (gguf.level() == null) {
-                records.add(new VariantRecord(gguf.path(), null, source,
-                        "neither general.file_type nor the tensor types name a quant level"));
-                continue;
-            }
-            String quant = gguf.level().name();
-            try {
-                hub.storage.variants().registerVariant(new Variant.Key(source, quant, UPLOAD_VERSION), gguf.blob(),
-                        gguf.bitsPerWeight(), new Variant.Provenance(repo, commit.id(), gguf.path(), UPLOAD_VERSION,
-                                commit.manifest().time()));
-                records.add(new VariantRecord(gguf.path(), quant, source, null));
-            } catch (RuntimeException e) {
-                // The commit stands; the table still shows the file as available. Say why it is not a variant.
-                records.add(new VariantRecord(gguf.path(), quant, source, Jsons.oneLine(e.getMessage())));
-            }
+    private void requireReferenceable(Caller caller, RepoName repo, Digest digest) {
+        if (hub.storage.access().uploadedTo(repo, digest)) return;
+        for (RepoName holder : hub.storage.access().holders(digest)) {
+            RepoStore.RepoInfo info = hub.access.repoInfo(holder);
+            if (info != null && caller.canSee(info)) return;
         }
-        return records;
+        throw new StorageException.NotFound("blob " + digest + " is not uploaded to " + repo
+                + " (upload the file to this repository first)");
+    }
+
+    /** The GGUF files the commit adds, with their levels. */
+    private List<PushedQuant> pushedQuants(Commit commit, Changes changes) {
+        List<PushedQuant> pushed = new ArrayList<>();
+        for (ModelCatalog.GgufModel gguf : hub.catalog.facts(commit).ggufs()) {
+            if (!changes.put().containsKey(gguf.path())) continue;
+            pushed.add(gguf.level() == null
+                    ? new PushedQuant(gguf.path(), null, "neither general.file_type nor the tensor types name a "
+                            + "quant level")
+                    : new PushedQuant(gguf.path(), gguf.level().name(), null));
+        }
+        return pushed;
     }
 }

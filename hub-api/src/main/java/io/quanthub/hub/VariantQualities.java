@@ -19,9 +19,8 @@ final class VariantQualities {
         this.variants = variants;
     }
 
-    /** The quality of an available variant; empty for a pushed quant. */
+    /** The quality the converter measured for a variant it made. */
     Optional<QuantTable.Quality> of(Variant.Key key) {
-        if (key.converterVersion().equals(UploadRoutes.UPLOAD_VERSION)) return Optional.empty(); // never measured
         Optional<QuantTable.Quality> cached = known.get(key);
         if (cached != null) return cached;
         Optional<QuantTable.Quality> quality = variants.quality(key)

@@ -55,7 +55,7 @@ function unavailableReason(conditioning, quants, levels) {
 }
 
 function previewsView(ctx, query, conditioning, quants) {
-  const levels = quants.quants.filter(q => q.status === 'available').map(q => q.quant);
+  const levels = quants.quants.filter(q => q.status === 'available' || q.status === 'pushed').map(q => q.quant);
   const reason = unavailableReason(conditioning, quants, levels);
   if (reason) return h('p', {class: 'empty previews-unavailable'}, reason);
 

@@ -39,7 +39,7 @@ export function recommend(variants, gb) {
   let best = null;
   for (const v of variants) {
     if (fitOf(v, gb) !== wanted) continue;
-    if (!best || v.size > best.size || (v.size === best.size && v.status === 'available' && best.status !== 'available')) {
+    if (!best || v.size > best.size || (v.size === best.size && v.status !== 'missing' && best.status === 'missing')) {
       best = v;
     }
   }
@@ -140,10 +140,16 @@ function conversionsOf(source, jobs) {
   return byLevel;
 }
 
-/** The Status cell: "Available", "Not yet produced", or where a conversion of the level stands ("Converting 42%"). */
-function statusCell(available) {
-  const label = h('span', {class: `status ${available ? 'status-available' : 'status-missing'}`},
-    available ? 'Available' : 'Not yet produced');
+/**
+ * The Status cell: "Available" (made by the hub from the source), "Pushed" (a file of this repository, not made by
+ * the hub), "Not yet produced", or where a conversion of the level stands ("Converting 42%").
+ */
+function statusCell(status) {
+  const label = status === 'pushed'
+    ? h('span', {class: 'status status-pushed', title: 'A GGUF file pushed to this repository; the hub did not make it '
+        + 'from the source and does not vouch for it'}, 'Pushed')
+    : h('span', {class: `status ${status === 'available' ? 'status-available' : 'status-missing'}`},
+      status === 'available' ? 'Available' : 'Not yet produced');
   const update = job => {
     const text = {queued: 'Queued for conversion', running: `Converting ${Math.floor((job.progress ?? 0) * 100)}%`,
       done: 'Available', failed: 'Conversion failed'}[job.state];
@@ -154,9 +160,9 @@ function statusCell(available) {
 }
 
 function variantRow(ctx, isPrivate, v, isDefault, canProduce, conversion) {
-  const available = v.status === 'available';
+  const available = v.status === 'available' || v.status === 'pushed';
   const fitBadge = h('span', {class: 'fit-badge'});
-  const status = statusCell(available);
+  const status = statusCell(v.status);
   if (conversion) status.update(conversion);
   return h('tr', {'data-quant': v.quant, 'data-status': v.status},
     h('th', {scope: 'row', 'data-label': 'Quant'},
@@ -247,7 +253,7 @@ function fitSummary(gb, full, modelOnly, recommended) {
   if (modelOnly) parts.push(`${modelOnly} more alone`);
   let text = parts.join(', ') + '.';
   if (recommended) {
-    text += ` Recommended: ${recommended.quant}${recommended.status === 'available' ? '' : ' (not yet produced)'}.`;
+    text += ` Recommended: ${recommended.quant}${recommended.status === 'missing' ? ' (not yet produced)' : ''}.`;
   } else if (modelOnly) {
     text += ' None fits with the encoders: keep them in system RAM, or pick a smaller model.';
   } else {

@@ -13,7 +13,13 @@ import io.quanthub.gguf.convert.QuantLevel;
 import io.quanthub.gguf.safetensors.SafetensorsHeader;
 import io.quanthub.gguf.safetensors.SafetensorsTensor;
 import io.quanthub.gguf.synthetic.SyntheticModel;
+import io.quanthub.storage.Blob;
+import io.quanthub.storage.Changes;
+import io.quanthub.storage.CommitRequest;
+import io.quanthub.storage.Digest;
 import io.quanthub.storage.EmbeddedS3;
+import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.RepoName;
 import io.quanthub.storage.S3Settings;
 import io.quanthub.storage.StorageOptions;
 import java.io.IOException;
@@ -73,7 +79,7 @@ class ConversionApiTest {
                 .withCluster(ClusterConfig.defaults().withPort(0).withOptions(ConverterMemberForTests.options())
                         .withConverts(false)));
         admin = Files.readString(hub.adminTokenFile()).strip();
-        for (int i = 0; i < 2; i++) converters.add(new ConverterMemberForTests(hub.clusterAddress().orElseThrow()));
+        for (int i = 0; i < 2; i++) converters.add(new ConverterMemberForTests(hub.clusterAddress().orElseThrow(), bucket));
         assertEquals(3, converters.getFirst().member().getCluster().getMembers().size(),
                 "the hub's member and two converters");
 
@@ -186,18 +192,70 @@ class ConversionApiTest {
     }
 
     @Test
-    void aLevelThatIsAlreadyAFileOfTheCommitAnswersADoneJob() throws Exception {
-        Path q8 = dir.resolve("flux-tiny-Q8_0.gguf");
-        new Converter(2, true).convert(FLUX_TINY, QuantLevel.Q8_0, q8, Converter.ProgressListener.NONE);
-        createRepo("demo/tiny", false);
-        String commit = commit("demo/tiny", Map.of("model.safetensors", FLUX_TINY, "flux-tiny-Q8_0.gguf", q8));
+    void malformedSafetensorsAreNamedWithTheirParseErrorOnCommitAndOnConversion() throws Exception {
+        byte[] broken = new byte[64];
+        broken[0] = 20; // a 20-byte header that is not JSON
+        System.arraycopy("{\"w\": [1, 2".getBytes(), 0, broken, 8, 9);
+        Path file = Files.write(dir.resolve("malformed.safetensors"), broken);
+        createRepo("demo/malformed", false);
+        JsonNode uploaded = send("PUT", "/api/models/demo/malformed/uploads", admin,
+                HttpRequest.BodyPublishers.ofFile(file), "application/octet-stream").json(201);
+        Map<String, Object> files = Map.of("model.safetensors", Map.of("digest", uploaded.get("digest").asText(),
+                "size", broken.length));
+        String refused = send("POST", "/api/models/demo/malformed/commits/main", admin,
+                HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(Map.of("message", "m", "files", files))),
+                "application/json").json(422).get("error").asText();
+        assertTrue(refused.startsWith("model.safetensors is not a valid safetensors file: model.safetensors: header"),
+                refused);
 
-        Response answer = send("POST", "/api/models/demo/tiny/quants/q8_0", null);
-        JsonNode job = answer.json(200);
-        assertEquals("done", job.get("state").asText());
-        assertEquals("/demo/tiny/resolve/" + commit + "/flux-tiny-Q8_0.gguf", job.get("links").get("download").asText());
-        assertEquals(withoutTimes(job), withoutTimes(get("/api/jobs/" + job.get("id").asText()).json(200)),
-                "findable by its id later");
+        // A commit made before commits were checked (here: straight to storage) gets the same answer on conversion.
+        try (HubStorage storage = HubStorage.open(s3.settings("conversions"))) {
+            storage.repos().commit(new CommitRequest(new RepoName("demo", "malformed"), "main", null,
+                    Changes.of(Map.of("model.safetensors", new Blob(Digest.parse(uploaded.get("digest").asText()),
+                            broken.length)), Set.of()), "admin", "old"));
+        }
+        String conversion = send("POST", "/api/models/demo/malformed/quants/Q4_0", admin).json(422).get("error")
+                .asText();
+        assertEquals(refused, conversion);
+    }
+
+    @Test
+    void aPushedLevelNeitherStopsTheHubFromMakingItsOwnNorReplacesAnotherRepositorys() throws Exception {
+        Path model = dir.resolve("victim.safetensors");
+        SyntheticModel.writeFlux(model, 3_000_000, 23);
+        Path other = dir.resolve("other.safetensors");
+        SyntheticModel.writeFlux(other, 3_000_000, 29);
+        // A forgery: another model's Q5_0, pushed as the victim model's Q5_0 next to the victim's source.
+        Path forged = dir.resolve("evil-Q5_0.gguf");
+        new Converter(2, true).convert(other, QuantLevel.Q5_0, forged, Converter.ProgressListener.NONE);
+        createRepo("victim/model", false);
+        String victimCommit = commit("victim/model", Map.of("model.safetensors", model));
+        createRepo("evil/model", false);
+        commit("evil/model", Map.of("model.safetensors", model, "evil-Q5_0.gguf", forged));
+        assertEquals("pushed", row(get("/api/models/evil/model/quants").json(200), "Q5_0").get("status").asText());
+        assertEquals("missing", row(get("/api/models/victim/model/quants").json(200), "Q5_0").get("status").asText());
+
+        // Asked through the repository holding the forgery, the hub still converts: the pushed file is no variant.
+        JsonNode job = send("POST", "/api/models/evil/model/quants/Q5_0", null).json(202);
+        Events.open(job.get("id").asText()).until("done", j -> j.get("state").asText().equals("done"));
+        Path expected = dir.resolve("expected-victim-Q5_0.gguf");
+        new Converter(2, true).convert(model, QuantLevel.Q5_0, expected, Converter.ProgressListener.NONE);
+        JsonNode victimRow = row(get("/api/models/victim/model/quants").json(200), "Q5_0");
+        assertEquals("available", victimRow.get("status").asText());
+        assertArrayEquals(Files.readAllBytes(expected),
+                get("/victim/model/resolve/" + victimCommit + "/" + victimRow.get("path").asText()).raw().body(),
+                "the victim's level is the converter's output, never the forged bytes");
+        // The converter's level wins in the forger's own table too; the forged file stays a file of that repository.
+        assertEquals("available", row(get("/api/models/evil/model/quants").json(200), "Q5_0").get("status").asText());
+        assertArrayEquals(Files.readAllBytes(forged), get("/evil/model/resolve/main/evil-Q5_0.gguf").raw().body());
+
+        // A level that is only pushed, with no source to make it from, answers a done job pointing at the file.
+        createRepo("demo/gguf-only", false);
+        String commit = commit("demo/gguf-only", Map.of("only-Q5_0.gguf", forged));
+        JsonNode pushed = send("POST", "/api/models/demo/gguf-only/quants/q5_0", null).json(200);
+        assertEquals("done", pushed.get("state").asText());
+        assertEquals("/demo/gguf-only/resolve/" + commit + "/only-Q5_0.gguf",
+                pushed.get("links").get("download").asText());
     }
 
     @Test
@@ -237,6 +295,9 @@ class ConversionApiTest {
             assertEquals("demo/secret", secret.get("repo").asText());
             String secretId = id;
             get("/api/jobs").json(200).forEach(job -> assertFalse(job.get("id").asText().equals(secretId), "" + job));
+            // By id too, the job of a private repository does not exist for those who cannot read it.
+            assertEquals(404, get("/api/jobs/" + id).status());
+            assertEquals(404, get("/api/jobs/" + id + "/events").status());
             assertTrue(send("GET", "/api/jobs", admin).json(200).findValuesAsText("id").contains(id));
 
             // The same file in a public repository: its conversion is the same job, which anyone may follow, but

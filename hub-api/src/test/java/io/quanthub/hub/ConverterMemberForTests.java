@@ -4,20 +4,21 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.quanthub.cluster.ClusterMember;
 import io.quanthub.cluster.JobService;
-import io.quanthub.cluster.SharedStorage;
 import io.quanthub.cluster.Task;
 import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.S3Settings;
+import io.quanthub.storage.S3SettingsFile;
 import io.quanthub.storage.StorageOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.time.Duration;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * A converter member as {@code quanthub converter --join} runs one: a Hazelcast member on loopback that joins a
- * hub's member, finds the bucket the hub published, and converts. A test can hold every PART task at a gate, so a
+ * hub's member and converts in the bucket it is given (its own configuration: the cluster carries no secrets). A test can hold every PART task at a gate, so a
  * job stays running (planned, nothing uploaded) until the test has seen what it wants to see.
  */
 public final class ConverterMemberForTests implements AutoCloseable {
@@ -26,13 +27,18 @@ public final class ConverterMemberForTests implements AutoCloseable {
     private final JobService service;
     private volatile CountDownLatch gate = new CountDownLatch(0);
 
+    /** Joins the member of {@code hub}, on the bucket of its embedded S3 server ({@code <data>/s3.properties}). */
+    public ConverterMemberForTests(HubServer hub) {
+        this(hub.clusterAddress().orElseThrow(), S3Settings.fromEnvironment(S3SettingsFile.read(
+                hub.s3SettingsFile().orElseThrow())).orElseThrow());
+    }
+
     /** Joins the member at {@code hubMember} ({@code host:port}) with 5 MiB parts and one worker. */
-    public ConverterMemberForTests(String hubMember) throws InterruptedException {
+    public ConverterMemberForTests(String hubMember, S3Settings bucket) {
         int port = freePort();
         member = Hazelcast.newHazelcastInstance(ClusterMember.config(ClusterMember.DEFAULT_CLUSTER, "127.0.0.1", port,
                 List.of(hubMember, "127.0.0.1:" + port)));
-        storage = HubStorage.open(SharedStorage.await(member, Duration.ofSeconds(30)),
-                StorageOptions.defaults().withPartSize(StorageOptions.MIN_PART_SIZE));
+        storage = HubStorage.open(bucket, StorageOptions.defaults().withPartSize(StorageOptions.MIN_PART_SIZE));
         service = new JobService(member, storage, options(), task -> {
             if (task.kind() == Task.Kind.PART) gate.await();
         }).start();

@@ -26,6 +26,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,9 +52,14 @@ abstract class HubTestSupport {
 
     @BeforeAll
     static void startHub() throws IOException {
+        startHub(UnaryOperator.identity());
+    }
+
+    /** For a test class that needs other settings: hide {@link #startHub()} with a method that calls this. */
+    static void startHub(UnaryOperator<HubConfig> settings) throws IOException {
         s3 = EmbeddedS3.start(dataDir.resolve("s3"));
         bucket = s3.settings("hub-test");
-        hub = HubServer.start(config(dataDir.resolve("hub")));
+        hub = HubServer.start(settings.apply(config(dataDir.resolve("hub"))));
         admin = Files.readString(hub.adminTokenFile()).strip();
     }
 
@@ -131,14 +137,39 @@ abstract class HubTestSupport {
     // ---- the API in a few calls ----------------------------------------------------------------------------------
 
     static void createRepo(String name, boolean isPrivate) {
-        Response r = postJson("/api/repos", Map.of("name", name, "private", isPrivate), admin);
+        createRepo(name, isPrivate, admin);
+    }
+
+    static void createRepo(String name, boolean isPrivate, String token) {
+        Response r = postJson("/api/repos", Map.of("name", name, "private", isPrivate), token);
         assertEquals(201, r.status(), r.text());
+    }
+
+    /** Creates a user (as the admin) and returns a token of it with the given scopes. */
+    static String userWithToken(String user, String... scopes) {
+        Response created = postJson("/api/users", Map.of("name", user), admin);
+        assertEquals(201, created.status(), created.text());
+        return token(user, scopes);
+    }
+
+    /** A new token of {@code user}, made by the admin. */
+    static String token(String user, String... scopes) {
+        Response r = postJson("/api/tokens", Map.of("name", user + "-" + scopes.length, "scopes", List.of(scopes),
+                "user", user), admin);
+        assertEquals(201, r.status(), r.text());
+        assertEquals(user, r.json().get("user").asText());
+        return r.json().get("token").asText();
     }
 
     /** Uploads bytes (with a known length) and returns the digest the hub answered. */
     static String upload(String repo, byte[] data) {
+        return upload(repo, data, admin);
+    }
+
+    /** Uploads bytes with a token and returns the digest the hub answered. */
+    static String upload(String repo, byte[] data, String token) {
         Response r = send("PUT", "/api/models/" + repo + "/uploads", HttpRequest.BodyPublishers.ofByteArray(data),
-                admin);
+                token);
         assertEquals(201, r.status(), r.text());
         assertEquals(data.length, r.json().get("size").asLong());
         return r.json().get("digest").asText();
@@ -146,10 +177,16 @@ abstract class HubTestSupport {
 
     /** Commits files (path to bytes, uploaded first) on a branch and returns the commit answer. */
     static JsonNode commitFiles(String repo, String branch, Map<String, byte[]> files) {
+        return commitFiles(repo, branch, files, admin);
+    }
+
+    /** Like {@link #commitFiles(String, String, Map)}, uploading and committing with {@code token}. */
+    static JsonNode commitFiles(String repo, String branch, Map<String, byte[]> files, String token) {
         Map<String, Object> entries = new java.util.TreeMap<>();
-        files.forEach((path, data) -> entries.put(path, Map.of("digest", upload(repo, data), "size", data.length)));
+        files.forEach((path, data) -> entries.put(path, Map.of("digest", upload(repo, data, token), "size",
+                data.length)));
         Response r = postJson("/api/models/" + repo + "/commits/" + branch,
-                Map.of("message", "add " + files.keySet(), "files", entries), admin);
+                Map.of("message", "add " + files.keySet(), "files", entries), token);
         assertEquals(201, r.status(), r.text());
         return r.json();
     }

@@ -13,7 +13,6 @@ import io.quanthub.gguf.format.GgufFile;
 import io.quanthub.gguf.format.TensorInfo;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.HubStorage;
-import io.quanthub.storage.Variant;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,10 +46,10 @@ class QuantsApiTest extends HubTestSupport {
         JsonNode commit = commitFiles("flux/tiny", "main", Map.of(
                 "model.safetensors", source,
                 "flux-tiny-Q8_0.gguf", Files.readAllBytes(converted.get(QuantLevel.Q8_0))));
-        JsonNode variants = commit.get("variants");
-        assertEquals(1, variants.size(), commit.toString());
-        assertEquals("Q8_0", variants.get(0).get("quant").asText());
-        assertEquals("sha256:" + sha256(source), variants.get(0).get("source").asText());
+        JsonNode ggufs = commit.get("ggufs");
+        assertEquals(1, ggufs.size(), commit.toString());
+        assertEquals("Q8_0", ggufs.get(0).get("quant").asText());
+        assertEquals("flux-tiny-Q8_0.gguf", ggufs.get(0).get("path").asText());
     }
 
     /** Tensor bytes per parameter of a GGUF file, in bits. */
@@ -80,7 +79,7 @@ class QuantsApiTest extends HubTestSupport {
 
         byte[] q8 = Files.readAllBytes(converted.get(QuantLevel.Q8_0));
         JsonNode available = rows.get("Q8_0");
-        assertEquals("available", available.get("status").asText());
+        assertEquals("pushed", available.get("status").asText(), "a file of the repository, not made by the hub");
         assertFalse(available.get("sizeEstimated").asBoolean());
         assertEquals(q8.length, available.get("size").asLong());
         assertEquals("flux-tiny-Q8_0.gguf", available.get("path").asText());
@@ -114,16 +113,10 @@ class QuantsApiTest extends HubTestSupport {
     }
 
     @Test
-    void pushedGgufIsRegisteredAsAVariantOfTheSource() {
+    void aPushedGgufRegistersNoVariant() {
         try (HubStorage storage = storage()) {
-            List<Variant> variants = storage.variants().list(new Digest(sha256(source)));
-            assertEquals(1, variants.size());
-            Variant v = variants.getFirst();
-            assertEquals(Variant.Status.AVAILABLE, v.status());
-            assertEquals("Q8_0", v.key().quant());
-            assertEquals("upload", v.key().converterVersion());
-            assertEquals("flux-tiny-Q8_0.gguf", v.provenance().path());
-            assertEquals("flux/tiny", v.provenance().repo().toString());
+            assertEquals(List.of(), storage.variants().list(new Digest(sha256(source))),
+                    "variants are what the hub's converter made; a pushed file belongs to its repository alone");
         }
     }
 
@@ -136,7 +129,7 @@ class QuantsApiTest extends HubTestSupport {
         assertEquals("Q4_0", table.get("default").asText());
         assertFalse(table.has("source"));
         Map<String, JsonNode> rows = rowsByQuant(table);
-        assertEquals("available", rows.get("Q4_0").get("status").asText());
+        assertEquals("pushed", rows.get("Q4_0").get("status").asText());
         assertEquals(q4.length, rows.get("Q4_0").get("size").asLong());
         JsonNode q8 = rows.get("Q8_0");
         assertEquals("missing", q8.get("status").asText());
@@ -144,9 +137,8 @@ class QuantsApiTest extends HubTestSupport {
         long actualQ8 = Files.size(converted.get(QuantLevel.Q8_0));
         // A rough estimate (no per-tensor rules), but in the right place.
         assertTrue(Math.abs(q8.get("size").asLong() - actualQ8) < actualQ8 / 5, q8 + " vs " + actualQ8);
-        // Registered as a variant of itself (there is no safetensors source).
         try (HubStorage storage = storage()) {
-            assertEquals("Q4_0", storage.variants().list(new Digest(sha256(q4))).getFirst().key().quant());
+            assertEquals(List.of(), storage.variants().list(new Digest(sha256(q4))));
         }
     }
 

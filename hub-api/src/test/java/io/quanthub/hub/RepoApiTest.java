@@ -177,13 +177,13 @@ class RepoApiTest extends HubTestSupport {
         assertEquals(List.of("read", "write"), List.of(created.json().get("scopes").get(0).asText(),
                 created.json().get("scopes").get(1).asText()));
         postJson("/api/tokens", Map.of("name", "bad", "scopes", List.of("root")), admin).error(400);
-        // The new token writes, and its name is the author.
+        // The new token writes, and its user (the admin who made it for itself) is the author.
         String ci = created.json().get("token").asText();
         String digest = send("PUT", "/api/models/guarded/model/uploads", HttpRequest.BodyPublishers.ofString("x"), ci)
                 .json().get("digest").asText();
         Response commit = postJson("/api/models/guarded/model/commits/main", Map.of("message", "by ci",
                 "files", Map.of("x.txt", Map.of("digest", digest, "size", 1))), ci);
-        assertEquals("ci", commit.json().get("author").asText());
+        assertEquals("admin", commit.json().get("author").asText());
     }
 
     @Test
@@ -210,6 +210,20 @@ class RepoApiTest extends HubTestSupport {
                 "files", Map.of("ok.txt", Map.of("digest", digest, "size", 1))), admin).status());
         assertEquals(400, postJson("/api/models/paths/model/commits/main", Map.of("message", "m",
                 "files", Map.of("ok.txt", Map.of("digest", "md5:abc", "size", 1))), admin).status());
+    }
+
+    @Test
+    void spoofingCharactersInPathsAre400NamingTheCodePoint() {
+        createRepo("paths/spoof", false);
+        String digest = upload("paths/spoof", "x".getBytes());
+        Map<String, String> refused = Map.of("model\u202Efdp.gguf", "U+202E", "a\u2028b.txt", "U+2028",
+                "a\u2067b.txt", "U+2067", "a\u200Fb.txt", "U+200F", "a\u0085b.txt", "U+0085");
+        refused.forEach((path, named) -> {
+            Response r = postJson("/api/models/paths/spoof/commits/main", Map.of("message", "m",
+                    "files", Map.of(path, Map.of("digest", digest, "size", 1))), admin);
+            assertTrue(r.error(400).contains(named), r.text());
+        });
+        assertEquals(400, get("/paths/spoof/resolve/main/model%E2%80%AEfdp.gguf", null).status());
     }
 
     @Test

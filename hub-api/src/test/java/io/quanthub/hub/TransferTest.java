@@ -104,6 +104,33 @@ class TransferTest extends HubTestSupport {
     }
 
     @Test
+    void conditionalRequestsNeverMixTwoVersions() {
+        String path = "/xfer/model/resolve/main/weights/big.bin";
+        String etag = "\"" + sha256(BIG) + "\"";
+        String stale = "\"" + sha256("an older version".getBytes()) + "\"";
+
+        // If-Range with the file's ETag: the range; with a stale tag or a date: the whole current file.
+        Response same = get(path, null, "Range", "bytes=100-199", "If-Range", etag);
+        assertEquals(206, same.status());
+        assertArrayEquals(Arrays.copyOfRange(BIG, 100, 200), same.body());
+        Response changed = get(path, null, "Range", "bytes=100-199", "If-Range", stale);
+        assertEquals(200, changed.status());
+        assertEquals(sha256(BIG), sha256(changed.body()));
+        assertEquals(null, changed.header("Content-Range"));
+        assertEquals(200, get(path, null, "Range", "bytes=100-199", "If-Range", "Sun, 06 Dec 2026 21:00:00 GMT")
+                .status());
+
+        // If-Match: a mismatch is 412 (GET and HEAD); the file's ETag or * proceeds.
+        assertTrue(get(path, null, "If-Match", stale).error(412).contains("does not match"));
+        assertEquals(412, send("HEAD", path, HttpRequest.BodyPublishers.noBody(), null, "If-Match", stale).status());
+        assertEquals(200, get(path, null, "If-Match", etag).status());
+        assertEquals(206, get(path, null, "If-Match", "*", "Range", "bytes=0-0").status());
+
+        // A range that starts past the end: 416.
+        assertEquals(416, get(path, null, "Range", "bytes=" + (BIG.length + 1) + "-", "If-Range", etag).status());
+    }
+
+    @Test
     void headAnswersWithTheHeadersOnly() {
         Response head = send("HEAD", "/xfer/model/resolve/main/weights/big.bin", HttpRequest.BodyPublishers.noBody(),
                 null);

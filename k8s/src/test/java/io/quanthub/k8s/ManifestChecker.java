@@ -25,6 +25,9 @@ import io.fabric8.kubernetes.api.model.networking.v1.IngressBackend;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.HTTPIngressPath;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.quanthub.cluster.Discovery;
 import java.lang.reflect.Method;
@@ -82,6 +85,7 @@ final class ManifestChecker {
         manifests.all(PodDisruptionBudget.class).forEach(this::disruptionBudget);
         manifests.all(HorizontalPodAutoscaler.class).forEach(this::autoscaler);
         manifests.all(Ingress.class).forEach(this::ingress);
+        for (Manifests.Workload w : manifests.workloads()) clusterPort(w);
     }
 
     // ---- typed parse --------------------------------------------------------------------------------------------
@@ -305,6 +309,67 @@ final class ManifestChecker {
                 }
             }
         }
+    }
+
+    // ---- the cluster port ---------------------------------------------------------------------------------------
+
+    /** The container port every cluster member declares; Hazelcast Community Edition authenticates no member. */
+    static final String CLUSTER_PORT_NAME = "hazelcast";
+    static final int CLUSTER_PORT = 5701;
+
+    /**
+     * A pod that listens on the cluster port must be selected by a NetworkPolicy, and every ingress rule of every
+     * policy selecting it (Kubernetes unions them) that covers that port must admit only QuantHub cluster members:
+     * peers given by a non-empty podSelector of this namespace that matches only pod templates with the cluster port.
+     */
+    private void clusterPort(Manifests.Workload w) {
+        boolean member = w.template().getSpec().getContainers().stream().flatMap(c -> c.getPorts().stream())
+                .anyMatch(ManifestChecker::isClusterPort);
+        if (!member) return;
+        Map<String, String> labels = w.template().getMetadata() == null ? Map.of() : w.template().getMetadata()
+                .getLabels();
+        List<NetworkPolicy> policies = manifests.all(NetworkPolicy.class).stream()
+                .filter(p -> p.getSpec().getPolicyTypes().contains("Ingress") || !p.getSpec().getIngress().isEmpty())
+                .filter(p -> matches(p.getSpec().getPodSelector(), labels)).toList();
+        if (policies.isEmpty()) {
+            problem(w.owner(), "listens on the cluster port " + CLUSTER_PORT + " but no NetworkPolicy limits who "
+                    + "reaches it (Hazelcast members do not authenticate)");
+            return;
+        }
+        for (NetworkPolicy policy : policies) {
+            for (NetworkPolicyIngressRule rule : policy.getSpec().getIngress()) {
+                boolean coversClusterPort = rule.getPorts().isEmpty() || rule.getPorts().stream()
+                        .anyMatch(p -> p.getPort() == null || CLUSTER_PORT_NAME.equals(p.getPort().getStrVal())
+                                || Integer.valueOf(CLUSTER_PORT).equals(p.getPort().getIntVal()));
+                if (!coversClusterPort) continue;
+                if (rule.getFrom().isEmpty()) {
+                    problem(policy, "admits anyone to the cluster port of " + w.describe());
+                }
+                for (NetworkPolicyPeer peer : rule.getFrom()) {
+                    if (!onlyClusterMembers(peer)) {
+                        problem(policy, "admits pods other than QuantHub cluster members to the cluster port of "
+                                + w.describe());
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean isClusterPort(io.fabric8.kubernetes.api.model.ContainerPort port) {
+        return CLUSTER_PORT_NAME.equals(port.getName()) || Integer.valueOf(CLUSTER_PORT).equals(port.getContainerPort());
+    }
+
+    /** A peer of this namespace's pods whose labels select only pod templates that are cluster members. */
+    private boolean onlyClusterMembers(NetworkPolicyPeer peer) {
+        if (peer.getIpBlock() != null || peer.getNamespaceSelector() != null || peer.getPodSelector() == null
+                || isEmpty(peer.getPodSelector())) {
+            return false;
+        }
+        List<Manifests.Workload> selected = manifests.workloads().stream()
+                .filter(w -> w.template().getMetadata() != null
+                        && matches(peer.getPodSelector(), w.template().getMetadata().getLabels())).toList();
+        return !selected.isEmpty() && selected.stream().allMatch(w -> w.template().getSpec().getContainers().stream()
+                .flatMap(c -> c.getPorts().stream()).anyMatch(ManifestChecker::isClusterPort));
     }
 
     private void statefulSet(StatefulSet s) {

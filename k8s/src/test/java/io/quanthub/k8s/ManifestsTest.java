@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
@@ -15,6 +16,7 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,7 +56,7 @@ class ManifestsTest {
     @Test
     void manifestsAreConsistentAndRunWhatTheProjectBuilds() throws IOException {
         Manifests manifests = Manifests.load(MANIFESTS);
-        assertEquals(12, manifests.objects().size(), manifests.objects().stream().map(Manifests::describe).toList()
+        assertEquals(13, manifests.objects().size(), manifests.objects().stream().map(Manifests::describe).toList()
                 .toString());
         assertEquals(List.of(), ManifestChecker.check(manifests, project));
     }
@@ -236,11 +238,27 @@ class ManifestsTest {
                 "terminationGracePeriodSeconds is 60");
         add(cases, "mount of an undefined volume", m -> hub(m).getVolumeMounts().getFirst().setName("date"),
                 "mounts undefined volume date");
+        add(cases, "no NetworkPolicy on the cluster port", m -> m.objects().remove(clusterPolicy(m)),
+                "listens on the cluster port 5701 but no NetworkPolicy limits who reaches it");
+        add(cases, "cluster port open to anyone", m -> clusterPolicy(m).getSpec().getIngress().getFirst().getFrom()
+                .clear(), "admits anyone to the cluster port of");
+        add(cases, "cluster port open to another namespace", m -> clusterPolicy(m).getSpec().getIngress().getFirst()
+                .getFrom().getFirst().setNamespaceSelector(new LabelSelector()), "admits pods other than QuantHub "
+                + "cluster members");
+        add(cases, "cluster port open to every pod of the namespace", m -> clusterPolicy(m).getSpec().getIngress()
+                .getFirst().getFrom().getFirst().setPodSelector(new LabelSelector()), "admits pods other than QuantHub "
+                + "cluster members");
+        add(cases, "HTTP rule that also opens the cluster port", m -> clusterPolicy(m).getSpec().getIngress().get(1)
+                .getPorts().clear(), "admits anyone to the cluster port of");
         add(cases, "misspelt field", m -> replaceDocuments(m, "converter.yaml",
                 "publishNotReadyAddresses", "publishNotReadyAdresses"), "[publishNotReadyAdresses]");
         add(cases, "misspelt kind", m -> replaceDocuments(m, "hub.yaml",
                 "kind: PodDisruptionBudget", "kind: PodDisruptionBudgets"), "is not a Kubernetes kind");
         return cases.stream();
+    }
+
+    private static NetworkPolicy clusterPolicy(Manifests m) {
+        return m.find(NetworkPolicy.class, "quanthub-cluster-port").orElseThrow();
     }
 
     private static void add(List<Arguments> cases, String name, Consumer<Manifests> breakIt, String expected) {

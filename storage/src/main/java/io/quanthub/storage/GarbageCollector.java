@@ -12,7 +12,8 @@ import java.util.UUID;
  * Deletes blobs that nothing references, and the debris of abandoned uploads.
  *
  * <p>A blob is kept if any commit of any repository lists it (history stays downloadable; refs only point at
- * commits, so every blob a ref can reach is in a commit), if a variant record names it, if a live upload lease names
+ * commits, so every blob a ref can reach is in a commit), if a variant record or a rendered preview
+ * ({@link PreviewImages}) names it, if a live upload lease names
  * it, or if it is younger than the grace period. Everything else under {@code blobs/} is deleted, using the
  * intent/lease handshake in {@link UploadLeases} so that an upload that de-duplicates against a blob at the same
  * moment never loses it. Also removed: expired leases; staged objects ({@code uploads/}), open-upload records of
@@ -112,7 +113,7 @@ public final class GarbageCollector {
                 debris.leases, deletedBytes + debris.bytes, complete);
     }
 
-    /** Every blob a commit lists or a variant names. */
+    /** Every blob a commit lists, a variant names or a rendered preview shows. */
     private Set<Digest> referencedBlobs() {
         Set<Digest> digests = new HashSet<>();
         s3.list("commits/").forEach(info -> s3.get(info.key()).ifPresent(json ->
@@ -122,6 +123,11 @@ public final class GarbageCollector {
             Variant variant = Json.read(json, Variant.class, info.key());
             digests.add(variant.key().source());
             if (variant.output() != null) digests.add(variant.output().digest());
+        }));
+        s3.list(PreviewImages.PREFIX).forEach(info -> s3.get(info.key()).ifPresent(json -> {
+            PreviewImages.Rendered rendered = Json.read(json, PreviewImages.Rendered.class, info.key());
+            digests.add(Digest.parse(rendered.image()));
+            if (rendered.heatmap() != null) digests.add(Digest.parse(rendered.heatmap()));
         }));
         return digests;
     }

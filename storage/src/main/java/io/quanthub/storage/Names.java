@@ -51,6 +51,23 @@ public final class Names {
         return part;
     }
 
+    /**
+     * A user or organisation name: the same rule as a repository owner, since an account owns the namespace of its
+     * name.
+     */
+    public static String requireAccountName(String name) {
+        String where = "account name " + quote(name);
+        if (name == null || name.isEmpty()) throw new IllegalArgumentException("account name is empty");
+        if (name.length() > MAX_OWNER_LENGTH) {
+            throw new IllegalArgumentException(where + " is longer than " + MAX_OWNER_LENGTH + " characters");
+        }
+        if (!REPO_PART.matcher(name).matches()) {
+            throw new IllegalArgumentException(where + " must start with [a-zA-Z0-9] and use only [a-zA-Z0-9._-]");
+        }
+        requireNoDotDot(name, where);
+        return name;
+    }
+
     /** A branch or tag name; never 64 hex digits, so a revision string is a commit id or a ref name, not both. */
     public static String requireRefName(String name) {
         if (name == null || name.isEmpty()) throw new IllegalArgumentException("ref name is empty");
@@ -80,7 +97,9 @@ public final class Names {
 
     /**
      * A file path inside a repository: relative, '/'-separated, no empty, "." or ".." segments, no backslash,
-     * no control characters, no ':' (drive letters and NTFS streams on Windows), bounded length.
+     * no ':' (drive letters and NTFS streams on Windows), bounded length, and no character that is invisible or
+     * rewrites how a name is shown ({@link #isInvisible}): {@code model\u202Efdp.gguf} would display as
+     * {@code modelgguf.pdf}, a line separator would forge a line in a listing.
      */
     public static String requireFilePath(String path) {
         if (path == null || path.isEmpty()) throw new IllegalArgumentException("file path is empty");
@@ -89,11 +108,15 @@ public final class Names {
             throw new IllegalArgumentException(where + " is longer than " + MAX_PATH_BYTES + " bytes");
         }
         if (path.startsWith("/")) throw new IllegalArgumentException(where + " is absolute");
-        for (int i = 0; i < path.length(); i++) {
-            char c = path.charAt(i);
+        for (int i = 0; i < path.length(); ) {
+            int c = path.codePointAt(i);
             if (c == '\\') throw new IllegalArgumentException(where + " contains a backslash");
             if (c == ':') throw new IllegalArgumentException(where + " contains ':'");
-            if (c < 0x20 || c == 0x7f) throw new IllegalArgumentException(where + " contains a control character");
+            if (isInvisible(c)) {
+                throw new IllegalArgumentException(where + " contains " + codePoint(c)
+                        + " (control, format and bidi characters are not allowed in file paths)");
+            }
+            i += Character.charCount(c);
         }
         // split with limit -1 keeps trailing empty segments, so "a/" and "a//b" are caught below.
         for (String segment : path.split("/", -1)) {
@@ -128,19 +151,41 @@ public final class Names {
         return version;
     }
 
+    /**
+     * Characters refused in file paths: C0 and C1 controls and DEL ({@code Cc}), format characters ({@code Cf}:
+     * the bidi embeddings, overrides and isolates U+202A..U+202E and U+2066..U+2069, the marks U+200E, U+200F and
+     * U+061C, zero-width characters, the byte order mark, soft hyphen, tags), the line and paragraph separators
+     * U+2028 and U+2029, and unpaired surrogates (not a character at all).
+     */
+    static boolean isInvisible(int c) {
+        return switch (Character.getType(c)) {
+            case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR,
+                 Character.SURROGATE -> true;
+            default -> false;
+        };
+    }
+
+    /** {@code U+202E RIGHT-TO-LEFT OVERRIDE}: the code point and, where Unicode has one, its name. */
+    private static String codePoint(int c) {
+        String name = Character.getName(c);
+        return String.format("U+%04X", c) + (name == null ? "" : " " + name);
+    }
+
     private static void requireNoDotDot(String s, String where) {
         if (s.contains("..")) throw new IllegalArgumentException(where + " contains '..'");
     }
 
-    /** Quotes user input for an error message: control characters escaped, long input shortened, one line. */
+    /** Quotes user input for an error message: invisible characters escaped, long input shortened, one line. */
     static String quote(String s) {
         if (s == null) return "null";
         StringBuilder out = new StringBuilder("'");
         int shown = Math.min(s.length(), 120);
-        for (int i = 0; i < shown; i++) {
-            char c = s.charAt(i);
-            if (c < 0x20 || c == 0x7f) out.append(String.format("\\u%04x", (int) c));
-            else out.append(c);
+        for (int i = 0; i < shown; ) {
+            int c = s.codePointAt(i);
+            // Escaped, so that the message shows what is there instead of being reordered or split by it.
+            if (isInvisible(c)) out.append(String.format("\\u%04x", c));
+            else out.appendCodePoint(c);
+            i += Character.charCount(c);
         }
         if (shown < s.length()) out.append("...");
         return out.append('\'').toString();

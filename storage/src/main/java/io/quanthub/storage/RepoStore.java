@@ -36,16 +36,18 @@ public final class RepoStore {
     static final int MAX_ATTEMPTS = 64;
 
     private static final String REPOS = "repos/";
-    private static final String COMMITS = "commits/";
+    static final String COMMITS = "commits/";
 
     private final ObjectStore s3;
     private final BlobStore blobs;
+    private final BlobAccess access;
     private final Refs refs;
     private final StorageOptions options;
 
-    RepoStore(ObjectStore s3, BlobStore blobs, Refs refs, StorageOptions options) {
+    RepoStore(ObjectStore s3, BlobStore blobs, BlobAccess access, Refs refs, StorageOptions options) {
         this.s3 = s3;
         this.blobs = blobs;
+        this.access = access;
         this.refs = refs;
         this.options = options;
     }
@@ -110,6 +112,9 @@ public final class RepoStore {
                         + " bytes, not " + blob.size());
             }
         }
+        // Recorded before the commit lands: a crash in between must not leave a commit whose blobs its repository
+        // cannot offer. A commit that then fails to land gives nothing the committer was not already entitled to.
+        access.recordHeld(request.repo(), request.changes().put().values().stream().map(Blob::digest).toList());
         Ref branch = Ref.branch(request.repo(), request.branch());
         String head = refs.resolve(branch).orElse(null);
         String baseId = request.base() != null ? request.base() : head;

@@ -40,6 +40,41 @@ public final class VariantStore {
         return s3.get(key(key)).map(json -> Json.read(json, Variant.class, key(key)));
     }
 
+    /** Where the repositories that asked for a variant are listed, one empty object each. */
+    private static final String REQUESTERS_PREFIX = "requesters/";
+
+    static String requestersPrefix(Variant.Key key) {
+        return REQUESTERS_PREFIX + key.source().hex() + "/" + key.quant() + "/" + key.converterVersion() + "/";
+    }
+
+    /**
+     * Records that {@code repo} asked for the variant. A variant is shared by every repository holding its source,
+     * so its {@link Variant#provenance()} names only the first; the others are listed here, so that whoever may see
+     * any of them may follow the variant's job.
+     */
+    public void addRequester(Variant.Key key, RepoName repo) {
+        s3.putIfAbsent(requestersPrefix(key) + repo.owner() + "/" + repo.name(), new byte[0]);
+    }
+
+    /** Every repository that asked for the variant, in name order (the provenance's repository may be missing). */
+    public List<RepoName> requesters(Variant.Key key) {
+        String prefix = requestersPrefix(key);
+        return s3.list(prefix).map(info -> RepoName.parse(info.key().substring(prefix.length()))).toList();
+    }
+
+    /** Every variant record of every source (for migrations; its cost grows with the number of variants). */
+    List<Variant> all() {
+        return s3.list(PREFIX)
+                .flatMap(info -> s3.get(info.key()).stream().map(json -> Json.read(json, Variant.class, info.key())))
+                .toList();
+    }
+
+    /** Deletes a variant record and its quality record. */
+    void delete(Variant.Key key) {
+        s3.delete(key(key));
+        s3.delete(qualityKey(key));
+    }
+
     /** Every variant of one source file, ordered by quant type and converter version. */
     public List<Variant> list(Digest source) {
         return s3.list(PREFIX + source.hex() + "/")
@@ -59,7 +94,8 @@ public final class VariantStore {
 
     /**
      * Records a variant as available with its GGUF blob, which must be uploaded. Used by the converter when it
-     * finishes, and by the hub when a ready-made quant is pushed. Registering the same output again is a no-op;
+     * finishes: only what the hub's converter made from the source is a variant (a GGUF file someone pushes is a
+     * file of that repository alone, never shared by source digest). Registering the same output again is a no-op;
      * a different output for an available variant is {@link StorageException.AlreadyExists}.
      */
     public Variant registerVariant(Variant.Key key, Blob output, double bitsPerWeight, Variant.Provenance provenance) {

@@ -41,22 +41,27 @@ class GarbageCollectorTest extends S3TestSupport {
                 "upload", Instant.now());
         storage.variants().registerVariant(new Variant.Key(committed.digest(), "Q8_0", "upload"), variantOutput, 8.5,
                 provenance);
+        Blob previewImage = upload("a rendered preview's png");
+        storage.previews().put("preview-0123456789abcdef01234567",
+                new PreviewImages.Rendered(repo.toString(), previewImage.digest().toString(), null));
         Blob abandoned = upload("uploaded but never committed");
 
         // Within the lease time nothing goes, even with no grace period at all.
         clock.advance(Duration.ofHours(1));
         GarbageCollector.Report early = storage.gc().collect(Duration.ZERO);
         assertEquals(List.of(), early.deletedBlobs());
-        assertEquals(Set.of(committed.digest(), variantOutput.digest(), abandoned.digest()), stored());
+        assertEquals(Set.of(committed.digest(), variantOutput.digest(), previewImage.digest(), abandoned.digest()),
+                stored());
 
         // Two days later the leases have expired: the abandoned blob goes, the referenced ones stay.
         clock.advance(DAY.multipliedBy(2));
         GarbageCollector.Report report = storage.gc().collect(Duration.ofHours(1));
         assertEquals(List.of(abandoned.digest()), report.deletedBlobs());
         assertEquals(abandoned.size(), report.deletedBytes());
-        assertEquals(3, report.deletedLeases());
+        assertEquals(4, report.deletedLeases());
         assertTrue(report.complete());
-        assertEquals(Set.of(committed.digest(), variantOutput.digest()), stored());
+        assertEquals(Set.of(committed.digest(), variantOutput.digest(), previewImage.digest()), stored(),
+                "commits, variants and rendered previews hold their blobs");
         assertEquals(List.of(), keys(UploadLeases.LEASES));
         assertEquals(List.of(), keys(UploadLeases.INTENTS), "intents withdrawn");
     }

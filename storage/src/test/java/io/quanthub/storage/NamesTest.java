@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class NamesTest {
@@ -49,6 +51,39 @@ class NamesTest {
             assertOneLine(e);
         }
         assertThrows(IllegalArgumentException.class, () -> Names.requireFilePath(null));
+    }
+
+    @Test
+    void refusesControlBidiAndFormatCharactersNamingTheCodePoint() {
+        Map<String, String> refused = new LinkedHashMap<>();
+        refused.put("model\u202Efdp.gguf", "U+202E RIGHT-TO-LEFT OVERRIDE");
+        refused.put("a\u2028b", "U+2028 LINE SEPARATOR");
+        refused.put("a\u2029b", "U+2029 PARAGRAPH SEPARATOR");
+        refused.put("a\u0085b", "U+0085"); // C1: NEXT LINE
+        refused.put("a\u009bb", "U+009B");
+        refused.put("a\u001bb", "U+001B");
+        refused.put("a\u202Ab", "U+202A");
+        refused.put("a\u202Db", "U+202D");
+        refused.put("a\u2066b", "U+2066");
+        refused.put("a\u2069b", "U+2069");
+        refused.put("a\u200Eb", "U+200E");
+        refused.put("a\u200Fb", "U+200F");
+        refused.put("a\u061Cb", "U+061C");
+        refused.put("a\u200Bb", "U+200B ZERO WIDTH SPACE");
+        refused.put("a\uFEFFb", "U+FEFF");
+        refused.put("dir/x\uDB40\uDC01.gguf", "U+E0001 LANGUAGE TAG");
+        refused.put("a\uD800b", "U+D800"); // an unpaired surrogate
+        refused.forEach((bad, named) -> {
+            var e = assertThrows(IllegalArgumentException.class, () -> Names.requireFilePath(bad), bad);
+            assertTrue(e.getMessage().contains(named), e.getMessage());
+            assertOneLine(e);
+            // The message escapes the character instead of letting it reorder or split the line.
+            assertFalse(e.getMessage().chars().anyMatch(Names::isInvisible), e.getMessage());
+        });
+        // Letters of every script stay allowed, right-to-left ones too.
+        for (String ok : List.of("نموذج/model.gguf", "מודל.gguf", "模型/ü.safetensors")) {
+            assertEquals(ok, Names.requireFilePath(ok));
+        }
     }
 
     @Test

@@ -21,7 +21,7 @@ class TokenStoreTest extends S3TestSupport {
         TokenStore tokens = storage.tokens();
         String secret = "qh_secret-value-1";
         TokenStore.TokenInfo created =
-                tokens.create(hash(secret), "ci", new TreeSet<>(List.of("write", "read")), "admin");
+                tokens.create(hash(secret), "ci", new TreeSet<>(List.of("write", "read")), "admin", "alice");
 
         TokenStore.TokenInfo read = tokens.get(hash(secret)).orElseThrow();
         assertEquals(created, read);
@@ -35,7 +35,22 @@ class TokenStoreTest extends S3TestSupport {
             assertFalse(body.contains(secret), body);
         }
         assertThrows(StorageException.AlreadyExists.class,
-                () -> tokens.create(hash(secret), "again", new TreeSet<>(List.of("read")), "admin"));
+                () -> tokens.create(hash(secret), "again", new TreeSet<>(List.of("read")), "admin", "alice"));
+        assertEquals(List.of(new TokenStore.StoredToken(hash(secret), created)), tokens.list());
+
+        // Revoked: gone for good.
+        tokens.delete(hash(secret));
+        assertTrue(tokens.get(hash(secret)).isEmpty());
+        assertEquals(List.of(), tokens.list());
+    }
+
+    @Test
+    void tokenRecordsWrittenBeforeOwnersExistedReadWithoutOne() {
+        Digest old = hash("qh_old");
+        objects().put("tokens/" + old.hex() + ".json", ("{\"created\":\"2026-01-01T00:00:00Z\",\"createdBy\":\"admin\","
+                + "\"name\":\"ci\",\"scopes\":[\"read\"]}").getBytes(StandardCharsets.UTF_8));
+        assertEquals(null, storage.tokens().get(old).orElseThrow().owner());
+        storage.tokens().delete(old);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.quanthub.cli.cache;
 
+import io.quanthub.cli.hub.HubConfig;
 import io.quanthub.cli.hub.ModelRef;
 
 import java.io.IOException;
@@ -41,7 +42,7 @@ public final class HubCache {
     }
 
     public static Path defaultRoot() {
-        return defaultRoot(System.getenv(), Path.of(System.getProperty("user.home")));
+        return defaultRoot(System.getenv(), HubConfig.home(System.getenv()));
     }
 
     public Path root() {

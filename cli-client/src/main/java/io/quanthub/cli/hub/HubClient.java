@@ -283,6 +283,91 @@ public final class HubClient {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
+    // Accounts and tokens
+
+    /** {@code GET /api/whoami}: the caller's user, token name, scopes, admin flag and organisations. */
+    public JsonFields whoami() throws IOException {
+        return JsonFields.parse(getJson("/api/whoami"), response("GET", "/api/whoami"));
+    }
+
+    /**
+     * {@code POST /api/tokens}: a new token of {@code user} (null: the caller's own user); the answer holds the
+     * secret, shown this once.
+     */
+    public JsonFields createToken(String name, List<String> scopes, String user) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", name);
+        body.put("scopes", scopes);
+        if (user != null) body.put("user", user);
+        return jsonCall("POST", "/api/tokens", body);
+    }
+
+    /** {@code GET /api/tokens}: the tokens of {@code user} (null: the caller's own user), never their secrets. */
+    public List<JsonFields> tokens(String user) throws IOException {
+        String path = "/api/tokens" + userQuery(user);
+        return JsonFields.parseArray(getJson(path), response("GET", path));
+    }
+
+    /** {@code DELETE /api/tokens/{id or name}}: revokes a token of {@code user} (null: the caller's own user). */
+    public JsonFields revokeToken(String idOrName, String user) throws IOException {
+        return jsonCall("DELETE", "/api/tokens/" + segment(idOrName) + userQuery(user), null);
+    }
+
+    private static String userQuery(String user) {
+        return user == null ? "" : query(Map.of("user", user));
+    }
+
+    /** {@code POST /api/users} (admin). */
+    public JsonFields createUser(String name, boolean admin) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", name);
+        body.put("admin", admin);
+        return jsonCall("POST", "/api/users", body);
+    }
+
+    /** {@code GET /api/users} (admin). */
+    public List<JsonFields> users() throws IOException {
+        return JsonFields.parseArray(getJson("/api/users"), response("GET", "/api/users"));
+    }
+
+    /** {@code DELETE /api/users/{name}} (admin): the user, its memberships and its tokens. */
+    public JsonFields deleteUser(String name) throws IOException {
+        return jsonCall("DELETE", "/api/users/" + segment(name), null);
+    }
+
+    /** {@code POST /api/orgs} (admin). */
+    public JsonFields createOrg(String name) throws IOException {
+        return jsonCall("POST", "/api/orgs", Map.of("name", name));
+    }
+
+    /** {@code GET /api/orgs} (admin): each with its members and their roles. */
+    public List<JsonFields> orgs() throws IOException {
+        return JsonFields.parseArray(getJson("/api/orgs"), response("GET", "/api/orgs"));
+    }
+
+    /** {@code DELETE /api/orgs/{name}} (admin). */
+    public JsonFields deleteOrg(String name) throws IOException {
+        return jsonCall("DELETE", "/api/orgs/" + segment(name), null);
+    }
+
+    /** {@code PUT /api/orgs/{org}/members/{user}} (admin): adds a member or changes its role (read, write). */
+    public JsonFields setMember(String org, String user, String role) throws IOException {
+        return jsonCall("PUT", "/api/orgs/" + segment(org) + "/members/" + segment(user), Map.of("role", role));
+    }
+
+    /** {@code DELETE /api/orgs/{org}/members/{user}} (admin). */
+    public JsonFields removeMember(String org, String user) throws IOException {
+        return jsonCall("DELETE", "/api/orgs/" + segment(org) + "/members/" + segment(user), null);
+    }
+
+    /** Sends {@code body} (null: none) as JSON and parses the answer, a JSON object. */
+    private JsonFields jsonCall(String method, String path, Map<String, Object> body) throws IOException {
+        String answer = send(method, path, body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(Json.write(body)), CALL_TIMEOUT);
+        return JsonFields.parse(answer, response(method, path));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
     // HTTP
 
     /** A request to {@code pathAndQuery} with the token and JSON accepted; {@code timeout} null means none. */

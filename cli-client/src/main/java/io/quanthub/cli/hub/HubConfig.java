@@ -27,8 +27,28 @@ public record HubConfig(String hub, String token) {
         return configHome.resolve("quanthub").resolve("config.json");
     }
 
+    /** The config file for this process's environment. */
     public static Path defaultPath() {
-        return defaultPath(System.getenv(), Path.of(System.getProperty("user.home")));
+        return defaultPath(System.getenv(), home(System.getenv()));
+    }
+
+    /**
+     * The user's home: {@code $HOME} when set (what the shell and every other tool use; it can differ from Java's
+     * {@code user.home}, which comes from the password database), else {@code user.home}.
+     */
+    public static Path home(Map<String, String> env) {
+        String home = env.get("HOME");
+        return home != null && !home.isBlank() ? Path.of(home) : Path.of(System.getProperty("user.home"));
+    }
+
+    /**
+     * The saved config at {@code file}; where that is the default file and it does not exist, the file an older
+     * {@code login} saved under Java's {@code user.home}, if any.
+     */
+    public static Optional<HubConfig> readDefault(Path file) throws IOException {
+        Optional<HubConfig> saved = read(file);
+        if (saved.isPresent() || !file.equals(defaultPath())) return saved;
+        return read(defaultPath(System.getenv(), Path.of(System.getProperty("user.home"))));
     }
 
     /** The saved config, or empty when the file does not exist. */

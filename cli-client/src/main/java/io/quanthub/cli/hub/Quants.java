@@ -10,7 +10,10 @@ import java.util.Optional;
  * @param defaultQuant the level {@code org/name} without {@code :QUANT} resolves to; null when there is none
  */
 public record Quants(String sha, String defaultQuant, List<Level> levels) {
+    /** Made by the hub's converter from the revision's source. */
     public static final String AVAILABLE = "available";
+    /** A GGUF file pushed to the repository (the repository's own, not made by the hub). */
+    public static final String PUSHED = "pushed";
 
     /**
      * One quant level.
@@ -20,9 +23,9 @@ public record Quants(String sha, String defaultQuant, List<Level> levels) {
      * @param bitsPerWeight       null when the hub gives none
      * @param vramModelOnly       bytes of GPU memory for the model alone; null when unknown
      * @param vramWithEncodersVae bytes with the text encoders and the VAE loaded as well; null when unknown
-     * @param file                the GGUF file when the level can be downloaded from this revision (a file of the
-     *                            revision, or a variant the hub produced from its source, served under the name
-     *                            the hub gives), else null
+     * @param file                the GGUF file when the level can be downloaded from this revision (a file pushed
+     *                            to the revision, or a variant the hub produced from its source, served under the
+     *                            name the hub gives), else null
      * @param relativeRmse        ||q - s|| / ||s|| of the level's weights q against the source's s, as the
      *                            converter measured; null when not measured (a pushed file, a missing level)
      * @param cosine              cosine similarity of q and s; null when not measured
@@ -30,8 +33,9 @@ public record Quants(String sha, String defaultQuant, List<Level> levels) {
     public record Level(String quant, String status, Long size, boolean sizeEstimated, Double bitsPerWeight,
                         Long vramModelOnly, Long vramWithEncodersVae, RepoFile file, Double relativeRmse,
                         Double cosine) {
+        /** Made by the hub or pushed to the repository: either way there is a file to pull. */
         public boolean available() {
-            return AVAILABLE.equals(status);
+            return AVAILABLE.equals(status) || PUSHED.equals(status);
         }
 
         /** Available with a file the revision serves, so it can be pulled from it. */
@@ -43,7 +47,7 @@ public record Quants(String sha, String defaultQuant, List<Level> levels) {
             JsonFields vram = f.optObject("vram");
             String status = f.string("status");
             // The hub gives a path only when the level can be downloaded from the revision (docs/hub-api.md).
-            String path = AVAILABLE.equals(status) ? f.optString("path") : null;
+            String path = AVAILABLE.equals(status) || PUSHED.equals(status) ? f.optString("path") : null;
             RepoFile file = path == null ? null
                     : new RepoFile(path, f.number("size"), Sha256.parse(f.string("digest"), "digest of " + path));
             JsonFields quality = f.optObject("quality");

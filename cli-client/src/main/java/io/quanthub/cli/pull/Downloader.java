@@ -38,7 +38,9 @@ import java.util.regex.Pattern;
  * <li>A free-space check, then a preallocated (sparse) {@code <blob>.partial} file, locked so that two processes
  *     never write the same download.
  * <li>{@code connections} workers take parts from a queue; each fetches its part with a ranged GET and writes the
- *     bytes at their offset (positional writes, so parts finish in any order). A part that fails is retried from
+ *     bytes at their offset (positional writes, so parts finish in any order). Each GET carries
+ *     {@code If-Range: "<sha256>"} and an answer with another ETag is refused, so a file that changed on the hub
+ *     is never spliced from two versions. A part that fails is retried from
  *     the byte it stopped at, with exponential backoff; a connection that delivers nothing for
  *     {@code stallTimeout} is closed by the {@link StallWatchdog} and retried the same way.
  * <li>After each finished part its bytes are forced to disk and {@code <blob>.parts.json} records it
@@ -318,6 +320,9 @@ public final class Downloader {
             throws IOException {
         HttpRequest request = request(file.uri())
                 .header("Range", "bytes=" + cursor.next + "-" + cursor.end)
+                // Only while the hub still has this version: else it answers the whole (other) file, which
+                // checkResponse refuses, instead of a range of it that would be spliced onto this version's bytes.
+                .header("If-Range", "\"" + file.sha256() + "\"")
                 .timeout(settings.stallTimeout()) // until the headers arrive; the watchdog covers the body
                 .GET()
                 .build();

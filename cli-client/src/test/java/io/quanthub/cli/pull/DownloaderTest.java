@@ -124,6 +124,19 @@ class DownloaderTest {
     }
 
     @Test
+    void everyRangedGetNamesTheVersionItContinues() throws IOException {
+        byte[] data = random(3 * (int) PART + 7, 6);
+        server.file("/o/m/resolve/main/v.gguf", data, COMMIT);
+        Downloader d = downloader(2, Duration.ofSeconds(30));
+        RemoteFile remote = d.head(server.uri("/o/m/resolve/main/v.gguf"));
+        d.download(remote, dir.resolve(remote.sha256()), Downloader.Listener.NONE);
+        // If-Range: a hub that has another version by now answers the whole file, never a piece of it to splice.
+        List<String> ifRanges = server.ifRanges();
+        assertEquals(4, ifRanges.size(), ifRanges.toString());
+        for (String ifRange : ifRanges) assertEquals("\"" + Sha256.hex(data) + "\"", ifRange);
+    }
+
+    @Test
     void sha256MismatchFailsAndLeavesNothingVisible() throws IOException {
         byte[] data = random(3 * (int) PART, 4);
         String claimed = Sha256.hex(random(10, 5)); // the ETag names other bytes

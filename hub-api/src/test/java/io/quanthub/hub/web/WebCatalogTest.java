@@ -75,7 +75,7 @@ class WebCatalogTest {
         hub = HubServer.start(HubConfig.defaults(dir.resolve("hub")).withPort(0).withCluster(ClusterConfig.defaults()
                 .withPort(0).withOptions(ConverterMemberForTests.options()).withConverts(false)));
         admin = Files.readString(hub.adminTokenFile()).strip();
-        converter = new ConverterMemberForTests(hub.clusterAddress().orElseThrow());
+        converter = new ConverterMemberForTests(hub);
 
         String testdata = System.getProperty("quanthub.testdata");
         assertNotNull(testdata, "system property quanthub.testdata (the shared test data folder) is not set");
@@ -185,7 +185,7 @@ class WebCatalogTest {
         browser.await("tr[data-quant='Q8_0']");
 
         assertEquals(QuantLevel.values().length, browser.findAll(".variants-table tbody tr").size(), "one row per level");
-        assertEquals("Available", cell("Q8_0", "Status"));
+        assertEquals("Pushed", cell("Q8_0", "Status"), "a file of the repository, not made by the hub");
         assertEquals(String.format(Locale.ROOT, "%,d bytes", Files.size(gguf)),
                 browser.attribute(browser.find("tr[data-quant='Q8_0'] td[data-label='Size']"), "title"),
                 "exact size of the pushed file");

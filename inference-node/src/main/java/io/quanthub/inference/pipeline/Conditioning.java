@@ -43,6 +43,19 @@ public record Conditioning(float[] txt, int txtTokens, float[] y) {
         if (yShape.length > 2 || yShape.length == 2 && yShape[0] != 1) {
             throw new IllegalArgumentException(source + ": y must be [1, channels] or [channels]");
         }
+        requireFinite(txt, "txt", source);
+        requireFinite(y, "y", source);
         return new Conditioning(txt.values(), (int) shape[shape.length - 2], y.values());
+    }
+
+    /** A NaN or infinity would turn every pixel NaN (a black image that looks rendered): name it instead. */
+    private static void requireFinite(FloatTensor tensor, String name, String source) {
+        float[] values = tensor.values();
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                throw new IllegalArgumentException(source + ": tensor '" + name + "' holds " + values[i]
+                        + " at element " + i + "; conditioning must be finite");
+            }
+        }
     }
 }

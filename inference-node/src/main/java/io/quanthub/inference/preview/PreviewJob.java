@@ -1,6 +1,7 @@
 package io.quanthub.inference.preview;
 
 import java.io.Serializable;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -18,10 +19,11 @@ import java.util.UUID;
  * @param reference the job id of the reference preview it is compared with; null for a reference or without one
  * @param result    the images and numbers; only when done
  * @param reason    why it failed; only when failed
+ * @param ticket    who asked for it (their queue quota counts it) and how long a node may render it
  */
 public record PreviewJob(String id, PreviewRequest request, State state, int step, UUID owner, String node,
-                         String reference, Result result, String reason, Instant createdAt, Instant updatedAt)
-        implements Serializable {
+                         String reference, Result result, String reason, Instant createdAt, Instant updatedAt,
+                         Ticket ticket) implements Serializable {
     public enum State { QUEUED, RUNNING, DONE, FAILED }
 
     /**
@@ -48,14 +50,35 @@ public record PreviewJob(String id, PreviewRequest request, State state, int ste
         }
     }
 
+    /**
+     * Who asked for a job and its time budget: the hub's, carried in the record so that every node enforces it.
+     *
+     * @param requester the caller's key ({@code token:<name>}, or {@code ip:<address>} for an anonymous caller);
+     *                  null when nobody is accountable (tests, the demo)
+     * @param budget    how long a node may spend on it, from its claim, before it fails the job
+     */
+    public record Ticket(String requester, Duration budget) implements Serializable {
+        /** The budget of jobs asked for without one. */
+        public static final Duration DEFAULT_BUDGET = Duration.ofMinutes(10);
+        /** Nobody's job, with the default budget. */
+        public static final Ticket NONE = new Ticket(null, DEFAULT_BUDGET);
+
+        public Ticket {
+            Objects.requireNonNull(budget, "budget");
+            if (budget.isNegative() || budget.isZero()) throw new IllegalArgumentException("budget must be positive");
+        }
+    }
+
     public PreviewJob {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(ticket, "ticket");
     }
 
-    static PreviewJob queued(PreviewRequest request, String reference, Instant now) {
-        return new PreviewJob(request.jobId(), request, State.QUEUED, 0, null, null, reference, null, null, now, now);
+    static PreviewJob queued(PreviewRequest request, String reference, Ticket ticket, Instant now) {
+        return new PreviewJob(request.jobId(), request, State.QUEUED, 0, null, null, reference, null, null, now, now,
+                ticket);
     }
 
     public boolean finished() {
@@ -69,25 +92,33 @@ public record PreviewJob(String id, PreviewRequest request, State state, int ste
     }
 
     PreviewJob running(UUID member, String address, Instant now) {
-        return new PreviewJob(id, request, State.RUNNING, 0, member, address, reference, null, null, createdAt, now);
+        return new PreviewJob(id, request, State.RUNNING, 0, member, address, reference, null, null, createdAt, now,
+                ticket);
     }
 
     PreviewJob atStep(int finishedSteps, Instant now) {
-        return new PreviewJob(id, request, state, finishedSteps, owner, node, reference, result, reason, createdAt, now);
+        return new PreviewJob(id, request, state, finishedSteps, owner, node, reference, result, reason, createdAt, now,
+                ticket);
     }
 
     PreviewJob done(Result produced, Instant now) {
         return new PreviewJob(id, request, State.DONE, request.steps(), null, produced.node(), reference, produced,
-                null, createdAt, now);
+                null, createdAt, now, ticket);
     }
 
     PreviewJob failed(String why, Instant now) {
-        return new PreviewJob(id, request, State.FAILED, step, null, node, reference, null, why, createdAt, now);
+        return new PreviewJob(id, request, State.FAILED, step, null, node, reference, null, why, createdAt, now,
+                ticket);
     }
 
-    /** Back in the queue (its member left, or it failed and is asked for again). */
-    PreviewJob requeued(Instant now) {
-        return new PreviewJob(id, request, State.QUEUED, 0, null, null, reference, null, null, createdAt, now);
+    /** Back in the queue (its member left, or it failed and is asked for again, then on {@code asker}'s ticket). */
+    PreviewJob requeued(Ticket asker, Instant now) {
+        return new PreviewJob(id, request, State.QUEUED, 0, null, null, reference, null, null, createdAt, now, asker);
+    }
+
+    /** True when {@code requester} asked for it and it is not finished (it counts against their quota). */
+    public boolean heldBy(String requester) {
+        return !finished() && requester != null && requester.equals(ticket.requester());
     }
 
     @Override

@@ -30,12 +30,17 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  *
  * <h2>A job's life</h2>
- * A request creates the job with {@code putIfAbsent} under an id that hashes everything that determines the result,
- * so the same preview requested anywhere, any number of times, is one job (a failed one asked for again is queued
+ * A request creates the job with {@code putIfAbsent} under an id that hashes its repository and everything that
+ * determines the result, so the same preview of a repository requested anywhere, any number of times, is one job (a failed one asked for again is queued
  * again). A preview of a quant first requests the reference preview of the same settings from the model's source,
  * so the reference is queued ahead of it. A node claims a job (QUEUED to RUNNING, naming itself), reports each
  * sampler step, and records the result (DONE) or the reason (FAILED). Rendering is deterministic, so a job rendered
  * twice (its node was thought dead, or a request raced a requeue) stores the same PNG under the same digest.
+ *
+ * <h2>Quotas, cancelling, time budget</h2>
+ * Each job carries a {@link PreviewJob.Ticket}: who asked (the hub caps each caller's unfinished jobs with
+ * {@link #load}) and how long a node may spend on it. {@link #cancel} fails a job at once; its node notices at the next
+ * sampler step, as it does when the budget runs out (the job then fails saying so).
  *
  * <h2>Members leaving</h2>
  * When a member leaves or dies, every member puts the jobs it was running back in the queue; the entry processor lets
@@ -84,17 +89,22 @@ public final class PreviewJobs implements AutoCloseable {
      * queued again.
      */
     public PreviewJob request(PreviewRequest request, String sourceDtype) {
+        return request(request, sourceDtype, PreviewJob.Ticket.NONE);
+    }
+
+    /** {@link #request(PreviewRequest, String)} on {@code ticket}: the jobs it creates or requeues carry it. */
+    public PreviewJob request(PreviewRequest request, String sourceDtype, PreviewJob.Ticket ticket) {
         String reference = null;
-        if (request.compared()) reference = ensure(request.reference(sourceDtype), null).id();
-        return ensure(request, reference);
+        if (request.compared()) reference = ensure(request.reference(sourceDtype), null, ticket).id();
+        return ensure(request, reference, ticket);
     }
 
     /** The job of {@code request}, created (and queued) unless it exists; a failed one is queued again. */
-    PreviewJob ensure(PreviewRequest request, String reference) {
+    PreviewJob ensure(PreviewRequest request, String reference, PreviewJob.Ticket ticket) {
         String id = request.jobId();
         PreviewJob existing = jobs.get(id);
         if (existing == null) {
-            PreviewJob fresh = PreviewJob.queued(request, reference, Instant.now());
+            PreviewJob fresh = PreviewJob.queued(request, reference, ticket, Instant.now());
             existing = jobs.putIfAbsent(id, fresh);
             if (existing == null) {
                 queue.offer(id);
@@ -104,7 +114,7 @@ public final class PreviewJobs implements AutoCloseable {
         if (existing.state() == PreviewJob.State.FAILED) {
             Instant now = Instant.now();
             JobUpdate.Result retried = jobs.executeOnKey(id, new JobUpdate(job ->
-                    job.state() == PreviewJob.State.FAILED ? job.requeued(now) : job));
+                    job.state() == PreviewJob.State.FAILED ? job.requeued(ticket, now) : job));
             if (retried.changed()) queue.offer(id);
             return retried.after();
         }
@@ -116,6 +126,32 @@ public final class PreviewJobs implements AutoCloseable {
     public Optional<PreviewJob> find(String id) {
         if (id == null || !id.startsWith("preview-")) return Optional.empty();
         return Optional.ofNullable(jobs.get(id));
+    }
+
+    /** How many unfinished jobs {@code requester} asked for (queued or running), and how many are queued in all. */
+    public record Load(int heldByRequester, int queued) {}
+
+    /** The load of the queue as {@code requester} adds to it (a scan of the map: the map is bounded by quotas). */
+    public Load load(String requester) {
+        int held = 0;
+        int queued = 0;
+        for (PreviewJob job : jobs.values()) {
+            if (job.heldBy(requester)) held++;
+            if (job.state() == PreviewJob.State.QUEUED) queued++;
+        }
+        return new Load(held, queued);
+    }
+
+    /**
+     * Cancels a job that has not finished: it fails with {@code reason} at once, and the node rendering it stops at
+     * its next sampler step (a step report finds the job no longer its own).
+     *
+     * @return the job after the attempt; empty when there is none
+     */
+    public Optional<PreviewJob> cancel(String id, String reason) {
+        Instant now = Instant.now();
+        return Optional.ofNullable(jobs.executeOnKey(id, new JobUpdate(job ->
+                job.finished() ? job : job.failed(reason, now))).after());
     }
 
     /** Queued and running jobs, and those finished in the last hour; newest first. */
@@ -144,10 +180,12 @@ public final class PreviewJobs implements AutoCloseable {
         return claimed.changed() ? claimed.after() : null;
     }
 
-    /** Records progress of a job {@code member} runs. */
-    void step(String id, UUID member, int finishedSteps) {
+    /** Records progress of a job {@code member} runs; false when it is no longer its own (cancelled, requeued). */
+    boolean step(String id, UUID member, int finishedSteps) {
         Instant now = Instant.now();
-        jobs.executeOnKey(id, new JobUpdate(job -> ownedBy(job, member) ? job.atStep(finishedSteps, now) : job));
+        JobUpdate.Result stepped = jobs.executeOnKey(id, new JobUpdate(job ->
+                ownedBy(job, member) ? job.atStep(finishedSteps, now) : job));
+        return stepped.changed();
     }
 
     /** Records the result; a job already finished (by another render of the same inputs) stays as it is. */
@@ -183,7 +221,7 @@ public final class PreviewJobs implements AutoCloseable {
             for (PreviewJob job : jobs.values()) {
                 if (!dead.equals(job.owner())) continue;
                 JobUpdate.Result requeued = jobs.executeOnKey(job.id(), new JobUpdate(current ->
-                        ownedBy(current, dead) ? current.requeued(now) : current));
+                        ownedBy(current, dead) ? current.requeued(current.ticket(), now) : current));
                 if (requeued.changed()) {
                     LOG.log(System.Logger.Level.INFO, "requeued " + job.id() + ": " + why);
                     queue.offer(job.id());

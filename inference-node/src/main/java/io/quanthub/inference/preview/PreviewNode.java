@@ -10,8 +10,12 @@ import io.quanthub.inference.pipeline.GenerationParams;
 import io.quanthub.inference.pipeline.Png;
 import io.quanthub.inference.pipeline.StepListener;
 import io.quanthub.storage.Blob;
+import io.quanthub.storage.Commit;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.PreviewImages;
+import io.quanthub.storage.RepoName;
+import io.quanthub.storage.Variant;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -19,10 +23,15 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 
 /**
@@ -102,14 +111,27 @@ public final class PreviewNode implements AutoCloseable {
             Rendered rendered = render(job);
             PreviewJob.Result result = rendered.result();
             if (job.reference() != null) result = compare(job, rendered);
+            // The hub serves the images from this storage record, never from the job record in cluster state.
+            storage.previews().put(job.id(), new PreviewImages.Rendered(job.request().repo(), result.image(),
+                    result.heatmap()));
             jobs.done(job.id(), result);
             LOG.log(System.Logger.Level.INFO, job.request() + " done on " + address);
         } catch (InterruptedException | HazelcastInstanceNotActiveException e) {
             throw e;
+        } catch (CancellationException e) {
+            if (closed) throw new InterruptedException("stopping");
+            LOG.log(System.Logger.Level.INFO, job.request() + " stopped: " + e.getMessage());
         } catch (Exception | OutOfMemoryError e) {
             if (closed) throw new InterruptedException("stopping");
             LOG.log(System.Logger.Level.WARNING, job.request() + " failed", e);
             jobs.fail(job.id(), oneLine(e));
+        }
+    }
+
+    /** A render that ran past its job's time budget: the job fails with this message. */
+    private static final class BudgetExceeded extends RuntimeException {
+        BudgetExceeded(String message) {
+            super(message);
         }
     }
 
@@ -118,19 +140,28 @@ public final class PreviewNode implements AutoCloseable {
 
     private Rendered render(PreviewJob job) throws IOException {
         PreviewRequest r = job.request();
+        requireFilesOfItsCommit(r);
         long loadStart = System.nanoTime();
+        long claimedAt = loadStart; // the budget covers fetching the model too
         FluxPipeline p = pipeline(r.model(), r.vae());
         // Named as the user knows it: the cached file's name is only the digest.
         Conditioning conditioning = Conditioning.of(FloatTensor.readSafetensors(files.get(r.conditioningDigest())),
                 "the conditioning set '" + r.conditioning() + "'");
         long loadMillis = (System.nanoTime() - loadStart) / 1_000_000;
         String id = job.id();
+        Duration budget = job.ticket().budget();
         Generation g = p.generate(conditioning, new GenerationParams(r.seed(), r.steps(), r.width(), r.height(),
                 PreviewRequest.GUIDANCE), new StepListener() {
                     @Override
                     public void onStep(int step, int steps, float t, long millis) {
-                        if (closed) throw new java.util.concurrent.CancellationException("the node is stopping");
-                        jobs.step(id, me, step);
+                        if (closed) throw new CancellationException("the node is stopping");
+                        // Cancelled (or taken from this node): stop now rather than render for nobody.
+                        if (!jobs.step(id, me, step)) throw new CancellationException(id + " is no longer ours");
+                        if (System.nanoTime() - claimedAt > budget.toNanos()) {
+                            throw new BudgetExceeded("the preview exceeded its time budget of "
+                                    + (budget.toMillis() % 1000 == 0 ? budget.toSeconds() + " s"
+                                    : budget.toMillis() + " ms") + " (at step " + step + " of " + steps + ")");
+                        }
                     }
                 });
         byte[] rgb = g.image().toRgbBytes();
@@ -139,6 +170,29 @@ public final class PreviewNode implements AutoCloseable {
                 Arrays.stream(g.timings().stepMillis()).boxed().toList(), g.timings().decodeMillis(), loadMillis,
                 address);
         return new Rendered(result, rgb);
+    }
+
+    /**
+     * The request's files must be files of its repository's commit (the model may also be a variant the hub made from
+     * the source there). A job record written through the cluster port could name any blob by digest, and this node
+     * would render private weights under a public repository's name.
+     */
+    private void requireFilesOfItsCommit(PreviewRequest r) {
+        Commit commit = storage.repos().read(RepoName.parse(r.repo()), r.commit());
+        Set<String> files = commit.files().values().stream().map(b -> b.digest().toString())
+                .collect(Collectors.toSet());
+        List<String> needed = new ArrayList<>(List.of(r.vae(), r.conditioningDigest()));
+        if (r.source() != null) needed.add(r.source());
+        boolean variantOfSource = r.source() != null && storage.variants().list(Digest.parse(r.source())).stream()
+                .anyMatch(v -> v.status() == Variant.Status.AVAILABLE && v.output() != null
+                        && v.output().digest().toString().equals(r.model()));
+        if (!variantOfSource) needed.add(r.model());
+        for (String digest : needed) {
+            if (!files.contains(digest)) {
+                throw new IllegalArgumentException(digest + " is not a file of " + r.repo() + " at commit "
+                        + r.commit() + ": a preview renders only its repository's files");
+            }
+        }
     }
 
     /** The pipeline for these files: the loaded one, or the previous one closed and these opened. */
@@ -167,7 +221,11 @@ public final class PreviewNode implements AutoCloseable {
     private PreviewJob.Result compare(PreviewJob job, Rendered rendered) throws IOException, InterruptedException {
         PreviewRequest r = job.request();
         PreviewJob reference = awaitReference(job);
-        byte[] referenceRgb = readRgb(reference.result().image(), r.width(), r.height());
+        // The reference's image as its node recorded it in storage (the job record's digest could be forged).
+        String referenceImage = storage.previews().get(reference.id()).map(PreviewImages.Rendered::image)
+                .orElseThrow(() -> new IllegalStateException("the reference preview " + reference.id()
+                        + " has no image in storage"));
+        byte[] referenceRgb = readRgb(referenceImage, r.width(), r.height());
         ImageQuality.Comparison comparison = ImageQuality.compare(r.width(), r.height(), rendered.rgb(), referenceRgb);
         Blob heatmap = store(Png.encodeRgb(r.width(), r.height(),
                 DifferenceHeatmap.of(r.width(), r.height(), rendered.rgb(), referenceRgb)));
@@ -180,7 +238,7 @@ public final class PreviewNode implements AutoCloseable {
             PreviewJob reference = jobs.find(job.reference()).orElse(null);
             if (reference == null) {
                 // Evicted or lost with its members: ask for it again (the label is only for display).
-                jobs.ensure(referenceRequest, null);
+                jobs.ensure(referenceRequest, null, job.ticket());
                 continue;
             }
             switch (reference.state()) {

@@ -61,11 +61,13 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
     }
 
     /**
-     * The job id: a hash of everything that determines the result (the engine, the files, the source it is compared
-     * with, the parameters), so the same preview asked for twice, from any repository or member, is one job.
+     * The job id: a hash of the repository and everything that determines the result (the engine, the files, the
+     * source it is compared with, the parameters), so the same preview asked for twice, from any member, is one job.
+     * The repository is part of it so that a job belongs to one repository, and shows only to callers who may see
+     * that repository: two repositories holding the same files get a job each (the same PNG, stored once).
      */
     public String jobId() {
-        String canonical = String.join("\n", ENGINE, model, Objects.toString(source, "-"), vae, conditioningDigest,
+        String canonical = String.join("\n", ENGINE, repo, model, Objects.toString(source, "-"), vae, conditioningDigest,
                 Long.toString(seed), Integer.toString(steps), Integer.toString(width), Integer.toString(height));
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));

@@ -19,9 +19,13 @@ import io.quanthub.inference.pipeline.FluxPipeline;
 import io.quanthub.inference.pipeline.GenerationParams;
 import io.quanthub.inference.pipeline.Png;
 import io.quanthub.inference.pipeline.StepListener;
+import io.quanthub.storage.Blob;
+import io.quanthub.storage.Changes;
+import io.quanthub.storage.CommitRequest;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.EmbeddedS3;
 import io.quanthub.storage.HubStorage;
+import io.quanthub.storage.RepoName;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -72,6 +76,9 @@ class PreviewJobsTest {
     static String q8;
     static String vae;
     static String conditioning;
+    /** The commit of {@link #REPO} holding those files (a node renders only files of the request's commit). */
+    static String commit;
+    private static final RepoName REPO = RepoName.parse("demo/flux-demo");
 
     private final List<HazelcastInstance> members = new ArrayList<>();
     private final List<PreviewJobs> services = new ArrayList<>();
@@ -90,6 +97,18 @@ class PreviewJobsTest {
         q8 = push(gguf);
         vae = push(demo.resolve(DemoModel.VAE_FILE));
         conditioning = push(demo.resolve(DemoModel.conditioningPath("random-a")));
+        storage.repos().create(REPO, "test");
+        commit = commitFile("flux-demo.safetensors", source);
+        commitFile("flux-demo-Q8_0.gguf", q8);
+        commitFile("ae.safetensors", vae);
+        commit = commitFile("conditioning/random-a.safetensors", conditioning);
+    }
+
+    /** Commits blob {@code digest} at {@code path} on main; the new commit's id. */
+    private static String commitFile(String path, String digest) {
+        Blob blob = storage.blobs().stat(Digest.parse(digest)).orElseThrow();
+        return storage.repos().commit(CommitRequest.onHead(REPO, "main", Changes.put(path, blob), "test", "add " + path))
+                .id();
     }
 
     @AfterAll
@@ -189,8 +208,8 @@ class PreviewJobsTest {
         // The conditioning set without its pooled vector y.
         String noY = push(new SafetensorsWriter().addF32("txt", new long[] {1, 4, DemoModel.SHAPE.contextWidth()},
                 new float[4 * DemoModel.SHAPE.contextWidth()]), "no-y.safetensors");
-        PreviewRequest missingY = new PreviewRequest("demo/flux-demo", "c0ffee", "BF16", source, null, vae, "no-y",
-                noY, 3, 2, 64, 48);
+        PreviewRequest missingY = new PreviewRequest("demo/flux-demo", commitFile("conditioning/no-y.safetensors", noY),
+                "BF16", source, null, vae, "no-y", noY, 3, 2, 64, 48);
 
         String id = hub.request(notFlux, SOURCE_LABEL).id();
         PreviewJob failed = journal.awaitFinished(id, 1);
@@ -209,6 +228,84 @@ class PreviewJobsTest {
         assertFailedWithOneLine(failedAgain);
         assertEquals(failed.reason(), failedAgain.reason());
         assertEquals(2, journal.claims(id).size(), "rendered (tried) again: " + journal);
+    }
+
+    @Test
+    void aCancelledJobFailsAtOnceAndItsNodeStopsAtTheNextStepWithoutStoringAnImage() throws Exception {
+        List<PreviewJobs> cluster = startCluster(2);
+        PreviewJobs hub = cluster.getFirst();
+        startNode(cluster.get(1));
+        Journal journal = Journal.of(hub);
+        PreviewRequest slow = request("BF16", source, null, 5, 40, 128, 128);
+        PreviewRequest next = request("BF16", source, null, 6, 1, 32, 32);
+
+        String id = hub.request(slow, SOURCE_LABEL).id();
+        awaitMidRender(hub, id);
+        PreviewJob cancelled = hub.cancel(id, "cancelled by test").orElseThrow();
+        assertEquals(PreviewJob.State.FAILED, cancelled.state());
+        assertEquals("cancelled by test", cancelled.reason());
+        // The only node renders the next job once it has let go of the cancelled one.
+        PreviewJob done = journal.awaitFinished(hub.request(next, SOURCE_LABEL).id(), 1);
+        assertEquals(PreviewJob.State.DONE, done.state(), done.toString());
+
+        assertEquals(List.of(cancelled), journal.finished().get(id), "nothing overwrote the cancellation");
+        assertFalse(storage.blobs().exists(Digest.of(uninterruptedRender(slow))),
+                "the node stopped mid-render: the cancelled preview's image was never stored");
+        assertEquals(java.util.Optional.of(cancelled), hub.cancel(id, "again"), "cancelling a finished job: no-op");
+    }
+
+    @Test
+    void aJobOverItsTimeBudgetFailsSayingSo() throws Exception {
+        List<PreviewJobs> cluster = startCluster(1);
+        startNode(cluster.getFirst());
+        Journal journal = Journal.of(cluster.getFirst());
+        PreviewRequest request = request("BF16", source, null, 7, 3, 64, 64);
+
+        String id = cluster.getFirst().request(request, SOURCE_LABEL,
+                new PreviewJob.Ticket("token:test", Duration.ofMillis(1))).id();
+
+        PreviewJob failed = journal.awaitFinished(id, 1);
+        assertFailedWithOneLine(failed);
+        assertTrue(failed.reason().startsWith("the preview exceeded its time budget of 1 ms (at step 1 of 3)"),
+                failed.reason());
+    }
+
+    @Test
+    void nanConditioningFailsThePreviewNamingTheTensor() throws Exception {
+        List<PreviewJobs> cluster = startCluster(1);
+        startNode(cluster.getFirst());
+        Journal journal = Journal.of(cluster.getFirst());
+        int context = DemoModel.SHAPE.contextWidth();
+        float[] txt = new float[4 * context];
+        txt[5] = Float.NaN;
+        String nan = push(new SafetensorsWriter().addF32("txt", new long[] {1, 4, context}, txt)
+                .addF32("y", new long[] {1, DemoModel.SHAPE.vectorWidth()}, new float[DemoModel.SHAPE.vectorWidth()]),
+                "nan.safetensors");
+        PreviewRequest request = new PreviewRequest("demo/flux-demo", commitFile("conditioning/nan.safetensors", nan),
+                "BF16", source, null, vae, "nan", nan, 3, 2, 64, 48);
+
+        PreviewJob failed = journal.awaitFinished(cluster.getFirst().request(request, SOURCE_LABEL).id(), 1);
+        assertFailedWithOneLine(failed);
+        assertTrue(failed.reason().endsWith("the conditioning set 'nan': tensor 'txt' holds NaN at element 5; "
+                + "conditioning must be finite"), failed.reason());
+    }
+
+    @Test
+    void aRequestNamingABlobOutsideItsCommitIsNotRendered() throws Exception {
+        List<PreviewJobs> cluster = startCluster(1);
+        startNode(cluster.getFirst());
+        Journal journal = Journal.of(cluster.getFirst());
+        // A record as a stranger on the cluster port could write it: a public repository's name, someone's weights.
+        String elsewhere = push(demo.resolve(DemoModel.MODEL_FILE).resolveSibling("private-weights.safetensors"),
+                demo.resolve(DemoModel.MODEL_FILE));
+        PreviewRequest forged = new PreviewRequest("demo/flux-demo", commit, "BF16", elsewhere, null, vae, "random-a",
+                conditioning, 8, 1, 32, 32);
+
+        PreviewJob failed = journal.awaitFinished(cluster.getFirst().request(forged, SOURCE_LABEL).id(), 1);
+        assertFailedWithOneLine(failed);
+        assertEquals(elsewhere + " is not a file of demo/flux-demo at commit " + commit + ": a preview renders only "
+                + "its repository's files", failed.reason());
+        assertTrue(storage.previews().get(failed.id()).isEmpty(), "nothing rendered");
     }
 
     private static void assertFailedWithOneLine(PreviewJob job) {
@@ -316,7 +413,7 @@ class PreviewJobsTest {
 
     private static PreviewRequest request(String quant, String model, String sourceModel, long seed, int steps,
                                           int width, int height) {
-        return new PreviewRequest("demo/flux-demo", "c0ffee", quant, model, sourceModel, vae, "random-a",
+        return new PreviewRequest("demo/flux-demo", commit, quant, model, sourceModel, vae, "random-a",
                 conditioning, seed, steps, width, height);
     }
 
@@ -336,6 +433,13 @@ class PreviewJobsTest {
         try (InputStream in = Files.newInputStream(file)) {
             return storage.blobs().put(in, Files.size(file)).digest().toString();
         }
+    }
+
+    /** A copy of {@code original} with one more byte at the end (another blob, another digest), pushed. */
+    private static String push(Path copy, Path original) throws IOException {
+        byte[] bytes = Files.readAllBytes(original);
+        Files.write(copy, java.util.Arrays.copyOf(bytes, bytes.length + 1));
+        return push(copy);
     }
 
     private static String push(SafetensorsWriter writer, String name) throws IOException {
