@@ -93,7 +93,8 @@ public final class HubServer implements AutoCloseable {
             }
             storage = HubStorage.open(settings, config.storage());
             Migrations.Report migrated = storage.migrate();
-            if (!migrated.ranSteps().isEmpty()) {
+            // A bucket older than this version gets one line; a new one (nothing to change) gets none.
+            if (migrated.indexedCommits() > 0 || migrated.deletedPushedVariants() > 0) {
                 LOG.log(System.Logger.Level.INFO, "storage migrated (" + String.join(", ", migrated.ranSteps())
                         + "): " + migrated.indexedCommits() + " commits indexed, " + migrated.deletedPushedVariants()
                         + " pushed-quant variant records removed");
