@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorOperators;
  * </ul>
  * The field offsets come from {@link GgmlType#layout}.
  */
-final class IQ4Format implements QuantFormat {
+final class IQ4Format implements QuantFormat, DequantizeKernel {
     /** {@code kvalues_iq4nl}: the codebook, ascending. */
     private static final byte[] KVALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
     private static final float[] CODEBOOK = new float[16];
@@ -186,6 +186,11 @@ final class IQ4Format implements QuantFormat {
     @Override
     public void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
+        dequantizeUnchecked(src, srcOff, dst, dstOff, n);
+    }
+
+    @Override
+    public void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         int nb = superBlock / QK;
         for (int i = 0; i < n; i += superBlock, srcOff += type.typeSize) {
             float d = LittleEndian.getFp16(src, srcOff + dOffset);

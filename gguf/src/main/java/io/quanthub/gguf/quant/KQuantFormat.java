@@ -8,7 +8,7 @@ import io.quanthub.gguf.GgmlType;
  * and dequantized block by block. Subclasses supply the per-block code; this class checks arguments once per call,
  * walks the blocks and owns the scratch arrays, so no block allocates anything.
  */
-abstract class KQuantFormat implements QuantFormat {
+abstract class KQuantFormat implements QuantFormat, DequantizeKernel {
     /** Values per super-block (ggml's QK_K). */
     static final int QK_K = 256;
 
@@ -58,6 +58,11 @@ abstract class KQuantFormat implements QuantFormat {
     @Override
     public final void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
+        dequantizeUnchecked(src, srcOff, dst, dstOff, n);
+    }
+
+    @Override
+    public final void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         for (int b = 0; b < n / QK_K; b++) {
             dequantizeBlock(src, srcOff + b * type.typeSize, dst, dstOff + b * QK_K);
         }

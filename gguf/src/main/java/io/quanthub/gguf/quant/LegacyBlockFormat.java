@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * quantizer of one block, and a dequantizer loop. The reference and dequantize loops run over all blocks of a call
  * in one subclass method so the JIT compiles them as one monomorphic loop.
  */
-abstract class LegacyBlockFormat implements QuantFormat {
+abstract class LegacyBlockFormat implements QuantFormat, DequantizeKernel {
     /** Values per block. */
     static final int QK = 32;
 
@@ -81,6 +81,11 @@ abstract class LegacyBlockFormat implements QuantFormat {
     @Override
     public void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
+        dequantizeBlocks(src, srcOff, dst, dstOff, n / QK);
+    }
+
+    @Override
+    public final void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         dequantizeBlocks(src, srcOff, dst, dstOff, n / QK);
     }
 
