@@ -43,6 +43,7 @@ class BlockLayoutTest {
             }
             assertEquals(type.typeSize, end, type + ": the fields do not fill the block");
             assertEquals(type.typeSize, type.layout.bytes(), type.toString());
+            assertEquals(1, Integer.bitCount(type.blockSize), type + ": block sizes are powers of two (QuantArgs)");
         }
     }
 

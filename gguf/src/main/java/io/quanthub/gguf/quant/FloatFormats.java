@@ -118,4 +118,9 @@ enum FloatFormats implements QuantFormat, DequantizeKernel {
     public void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         decode(src, srcOff, dst, dstOff, n);
     }
+
+    @Override
+    public void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        SegmentBlocks.dequantize(type, this, src, srcOff, dst, dstOff, n);
+    }
 }

@@ -4,6 +4,8 @@ import io.quanthub.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * IQ4_NL and IQ4_XS (spec §7): 4-bit indices into a fixed non-linear codebook, chosen per 32-value block by a scale
  * search ({@code quantize_row_iq4_nl_impl} with {@code ntry = 7}, the path llama-quantize uses with and without an
@@ -210,5 +212,10 @@ final class IQ4Format implements QuantFormat, DequantizeKernel {
                 ByteLanes.scale(hi, dl, dst, out + QK / 2);
             }
         }
+    }
+
+    @Override
+    public final void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        SegmentBlocks.dequantize(type, this, src, srcOff, dst, dstOff, n);
     }
 }

@@ -6,6 +6,8 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * What ggml's 32-value block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) share: the row loop of {@code quantize_q*} with its
  * importance-matrix weighting (spec §6.6), and the 4-bit/5-bit packing (spec §4).
@@ -87,6 +89,11 @@ abstract class LegacyBlockFormat implements QuantFormat, DequantizeKernel {
     @Override
     public final void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         dequantizeBlocks(src, srcOff, dst, dstOff, n / QK);
+    }
+
+    @Override
+    public final void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        SegmentBlocks.dequantize(type, this, src, srcOff, dst, dstOff, n);
     }
 
     /**

@@ -42,14 +42,19 @@ final class QuantArgs {
 
     private static void checkDequantize(GgmlType type, String source, long srcLength, long srcOff, float[] dst,
                                         int dstOff, int n) {
-        // One division: the checks run on every call, and the matmul calls with 256 values at a time.
-        int blocks = n / type.blockSize;
+        // No division: the checks run on every call, and the matmul asks for 256 values at a time.
+        int blocks = blockCount(type, n);
         if (n < 0 || blocks * type.blockSize != n) {
             throw new IllegalArgumentException(type + ": value count " + n + " is not a non-negative multiple of the"
                     + " block size " + type.blockSize);
         }
         checkRange(type, "source " + source, srcLength, srcOff, (long) blocks * type.typeSize, "bytes");
         checkRange(type, "destination array", dst.length, dstOff, n, "values");
+    }
+
+    /** {@code n / type.blockSize}, by a shift: every ggml block size is a power of two (BlockLayoutTest checks). */
+    static int blockCount(GgmlType type, int n) {
+        return n >> Integer.numberOfTrailingZeros(type.blockSize);
     }
 
     private static void checkRange(GgmlType type, String what, long length, long off, long needed, String unit) {

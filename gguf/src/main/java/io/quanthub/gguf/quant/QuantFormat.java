@@ -29,14 +29,14 @@ public interface QuantFormat {
 
     /**
      * Dequantizes {@code n} values (a multiple of the block size) from the blocks at byte {@code srcOff} of
-     * {@code src}: a memory-mapped file, native memory or a heap segment, read in place (no caller-side copy or
-     * buffer). The floats are bit-identical to {@link #dequantize(byte[], int, float[], int, int)}'s on the same
-     * bytes; see {@link SegmentBlocks} for how.
+     * {@code src}, with no alignment required: a memory-mapped file (the caller needs no copy or buffer of its own),
+     * native memory or a heap segment. The floats are bit-identical to
+     * {@link #dequantize(byte[], int, float[], int, int)}'s on the same bytes: the same kernel runs, on blocks staged
+     * a few kilobytes at a time through a per-thread buffer that stays in L1 (a {@code byte[]}-backed segment is read
+     * directly). Thread-safe.
      *
      * @param src holds at least {@code type().rowBytes(n)} bytes from {@code srcOff}
      * @param dst receives the {@code n} values from {@code dstOff}
      */
-    default void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
-        SegmentBlocks.dequantize(this, src, srcOff, dst, dstOff, n);
-    }
+    void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n);
 }

@@ -25,11 +25,15 @@ final class SegmentBlocks {
     private SegmentBlocks() {
     }
 
-    static void dequantize(QuantFormat format, MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
-        GgmlType type = format.type();
+    /**
+     * Each format calls this from its own override with itself as the kernel: inlined there, the kernel call binds to
+     * that format's (final) method instead of dispatching on the type of every format that came through here.
+     */
+    static void dequantize(GgmlType type, DequantizeKernel kernel, MemorySegment src, long srcOff, float[] dst,
+                           int dstOff, int n) {
         QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
-        DequantizeKernel kernel = format instanceof DequantizeKernel k ? k : format::dequantize;
-        if (src.heapBase().orElse(null) instanceof byte[] array) {
+        // A read-only heap segment has no heapBase and is staged like native memory.
+        if (!src.isNative() && src.heapBase().orElse(null) instanceof byte[] array) {
             // A heap segment's address is its offset within the array.
             kernel.dequantizeUnchecked(array, Math.toIntExact(src.address() + srcOff), dst, dstOff, n);
             return;
@@ -37,8 +41,14 @@ final class SegmentBlocks {
         byte[] chunk = CHUNK.get();
         int blockBytes = type.typeSize;
         int blockValues = type.blockSize;
+        int blocks = QuantArgs.blockCount(type, n);
+        if ((long) blocks * blockBytes <= CHUNK_BYTES) {
+            // The common call (a matmul's 256-value slice): one copy, one kernel call, nothing to divide.
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, chunk, 0, blocks * blockBytes);
+            kernel.dequantizeUnchecked(chunk, 0, dst, dstOff, n);
+            return;
+        }
         int blocksPerChunk = CHUNK_BYTES / blockBytes;
-        int blocks = n / blockValues;
         for (int done = 0; done < blocks; done += blocksPerChunk) {
             int count = Math.min(blocksPerChunk, blocks - done);
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff + (long) done * blockBytes, chunk, 0,

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@link QuantFormat#dequantize(MemorySegment, long, float[], int, int)} gives the same float bits as the
- * {@code byte[]} path, for every type, from a memory-mapped file, native memory and a heap segment, at unaligned
+ * {@code byte[]} path, for every type, from a memory-mapped file, native memory and heap segments, at unaligned
  * offsets, whole and in the 256-value slices the matmul asks for. The blocks are random bytes (any scale, any
  * quant) and edge cases written field by field from the type's layout: scales of -0.0, the smallest and largest
  * subnormals, the largest finite values. Where ggml is installed, the byte[] path is compared with it on the same
@@ -78,6 +78,7 @@ class SegmentDequantizeTest {
             }
             // A heap segment that is a slice of its array: the kernel reads the array at the slice's position.
             checkSegment(type, "heap slice", MemorySegment.ofArray(padded).asSlice(2), 3, expected);
+            checkSegment(type, "read-only heap", MemorySegment.ofArray(padded).asReadOnly(), 5, expected);
         }
     }
 
