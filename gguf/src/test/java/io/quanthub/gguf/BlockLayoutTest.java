@@ -83,8 +83,10 @@ class BlockLayoutTest {
         for (GgmlType type : GgmlType.values()) {
             String name = ((MemorySegment) typeName.invokeExact(type.id)).reinterpret(64).getString(0);
             assertEquals(type.ggmlName, name, "ggml's name of id " + type.id);
-            assertEquals(type.blockSize, (long) blockSize.invokeExact(type.id), type + " block size");
-            assertEquals(type.typeSize, (long) typeSize.invokeExact(type.id), type + " type size");
+            long ggmlBlockSize = (long) blockSize.invokeExact(type.id);
+            long ggmlTypeSize = (long) typeSize.invokeExact(type.id);
+            assertEquals(ggmlBlockSize, type.blockSize, type + " block size (expected: ggml's)");
+            assertEquals(ggmlTypeSize, type.typeSize, type + " type size (expected: ggml's)");
             maxId = Math.max(maxId, type.id);
         }
         // Only ids up to ours: ggml's tables have no bounds check, and ours is as new as the library.
