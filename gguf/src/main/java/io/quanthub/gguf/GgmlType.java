@@ -1,49 +1,69 @@
 package io.quanthub.gguf;
 
+import io.quanthub.gguf.BlockLayout.Scalar;
+
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.IntFunction;
+
+import static io.quanthub.gguf.BlockLayout.K_SCALE_SIZE;
+import static io.quanthub.gguf.BlockLayout.f16;
+import static io.quanthub.gguf.BlockLayout.f32;
+import static io.quanthub.gguf.BlockLayout.i16;
+import static io.quanthub.gguf.BlockLayout.i8;
+import static io.quanthub.gguf.BlockLayout.u16;
+import static io.quanthub.gguf.BlockLayout.u8;
+import static io.quanthub.gguf.BlockLayout.value;
 
 /**
- * ggml tensor types with their on-disk ids, block size and block byte size (ggml.c type_traits).
- * Ids are those stored in GGUF tensor infos; removed ids (4, 5, 31-33, 36-38) are absent.
+ * ggml tensor types with their on-disk ids, block size and block layout (ggml.c type_traits, ggml-common.h). The
+ * byte size of a block is derived from its layout. Ids are those stored in GGUF tensor infos; removed ids (4, 5,
+ * 31-33, 36-38) are absent.
  */
 public enum GgmlType {
-    F32(0, "f32", 1, 4),
-    F16(1, "f16", 1, 2),
-    Q4_0(2, "q4_0", 32, 18),
-    Q4_1(3, "q4_1", 32, 20),
-    Q5_0(6, "q5_0", 32, 22),
-    Q5_1(7, "q5_1", 32, 24),
-    Q8_0(8, "q8_0", 32, 34),
-    Q8_1(9, "q8_1", 32, 36),
-    Q2_K(10, "q2_K", 256, 84),
-    Q3_K(11, "q3_K", 256, 110),
-    Q4_K(12, "q4_K", 256, 144),
-    Q5_K(13, "q5_K", 256, 176),
-    Q6_K(14, "q6_K", 256, 210),
-    Q8_K(15, "q8_K", 256, 292),
-    IQ2_XXS(16, "iq2_xxs", 256, 66),
-    IQ2_XS(17, "iq2_xs", 256, 74),
-    IQ3_XXS(18, "iq3_xxs", 256, 98),
-    IQ1_S(19, "iq1_s", 256, 50),
-    IQ4_NL(20, "iq4_nl", 32, 18),
-    IQ3_S(21, "iq3_s", 256, 110),
-    IQ2_S(22, "iq2_s", 256, 82),
-    IQ4_XS(23, "iq4_xs", 256, 136),
-    I8(24, "i8", 1, 1),
-    I16(25, "i16", 1, 2),
-    I32(26, "i32", 1, 4),
-    I64(27, "i64", 1, 8),
-    F64(28, "f64", 1, 8),
-    IQ1_M(29, "iq1_m", 256, 56),
-    BF16(30, "bf16", 1, 2),
-    TQ1_0(34, "tq1_0", 256, 54),
-    TQ2_0(35, "tq2_0", 256, 66),
-    MXFP4(39, "mxfp4", 32, 17),
-    NVFP4(40, "nvfp4", 64, 36),
-    Q1_0(41, "q1_0", 128, 18),
-    Q2_0(42, "q2_0", 64, 18);
+    // Each block as ggml-common.h declares it, in terms of the block size qk (QK4_0, QK_K, ...).
+    F32(0, "f32", 1, qk -> BlockLayout.of(value(Scalar.F32))),
+    F16(1, "f16", 1, qk -> BlockLayout.of(value(Scalar.F16))),
+    Q4_0(2, "q4_0", 32, qk -> BlockLayout.of(f16("d"), u8("qs", qk / 2))),
+    Q4_1(3, "q4_1", 32, qk -> BlockLayout.of(f16("d"), f16("m"), u8("qs", qk / 2))),
+    Q5_0(6, "q5_0", 32, qk -> BlockLayout.of(f16("d"), u8("qh", 4), u8("qs", qk / 2))),
+    Q5_1(7, "q5_1", 32, qk -> BlockLayout.of(f16("d"), f16("m"), u8("qh", 4), u8("qs", qk / 2))),
+    Q8_0(8, "q8_0", 32, qk -> BlockLayout.of(f16("d"), i8("qs", qk))),
+    Q8_1(9, "q8_1", 32, qk -> BlockLayout.of(f16("d"), f16("s"), i8("qs", qk))),
+    Q2_K(10, "q2_K", 256, qk -> BlockLayout.of(u8("scales", qk / 16), u8("qs", qk / 4), f16("d"), f16("dmin"))),
+    Q3_K(11, "q3_K", 256, qk -> BlockLayout.of(u8("hmask", qk / 8), u8("qs", qk / 4), u8("scales", 12), f16("d"))),
+    Q4_K(12, "q4_K", 256, qk -> BlockLayout.of(f16("d"), f16("dmin"), u8("scales", K_SCALE_SIZE), u8("qs", qk / 2))),
+    Q5_K(13, "q5_K", 256, qk -> BlockLayout.of(f16("d"), f16("dmin"), u8("scales", K_SCALE_SIZE), u8("qh", qk / 8),
+            u8("qs", qk / 2))),
+    Q6_K(14, "q6_K", 256, qk -> BlockLayout.of(u8("ql", qk / 2), u8("qh", qk / 4), i8("scales", qk / 16), f16("d"))),
+    Q8_K(15, "q8_K", 256, qk -> BlockLayout.of(f32("d"), i8("qs", qk), i16("bsums", qk / 16))),
+    IQ2_XXS(16, "iq2_xxs", 256, qk -> BlockLayout.of(f16("d"), u16("qs", qk / 8))),
+    IQ2_XS(17, "iq2_xs", 256, qk -> BlockLayout.of(f16("d"), u16("qs", qk / 8), u8("scales", qk / 32))),
+    IQ3_XXS(18, "iq3_xxs", 256, qk -> BlockLayout.of(f16("d"), u8("qs", 3 * qk / 8))),
+    IQ1_S(19, "iq1_s", 256, qk -> BlockLayout.of(f16("d"), u8("qs", qk / 8), u16("qh", qk / 32))),
+    IQ4_NL(20, "iq4_nl", 32, qk -> BlockLayout.of(f16("d"), u8("qs", qk / 2))),
+    IQ3_S(21, "iq3_s", 256, qk -> BlockLayout.of(f16("d"), u8("qs", qk / 4), u8("qh", qk / 32), u8("signs", qk / 8),
+            u8("scales", qk / 64))),
+    IQ2_S(22, "iq2_s", 256, qk -> BlockLayout.of(f16("d"), u8("qs", qk / 4), u8("qh", qk / 32),
+            u8("scales", qk / 32))),
+    IQ4_XS(23, "iq4_xs", 256, qk -> BlockLayout.of(f16("d"), u16("scales_h", 1), u8("scales_l", qk / 64),
+            u8("qs", qk / 2))),
+    I8(24, "i8", 1, qk -> BlockLayout.of(value(Scalar.I8))),
+    I16(25, "i16", 1, qk -> BlockLayout.of(value(Scalar.I16))),
+    I32(26, "i32", 1, qk -> BlockLayout.of(value(Scalar.I32))),
+    I64(27, "i64", 1, qk -> BlockLayout.of(value(Scalar.I64))),
+    F64(28, "f64", 1, qk -> BlockLayout.of(value(Scalar.F64))),
+    // The fp16 super-scale of IQ1_M is spread over the top nibbles of its scales: the block has no d field.
+    IQ1_M(29, "iq1_m", 256, qk -> BlockLayout.of(u8("qs", qk / 8), u8("qh", qk / 16), u8("scales", qk / 32))),
+    BF16(30, "bf16", 1, qk -> BlockLayout.of(value(Scalar.BF16))),
+    TQ1_0(34, "tq1_0", 256, qk -> BlockLayout.of(u8("qs", (qk - 4 * qk / 64) / 5), u8("qh", qk / 64), f16("d"))),
+    TQ2_0(35, "tq2_0", 256, qk -> BlockLayout.of(u8("qs", qk / 4), f16("d"))),
+    // e is an E8M0 exponent byte; NVFP4's d holds one UE4M3 scale byte per 16 values.
+    MXFP4(39, "mxfp4", 32, qk -> BlockLayout.of(u8("e", 1), u8("qs", qk / 2))),
+    NVFP4(40, "nvfp4", 64, qk -> BlockLayout.of(u8("d", qk / 16), u8("qs", qk / 2))),
+    Q1_0(41, "q1_0", 128, qk -> BlockLayout.of(f16("d"), u8("qs", qk / 8))),
+    Q2_0(42, "q2_0", 64, qk -> BlockLayout.of(f16("d"), u8("qs", qk / 4)));
 
     /** The id stored in GGUF files. */
     public final int id;
@@ -51,7 +71,9 @@ public enum GgmlType {
     public final String ggmlName;
     /** Elements per block. */
     public final int blockSize;
-    /** Bytes per block. */
+    /** The fields of one block: the one statement of its layout. */
+    public final BlockLayout layout;
+    /** Bytes per block ({@code ggml_type_size}), the size of {@link #layout}. */
     public final int typeSize;
 
     private static final GgmlType[] BY_ID = new GgmlType[64];
@@ -60,11 +82,12 @@ public enum GgmlType {
         for (GgmlType t : values()) BY_ID[t.id] = t;
     }
 
-    GgmlType(int id, String ggmlName, int blockSize, int typeSize) {
+    GgmlType(int id, String ggmlName, int blockSize, IntFunction<BlockLayout> layoutOfBlockSize) {
         this.id = id;
         this.ggmlName = ggmlName;
         this.blockSize = blockSize;
-        this.typeSize = typeSize;
+        this.layout = layoutOfBlockSize.apply(blockSize);
+        this.typeSize = layout.bytes();
     }
 
     /** The type with this GGUF id, or empty for unknown or removed ids. */

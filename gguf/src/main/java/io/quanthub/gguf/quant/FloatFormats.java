@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  * through {@code ggml_fp32_to_fp16_row} and BF16 through {@code ggml_fp32_to_bf16_row_ref} (both round to nearest
  * even, see {@link Numerics}). Reading them back is exact widening. The importance matrix has no meaning here.
  */
-enum FloatFormats implements QuantFormat {
+enum FloatFormats implements QuantFormat, DequantizeKernel {
     F32(GgmlType.F32) {
         private static final ValueLayout.OfFloat LE_FLOAT =
                 ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -31,6 +31,13 @@ enum FloatFormats implements QuantFormat {
         @Override
         void decode(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
             MemorySegment.copy(MemorySegment.ofArray(src), LE_FLOAT, srcOff, dst, dstOff, n);
+        }
+
+        /** One bulk copy, straight from the segment: staging it through the heap would only copy it twice. */
+        @Override
+        public void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+            QuantArgs.checkDequantize(GgmlType.F32, src, srcOff, dst, dstOff, n);
+            MemorySegment.copy(src, LE_FLOAT, srcOff, dst, dstOff, n);
         }
     },
     F16(GgmlType.F16) {
@@ -105,5 +112,15 @@ enum FloatFormats implements QuantFormat {
     public void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
         decode(src, srcOff, dst, dstOff, n);
+    }
+
+    @Override
+    public void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
+        decode(src, srcOff, dst, dstOff, n);
+    }
+
+    @Override
+    public void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        SegmentBlocks.dequantize(type, this, src, srcOff, dst, dstOff, n);
     }
 }

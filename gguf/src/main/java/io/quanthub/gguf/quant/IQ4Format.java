@@ -4,17 +4,20 @@ import io.quanthub.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * IQ4_NL and IQ4_XS (spec §7): 4-bit indices into a fixed non-linear codebook, chosen per 32-value block by a scale
  * search ({@code quantize_row_iq4_nl_impl} with {@code ntry = 7}, the path llama-quantize uses with and without an
  * importance matrix).
  * <ul>
- *   <li>IQ4_NL, one 32-value block: d@0, qs[16]@2.</li>
+ *   <li>IQ4_NL, one 32-value block: d, qs.</li>
  *   <li>IQ4_XS, a 256-value super-block of 8 blocks whose scales are 6-bit multiples of one fp16 scale:
- *       d@0, scales_h (u16, 2 high bits per block)@2, scales_l[4] (4 low bits per block)@4, qs[128]@8.</li>
+ *       d, scales_h (u16, 2 high bits per block), scales_l (4 low bits per block), qs.</li>
  * </ul>
+ * The field offsets come from {@link GgmlType#layout}.
  */
-final class IQ4Format implements QuantFormat {
+final class IQ4Format implements QuantFormat, DequantizeKernel {
     /** {@code kvalues_iq4nl}: the codebook, ascending. */
     private static final byte[] KVALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
     private static final float[] CODEBOOK = new float[16];
@@ -32,21 +35,26 @@ final class IQ4Format implements QuantFormat {
     private final GgmlType type;
     /** Values per super-block: 32 for IQ4_NL, 256 for IQ4_XS. */
     private final int superBlock;
-    /** Offset of qs within a super-block. */
+    /** Offsets of d and qs within a super-block. */
+    private final int dOffset;
     private final int qsOffset;
+    /** IQ4_XS's block scales: 2 high bits each in the u16 scales_h, 4 low bits each in scales_l. */
+    private static final int SCALES_H = GgmlType.IQ4_XS.layout.offset("scales_h");
+    private static final int SCALES_L = GgmlType.IQ4_XS.layout.offset("scales_l");
 
-    private IQ4Format(GgmlType type, int qsOffset) {
+    private IQ4Format(GgmlType type) {
         this.type = type;
         this.superBlock = type.blockSize;
-        this.qsOffset = qsOffset;
+        this.dOffset = type.layout.offset("d");
+        this.qsOffset = type.layout.offset("qs");
     }
 
     static IQ4Format nl() {
-        return new IQ4Format(GgmlType.IQ4_NL, 2);
+        return new IQ4Format(GgmlType.IQ4_NL);
     }
 
     static IQ4Format xs() {
-        return new IQ4Format(GgmlType.IQ4_XS, 8);
+        return new IQ4Format(GgmlType.IQ4_XS);
     }
 
     @Override
@@ -98,7 +106,7 @@ final class IQ4Format implements QuantFormat {
         if (nb > 1) {
             // IQ4_XS: one fp16 super-scale, per-block 6-bit multipliers of the unrounded super-scale.
             float d = -maxScale / 32;
-            LittleEndian.putFp16(y, yOff, d);
+            LittleEndian.putFp16(y, yOff + dOffset, d);
             float id = d != 0 ? 1 / d : 0.0f;
             int scalesH = 0;
             for (int ib = 0; ib < nb; ib++) {
@@ -107,16 +115,16 @@ final class IQ4Format implements QuantFormat {
                 float idl = dl != 0 ? 1 / dl : 0.0f;
                 chooseIndices(x, xOff + ib * QK, idl, levels, ib * QK, QK);
                 l += 32;
-                int scalesL = yOff + 4 + ib / 2;
+                int scalesL = yOff + SCALES_L + ib / 2;
                 if (ib % 2 == 0) y[scalesL] = (byte) (l & 0xF);
                 else y[scalesL] |= (byte) ((l & 0xF) << 4);
                 scalesH |= (l >> 4) << (2 * ib);
             }
-            LittleEndian.putShort(y, yOff + 2, (short) scalesH);
+            LittleEndian.putShort(y, yOff + SCALES_H, (short) scalesH);
         } else {
             // IQ4_NL: the block scale itself, then indices re-chosen against it.
             float d = scales[0];
-            LittleEndian.putFp16(y, yOff, d);
+            LittleEndian.putFp16(y, yOff + dOffset, d);
             chooseIndices(x, xOff, d != 0 ? 1 / d : 0, levels, 0, QK);
         }
         for (int ib = 0; ib < nb; ib++) {
@@ -180,14 +188,19 @@ final class IQ4Format implements QuantFormat {
     @Override
     public void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
+        dequantizeUnchecked(src, srcOff, dst, dstOff, n);
+    }
+
+    @Override
+    public void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         int nb = superBlock / QK;
         for (int i = 0; i < n; i += superBlock, srcOff += type.typeSize) {
-            float d = LittleEndian.getFp16(src, srcOff);
-            int scalesH = nb > 1 ? LittleEndian.getShort(src, srcOff + 2) & 0xFFFF : 0;
+            float d = LittleEndian.getFp16(src, srcOff + dOffset);
+            int scalesH = nb > 1 ? LittleEndian.getShort(src, srcOff + SCALES_H) & 0xFFFF : 0;
             for (int ib = 0; ib < nb; ib++) {
                 float dl = d;
                 if (nb > 1) {
-                    int ls = ((src[srcOff + 4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((scalesH >> (2 * ib)) & 3) << 4);
+                    int ls = ((src[srcOff + SCALES_L + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((scalesH >> (2 * ib)) & 3) << 4);
                     dl = d * (ls - 32);
                 }
                 // dst[j] = dl * CODEBOOK[q[j] & 0xF], dst[16 + j] = dl * CODEBOOK[q[j] >> 4], 16 lanes at a time.
@@ -199,5 +212,10 @@ final class IQ4Format implements QuantFormat {
                 ByteLanes.scale(hi, dl, dst, out + QK / 2);
             }
         }
+    }
+
+    @Override
+    public final void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        SegmentBlocks.dequantize(type, this, src, srcOff, dst, dstOff, n);
     }
 }

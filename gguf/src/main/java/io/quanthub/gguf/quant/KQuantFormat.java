@@ -2,13 +2,15 @@ package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * What every K-quant shares: 256-value super-blocks quantized one at a time, either by ggml's reference quantizer
  * ({@code quantize_row_q*_K_ref}, no importance matrix) or by its importance-weighted one ({@code quantize_row_q*_K_impl}),
  * and dequantized block by block. Subclasses supply the per-block code; this class checks arguments once per call,
  * walks the blocks and owns the scratch arrays, so no block allocates anything.
  */
-abstract class KQuantFormat implements QuantFormat {
+abstract class KQuantFormat implements QuantFormat, DequantizeKernel {
     /** Values per super-block (ggml's QK_K). */
     static final int QK_K = 256;
 
@@ -58,9 +60,19 @@ abstract class KQuantFormat implements QuantFormat {
     @Override
     public final void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
+        dequantizeUnchecked(src, srcOff, dst, dstOff, n);
+    }
+
+    @Override
+    public final void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         for (int b = 0; b < n / QK_K; b++) {
             dequantizeBlock(src, srcOff + b * type.typeSize, dst, dstOff + b * QK_K);
         }
+    }
+
+    @Override
+    public final void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        SegmentBlocks.dequantize(type, this, src, srcOff, dst, dstOff, n);
     }
 
     /** The 2-bit packing of Q2_K and Q3_K: value e goes to byte 32*(e/128) + e%32, bits 2*((e%128)/32). */

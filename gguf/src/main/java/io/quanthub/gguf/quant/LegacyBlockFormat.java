@@ -6,6 +6,8 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * What ggml's 32-value block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) share: the row loop of {@code quantize_q*} with its
  * importance-matrix weighting (spec §6.6), and the 4-bit/5-bit packing (spec §4).
@@ -14,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * quantizer of one block, and a dequantizer loop. The reference and dequantize loops run over all blocks of a call
  * in one subclass method so the JIT compiles them as one monomorphic loop.
  */
-abstract class LegacyBlockFormat implements QuantFormat {
+abstract class LegacyBlockFormat implements QuantFormat, DequantizeKernel {
     /** Values per block. */
     static final int QK = 32;
 
@@ -82,6 +84,16 @@ abstract class LegacyBlockFormat implements QuantFormat {
     public void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
         dequantizeBlocks(src, srcOff, dst, dstOff, n / QK);
+    }
+
+    @Override
+    public final void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
+        dequantizeBlocks(src, srcOff, dst, dstOff, n / QK);
+    }
+
+    @Override
+    public final void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        SegmentBlocks.dequantize(type, this, src, srcOff, dst, dstOff, n);
     }
 
     /**

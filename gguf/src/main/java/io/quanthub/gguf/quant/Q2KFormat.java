@@ -8,13 +8,13 @@ import static io.quanthub.gguf.quant.Numerics.nearestInt;
 
 /**
  * Q2_K (spec §6.1): 16 sub-blocks of 16 values, each {@code x ≈ d*sc*q - dmin*m} with a 2-bit q and 4-bit sc, m.
- * Block: scales[16] (sc low nibble, m high nibble) | qs[64] | d fp16 | dmin fp16 = 84 bytes.
+ * Fields ({@link GgmlType#layout}): scales (sc low nibble, m high nibble), qs, d, dmin.
  */
 final class Q2KFormat extends KQuantFormat {
-    private static final int SCALES = 0;
-    private static final int QS = 16;
-    private static final int D = 80;
-    private static final int DMIN = 82;
+    private static final int SCALES = GgmlType.Q2_K.layout.offset("scales");
+    private static final int QS = GgmlType.Q2_K.layout.offset("qs");
+    private static final int D = GgmlType.Q2_K.layout.offset("d");
+    private static final int DMIN = GgmlType.Q2_K.layout.offset("dmin");
 
     Q2KFormat() {
         super(GgmlType.Q2_K);

@@ -6,13 +6,13 @@ import static io.quanthub.gguf.quant.Numerics.nearestInt;
 
 /**
  * Q3_K (spec §6.2): 16 sub-blocks of 16 values, each {@code x ≈ d*sc*q} with a signed 3-bit q (low 2 bits in qs,
- * high bit in hmask) and a signed 6-bit sc. Block: hmask[32] | qs[64] | scales[12] | d fp16 = 110 bytes.
+ * high bit in hmask) and a signed 6-bit sc. Fields ({@link GgmlType#layout}): hmask, qs, scales, d.
  */
 final class Q3KFormat extends KQuantFormat {
-    private static final int HMASK = 0;
-    private static final int QS = 32;
-    private static final int SCALES = 96;
-    private static final int D = 108;
+    private static final int HMASK = GgmlType.Q3_K.layout.offset("hmask");
+    private static final int QS = GgmlType.Q3_K.layout.offset("qs");
+    private static final int SCALES = GgmlType.Q3_K.layout.offset("scales");
+    private static final int D = GgmlType.Q3_K.layout.offset("d");
 
     Q3KFormat() {
         super(GgmlType.Q3_K);

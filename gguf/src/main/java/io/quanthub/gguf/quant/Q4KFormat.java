@@ -6,11 +6,11 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q4_K (spec §6.3): 8 sub-blocks of 32 values, {@code x ≈ d*sc*q - dmin*m} with 4-bit q and 6-bit sc, m.
- * Block: d fp16 | dmin fp16 | scales[12] | qs[128] = 144 bytes; qs byte 32c+l holds value 64c+l in its low
+ * Fields ({@link GgmlType#layout}): d, dmin, scales, qs; qs byte 32c+l holds value 64c+l in its low
  * nibble and value 64c+32+l in its high nibble.
  */
 final class Q4KFormat extends KQuantFormat {
-    private static final int QS = 16;
+    private static final int QS = GgmlType.Q4_K.layout.offset("qs");
 
     Q4KFormat() {
         super(GgmlType.Q4_K);

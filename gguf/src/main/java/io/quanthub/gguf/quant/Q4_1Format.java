@@ -6,10 +6,13 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q4_1: 32 4-bit levels, an fp16 scale {@code d = (max-min)/15} and an fp16 offset {@code m = min} (spec §4.2).
- * Layout: d@0, m@2, qs[16]@4. The weighted path uses {@code make_qkx3_quants} (spec §6.6).
+ * Fields: d, m, qs. The weighted path uses {@code make_qkx3_quants} (spec §6.6).
  */
 final class Q4_1Format extends LegacyBlockFormat {
-    private static final int BLOCK_BYTES = 20;
+    private static final int BLOCK_BYTES = GgmlType.Q4_1.typeSize;
+    private static final int D = GgmlType.Q4_1.layout.offset("d");
+    private static final int M = GgmlType.Q4_1.layout.offset("m");
+    private static final int QS = GgmlType.Q4_1.layout.offset("qs");
 
     Q4_1Format() {
         super(GgmlType.Q4_1);
@@ -26,8 +29,8 @@ final class Q4_1Format extends LegacyBlockFormat {
             float max = extremes[1];
             float d = (max - min) / 15.0f;
             float id = d != 0 ? 1.0f / d : 0.0f;
-            LittleEndian.putFp16(y, yOff, d);
-            LittleEndian.putFp16(y, yOff + 2, min);
+            LittleEndian.putFp16(y, yOff + D, d);
+            LittleEndian.putFp16(y, yOff + M, min);
             // C: MIN(15, (int8_t)((x - min)*id + 0.5f)). With a finite id the sum is within [0.5, 15.5] or NaN (an
             // infinite range gives id = 0), where Java's (int) agrees with x86's cast after narrowing; see Q4_0Format.
             if (Math.abs(id) != Float.POSITIVE_INFINITY) {
@@ -43,25 +46,25 @@ final class Q4_1Format extends LegacyBlockFormat {
                 }
                 for (int j = 0; j < QK / 2; j++) packed[j] = levels[j] | (levels[j + QK / 2] << 4);
             }
-            for (int j = 0; j < QK / 2; j++) y[yOff + 4 + j] = (byte) packed[j];
+            for (int j = 0; j < QK / 2; j++) y[yOff + QS + j] = (byte) packed[j];
         }
     }
 
     @Override
     void quantizeWeighted(float[] x, int xOff, float[] w, byte[] y, int yOff, Scratch s) {
         float d = Solvers.makeQkx3Quants(QK, 15, x, xOff, w, 0, s.levels, 0, -0.9f, 0.05f, 36, false, s.solver);
-        LittleEndian.putFp16(y, yOff, d);
-        LittleEndian.putFp16(y, yOff + 2, -s.solver.theMin);
-        packNibbles(s.levels, 0, y, yOff + 4);
+        LittleEndian.putFp16(y, yOff + D, d);
+        LittleEndian.putFp16(y, yOff + M, -s.solver.theMin);
+        packNibbles(s.levels, 0, y, yOff + QS);
     }
 
     @Override
     void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
-            float d = LittleEndian.getFp16(src, srcOff);
-            float m = LittleEndian.getFp16(src, srcOff + 2);
+            float d = LittleEndian.getFp16(src, srcOff + D);
+            float m = LittleEndian.getFp16(src, srcOff + M);
             for (int j = 0; j < QK / 2; j++) {
-                int q = src[srcOff + 4 + j];
+                int q = src[srcOff + QS + j];
                 dst[dstOff + j] = (q & 0x0F) * d + m;
                 dst[dstOff + QK / 2 + j] = ((q >> 4) & 0x0F) * d + m;
             }

@@ -3,13 +3,13 @@ package io.quanthub.gguf.quant;
 import io.quanthub.gguf.GgmlType;
 
 /**
- * Q5_K (spec §6.4): Q4_K with 5-bit q. Block: d fp16 | dmin fp16 | scales[12] | qh[32] | qs[128] = 176 bytes.
+ * Q5_K (spec §6.4): Q4_K with 5-bit q. Fields: d, dmin, scales, qh, qs.
  * The low 4 bits are packed as in Q4_K; bit 2c (low half) or 2c+1 (high half) of qh[l] holds the fifth bit of the
  * values in 64-value chunk c.
  */
 final class Q5KFormat extends KQuantFormat {
-    private static final int QH = 16;
-    private static final int QS = 48;
+    private static final int QH = GgmlType.Q5_K.layout.offset("qh");
+    private static final int QS = GgmlType.Q5_K.layout.offset("qs");
 
     Q5KFormat() {
         super(GgmlType.Q5_K);

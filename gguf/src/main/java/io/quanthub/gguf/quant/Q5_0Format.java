@@ -3,11 +3,14 @@ package io.quanthub.gguf.quant;
 import io.quanthub.gguf.GgmlType;
 
 /**
- * Q5_0: 32 5-bit levels around 16 and one fp16 scale {@code d = max/-16} (spec §4.3). Layout: d@0, qh (u32)@2,
- * qs[16]@6. The weighted path uses {@code make_qx_quants} (spec §6.6).
+ * Q5_0: 32 5-bit levels around 16 and one fp16 scale {@code d = max/-16} (spec §4.3). Fields: d, qh (one
+ * little-endian u32), qs. The weighted path uses {@code make_qx_quants} (spec §6.6).
  */
 final class Q5_0Format extends LegacyBlockFormat {
-    private static final int BLOCK_BYTES = 22;
+    private static final int BLOCK_BYTES = GgmlType.Q5_0.typeSize;
+    private static final int D = GgmlType.Q5_0.layout.offset("d");
+    private static final int QH = GgmlType.Q5_0.layout.offset("qh");
+    private static final int QS = GgmlType.Q5_0.layout.offset("qs");
 
     Q5_0Format() {
         super(GgmlType.Q5_0);
@@ -20,7 +23,7 @@ final class Q5_0Format extends LegacyBlockFormat {
             float max = firstAbsMax(x, xOff);
             float d = max / -16.0f;
             float id = d != 0 ? 1.0f / d : 0.0f;
-            LittleEndian.putFp16(y, yOff, d);
+            LittleEndian.putFp16(y, yOff + D, d);
             // C: MIN(31, (int8_t)(x*id + 16.5f)) stored to uint8_t; see Q4_0Format for why (int) is exact with a
             // finite id.
             if (Math.abs(id) != Float.POSITIVE_INFINITY) {
@@ -30,24 +33,24 @@ final class Q5_0Format extends LegacyBlockFormat {
                     levels[j] = (byte) Math.min(31, (byte) Numerics.cvtt(x[xOff + j] * id + 16.5f));
                 }
             }
-            packFiveBits(levels, y, yOff + 2, yOff + 6);
+            packFiveBits(levels, y, yOff + QH, yOff + QS);
         }
     }
 
     @Override
     void quantizeWeighted(float[] x, int xOff, float[] w, byte[] y, int yOff, Scratch s) {
         float d = Solvers.makeQxQuants(QK, 16, x, xOff, s.levels, 0, 1, w, 0, s.solver);
-        LittleEndian.putFp16(y, yOff, d);
-        packFiveBits(s.levels, y, yOff + 2, yOff + 6);
+        LittleEndian.putFp16(y, yOff + D, d);
+        packFiveBits(s.levels, y, yOff + QH, yOff + QS);
     }
 
     @Override
     void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
-            float d = LittleEndian.getFp16(src, srcOff);
-            int qh = LittleEndian.getInt(src, srcOff + 2);
+            float d = LittleEndian.getFp16(src, srcOff + D);
+            int qh = LittleEndian.getInt(src, srcOff + QH);
             for (int j = 0; j < QK / 2; j++) {
-                int q = src[srcOff + 6 + j];
+                int q = src[srcOff + QS + j];
                 int h0 = ((qh >>> j) << 4) & 0x10;
                 int h1 = (qh >>> (j + 12)) & 0x10;
                 dst[dstOff + j] = (((q & 0x0F) | h0) - 16) * d;

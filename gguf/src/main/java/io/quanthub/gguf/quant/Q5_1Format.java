@@ -6,10 +6,14 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q5_1: 32 5-bit levels, an fp16 scale {@code d = (max-min)/31} and an fp16 offset {@code m = min} (spec §4.4).
- * Layout: d@0, m@2, qh (u32)@4, qs[16]@8. The weighted path uses {@code make_qkx3_quants} (spec §6.6).
+ * Fields: d, m, qh (one little-endian u32), qs. The weighted path uses {@code make_qkx3_quants} (spec §6.6).
  */
 final class Q5_1Format extends LegacyBlockFormat {
-    private static final int BLOCK_BYTES = 24;
+    private static final int BLOCK_BYTES = GgmlType.Q5_1.typeSize;
+    private static final int D = GgmlType.Q5_1.layout.offset("d");
+    private static final int M = GgmlType.Q5_1.layout.offset("m");
+    private static final int QH = GgmlType.Q5_1.layout.offset("qh");
+    private static final int QS = GgmlType.Q5_1.layout.offset("qs");
 
     Q5_1Format() {
         super(GgmlType.Q5_1);
@@ -26,8 +30,8 @@ final class Q5_1Format extends LegacyBlockFormat {
             float max = extremes[1];
             float d = (max - min) / 31.0f;
             float id = d != 0 ? 1.0f / d : 0.0f;
-            LittleEndian.putFp16(y, yOff, d);
-            LittleEndian.putFp16(y, yOff + 2, min);
+            LittleEndian.putFp16(y, yOff + D, d);
+            LittleEndian.putFp16(y, yOff + M, min);
             // C: (uint8_t)((x - min)*id + 0.5f), with no clamp unlike Q4_1. With a finite id the sum is within
             // [0.5, 31.5] or NaN, where Java's (int) agrees with x86's cast after narrowing; see Q4_0Format.
             if (Math.abs(id) != Float.POSITIVE_INFINITY) {
@@ -41,11 +45,11 @@ final class Q5_1Format extends LegacyBlockFormat {
                     qh |= (int) lo.and(0x10).compare(VectorOperators.NE, 0).toLong() << c;
                     qh |= (int) hi.and(0x10).compare(VectorOperators.NE, 0).toLong() << (c + QK / 2);
                 }
-                for (int j = 0; j < QK / 2; j++) y[yOff + 8 + j] = (byte) packed[j];
-                LittleEndian.putInt(y, yOff + 4, qh);
+                for (int j = 0; j < QK / 2; j++) y[yOff + QS + j] = (byte) packed[j];
+                LittleEndian.putInt(y, yOff + QH, qh);
             } else {
                 for (int j = 0; j < QK; j++) levels[j] = (byte) Numerics.cvtt((x[xOff + j] - min) * id + 0.5f);
-                packFiveBits(levels, y, yOff + 4, yOff + 8);
+                packFiveBits(levels, y, yOff + QH, yOff + QS);
             }
         }
     }
@@ -53,19 +57,19 @@ final class Q5_1Format extends LegacyBlockFormat {
     @Override
     void quantizeWeighted(float[] x, int xOff, float[] w, byte[] y, int yOff, Scratch s) {
         float d = Solvers.makeQkx3Quants(QK, 31, x, xOff, w, 0, s.levels, 0, -0.9f, 0.05f, 36, false, s.solver);
-        LittleEndian.putFp16(y, yOff, d);
-        LittleEndian.putFp16(y, yOff + 2, -s.solver.theMin);
-        packFiveBits(s.levels, y, yOff + 4, yOff + 8);
+        LittleEndian.putFp16(y, yOff + D, d);
+        LittleEndian.putFp16(y, yOff + M, -s.solver.theMin);
+        packFiveBits(s.levels, y, yOff + QH, yOff + QS);
     }
 
     @Override
     void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
-            float d = LittleEndian.getFp16(src, srcOff);
-            float m = LittleEndian.getFp16(src, srcOff + 2);
-            int qh = LittleEndian.getInt(src, srcOff + 4);
+            float d = LittleEndian.getFp16(src, srcOff + D);
+            float m = LittleEndian.getFp16(src, srcOff + M);
+            int qh = LittleEndian.getInt(src, srcOff + QH);
             for (int j = 0; j < QK / 2; j++) {
-                int q = src[srcOff + 8 + j];
+                int q = src[srcOff + QS + j];
                 int h0 = ((qh >>> j) << 4) & 0x10;
                 int h1 = (qh >>> (j + 12)) & 0x10;
                 dst[dstOff + j] = ((q & 0x0F) | h0) * d + m;

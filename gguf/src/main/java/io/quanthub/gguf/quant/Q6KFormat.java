@@ -8,16 +8,16 @@ import static io.quanthub.gguf.quant.Numerics.nearestInt;
 
 /**
  * Q6_K (spec §6.5): 16 sub-blocks of 16 values, {@code x ≈ d*sc*q} with signed 6-bit q and signed 8-bit sc.
- * Block: ql[128] (low 4 bits) | qh[64] (high 2 bits) | scales[16] int8 | d fp16 = 210 bytes.
+ * Fields ({@link GgmlType#layout}): ql (low 4 bits), qh (high 2 bits), scales (int8), d.
  * Within each 128-value half h, ql[64h+l] holds values l (low nibble) and l+64 (high), ql[64h+32+l] values l+32
  * and l+96, and qh[32h+l] the high bit pairs of l, l+32, l+64, l+96 from bit 0 up.
  */
 final class Q6KFormat extends KQuantFormat {
-    private static final int QL = 0;
-    private static final int QH = 128;
-    private static final int SCALES = 192;
-    private static final int D = 208;
-    private static final int BLOCK_BYTES = 210;
+    private static final int QL = GgmlType.Q6_K.layout.offset("ql");
+    private static final int QH = GgmlType.Q6_K.layout.offset("qh");
+    private static final int SCALES = GgmlType.Q6_K.layout.offset("scales");
+    private static final int D = GgmlType.Q6_K.layout.offset("d");
+    private static final int BLOCK_BYTES = GgmlType.Q6_K.typeSize;
 
     Q6KFormat() {
         super(GgmlType.Q6_K);

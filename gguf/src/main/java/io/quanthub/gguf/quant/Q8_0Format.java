@@ -4,11 +4,13 @@ import io.quanthub.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 
 /**
- * Q8_0: 32 signed bytes and one fp16 scale {@code d = amax/127} (spec §4.5). Layout: d@0, qs[32]@2.
+ * Q8_0: 32 signed bytes and one fp16 scale {@code d = amax/127} (spec §4.5). Fields: d, qs.
  * ggml has no importance-weighted Q8_0; the importance matrix is ignored.
  */
 final class Q8_0Format extends LegacyBlockFormat {
-    private static final int BLOCK_BYTES = 34;
+    private static final int BLOCK_BYTES = GgmlType.Q8_0.typeSize;
+    private static final int D = GgmlType.Q8_0.layout.offset("d");
+    private static final int QS = GgmlType.Q8_0.layout.offset("qs");
 
     Q8_0Format() {
         super(GgmlType.Q8_0);
@@ -27,7 +29,7 @@ final class Q8_0Format extends LegacyBlockFormat {
             float amax = absMax(x, xOff);
             float d = amax / 127.0f;
             float id = d != 0 ? 1.0f / d : 0.0f;
-            LittleEndian.putFp16(y, yOff, d);
+            LittleEndian.putFp16(y, yOff + D, d);
             if (id != Float.POSITIVE_INFINITY) {
                 for (int j = 0; j < QK; j++) {
                     // C: (int8_t) roundf(v), half away from zero. Here |v| <= ~127 or v is NaN (an infinite x times
@@ -42,7 +44,7 @@ final class Q8_0Format extends LegacyBlockFormat {
                 // 1/d overflowed (d < 2^-128): C's casts of +-inf on x86 decide.
                 for (int j = 0; j < QK; j++) levels[j] = Numerics.cvtt(Numerics.roundf(x[xOff + j] * id));
             }
-            for (int j = 0; j < QK; j++) y[yOff + 2 + j] = (byte) levels[j];
+            for (int j = 0; j < QK; j++) y[yOff + QS + j] = (byte) levels[j];
         }
     }
 
@@ -72,10 +74,10 @@ final class Q8_0Format extends LegacyBlockFormat {
     @Override
     void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
-            float d = LittleEndian.getFp16(src, srcOff);
+            float d = LittleEndian.getFp16(src, srcOff + D);
             // dst[j] = q[j] * d, 16 lanes at a time
             for (int j = 0; j < QK; j += 16) {
-                ByteLanes.scale(ByteVector.fromArray(ByteLanes.SIXTEEN, src, srcOff + 2 + j), d, dst, dstOff + j);
+                ByteLanes.scale(ByteVector.fromArray(ByteLanes.SIXTEEN, src, srcOff + QS + j), d, dst, dstOff + j);
             }
         }
     }

@@ -2,6 +2,8 @@ package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Quantization and dequantization of one ggml type, byte-identical to ggml.
  * Implementations are stateless and thread-safe.
@@ -24,4 +26,17 @@ public interface QuantFormat {
      * Dequantizes {@code n} values (a multiple of the block size) like ggml's {@code dequantize_row_*}.
      */
     void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n);
+
+    /**
+     * Dequantizes {@code n} values (a multiple of the block size) from the blocks at byte {@code srcOff} of
+     * {@code src}, with no alignment required: a memory-mapped file (the caller needs no copy or buffer of its own),
+     * native memory or a heap segment. The floats are bit-identical to
+     * {@link #dequantize(byte[], int, float[], int, int)}'s on the same bytes: the same kernel runs, on blocks staged
+     * a few kilobytes at a time through a per-thread buffer that stays in L1 (a {@code byte[]}-backed segment is read
+     * directly). Thread-safe.
+     *
+     * @param src holds at least {@code type().rowBytes(n)} bytes from {@code srcOff}
+     * @param dst receives the {@code n} values from {@code dstOff}
+     */
+    void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n);
 }

@@ -1,19 +1,30 @@
 package io.quanthub.gguf.quant;
 
+import io.quanthub.gguf.GgmlType;
+
 import static io.quanthub.gguf.quant.KQuantFormat.QK_K;
 import static io.quanthub.gguf.quant.Numerics.nearestInt;
 
 /**
  * The common head of Q4_K and Q5_K blocks (spec §6.3): 8 sub-blocks of 32 values, each {@code x ≈ d*sc*q - dmin*m}
- * with 6-bit sc and m packed into 12 bytes. Layout: d fp16 @0 | dmin fp16 @2 | scales[12] @4; the quants follow.
+ * with 6-bit sc and m packed into 12 bytes. Fields: d, dmin, scales; the quants follow.
  * The two types choose scales the same way and differ only in the level range (nmax) and the quant packing.
  */
 final class ScaleMinK4 {
-    static final int D = 0;
-    static final int DMIN = 2;
-    static final int SCALES = 4;
+    static final int D = headOffset("d");
+    static final int DMIN = headOffset("dmin");
+    static final int SCALES = headOffset("scales");
 
     private ScaleMinK4() {
+    }
+
+    /** A field of the common head, which must lie at the same offset in both blocks. */
+    private static int headOffset(String field) {
+        int offset = GgmlType.Q4_K.layout.offset(field);
+        if (GgmlType.Q5_K.layout.offset(field) != offset) {
+            throw new IllegalStateException("Q4_K and Q5_K disagree on the offset of " + field);
+        }
+        return offset;
     }
 
     /**
