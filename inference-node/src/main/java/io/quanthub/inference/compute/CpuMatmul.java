@@ -26,8 +26,9 @@ import java.util.stream.IntStream;
  * Each sum runs over k in order within a chunk, and the chunks add up in order, whatever the threads, so results do
  * not depend on the thread count.
  *
- * <p>Fewer tokens than {@link #MR} (the one-token modulation and embedding layers) take a matrix-vector path: tiles
- * of whole rows dequantized once and dotted with each token.
+ * <p>Fewer tokens than {@link #MR} (the one-token modulation and embedding layers) take the same path through
+ * {@link #kernel1}: a token's result never depends on how many tokens share the call. (A dot product per row would
+ * need a sum across vector lanes, whose order the JIT tier and the vector width change.)
  */
 final class CpuMatmul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -43,8 +44,6 @@ final class CpuMatmul {
     static final int MIN_CHUNK_TOKENS = 96;
     /** Tokens run through the packed panels before the next block: their KC-slices (96 KiB) stay in L2. */
     static final int TOKEN_BLOCK = 96;
-    /** Rows dequantized at once on the matrix-vector path. */
-    static final int TILE_ROWS = 16;
 
     /** Per-thread scratch, grown on demand and kept: worker threads are reused. */
     private static final class Scratch {
@@ -73,10 +72,6 @@ final class CpuMatmul {
     static float[] multiply(float[] x, int tokens, Weight w, float[] bias) {
         int outDim = w.rows();
         float[] out = new float[Math.multiplyExact(tokens, outDim)];
-        if (tokens < MR) {
-            matrixVector(x, tokens, w, bias, out);
-            return out;
-        }
         int strips = ceilDiv(outDim, STRIP);
         int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
         // Enough tasks for every thread to stay busy, without cutting tokens so fine that dequantizing dominates.
@@ -237,29 +232,6 @@ final class CpuMatmul {
         for (int i = 0; i < tokens; i++) {
             for (int j = 0; j < features; j++) out[outOff + i * outDim + j] += tile[i * NR + j];
         }
-    }
-
-    /**
-     * Few tokens: one task per tile of {@link #TILE_ROWS} weight rows, dequantized once into scratch and dotted with
-     * every token (a packed panel would cost more than it saves here).
-     */
-    private static void matrixVector(float[] x, int tokens, Weight w, float[] bias, float[] out) {
-        int in = w.cols();
-        int outDim = w.rows();
-        int tiles = ceilDiv(outDim, TILE_ROWS);
-        IntStream.range(0, tiles).parallel().forEach(tile -> {
-            Scratch s = SCRATCH.get();
-            int r0 = tile * TILE_ROWS;
-            int rows = Math.min(TILE_ROWS, outDim - r0);
-            float[] wt = s.floats((long) rows * in);
-            w.dequantizeRows(r0, rows, s.bytes(rows * w.rowBytes()), wt);
-            for (int r = 0; r < rows; r++) {
-                float b = bias == null ? 0f : bias[r0 + r];
-                for (int t = 0; t < tokens; t++) {
-                    out[t * outDim + r0 + r] = CpuBackend.dot(x, t * in, wt, r * in, in) + b;
-                }
-            }
-        });
     }
 
     private static int ceilDiv(int a, int b) {
