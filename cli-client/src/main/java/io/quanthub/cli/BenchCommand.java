@@ -9,13 +9,14 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks, each against a reference measured in the same run.",
         subcommands = {BenchQuantizeCommand.class, BenchConvertCommand.class, BenchPullCommand.class,
-                BenchMatmulCommand.class, BenchFluxStepsCommand.class, BenchClusterCommand.class})
+                BenchMatmulCommand.class, BenchFluxStepsCommand.class, BenchFluxForwardCommand.class,
+                BenchClusterCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "bench needs a subcommand: quantize, convert, pull, matmul, flux-steps or cluster");
+        throw new ParameterException(spec.commandLine(), "bench needs a subcommand: quantize, convert, pull, matmul, flux-steps, flux-forward or cluster");
     }
 }

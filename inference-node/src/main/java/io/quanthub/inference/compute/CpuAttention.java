@@ -54,19 +54,23 @@ final class CpuAttention {
     }
 
     /** See {@link ComputeBackend#attention}; arguments are checked by the caller. */
-    static float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
+    static void attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, float[] out,
+                          ArrayPool pool) {
         int width = heads * headDim;
         int keys = ceilDiv(tokens, KEY_BLOCK) * KEY_BLOCK;
-        float[] kt = new float[heads * headDim * keys];
-        float[] vh = new float[heads * tokens * headDim];
+        float[] kt = pool.take(heads * headDim * keys);
+        float[] vh = pool.take(heads * tokens * headDim);
         IntStream.range(0, heads).parallel().forEach(h -> {
             for (int t = 0; t < tokens; t++) {
                 int src = t * width + h * headDim;
                 for (int d = 0; d < headDim; d++) kt[(h * headDim + d) * keys + t] = k[src + d];
                 System.arraycopy(v, src, vh, (h * tokens + t) * headDim, headDim);
             }
+            // Padding keys score zero; their probabilities are computed along but never used.
+            for (int d = 0; d < headDim; d++) {
+                Arrays.fill(kt, (h * headDim + d) * keys + tokens, (h * headDim + d + 1) * keys, 0f);
+            }
         });
-        float[] out = new float[tokens * width];
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int queryBlocks = ceilDiv(tokens, QUERY_BLOCK);
         IntStream.range(0, heads * queryBlocks).parallel().forEach(task -> {
@@ -74,7 +78,7 @@ final class CpuAttention {
             int q0 = task % queryBlocks * QUERY_BLOCK;
             block(q, kt, vh, out, tokens, keys, width, headDim, h, q0, Math.min(QUERY_BLOCK, tokens - q0), scale);
         });
-        return out;
+        pool.give(kt, vh);
     }
 
     /** Queries {@code [q0, q0 + nq)} of head {@code h} over every key. */

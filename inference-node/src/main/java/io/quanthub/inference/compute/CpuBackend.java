@@ -23,8 +23,16 @@ public final class CpuBackend implements ComputeBackend {
     /** Values per task of the element-wise activations. */
     private static final int ACTIVATION_CHUNK = 1 << 16;
 
+    /** Attention's per-call copies of keys and values, kept between calls (they are as large as the activations). */
+    private final ArrayPool scratch = new ArrayPool(1L << 30);
+
     @Override
     public float[] matmul(float[] x, int tokens, Weight w, float[] bias) {
+        return matmul(x, tokens, w, bias, new float[Math.multiplyExact(tokens, w.rows())]);
+    }
+
+    @Override
+    public float[] matmul(float[] x, int tokens, Weight w, float[] bias, float[] out) {
         int in = w.cols();
         int outDim = w.rows();
         checkLength("matmul input for " + w.name(), x, (long) tokens * in);
@@ -32,13 +40,20 @@ public final class CpuBackend implements ComputeBackend {
             throw new IllegalArgumentException("bias of " + bias.length + " values for " + w + " with " + outDim
                     + " outputs");
         }
-        return CpuMatmul.multiply(x, tokens, w, bias);
+        checkLength("matmul output for " + w.name(), out, (long) tokens * outDim);
+        CpuMatmul.multiply(x, tokens, w, bias, out);
+        return out;
     }
 
     @Override
     public float[] layerNorm(float[] x, int tokens, int dim) {
+        return layerNorm(x, tokens, dim, new float[tokens * dim]);
+    }
+
+    @Override
+    public float[] layerNorm(float[] x, int tokens, int dim, float[] out) {
         checkLength("layerNorm input", x, (long) tokens * dim);
-        float[] out = new float[tokens * dim];
+        checkLength("layerNorm output", out, (long) tokens * dim);
         IntStream.range(0, tokens).parallel().forEach(t -> {
             int off = t * dim;
             double sum = 0;
@@ -158,11 +173,18 @@ public final class CpuBackend implements ComputeBackend {
 
     @Override
     public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
+        return attention(q, k, v, tokens, heads, headDim, new float[tokens * heads * headDim]);
+    }
+
+    @Override
+    public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, float[] out) {
         int width = heads * headDim;
         checkLength("attention q", q, (long) tokens * width);
         checkLength("attention k", k, (long) tokens * width);
         checkLength("attention v", v, (long) tokens * width);
-        return CpuAttention.attention(q, k, v, tokens, heads, headDim);
+        checkLength("attention output", out, (long) tokens * width);
+        CpuAttention.attention(q, k, v, tokens, heads, headDim, out, scratch);
+        return out;
     }
 
     private static void checkLength(String what, float[] array, long needed) {

@@ -68,10 +68,9 @@ final class CpuMatmul {
     private CpuMatmul() {
     }
 
-    /** The product; arguments are checked by the caller. */
-    static float[] multiply(float[] x, int tokens, Weight w, float[] bias) {
+    /** The product into {@code out} (old contents ignored); arguments are checked by the caller. */
+    static void multiply(float[] x, int tokens, Weight w, float[] bias, float[] out) {
         int outDim = w.rows();
-        float[] out = new float[Math.multiplyExact(tokens, outDim)];
         int strips = ceilDiv(outDim, STRIP);
         int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
         // Enough tasks for every thread to stay busy, without cutting tokens so fine that dequantizing dominates.
@@ -83,7 +82,6 @@ final class CpuMatmul {
             int t0 = task % chunkCount * chunkTokens;
             strip(x, w, bias, out, o0, Math.min(STRIP, outDim - o0), t0, Math.min(tokens, t0 + chunkTokens));
         });
-        return out;
     }
 
     /** Features {@code [o0, o0 + width)} of tokens {@code [t0, t1)}. */
@@ -91,8 +89,13 @@ final class CpuMatmul {
         int in = w.cols();
         int outDim = w.rows();
         Scratch s = SCRATCH.get();
-        if (bias != null) {
-            for (int t = t0; t < t1; t++) System.arraycopy(bias, o0, out, t * outDim + o0, width);
+        // The sums start from the bias (or zero): out may be a reused array.
+        for (int t = t0; t < t1; t++) {
+            if (bias != null) {
+                System.arraycopy(bias, o0, out, t * outDim + o0, width);
+            } else {
+                Arrays.fill(out, t * outDim + o0, t * outDim + o0 + width, 0f);
+            }
         }
         int panels = ceilDiv(width, NR);
         for (int k0 = 0; k0 < in; k0 += KC) {
