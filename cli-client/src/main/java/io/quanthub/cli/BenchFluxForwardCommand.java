@@ -78,6 +78,10 @@ public final class BenchFluxForwardCommand implements Runnable {
     @Option(names = "--torch-calls", defaultValue = "2", description = "PyTorch calls per size; the best counts (default: ${DEFAULT-VALUE}).")
     int torchCalls;
 
+    @Option(names = "--torch-float64", description = "Also run PyTorch once in float64 and report both float32 results' "
+            + "distance from it (how much of their difference is rounding either side).")
+    boolean float64;
+
     @Option(names = "--python", description = "Python with torch; 'none' skips PyTorch (default: python3, else "
             + "/usr/bin/python3, where Debian's python3-torch lives, when python3 on the PATH has no torch).")
     String python;
@@ -130,9 +134,11 @@ public final class BenchFluxForwardCommand implements Runnable {
                     + "weights, best of " + torchCalls + " calls");
             out.println();
             out.println("wall s and cpu s (process CPU time, all threads) per QuantHub call; RSS after each call; "
-                    + "torch/QH = PyTorch's best wall time over QuantHub's; rel L2 = |QH - torch| / |torch|");
-            out.printf(Locale.ROOT, "%-7s %9s %-20s %-20s %-14s %8s %9s %9s%n", "level", "tokens", "wall s", "cpu s",
-                    "RSS GiB", "torch s", "torch/QH", "rel L2");
+                    + "torch: best wall s and its cpu s; wall x = torch's best wall time over QuantHub's, cpu x the same "
+                    + "for CPU time (steadier on a shared machine); rel L2 = |QH - torch| / |torch|"
+                    + (float64 ? "; QH-f64, torch-f64: each float32 result's rel L2 from torch in float64" : ""));
+            out.printf(Locale.ROOT, "%-7s %9s %-20s %-20s %-14s %-13s %6s %6s %8s%s%n", "level", "tokens", "wall s",
+                    "cpu s", "RSS GiB", "torch s", "wall x", "cpu x", "rel L2", float64 ? "   QH-f64 torch-f64" : "");
             for (QuantLevel level : parsedLevels) {
                 Path model = source;
                 if (level != QuantLevel.BF16) {
@@ -150,17 +156,25 @@ public final class BenchFluxForwardCommand implements Runnable {
                     if (!Files.exists(inputsFile)) writeInputs(in, inputsFile);
                     QuantHubRun ours = runQuantHub(model, in);
                     String torchCell = "-";
-                    String ratioCell = "-";
+                    String wallRatio = "-";
+                    String cpuRatio = "-";
                     String l2Cell = "-";
+                    String f64Cells = "";
                     if (torch != null) {
-                        TorchReference.Result ref = torch.run(dequantized, inputsFile, torchCalls);
-                        double best = ours.seconds().stream().mapToDouble(Double::doubleValue).min().orElseThrow();
-                        torchCell = String.format(Locale.ROOT, "%.2f", ref.seconds());
-                        ratioCell = String.format(Locale.ROOT, "%.2fx", ref.seconds() / best);
+                        TorchReference.Result ref = torch.run(dequantized, inputsFile, torchCalls, false);
+                        torchCell = join(List.of(ref.seconds(), ref.cpuSeconds()));
+                        wallRatio = String.format(Locale.ROOT, "%.2fx", ref.seconds() / min(ours.seconds()));
+                        cpuRatio = String.format(Locale.ROOT, "%.2fx", ref.cpuSeconds() / min(ours.cpuSeconds()));
                         l2Cell = String.format(Locale.ROOT, "%.1e", relativeL2(ours.output(), ref.output()));
+                        if (float64) {
+                            float[] exact = torch.run(dequantized, inputsFile, 1, true).output();
+                            f64Cells = String.format(Locale.ROOT, " %8.1e %9.1e", relativeL2(ours.output(), exact),
+                                    relativeL2(ref.output(), exact));
+                        }
                     }
-                    out.printf(Locale.ROOT, "%-7s %9s %-20s %-20s %-14s %8s %9s %9s%n", level, n + "+" + txtTokens,
-                            join(ours.seconds()), join(ours.cpuSeconds()), ours.rssGiB(), torchCell, ratioCell, l2Cell);
+                    out.printf(Locale.ROOT, "%-7s %9s %-20s %-20s %-14s %-13s %6s %6s %8s%s%n", level,
+                            n + "+" + txtTokens, join(ours.seconds()), join(ours.cpuSeconds()), ours.rssGiB(),
+                            torchCell, wallRatio, cpuRatio, l2Cell, f64Cells);
                     out.flush();
                 }
                 if (dequantized != null) Files.delete(dequantized);
@@ -175,6 +189,10 @@ public final class BenchFluxForwardCommand implements Runnable {
 
     /** Every call's wall and CPU seconds, the output of the last, RSS after each call ("a/b/c" GiB). */
     private record QuantHubRun(List<Double> seconds, List<Double> cpuSeconds, float[] output, String rssGiB) {
+    }
+
+    private static double min(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
     }
 
     private static String join(List<Double> values) {
@@ -324,7 +342,8 @@ public final class BenchFluxForwardCommand implements Runnable {
     record TorchReference(String python, Path script, int threads, String version) {
         static final String OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
 
-        record Result(double seconds, float[] output) {
+        /** The best call's wall seconds and that call's CPU seconds, and the output. */
+        record Result(double seconds, double cpuSeconds, float[] output) {
         }
 
         /** The reference when {@code python} imports torch, else null. */
@@ -344,15 +363,21 @@ public final class BenchFluxForwardCommand implements Runnable {
             }
         }
 
-        Result run(Path weights, Path inputs, int calls) throws IOException {
+        Result run(Path weights, Path inputs, int calls, boolean float64) throws IOException {
             Path output = inputs.resolveSibling("torch-out.safetensors");
-            List<String> lines = exec(List.of("--weights", weights.toString(), "--inputs", inputs.toString(), "--out",
-                    output.toString(), "--calls", Integer.toString(calls), "--threads", Integer.toString(threads)));
-            double best = lines.stream().filter(l -> l.startsWith("seconds ")).mapToDouble(l -> Double.parseDouble(l.substring(8)))
-                    .min().orElseThrow(() -> new IllegalStateException("flux_reference.py printed no time: " + lines));
+            List<String> args = new ArrayList<>(List.of("--weights", weights.toString(), "--inputs", inputs.toString(),
+                    "--out", output.toString(), "--calls", Integer.toString(calls), "--threads",
+                    Integer.toString(threads)));
+            if (float64) args.add("--float64");
+            List<String> lines = exec(args);
+            // "seconds WALL cpu CPU"
+            double[] best = lines.stream().filter(l -> l.startsWith("seconds ")).map(l -> l.split(" "))
+                    .map(cells -> new double[] {Double.parseDouble(cells[1]), Double.parseDouble(cells[3])})
+                    .min(Comparator.comparingDouble(c -> c[0]))
+                    .orElseThrow(() -> new IllegalStateException("flux_reference.py printed no time: " + lines));
             float[] values = FloatTensor.readSafetensors(output).get("out").values();
             Files.delete(output);
-            return new Result(best, values);
+            return new Result(best[0], best[1], values);
         }
 
         private List<String> exec(List<String> args) throws IOException {

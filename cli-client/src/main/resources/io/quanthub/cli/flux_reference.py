@@ -8,7 +8,9 @@ operations in the same order. Weights and inputs are safetensors (F32, read with
 output is written as safetensors {"out": [1, img_tokens, out_channels]}.
 
   flux_reference.py --version
-  flux_reference.py --weights W --inputs I --out O --calls N --threads T   (prints "seconds S" per call)
+  flux_reference.py --weights W --inputs I --out O --calls N --threads T [--float64]
+      prints "seconds WALL cpu CPU" per call (CPU: process time, all threads); --float64 computes everything in
+      double (BFL's float32 casts become float64 ones), a reference for how far each float32 result is from exact
 """
 import argparse
 import json
@@ -22,6 +24,8 @@ import torch.nn.functional as F
 
 
 DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+# What BFL's ".float()" casts to: float32, or float64 with --float64.
+COMPUTE = torch.float32
 
 
 def read_safetensors(path):
@@ -40,7 +44,7 @@ def read_safetensors(path):
         start, end = info["data_offsets"]
         size = torch.tensor([], dtype=dtype).element_size()
         t = torch.frombuffer(data, dtype=dtype, count=(end - start) // size, offset=start)
-        tensors[name] = t.reshape(info["shape"]).float()
+        tensors[name] = t.reshape(info["shape"]).to(COMPUTE)
     return tensors
 
 
@@ -77,12 +81,12 @@ def rope(pos, dim, theta):
     out = torch.einsum("...n,d->...nd", pos, omega)
     out = torch.stack([torch.cos(out), -torch.sin(out), torch.sin(out), torch.cos(out)], dim=-1)
     out = out.reshape(*out.shape[:-1], 2, 2)  # "b n d (i j) -> b n d i j"
-    return out.float()
+    return out.to(COMPUTE)
 
 
 def apply_rope(xq, xk, freqs_cis):
-    xq_ = xq.float().reshape(*xq.shape[:-1], -1, 1, 2)
-    xk_ = xk.float().reshape(*xk.shape[:-1], -1, 1, 2)
+    xq_ = xq.to(COMPUTE).reshape(*xq.shape[:-1], -1, 1, 2)
+    xk_ = xk.to(COMPUTE).reshape(*xk.shape[:-1], -1, 1, 2)
     xq_out = freqs_cis[..., 0] * xq_[..., 0] + freqs_cis[..., 1] * xq_[..., 1]
     xk_out = freqs_cis[..., 0] * xk_[..., 0] + freqs_cis[..., 1] * xk_[..., 1]
     return xq_out.reshape(*xq.shape).type_as(xq), xk_out.reshape(*xk.shape).type_as(xk)
@@ -99,9 +103,10 @@ def embed_nd(ids, axes_dim, theta):
 def timestep_embedding(t, dim, max_period=10000, time_factor=1000.0):
     t = time_factor * t
     half = dim // 2
+    # float32 on purpose, as in BFL's code (also under --float64: it is part of the function, not rounding noise)
     freqs = torch.exp(-math.log(max_period) * torch.arange(start=0, end=half, dtype=torch.float32) / half)
     args = t[:, None].float() * freqs[None]
-    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1).to(COMPUTE)
 
 
 class Weights:
@@ -121,7 +126,7 @@ def mlp_embedder(w, name, x):
 
 def rms_norm(x, scale):
     x_dtype = x.dtype
-    x = x.float()
+    x = x.to(COMPUTE)
     rrms = torch.rsqrt(torch.mean(x ** 2, dim=-1, keepdim=True) + 1e-6)
     return (x * rrms).to(dtype=x_dtype) * scale
 
@@ -235,7 +240,11 @@ def main():
     parser.add_argument("--out")
     parser.add_argument("--calls", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--float64", action="store_true")
     args = parser.parse_args()
+    global COMPUTE
+    if args.float64:
+        COMPUTE = torch.float64
     if args.version:
         print(torch.__version__)
         return
@@ -245,9 +254,10 @@ def main():
     with torch.inference_mode():
         for _ in range(args.calls):
             t0 = time.perf_counter()
+            c0 = time.process_time()
             out = flux_forward(w, i["img"], i["img_ids"], i["txt"], i["txt_ids"], i["timesteps"], i["y"],
                                i["guidance"])
-            print(f"seconds {time.perf_counter() - t0:.4f}", flush=True)
+            print(f"seconds {time.perf_counter() - t0:.4f} cpu {time.process_time() - c0:.4f}", flush=True)
     write_safetensors(args.out, "out", out)
 
 
