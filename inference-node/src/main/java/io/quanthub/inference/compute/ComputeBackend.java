@@ -4,7 +4,8 @@ package io.quanthub.inference.compute;
  * The operations a diffusion transformer is made of. Activations are row-major float arrays of {@code tokens} rows;
  * weights stay in their stored type ({@link Weight}) and are dequantized by the backend as it goes.
  *
- * <p>Operations named as actions on {@code x} work in place; the others return new arrays.
+ * <p>Operations named as actions on {@code x} work in place; the others return new arrays, or write into an
+ * {@code out} array their caller reuses from call to call (a Flux forward makes gigabytes of activations).
  */
 public interface ComputeBackend {
     /**
