@@ -26,12 +26,15 @@ import java.util.stream.IntStream;
  * Each sum runs over k in order within a chunk, and the chunks add up in order, whatever the threads, so results do
  * not depend on the thread count.
  *
- * <p>Fewer tokens than {@link #MR} (the one-token modulation and embedding layers) take the same path through
- * {@link #kernel1}: a token's result never depends on how many tokens share the call. (A dot product per row would
- * need a sum across vector lanes, whose order the JIT tier and the vector width change.)
+ * <p>Fewer tokens than {@link #MR} (the one-token modulation and embedding layers) take a matrix-vector path: tiles
+ * of whole rows dequantized once and dotted with each token by {@link #dot8}, whose sum across lanes is written out in
+ * a fixed order on vectors of a fixed 8 lanes ({@code reduceLanes(ADD)} adds in one order compiled by C2 and in
+ * another interpreted, and the preferred width differs between CPUs).
  */
 final class CpuMatmul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** The matrix-vector path's fixed width: 8 lanes on every CPU (AVX2 and AVX-512 alike run it in hardware). */
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     /** Features per packed panel: two vectors. */
     static final int NR = 2 * F.length();
     /** Tokens per micro-kernel call. */
@@ -44,6 +47,8 @@ final class CpuMatmul {
     static final int MIN_CHUNK_TOKENS = 96;
     /** Tokens run through the packed panels before the next block: their KC-slices (96 KiB) stay in L2. */
     static final int TOKEN_BLOCK = 96;
+    /** Rows dequantized at once on the matrix-vector path. */
+    static final int TILE_ROWS = 16;
 
     /** Per-thread scratch, grown on demand and kept: worker threads are reused. */
     private static final class Scratch {
@@ -71,6 +76,10 @@ final class CpuMatmul {
     /** The product into {@code out} (old contents ignored); arguments are checked by the caller. */
     static void multiply(float[] x, int tokens, Weight w, float[] bias, float[] out) {
         int outDim = w.rows();
+        if (tokens < MR) {
+            matrixVector(x, tokens, w, bias, out);
+            return;
+        }
         int strips = ceilDiv(outDim, STRIP);
         int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
         // Enough tasks for every thread to stay busy, without cutting tokens so fine that dequantizing dominates.
@@ -235,6 +244,43 @@ final class CpuMatmul {
         for (int i = 0; i < tokens; i++) {
             for (int j = 0; j < features; j++) out[outOff + i * outDim + j] += tile[i * NR + j];
         }
+    }
+
+    /**
+     * Few tokens: one task per tile of {@link #TILE_ROWS} weight rows, dequantized once into scratch and dotted with
+     * every token (a packed panel would cost more than it saves here).
+     */
+    private static void matrixVector(float[] x, int tokens, Weight w, float[] bias, float[] out) {
+        int in = w.cols();
+        int outDim = w.rows();
+        int tiles = ceilDiv(outDim, TILE_ROWS);
+        IntStream.range(0, tiles).parallel().forEach(tile -> {
+            Scratch s = SCRATCH.get();
+            int r0 = tile * TILE_ROWS;
+            int rows = Math.min(TILE_ROWS, outDim - r0);
+            float[] wt = s.floats((long) rows * in);
+            w.dequantizeRows(r0, rows, s.bytes(rows * w.rowBytes()), wt);
+            for (int r = 0; r < rows; r++) {
+                float b = bias == null ? 0f : bias[r0 + r];
+                for (int t = 0; t < tokens; t++) out[t * outDim + r0 + r] = dot8(x, t * in, wt, r * in, in) + b;
+            }
+        });
+    }
+
+    /**
+     * {@code sum a[aOff + i] * b[bOff + i]} for i in [0, n): eight running sums (i mod 8), added pairwise in a fixed
+     * order, then the tail in order. The same bits in every JIT tier and on every CPU.
+     */
+    static float dot8(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc = FloatVector.zero(F8);
+        int i = 0;
+        for (int upper = F8.loopBound(n); i < upper; i += F8.length()) {
+            acc = FloatVector.fromArray(F8, a, aOff + i).fma(FloatVector.fromArray(F8, b, bOff + i), acc);
+        }
+        float sum = ((acc.lane(0) + acc.lane(1)) + (acc.lane(2) + acc.lane(3)))
+                + ((acc.lane(4) + acc.lane(5)) + (acc.lane(6) + acc.lane(7)));
+        for (; i < n; i++) sum = Math.fma(a[aOff + i], b[bOff + i], sum);
+        return sum;
     }
 
     private static int ceilDiv(int a, int b) {
