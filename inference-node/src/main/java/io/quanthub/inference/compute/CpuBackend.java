@@ -13,10 +13,11 @@ import java.util.stream.IntStream;
  * score matrix never exists.
  *
  * <p>Every result is the same to the bit whatever the thread count, the JIT tier (interpreter, C1, C2) or the vector
- * width: each output value is computed by one chain of operations in a fixed order, never by a reduction across
- * vector lanes ({@code reduceLanes(ADD)} sums in a different order compiled and interpreted), tails of vector loops
- * use {@link Math#fma} where the vector part uses fma, and exp comes from {@link VectorMath}, not from an intrinsic.
- * Reductions over a row (the norms) are sequential in double.
+ * width: each output value is computed by one chain of operations in a fixed order, never by
+ * {@code reduceLanes(ADD)} (it sums in one order compiled by C2 and in another interpreted, over as many lanes as the
+ * CPU has); the one sum across lanes left, the one-token matmul's {@code CpuMatmul.dot8}, is written out on a fixed 8
+ * lanes. Tails of vector loops use {@link Math#fma} where the vector part uses fma, and exp comes from
+ * {@link VectorMath}, not from an intrinsic. Reductions over a row (the norms) are sequential in double.
  */
 public final class CpuBackend implements ComputeBackend {
     static final float EPS = 1e-6f;
