@@ -9,13 +9,15 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks, each against a reference measured in the same run.",
         subcommands = {BenchQuantizeCommand.class, BenchConvertCommand.class, BenchPullCommand.class,
-                BenchMatmulCommand.class, BenchFluxStepsCommand.class, BenchClusterCommand.class, BenchHistoryCommand.class})
+                BenchMatmulCommand.class, BenchFluxStepsCommand.class, BenchFluxForwardCommand.class,
+                BenchClusterCommand.class, BenchHistoryCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "bench needs a subcommand: quantize, convert, pull, matmul, flux-steps, cluster or history");
+        throw new ParameterException(spec.commandLine(), "bench needs a subcommand: quantize, convert, pull, matmul, "
+                + "flux-steps, flux-forward, cluster or history");
     }
 }

@@ -243,6 +243,15 @@ public final class BenchFluxStepsCommand implements Runnable {
         }
 
         @Override
+        public float[] matmul(float[] x, int tokens, Weight w, float[] bias, float[] into) {
+            long t0 = System.nanoTime();
+            float[] out = cpu.matmul(x, tokens, w, bias, into);
+            matmulNanos += System.nanoTime() - t0;
+            calls.merge(new Call(w, tokens), 1, Integer::sum);
+            return out;
+        }
+
+        @Override
         public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
             long t0 = System.nanoTime();
             float[] out = cpu.attention(q, k, v, tokens, heads, headDim);
@@ -251,8 +260,21 @@ public final class BenchFluxStepsCommand implements Runnable {
         }
 
         @Override
+        public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, float[] into) {
+            long t0 = System.nanoTime();
+            float[] out = cpu.attention(q, k, v, tokens, heads, headDim, into);
+            attentionNanos += System.nanoTime() - t0;
+            return out;
+        }
+
+        @Override
         public float[] layerNorm(float[] x, int tokens, int dim) {
             return cpu.layerNorm(x, tokens, dim);
+        }
+
+        @Override
+        public float[] layerNorm(float[] x, int tokens, int dim, float[] into) {
+            return cpu.layerNorm(x, tokens, dim, into);
         }
 
         @Override

@@ -108,7 +108,7 @@ class BenchCommandTest {
     @Test
     void benchNeedsASubcommand() {
         assertEquals(2, run("bench"));
-        assertTrue(err.toString().contains("bench needs a subcommand: quantize, convert, pull, matmul, flux-steps"),
+        assertTrue(err.toString().contains("bench needs a subcommand: quantize, convert, pull, matmul, flux-steps, flux-forward"),
                 err.toString());
     }
 
@@ -155,6 +155,39 @@ class BenchCommandTest {
         assertTrue(report.contains("model: synthetic Flux hidden 128, 1 double + 1 single blocks"), report);
         assertTrue(report.lines().anyMatch(l -> l.matches("Q8_0 +64x64 +16\\+8 .*x")), report);
         assertEquals(List.of(), list(work), "the model files are deleted");
+    }
+
+    /**
+     * A small model through both sides: QuantHub's calls with their RSS, and, where a python with torch is installed
+     * (Debian's python3-torch), BFL's forward in PyTorch on the dequantized weights within 1e-5 relative L2.
+     */
+    @Test
+    void benchFluxForwardComparesWithPyTorchAndCleansUp() throws IOException {
+        Path work = Files.createDirectory(dir.resolve("work"));
+        assertEquals(0, run("bench", "flux-forward", "--hidden", "256", "--context", "256", "--txt-tokens", "16",
+                "--img-tokens", "64", "--quant", "BF16,Q4_K_M", "--calls", "2", "--torch-calls", "1",
+                "--dir", work.toString()), err.toString());
+        String report = out.toString();
+        assertTrue(report.contains("model: synthetic Flux hidden 256, 1 double + 1 single blocks"), report);
+        List<String> rows = report.lines().filter(l -> l.matches("(BF16|Q4_K_M) +64\\+16 .*")).toList();
+        assertEquals(2, rows.size(), report);
+        if (report.contains("PyTorch: not run")) {
+            System.out.println("no python with torch here: the PyTorch side was not checked");
+        } else {
+            for (String row : rows) {
+                String[] cells = row.trim().split(" +");
+                assertTrue(Double.parseDouble(cells[cells.length - 1]) < 1e-5, "relative L2 in " + row);
+            }
+        }
+        assertEquals(List.of(), list(work), "the model files are deleted");
+    }
+
+    @Test
+    void benchFluxForwardRejectsBadArguments() {
+        assertEquals(2, run("bench", "flux-forward", "--img-tokens", "1000"));
+        assertTrue(err.toString().contains("--img-tokens: expected square numbers, not 1000"), err.toString());
+        assertEquals(2, run("bench", "flux-forward", "--calls", "0"));
+        assertTrue(err.toString().contains("--calls and --torch-calls must be at least 1"), err.toString());
     }
 
     private static List<Path> list(Path dir) throws IOException {

@@ -4,7 +4,8 @@ package io.quanthub.inference.compute;
  * The operations a diffusion transformer is made of. Activations are row-major float arrays of {@code tokens} rows;
  * weights stay in their stored type ({@link Weight}) and are dequantized by the backend as it goes.
  *
- * <p>Operations named as actions on {@code x} work in place; the others return new arrays.
+ * <p>Operations named as actions on {@code x} work in place; the others return new arrays, or write into an
+ * {@code out} array their caller reuses from call to call (a Flux forward makes gigabytes of activations).
  */
 public interface ComputeBackend {
     /**
@@ -16,8 +17,25 @@ public interface ComputeBackend {
      */
     float[] matmul(float[] x, int tokens, Weight w, float[] bias);
 
+    /**
+     * {@link #matmul(float[], int, Weight, float[])} into {@code out} [tokens x w.rows()], whose old contents do not
+     * matter: for callers that reuse their arrays.
+     */
+    default float[] matmul(float[] x, int tokens, Weight w, float[] bias, float[] out) {
+        float[] r = matmul(x, tokens, w, bias);
+        System.arraycopy(r, 0, out, 0, r.length);
+        return out;
+    }
+
     /** LayerNorm without affine parameters over rows of {@code dim}, eps 1e-6 (Flux's norm1/norm2/pre_norm). */
     float[] layerNorm(float[] x, int tokens, int dim);
+
+    /** {@link #layerNorm(float[], int, int)} into {@code out} [tokens x dim], whose old contents do not matter. */
+    default float[] layerNorm(float[] x, int tokens, int dim, float[] out) {
+        float[] r = layerNorm(x, tokens, dim);
+        System.arraycopy(r, 0, out, 0, r.length);
+        return out;
+    }
 
     /** RMSNorm over rows of {@code dim} values, times a learned {@code scale} [dim], eps 1e-6 (Flux's QK-norm). */
     void rmsNorm(float[] x, int rows, int dim, float[] scale);
@@ -49,6 +67,13 @@ public interface ComputeBackend {
      * @return [tokens x heads * headDim]
      */
     float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim);
+
+    /** {@link #attention(float[], float[], float[], int, int, int)} into {@code out}, whose old contents do not matter. */
+    default float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, float[] out) {
+        float[] r = attention(q, k, v, tokens, heads, headDim);
+        System.arraycopy(r, 0, out, 0, r.length);
+        return out;
+    }
 
     // Image operations (the VAE decoder). Images are planar: [channels x height x width].
 

@@ -1,10 +1,5 @@
 package io.quanthub.inference.compute;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.stream.IntStream;
 
@@ -14,31 +9,31 @@ import java.util.stream.IntStream;
  * <p>{@link #matmul} is {@link CpuMatmul}: weight slices dequantized into packed per-thread panels and reused by
  * every token, register-blocked tokens x features; no weight is ever expanded to F32 as a whole.
  *
- * <p>{@link #attention} runs per (head, block of queries) with an online softmax over blocks of keys: the running
- * maximum and sum are rescaled as each key block arrives, so the full score matrix never exists.
+ * <p>{@link #attention} is {@link CpuAttention}: blocked over queries and keys with an online softmax, so the full
+ * score matrix never exists.
+ *
+ * <p>Every result is the same to the bit whatever the thread count, the JIT tier (interpreter, C1, C2) or the vector
+ * width: each output value is computed by one chain of operations in a fixed order, never by
+ * {@code reduceLanes(ADD)} (it sums in one order compiled by C2 and in another interpreted, over as many lanes as the
+ * CPU has); the one sum across lanes left, the one-token matmul's {@code CpuMatmul.dot8}, is written out on a fixed 8
+ * lanes. Tails of vector loops use {@link Math#fma} where the vector part uses fma, and exp comes from
+ * {@link VectorMath}, not from an intrinsic. Reductions over a row (the norms) are sequential in double.
  */
 public final class CpuBackend implements ComputeBackend {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** Queries per attention task and keys per online-softmax step. */
-    static final int QUERY_BLOCK = 16;
-    static final int KEY_BLOCK = 64;
     static final float EPS = 1e-6f;
+    /** Values per task of the element-wise activations. */
+    private static final int ACTIVATION_CHUNK = 1 << 16;
 
-    /** Per-thread scratch, grown on demand and kept: worker threads are reused. */
-    private static final class Scratch {
-        float[] scores = new float[QUERY_BLOCK * KEY_BLOCK];
-        float[] acc = new float[0];
-
-        float[] acc(int n) {
-            if (acc.length < n) acc = new float[n];
-            return acc;
-        }
-    }
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Attention's per-call copies of keys and values, kept between calls (they are as large as the activations). */
+    private final ArrayPool scratch = new ArrayPool(1L << 30);
 
     @Override
     public float[] matmul(float[] x, int tokens, Weight w, float[] bias) {
+        return matmul(x, tokens, w, bias, new float[Math.multiplyExact(tokens, w.rows())]);
+    }
+
+    @Override
+    public float[] matmul(float[] x, int tokens, Weight w, float[] bias, float[] out) {
         int in = w.cols();
         int outDim = w.rows();
         checkLength("matmul input for " + w.name(), x, (long) tokens * in);
@@ -46,13 +41,20 @@ public final class CpuBackend implements ComputeBackend {
             throw new IllegalArgumentException("bias of " + bias.length + " values for " + w + " with " + outDim
                     + " outputs");
         }
-        return CpuMatmul.multiply(x, tokens, w, bias);
+        checkLength("matmul output for " + w.name(), out, (long) tokens * outDim);
+        CpuMatmul.multiply(x, tokens, w, bias, out);
+        return out;
     }
 
     @Override
     public float[] layerNorm(float[] x, int tokens, int dim) {
+        return layerNorm(x, tokens, dim, new float[tokens * dim]);
+    }
+
+    @Override
+    public float[] layerNorm(float[] x, int tokens, int dim, float[] out) {
         checkLength("layerNorm input", x, (long) tokens * dim);
-        float[] out = new float[tokens * dim];
+        checkLength("layerNorm output", out, (long) tokens * dim);
         IntStream.range(0, tokens).parallel().forEach(t -> {
             int off = t * dim;
             double sum = 0;
@@ -108,17 +110,26 @@ public final class CpuBackend implements ComputeBackend {
     @Override
     public void gelu(float[] x, int n) {
         checkLength("gelu input", x, n);
-        final float sqrt2OverPi = (float) Math.sqrt(2.0 / Math.PI);
-        for (int i = 0; i < n; i++) {
-            float v = x[i];
-            x[i] = 0.5f * v * (1f + (float) Math.tanh(sqrt2OverPi * (v + 0.044715f * v * v * v)));
-        }
+        activation(x, n, true);
     }
 
     @Override
     public void silu(float[] x, int n) {
         checkLength("silu input", x, n);
-        for (int i = 0; i < n; i++) x[i] = (float) (x[i] / (1.0 + Math.exp(-x[i])));
+        activation(x, n, false);
+    }
+
+    /** GELU or SiLU on {@code x[0 .. n)}, in chunks across threads (each value on its own: any split gives the same). */
+    private static void activation(float[] x, int n, boolean gelu) {
+        int chunks = (n + ACTIVATION_CHUNK - 1) / ACTIVATION_CHUNK;
+        if (chunks <= 1) {
+            VectorMath.apply(x, 0, n, gelu);
+            return;
+        }
+        IntStream.range(0, chunks).parallel().forEach(c -> {
+            int from = c * ACTIVATION_CHUNK;
+            VectorMath.apply(x, from, Math.min(n, from + ACTIVATION_CHUNK), gelu);
+        });
     }
 
     @Override
@@ -163,81 +174,18 @@ public final class CpuBackend implements ComputeBackend {
 
     @Override
     public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
+        return attention(q, k, v, tokens, heads, headDim, new float[tokens * heads * headDim]);
+    }
+
+    @Override
+    public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, float[] out) {
         int width = heads * headDim;
         checkLength("attention q", q, (long) tokens * width);
         checkLength("attention k", k, (long) tokens * width);
         checkLength("attention v", v, (long) tokens * width);
-        float[] out = new float[tokens * width];
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        int queryBlocks = (tokens + QUERY_BLOCK - 1) / QUERY_BLOCK;
-        IntStream.range(0, heads * queryBlocks).parallel().forEach(task -> {
-            int h = task / queryBlocks;
-            int q0 = task % queryBlocks * QUERY_BLOCK;
-            int nq = Math.min(QUERY_BLOCK, tokens - q0);
-            Scratch s = SCRATCH.get();
-            float[] scores = s.scores;
-            float[] acc = s.acc(nq * headDim);
-            Arrays.fill(acc, 0, nq * headDim, 0f);
-            float[] max = new float[nq];
-            float[] sum = new float[nq];
-            Arrays.fill(max, Float.NEGATIVE_INFINITY);
-            for (int k0 = 0; k0 < tokens; k0 += KEY_BLOCK) {
-                int nk = Math.min(KEY_BLOCK, tokens - k0);
-                for (int i = 0; i < nq; i++) {
-                    int qOff = (q0 + i) * width + h * headDim;
-                    float blockMax = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < nk; j++) {
-                        float score = dot(q, qOff, k, (k0 + j) * width + h * headDim, headDim) * scale;
-                        scores[i * KEY_BLOCK + j] = score;
-                        blockMax = Math.max(blockMax, score);
-                    }
-                    // Online softmax: rescale what was accumulated under the old maximum to the new one.
-                    float newMax = Math.max(max[i], blockMax);
-                    float correction = (float) Math.exp(max[i] - newMax);
-                    sum[i] *= correction;
-                    scale(acc, i * headDim, headDim, correction);
-                    for (int j = 0; j < nk; j++) {
-                        float p = (float) Math.exp(scores[i * KEY_BLOCK + j] - newMax);
-                        sum[i] += p;
-                        axpy(p, v, (k0 + j) * width + h * headDim, acc, i * headDim, headDim);
-                    }
-                    max[i] = newMax;
-                }
-            }
-            for (int i = 0; i < nq; i++) {
-                int oOff = (q0 + i) * width + h * headDim;
-                float inv = 1f / sum[i];
-                for (int d = 0; d < headDim; d++) out[oOff + d] = acc[i * headDim + d] * inv;
-            }
-        });
+        checkLength("attention output", out, (long) tokens * width);
+        CpuAttention.attention(q, k, v, tokens, heads, headDim, out, scratch);
         return out;
-    }
-
-    /** {@code sum a[aOff + i] * b[bOff + i]} for i in [0, n). */
-    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
-        return sum;
-    }
-
-    /** {@code y[yOff + i] += a * x[xOff + i]} for i in [0, n). */
-    static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
-        FloatVector va = FloatVector.broadcast(F, a);
-        int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            FloatVector.fromArray(F, x, xOff + i).fma(va, FloatVector.fromArray(F, y, yOff + i))
-                    .intoArray(y, yOff + i);
-        }
-        for (; i < n; i++) y[yOff + i] += a * x[xOff + i];
-    }
-
-    private static void scale(float[] x, int off, int n, float factor) {
-        for (int i = 0; i < n; i++) x[off + i] *= factor;
     }
 
     private static void checkLength(String what, float[] array, long needed) {

@@ -130,7 +130,8 @@ final class CpuImageOps {
         for (int upper = F.loopBound(n); i < upper; i += F.length()) {
             FloatVector.fromArray(F, x, off + i).fma(va, vb).intoArray(x, off + i);
         }
-        for (; i < n; i++) x[off + i] = x[off + i] * a + b;
+        // fma like the vector part: which values fall in the tail depends on the vector width.
+        for (; i < n; i++) x[off + i] = Math.fma(x[off + i], a, b);
     }
 
     /** See {@link ComputeBackend#upsampleNearest2x}. */

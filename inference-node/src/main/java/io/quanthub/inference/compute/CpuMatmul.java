@@ -27,10 +27,14 @@ import java.util.stream.IntStream;
  * not depend on the thread count.
  *
  * <p>Fewer tokens than {@link #MR} (the one-token modulation and embedding layers) take a matrix-vector path: tiles
- * of whole rows dequantized once and dotted with each token.
+ * of whole rows dequantized once and dotted with each token by {@link #dot8}, whose sum across lanes is written out in
+ * a fixed order on vectors of a fixed 8 lanes ({@code reduceLanes(ADD)} adds in one order compiled by C2 and in
+ * another interpreted, and the preferred width differs between CPUs).
  */
 final class CpuMatmul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** The matrix-vector path's fixed width: 8 lanes on every CPU (AVX2 and AVX-512 alike run it in hardware). */
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     /** Features per packed panel: two vectors. */
     static final int NR = 2 * F.length();
     /** Tokens per micro-kernel call. */
@@ -69,13 +73,12 @@ final class CpuMatmul {
     private CpuMatmul() {
     }
 
-    /** The product; arguments are checked by the caller. */
-    static float[] multiply(float[] x, int tokens, Weight w, float[] bias) {
+    /** The product into {@code out} (old contents ignored); arguments are checked by the caller. */
+    static void multiply(float[] x, int tokens, Weight w, float[] bias, float[] out) {
         int outDim = w.rows();
-        float[] out = new float[Math.multiplyExact(tokens, outDim)];
         if (tokens < MR) {
             matrixVector(x, tokens, w, bias, out);
-            return out;
+            return;
         }
         int strips = ceilDiv(outDim, STRIP);
         int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
@@ -88,7 +91,6 @@ final class CpuMatmul {
             int t0 = task % chunkCount * chunkTokens;
             strip(x, w, bias, out, o0, Math.min(STRIP, outDim - o0), t0, Math.min(tokens, t0 + chunkTokens));
         });
-        return out;
     }
 
     /** Features {@code [o0, o0 + width)} of tokens {@code [t0, t1)}. */
@@ -96,8 +98,13 @@ final class CpuMatmul {
         int in = w.cols();
         int outDim = w.rows();
         Scratch s = SCRATCH.get();
-        if (bias != null) {
-            for (int t = t0; t < t1; t++) System.arraycopy(bias, o0, out, t * outDim + o0, width);
+        // The sums start from the bias (or zero): out may be a reused array.
+        for (int t = t0; t < t1; t++) {
+            if (bias != null) {
+                System.arraycopy(bias, o0, out, t * outDim + o0, width);
+            } else {
+                Arrays.fill(out, t * outDim + o0, t * outDim + o0 + width, 0f);
+            }
         }
         int panels = ceilDiv(width, NR);
         for (int k0 = 0; k0 < in; k0 += KC) {
@@ -255,11 +262,25 @@ final class CpuMatmul {
             w.dequantizeRows(r0, rows, s.bytes(rows * w.rowBytes()), wt);
             for (int r = 0; r < rows; r++) {
                 float b = bias == null ? 0f : bias[r0 + r];
-                for (int t = 0; t < tokens; t++) {
-                    out[t * outDim + r0 + r] = CpuBackend.dot(x, t * in, wt, r * in, in) + b;
-                }
+                for (int t = 0; t < tokens; t++) out[t * outDim + r0 + r] = dot8(x, t * in, wt, r * in, in) + b;
             }
         });
+    }
+
+    /**
+     * {@code sum a[aOff + i] * b[bOff + i]} for i in [0, n): eight running sums (i mod 8), added pairwise in a fixed
+     * order, then the tail in order. The same bits in every JIT tier and on every CPU.
+     */
+    static float dot8(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc = FloatVector.zero(F8);
+        int i = 0;
+        for (int upper = F8.loopBound(n); i < upper; i += F8.length()) {
+            acc = FloatVector.fromArray(F8, a, aOff + i).fma(FloatVector.fromArray(F8, b, bOff + i), acc);
+        }
+        float sum = ((acc.lane(0) + acc.lane(1)) + (acc.lane(2) + acc.lane(3)))
+                + ((acc.lane(4) + acc.lane(5)) + (acc.lane(6) + acc.lane(7)));
+        for (; i < n; i++) sum = Math.fma(a[aOff + i], b[bOff + i], sum);
+        return sum;
     }
 
     private static int ceilDiv(int a, int b) {

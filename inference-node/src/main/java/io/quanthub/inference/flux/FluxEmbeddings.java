@@ -2,7 +2,10 @@ package io.quanthub.inference.flux;
 
 import io.quanthub.inference.compute.RopeTable;
 
-/** Flux's position-free embeddings: sinusoidal timesteps and the RoPE angle table (BFL {@code math.py}). */
+/**
+ * Flux's position-free embeddings: sinusoidal timesteps and the RoPE angle table (BFL {@code math.py}). StrictMath,
+ * not Math: its results are fixed to the bit on every JVM and CPU, so every node builds the same tables.
+ */
 final class FluxEmbeddings {
     /** BFL's {@code timestep_embedding} defaults. */
     static final double MAX_PERIOD = 10_000;
@@ -19,13 +22,13 @@ final class FluxEmbeddings {
     static float[] timestep(float t, int dim) {
         int half = dim / 2;
         float scaled = TIME_FACTOR * t;
-        float negLogPeriod = (float) -Math.log(MAX_PERIOD);
+        float negLogPeriod = (float) -StrictMath.log(MAX_PERIOD);
         float[] out = new float[dim];
         for (int i = 0; i < half; i++) {
-            float freq = (float) Math.exp(negLogPeriod * i / half);
+            float freq = (float) StrictMath.exp(negLogPeriod * i / half);
             float arg = scaled * freq;
-            out[i] = (float) Math.cos(arg);
-            out[half + i] = (float) Math.sin(arg);
+            out[i] = (float) StrictMath.cos(arg);
+            out[half + i] = (float) StrictMath.sin(arg);
         }
         return out;
     }
@@ -46,9 +49,9 @@ final class FluxEmbeddings {
                 double pos = ids[t * axesDim.length + axis];
                 int d = axesDim[axis];
                 for (int k = 0; k < d / 2; k++) {
-                    double angle = pos / Math.pow(theta, 2.0 * k / d);
-                    cos[slot] = (float) Math.cos(angle);
-                    sin[slot] = (float) Math.sin(angle);
+                    double angle = pos / StrictMath.pow(theta, 2.0 * k / d);
+                    cos[slot] = (float) StrictMath.cos(angle);
+                    sin[slot] = (float) StrictMath.sin(angle);
                     slot++;
                 }
             }

@@ -1,5 +1,6 @@
 package io.quanthub.inference.flux;
 
+import io.quanthub.inference.compute.ArrayPool;
 import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.compute.RopeTable;
 import io.quanthub.inference.compute.Rows;
@@ -7,6 +8,7 @@ import io.quanthub.inference.model.ModelWeights;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 /**
@@ -56,10 +58,6 @@ public final class FluxModel {
 
     /** Query, key and value [tokens x hidden] after QK-norm. */
     private record Qkv(float[] q, float[] k, float[] v) {
-        static Qkv join(Qkv txt, Qkv img) {
-            return new Qkv(Rows.concatRows(txt.q, img.q), Rows.concatRows(txt.k, img.k),
-                    Rows.concatRows(txt.v, img.v));
-        }
     }
 
     private final FluxConfig config;
@@ -73,6 +71,10 @@ public final class FluxModel {
     private final List<SingleBlock> singleBlocks;
     private final Linear finalModulation;
     private final Linear finalLinear;
+    /** Activation arrays reused from call to call (see {@link ArrayPool}); at most 16 GiB kept. */
+    private final ArrayPool arrays = new ArrayPool(16L << 30);
+    /** The token count of the last call: the pool is emptied when it changes. */
+    private final AtomicInteger lastTokens = new AtomicInteger();
 
     /** Binds the weights of {@code weights} (which must stay open while the model is used). */
     public FluxModel(ModelWeights weights, ComputeBackend backend) {
@@ -98,15 +100,21 @@ public final class FluxModel {
         return config;
     }
 
-    /** One transformer call: the predicted velocity [imgTokens x outChannels]. */
+    /**
+     * One transformer call: the predicted velocity [imgTokens x outChannels]. Activations come from and go back to a
+     * pool kept with the model, so a process that renders many images reuses the same arrays in every call.
+     */
     public float[] forward(FluxInputs in) {
         check(in);
         int hidden = config.hiddenSize();
         int txtTokens = in.txtTokens();
-        int tokens = txtTokens + in.imgTokens();
+        int imgTokens = in.imgTokens();
+        int tokens = txtTokens + imgTokens;
+        int previous = lastTokens.getAndSet(tokens);
+        if (previous != tokens && previous != 0) arrays.clear(); // other sizes now: let the old arrays go
 
-        float[] img = imgIn.apply(backend, in.img(), in.imgTokens());
-        float[] txt = txtIn.apply(backend, in.txt(), txtTokens);
+        float[] img = imgIn.apply(backend, in.img(), imgTokens, arrays.take(imgTokens * hidden));
+        float[] txt = txtIn.apply(backend, in.txt(), txtTokens, arrays.take(txtTokens * hidden));
 
         float[] vec = embed(timeIn, FluxEmbeddings.timestep(in.timestep(), FluxConfig.TIME_EMBED_DIM));
         if (guidanceIn != null) {
@@ -121,16 +129,16 @@ public final class FluxModel {
         RopeTable pe = FluxEmbeddings.rope(Rows.concatRows(in.txtIds(), in.imgIds()), tokens, config.axesDim(),
                 config.theta());
 
-        for (DoubleBlock block : doubleBlocks) {
-            float[][] streams = doubleBlock(block, img, txt, siluVec, pe);
-            img = streams[0];
-            txt = streams[1];
-        }
-        float[] x = Rows.concatRows(txt, img);
+        for (DoubleBlock block : doubleBlocks) doubleBlock(block, img, txt, siluVec, pe);
+        float[] x = Rows.concatRows(txt, img, arrays.take(tokens * hidden));
+        arrays.give(txt, img);
         for (SingleBlock block : singleBlocks) singleBlock(block, x, tokens, siluVec, pe);
 
-        float[] out = Rows.rows(x, hidden, txtTokens, in.imgTokens());
-        return finalLayer(out, in.imgTokens(), siluVec);
+        float[] out = Rows.rows(x, hidden, txtTokens, imgTokens, arrays.take(imgTokens * hidden));
+        arrays.give(x);
+        float[] result = finalLayer(out, imgTokens, siluVec);
+        arrays.give(out);
+        return result;
     }
 
     private float[] embed(MlpEmbedder e, float[] x) {
@@ -139,8 +147,8 @@ public final class FluxModel {
         return e.out().apply(backend, h, 1);
     }
 
-    /** Returns the new {img, txt}; the residual streams are updated in place. */
-    private float[][] doubleBlock(DoubleBlock block, float[] img, float[] txt, float[] siluVec, RopeTable pe) {
+    /** Updates the residual streams {@code img} and {@code txt} in place. */
+    private void doubleBlock(DoubleBlock block, float[] img, float[] txt, float[] siluVec, RopeTable pe) {
         int hidden = config.hiddenSize();
         int imgTokens = img.length / hidden;
         int txtTokens = txt.length / hidden;
@@ -156,22 +164,31 @@ public final class FluxModel {
                 modulatedNorm(img, imgTokens, imgMod1), imgTokens);
         Qkv txtQkv = qkv(block.txt().qkv(), block.txt().queryNorm(), block.txt().keyNorm(),
                 modulatedNorm(txt, txtTokens, txtMod1), txtTokens);
-        float[] attn = attention(Qkv.join(txtQkv, imgQkv), tokens, pe);
-        float[] txtAttn = Rows.rows(attn, hidden, 0, txtTokens);
-        float[] imgAttn = Rows.rows(attn, hidden, txtTokens, imgTokens);
+        Qkv joint = join(txtQkv, imgQkv);
+        float[] attn = attention(joint, tokens, pe);
+        float[] txtAttn = Rows.rows(attn, hidden, 0, txtTokens, arrays.take(txtTokens * hidden));
+        float[] imgAttn = Rows.rows(attn, hidden, txtTokens, imgTokens, arrays.take(imgTokens * hidden));
+        arrays.give(attn);
 
         streamUpdate(block.img(), img, imgTokens, imgAttn, imgMod1, imgMod2);
         streamUpdate(block.txt(), txt, txtTokens, txtAttn, txtMod1, txtMod2);
-        return new float[][] {img, txt};
+        arrays.give(txtAttn, imgAttn);
     }
 
     /** {@code x += gate1 * proj(attn)}; {@code x += gate2 * mlp((1 + scale2) LN(x) + shift2)}. */
     private void streamUpdate(StreamWeights w, float[] x, int tokens, float[] attn, Modulation mod1,
                               Modulation mod2) {
-        backend.addGated(x, tokens, mod1.gate(), w.proj().apply(backend, attn, tokens));
-        float[] h = w.mlpIn().apply(backend, modulatedNorm(x, tokens, mod2), tokens);
+        int hidden = config.hiddenSize();
+        float[] proj = w.proj().apply(backend, attn, tokens, arrays.take(tokens * hidden));
+        backend.addGated(x, tokens, mod1.gate(), proj);
+        float[] norm = modulatedNorm(x, tokens, mod2);
+        float[] h = w.mlpIn().apply(backend, norm, tokens, arrays.take(tokens * w.mlpIn().outFeatures()));
+        arrays.give(norm);
         backend.gelu(h, h.length);
-        backend.addGated(x, tokens, mod2.gate(), w.mlpOut().apply(backend, h, tokens));
+        w.mlpOut().apply(backend, h, tokens, proj);
+        arrays.give(h);
+        backend.addGated(x, tokens, mod2.gate(), proj);
+        arrays.give(proj);
     }
 
     /** {@code x += gate * linear2([attn | gelu(mlp)])} with {@code [qkv | mlp] = linear1((1 + scale) LN(x) + shift)}. */
@@ -179,54 +196,84 @@ public final class FluxModel {
         int hidden = config.hiddenSize();
         int mlpHidden = config.mlpHidden();
         Modulation mod = Modulation.chunk(block.mod().apply(backend, siluVec, 1), 0, hidden);
-        float[] h = block.linear1().apply(backend, modulatedNorm(x, tokens, mod), tokens);
         int width = block.linear1().outFeatures();
-        float[] qkv = Rows.columns(h, tokens, width, 0, 3 * hidden);
-        float[] mlp = Rows.columns(h, tokens, width, 3 * hidden, mlpHidden);
+        float[] norm = modulatedNorm(x, tokens, mod);
+        float[] h = block.linear1().apply(backend, norm, tokens, arrays.take(tokens * width));
+        arrays.give(norm);
+        float[] qkv = Rows.columns(h, tokens, width, 0, 3 * hidden, arrays.take(tokens * 3 * hidden));
+        float[] mlp = Rows.columns(h, tokens, width, 3 * hidden, mlpHidden, arrays.take(tokens * mlpHidden));
         float[] attn = attention(splitQkv(qkv, tokens, block.queryNorm(), block.keyNorm()), tokens, pe);
         backend.gelu(mlp, mlp.length);
-        float[] out = block.linear2().apply(backend, Rows.concatColumns(attn, hidden, mlp, mlpHidden, tokens), tokens);
+        // h is [tokens x (3 hidden + mlpHidden)]; [attn | mlp] is [tokens x (hidden + mlpHidden)]: a new size.
+        arrays.give(h);
+        float[] joined = Rows.concatColumns(attn, hidden, mlp, mlpHidden, tokens,
+                arrays.take(tokens * (hidden + mlpHidden)));
+        arrays.give(attn, mlp);
+        float[] out = block.linear2().apply(backend, joined, tokens, arrays.take(tokens * hidden));
+        arrays.give(joined);
         backend.addGated(x, tokens, mod.gate(), out);
+        arrays.give(out);
     }
 
-    /** {@code linear((1 + scale) LN(x) + shift)} with {@code [shift | scale] = adaLN_modulation(vec)}. */
+    /** {@code linear((1 + scale) LN(x) + shift)} with {@code [shift | scale] = adaLN_modulation(vec)}: a new array. */
     private float[] finalLayer(float[] img, int tokens, float[] siluVec) {
         int hidden = config.hiddenSize();
         float[] mod = finalModulation.apply(backend, siluVec, 1);
         float[] shift = Arrays.copyOfRange(mod, 0, hidden);
         float[] scale = Arrays.copyOfRange(mod, hidden, 2 * hidden);
-        float[] h = backend.layerNorm(img, tokens, hidden);
+        float[] h = backend.layerNorm(img, tokens, hidden, arrays.take(tokens * hidden));
         backend.modulate(h, tokens, shift, scale);
-        return finalLinear.apply(backend, h, tokens);
+        float[] out = finalLinear.apply(backend, h, tokens);
+        arrays.give(h);
+        return out;
     }
 
-    /** {@code (1 + scale) LN(x) + shift}. */
+    /** {@code (1 + scale) LN(x) + shift}, in an array from the pool. */
     private float[] modulatedNorm(float[] x, int tokens, Modulation mod) {
-        float[] h = backend.layerNorm(x, tokens, config.hiddenSize());
+        float[] h = backend.layerNorm(x, tokens, config.hiddenSize(), arrays.take(x.length));
         backend.modulate(h, tokens, mod.shift(), mod.scale());
         return h;
     }
 
+    /** {@code qkvLinear(x)}, split; {@code x} goes back to the pool. */
     private Qkv qkv(Linear qkvLinear, float[] queryNorm, float[] keyNorm, float[] x, int tokens) {
-        return splitQkv(qkvLinear.apply(backend, x, tokens), tokens, queryNorm, keyNorm);
+        float[] qkv = qkvLinear.apply(backend, x, tokens, arrays.take(tokens * qkvLinear.outFeatures()));
+        arrays.give(x);
+        return splitQkv(qkv, tokens, queryNorm, keyNorm);
     }
 
-    /** Splits [tokens x 3 hidden] into q | k | v (each head-major) and applies the per-head QK RMSNorm. */
+    /**
+     * Splits [tokens x 3 hidden] into q | k | v (each head-major) and applies the per-head QK RMSNorm; {@code qkv}
+     * goes back to the pool.
+     */
     private Qkv splitQkv(float[] qkv, int tokens, float[] queryNorm, float[] keyNorm) {
         int hidden = config.hiddenSize();
-        float[] q = Rows.columns(qkv, tokens, 3 * hidden, 0, hidden);
-        float[] k = Rows.columns(qkv, tokens, 3 * hidden, hidden, hidden);
-        float[] v = Rows.columns(qkv, tokens, 3 * hidden, 2 * hidden, hidden);
+        float[] q = Rows.columns(qkv, tokens, 3 * hidden, 0, hidden, arrays.take(tokens * hidden));
+        float[] k = Rows.columns(qkv, tokens, 3 * hidden, hidden, hidden, arrays.take(tokens * hidden));
+        float[] v = Rows.columns(qkv, tokens, 3 * hidden, 2 * hidden, hidden, arrays.take(tokens * hidden));
+        arrays.give(qkv);
         backend.rmsNorm(q, tokens * config.numHeads(), config.headDim(), queryNorm);
         backend.rmsNorm(k, tokens * config.numHeads(), config.headDim(), keyNorm);
         return new Qkv(q, k, v);
     }
 
-    /** RoPE on q and k, then attention over the whole joint sequence: [tokens x hidden]. */
+    /** Text rows then image rows of each of q, k, v; the parts go back to the pool. */
+    private Qkv join(Qkv txt, Qkv img) {
+        Qkv joint = new Qkv(Rows.concatRows(txt.q, img.q, arrays.take(txt.q.length + img.q.length)),
+                Rows.concatRows(txt.k, img.k, arrays.take(txt.k.length + img.k.length)),
+                Rows.concatRows(txt.v, img.v, arrays.take(txt.v.length + img.v.length)));
+        arrays.give(txt.q, txt.k, txt.v, img.q, img.k, img.v);
+        return joint;
+    }
+
+    /** RoPE on q and k, then attention over the whole joint sequence: [tokens x hidden]; q, k, v go back to the pool. */
     private float[] attention(Qkv qkv, int tokens, RopeTable pe) {
         backend.rope(qkv.q(), tokens, config.numHeads(), config.headDim(), pe);
         backend.rope(qkv.k(), tokens, config.numHeads(), config.headDim(), pe);
-        return backend.attention(qkv.q(), qkv.k(), qkv.v(), tokens, config.numHeads(), config.headDim());
+        float[] out = backend.attention(qkv.q(), qkv.k(), qkv.v(), tokens, config.numHeads(), config.headDim(),
+                arrays.take(qkv.q().length));
+        arrays.give(qkv.q(), qkv.k(), qkv.v());
+        return out;
     }
 
     private static void add(float[] x, float[] y) {

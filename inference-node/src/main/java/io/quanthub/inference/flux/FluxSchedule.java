@@ -25,7 +25,7 @@ public final class FluxSchedule {
         if (steps < 1) throw new IllegalArgumentException("steps must be at least 1, got " + steps);
         float[] t = linspace(1f, 0f, steps + 1);
         if (shift) {
-            float expMu = (float) Math.exp(mu(imageTokens));
+            float expMu = (float) StrictMath.exp(mu(imageTokens));
             for (int i = 0; i < t.length; i++) t[i] = expMu / (expMu + (1f / t[i] - 1f));
         }
         return t;

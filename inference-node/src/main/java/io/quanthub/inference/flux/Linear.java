@@ -25,4 +25,9 @@ record Linear(Weight weight, float[] bias) {
     float[] apply(ComputeBackend backend, float[] x, int tokens) {
         return backend.matmul(x, tokens, weight, bias);
     }
+
+    /** {@link #apply(ComputeBackend, float[], int)} into {@code out} [tokens x out]. */
+    float[] apply(ComputeBackend backend, float[] x, int tokens, float[] out) {
+        return backend.matmul(x, tokens, weight, bias, out);
+    }
 }

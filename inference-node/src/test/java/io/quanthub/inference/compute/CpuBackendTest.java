@@ -6,13 +6,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -77,6 +80,10 @@ class CpuBackendTest {
             Weight w = new Weight("w", GgmlType.Q8_0, new long[] {rows, cols}, data);
             float[] out = backend.matmul(x, tokens, w, null);
             assertProduct(x, tokens, dequantized, rows, cols, null, out, "native Q8_0");
+            // Into a used array (contents ignored): the same bytes.
+            float[] reused = new float[out.length];
+            Arrays.fill(reused, Float.NaN);
+            assertArrayEquals(out, backend.matmul(x, tokens, w, null, reused));
         }
     }
 
@@ -100,11 +107,12 @@ class CpuBackendTest {
         }
     }
 
-    @Test
-    void attentionEqualsFullSoftmax() {
+    /** Head sizes: Flux's 128 (blocks of 4 vectors), flux-tiny's 32, and 20 (a scalar tail on every vector width). */
+    @ParameterizedTest
+    @ValueSource(ints = {20, 32, 128})
+    void attentionEqualsFullSoftmax(int headDim) {
         int tokens = 150;
         int heads = 3;
-        int headDim = 32;
         Random random = new Random(7);
         float[] q = gaussian(random, tokens * heads * headDim);
         float[] k = gaussian(random, tokens * heads * headDim);
@@ -112,6 +120,10 @@ class CpuBackendTest {
         for (int i = 0; i < q.length; i++) q[i] *= 3; // peaked softmax: the running maximum matters
 
         float[] out = backend.attention(q, k, v, tokens, heads, headDim);
+        // Into a used array (contents ignored), with the backend's pooled key/value copies reused: the same bytes.
+        float[] reused = new float[out.length];
+        Arrays.fill(reused, Float.NaN);
+        assertArrayEquals(out, backend.attention(q, k, v, tokens, heads, headDim, reused));
 
         int width = heads * headDim;
         for (int h = 0; h < heads; h++) {
