@@ -1,10 +1,6 @@
 package io.quanthub.cli;
 
-import io.quanthub.hub.HubServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,23 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * an administrator makes a user, an organisation and a token for the user; the user pushes to the organisation,
  * lists its tokens (no secrets) and revokes one.
  */
-class AccountCommandsTest {
-    @TempDir
-    static Path dir;
-    static HubServer hub;
-    static String admin;
-
-    @BeforeAll
-    static void startHub() throws IOException {
-        hub = HubServer.start(io.quanthub.hub.HubConfig.defaults(dir.resolve("hub")).withPort(0));
-        admin = Files.readString(hub.adminTokenFile()).strip();
-    }
-
-    @AfterAll
-    static void stopHub() {
-        if (hub != null) hub.close();
-    }
-
+class AccountCommandsTest extends InProcessHubTest {
     /** Runs a command against the hub with {@code token}; fails the test unless it exits 0. */
     private static Cli ok(String token, String... args) {
         Cli result = as(token, args);

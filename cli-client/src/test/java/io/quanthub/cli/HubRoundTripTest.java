@@ -1,11 +1,7 @@
 package io.quanthub.cli;
 
 import io.quanthub.cli.hub.Sha256;
-import io.quanthub.hub.HubServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,23 +19,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * End to end: the real hub ({@link HubServer} with its embedded S3) started in-process, the CLI's commands run
  * in-process against it over HTTP: push a directory, list it, pull it back, compare sha256 file by file.
  */
-class HubRoundTripTest {
-    @TempDir
-    static Path dir;
-    static HubServer hub;
-    static String admin;
-
-    @BeforeAll
-    static void startHub() throws IOException {
-        hub = HubServer.start(io.quanthub.hub.HubConfig.defaults(dir.resolve("hub")).withPort(0));
-        admin = Files.readString(hub.adminTokenFile()).strip();
-    }
-
-    @AfterAll
-    static void stopHub() {
-        if (hub != null) hub.close();
-    }
-
+class HubRoundTripTest extends InProcessHubTest {
     private static Cli cli(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--hub", hub.url().toString(), "--token", admin));
