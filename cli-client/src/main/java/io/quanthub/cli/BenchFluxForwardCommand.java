@@ -183,7 +183,7 @@ public final class BenchFluxForwardCommand implements Runnable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
-            if (work != null) deleteTree(work);
+            if (work != null) BenchSupport.deleteTree(work);
         }
     }
 
@@ -323,14 +323,6 @@ public final class BenchFluxForwardCommand implements Runnable {
             return QuantLevel.parse(name.strip());
         } catch (ConversionException e) {
             throw new ParameterException(spec.commandLine(), "--quant: " + e.getMessage());
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 

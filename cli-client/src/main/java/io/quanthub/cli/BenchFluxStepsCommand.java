@@ -9,8 +9,8 @@ import io.quanthub.gguf.safetensors.Dtype;
 import io.quanthub.gguf.synthetic.FluxShape;
 import io.quanthub.gguf.synthetic.SyntheticModel;
 import io.quanthub.inference.compute.ComputeBackend;
+import io.quanthub.inference.compute.ForwardingBackend;
 import io.quanthub.inference.compute.CpuBackend;
-import io.quanthub.inference.compute.RopeTable;
 import io.quanthub.inference.compute.Weight;
 import io.quanthub.inference.flux.FluxInputs;
 import io.quanthub.inference.flux.FluxModel;
@@ -27,12 +27,10 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * {@code quanthub bench flux-steps}: whole Flux transformer calls (one denoising step each) per second on a mid-size
@@ -133,7 +131,7 @@ public final class BenchFluxStepsCommand implements Runnable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
-            if (work != null) deleteTree(work);
+            if (work != null) BenchSupport.deleteTree(work);
         }
     }
 
@@ -201,14 +199,6 @@ public final class BenchFluxStepsCommand implements Runnable {
         }
     }
 
-    private static void deleteTree(Path root) {
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** A matmul as a step runs it: which weight, how many tokens. */
     private record Call(Weight weight, int tokens) {
     }
@@ -217,14 +207,13 @@ public final class BenchFluxStepsCommand implements Runnable {
      * The CPU backend with a stopwatch on matmul and attention, and a tally of the matmuls a step runs. Calls come
      * from one thread (the model's), each op parallel inside, so wall times add up.
      */
-    private static final class TimedBackend implements ComputeBackend {
-        private final ComputeBackend cpu;
+    private static final class TimedBackend extends ForwardingBackend {
         long matmulNanos;
         long attentionNanos;
         final Map<Call, Integer> calls = new LinkedHashMap<>();
 
         TimedBackend(ComputeBackend cpu) {
-            this.cpu = cpu;
+            super(cpu);
         }
 
         void reset() {
@@ -236,7 +225,7 @@ public final class BenchFluxStepsCommand implements Runnable {
         @Override
         public float[] matmul(float[] x, int tokens, Weight w, float[] bias) {
             long t0 = System.nanoTime();
-            float[] out = cpu.matmul(x, tokens, w, bias);
+            float[] out = delegate.matmul(x, tokens, w, bias);
             matmulNanos += System.nanoTime() - t0;
             calls.merge(new Call(w, tokens), 1, Integer::sum);
             return out;
@@ -245,7 +234,7 @@ public final class BenchFluxStepsCommand implements Runnable {
         @Override
         public float[] matmul(float[] x, int tokens, Weight w, float[] bias, float[] into) {
             long t0 = System.nanoTime();
-            float[] out = cpu.matmul(x, tokens, w, bias, into);
+            float[] out = delegate.matmul(x, tokens, w, bias, into);
             matmulNanos += System.nanoTime() - t0;
             calls.merge(new Call(w, tokens), 1, Integer::sum);
             return out;
@@ -254,7 +243,7 @@ public final class BenchFluxStepsCommand implements Runnable {
         @Override
         public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
             long t0 = System.nanoTime();
-            float[] out = cpu.attention(q, k, v, tokens, heads, headDim);
+            float[] out = delegate.attention(q, k, v, tokens, heads, headDim);
             attentionNanos += System.nanoTime() - t0;
             return out;
         }
@@ -262,64 +251,9 @@ public final class BenchFluxStepsCommand implements Runnable {
         @Override
         public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, float[] into) {
             long t0 = System.nanoTime();
-            float[] out = cpu.attention(q, k, v, tokens, heads, headDim, into);
+            float[] out = delegate.attention(q, k, v, tokens, heads, headDim, into);
             attentionNanos += System.nanoTime() - t0;
             return out;
-        }
-
-        @Override
-        public float[] layerNorm(float[] x, int tokens, int dim) {
-            return cpu.layerNorm(x, tokens, dim);
-        }
-
-        @Override
-        public float[] layerNorm(float[] x, int tokens, int dim, float[] into) {
-            return cpu.layerNorm(x, tokens, dim, into);
-        }
-
-        @Override
-        public void rmsNorm(float[] x, int rows, int dim, float[] scale) {
-            cpu.rmsNorm(x, rows, dim, scale);
-        }
-
-        @Override
-        public void modulate(float[] x, int tokens, float[] shift, float[] scale) {
-            cpu.modulate(x, tokens, shift, scale);
-        }
-
-        @Override
-        public void addGated(float[] x, int tokens, float[] gate, float[] y) {
-            cpu.addGated(x, tokens, gate, y);
-        }
-
-        @Override
-        public void gelu(float[] x, int n) {
-            cpu.gelu(x, n);
-        }
-
-        @Override
-        public void silu(float[] x, int n) {
-            cpu.silu(x, n);
-        }
-
-        @Override
-        public void rope(float[] x, int tokens, int heads, int headDim, RopeTable table) {
-            cpu.rope(x, tokens, heads, headDim, table);
-        }
-
-        @Override
-        public float[] conv2d(float[] x, int height, int width, Weight w, float[] bias) {
-            return cpu.conv2d(x, height, width, w, bias);
-        }
-
-        @Override
-        public void groupNorm(float[] x, int channels, int spatial, int groups, float[] weight, float[] bias) {
-            cpu.groupNorm(x, channels, spatial, groups, weight, bias);
-        }
-
-        @Override
-        public float[] upsampleNearest2x(float[] x, int channels, int height, int width) {
-            return cpu.upsampleNearest2x(x, channels, height, width);
         }
     }
 }

@@ -1,9 +1,8 @@
 package io.quanthub.inference.flux;
 
 import io.quanthub.inference.TinyFlux;
-import io.quanthub.inference.compute.ComputeBackend;
+import io.quanthub.inference.compute.ForwardingBackend;
 import io.quanthub.inference.compute.CpuBackend;
-import io.quanthub.inference.compute.RopeTable;
 import io.quanthub.inference.compute.Weight;
 import io.quanthub.inference.model.ModelWeights;
 import org.junit.jupiter.api.Test;
@@ -45,91 +44,49 @@ class FluxModelReuseTest {
     }
 
     /** The CPU backend, noting the arrays that matmul, layerNorm and attention write their [tokens x n] results to. */
-    private static final class RecordingBackend implements ComputeBackend {
-        private final CpuBackend cpu = new CpuBackend();
+    private static final class RecordingBackend extends ForwardingBackend {
         Set<float[]> outputs = Collections.newSetFromMap(new IdentityHashMap<>());
         /** Calls of the allocating forms with more than one token (the per-call vectors may allocate). */
         int allocating;
 
+        RecordingBackend() {
+            super(new CpuBackend());
+        }
+
         @Override
         public float[] matmul(float[] x, int tokens, Weight w, float[] bias) {
             if (tokens > 1) allocating++;
-            return cpu.matmul(x, tokens, w, bias);
+            return delegate.matmul(x, tokens, w, bias);
         }
 
         @Override
         public float[] matmul(float[] x, int tokens, Weight w, float[] bias, float[] out) {
             outputs.add(out);
-            return cpu.matmul(x, tokens, w, bias, out);
+            return delegate.matmul(x, tokens, w, bias, out);
         }
 
         @Override
         public float[] layerNorm(float[] x, int tokens, int dim) {
             allocating++;
-            return cpu.layerNorm(x, tokens, dim);
+            return delegate.layerNorm(x, tokens, dim);
         }
 
         @Override
         public float[] layerNorm(float[] x, int tokens, int dim, float[] out) {
             outputs.add(out);
-            return cpu.layerNorm(x, tokens, dim, out);
+            return delegate.layerNorm(x, tokens, dim, out);
         }
 
         @Override
         public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
             allocating++;
-            return cpu.attention(q, k, v, tokens, heads, headDim);
+            return delegate.attention(q, k, v, tokens, heads, headDim);
         }
 
         @Override
         public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, float[] out) {
             outputs.add(out);
-            return cpu.attention(q, k, v, tokens, heads, headDim, out);
-        }
-
-        @Override
-        public void rmsNorm(float[] x, int rows, int dim, float[] scale) {
-            cpu.rmsNorm(x, rows, dim, scale);
-        }
-
-        @Override
-        public void modulate(float[] x, int tokens, float[] shift, float[] scale) {
-            cpu.modulate(x, tokens, shift, scale);
-        }
-
-        @Override
-        public void addGated(float[] x, int tokens, float[] gate, float[] y) {
-            cpu.addGated(x, tokens, gate, y);
-        }
-
-        @Override
-        public void gelu(float[] x, int n) {
-            cpu.gelu(x, n);
-        }
-
-        @Override
-        public void silu(float[] x, int n) {
-            cpu.silu(x, n);
-        }
-
-        @Override
-        public void rope(float[] x, int tokens, int heads, int headDim, RopeTable table) {
-            cpu.rope(x, tokens, heads, headDim, table);
-        }
-
-        @Override
-        public float[] conv2d(float[] x, int height, int width, Weight w, float[] bias) {
-            return cpu.conv2d(x, height, width, w, bias);
-        }
-
-        @Override
-        public void groupNorm(float[] x, int channels, int spatial, int groups, float[] weight, float[] bias) {
-            cpu.groupNorm(x, channels, spatial, groups, weight, bias);
-        }
-
-        @Override
-        public float[] upsampleNearest2x(float[] x, int channels, int height, int width) {
-            return cpu.upsampleNearest2x(x, channels, height, width);
+            return delegate.attention(q, k, v, tokens, heads, headDim, out);
         }
     }
 }
