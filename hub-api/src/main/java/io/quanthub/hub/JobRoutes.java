@@ -3,6 +3,7 @@ package io.quanthub.hub;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -17,8 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Anyone else gets 404 ({@link Hub#shown}).
  */
 final class JobRoutes {
-    /** Who watches a job, and the job when the stream starts. */
-    private record Watched(Caller caller, HubJob job) {}
+    /** The job when its stream starts, and whether the watcher sees it whole or {@linkplain HubJob#redacted redacted}. */
+    private record Watched(HubJob job, boolean whole) {}
 
     private final Hub hub;
     /** Event streams open on this server, ended when it stops (they would otherwise hold the shutdown). */
@@ -50,10 +51,16 @@ final class JobRoutes {
         String id = ctx.pathParam("id");
         hub.blocking(() -> {
             Caller caller = hub.caller(ctx);
-            return new Watched(caller, shownJob(caller, id));
+            HubJob job = find(id);
+            return new Watched(hub.shown(caller, job), hub.canSee(caller, job)); // shown: 404 when hidden
         }).onFailure(ctx::fail).onSuccess(watched -> {
-            JobEvents stream = new JobEvents(hub, ctx, watched.job(), () -> shownJob(watched.caller(), id),
-                    streams::remove);
+            // Who may see what is decided once, when the stream starts: the caller and its rights are fixed for the
+            // stream, and re-deciding on every poll would list the job's requesters in storage four times a second.
+            Callable<HubJob> lookup = () -> {
+                HubJob job = find(id);
+                return watched.whole() ? job : job.redacted();
+            };
+            JobEvents stream = new JobEvents(hub, ctx, watched.job(), lookup, streams::remove);
             streams.add(stream);
             stream.start();
         });
@@ -65,8 +72,13 @@ final class JobRoutes {
     }
 
     /** The job as the caller may see it (redacted when it may not see its repository), or 404. Blocks. */
+    /** The job with this id, of any kind, or 404. Blocks. */
+    private HubJob find(String id) {
+        return hub.jobs.find(id).orElseThrow(() -> ApiException.notFound("job " + id + " not found"));
+    }
+
     HubJob shownJob(Caller caller, String id) {
-        HubJob job = hub.jobs.find(id).orElseThrow(() -> ApiException.notFound("job " + id + " not found"));
+        HubJob job = find(id);
         // A preview job belongs to one repository (its id hashes the name), so Hub.shown hides it entirely when the
         // caller may not see that repository.
         return hub.shown(caller, job);
