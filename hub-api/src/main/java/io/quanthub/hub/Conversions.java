@@ -100,10 +100,11 @@ final class Conversions implements JobDirectory {
     }
 
     /**
-     * The repositories a conversion job works for: where it was first asked for and every other repository that
-     * asked for it. Whoever may see one of them may follow the job; nobody else learns it exists.
+     * A conversion is shared by every repository holding the same source: the ones that asked for it, besides the
+     * first (where it was asked for first is included too; it costs nothing to check again).
      */
-    List<RepoName> requesters(String id) {
+    @Override
+    public List<RepoName> alsoAskedBy(String id) {
         JobView view = service.find(id).orElse(null);
         if (view == null) return List.of();
         Variant.Key key = new Variant.Key(Digest.parse(view.sourceDigest()), view.quant(), view.converterVersion());

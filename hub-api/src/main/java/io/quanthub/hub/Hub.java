@@ -90,9 +90,7 @@ final class Hub {
      */
     HubJob shown(Caller caller, HubJob job) {
         if (canSee(caller, job)) return job;
-        boolean askedThroughVisibleRepo = conversions != null && job.kind().equals(Conversions.KIND)
-                && conversions.requesters(job.id()).stream().anyMatch(repo -> canSee(caller, repo));
-        if (askedThroughVisibleRepo) return job.redacted();
+        if (jobs.alsoAskedBy(job.id()).stream().anyMatch(repo -> canSee(caller, repo))) return job.redacted();
         throw ApiException.notFound("job " + job.id() + " not found");
     }
 

@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.storage.RepoName;
 import java.util.List;
 import java.util.Optional;
 
@@ -17,4 +18,12 @@ public interface JobDirectory {
 
     /** Queued and running jobs, and those that finished recently (how recently is the directory's choice). */
     List<HubJob> list();
+
+    /**
+     * Repositories other than {@link HubJob#repo()} that asked for the job with this id: whoever may see one of them
+     * may follow the job, without learning its repository. None, unless the kind shares jobs between repositories.
+     */
+    default List<RepoName> alsoAskedBy(String id) {
+        return List.of();
+    }
 }

@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.storage.RepoName;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -22,6 +23,13 @@ public final class Jobs implements JobDirectory {
             if (job.isPresent()) return job;
         }
         return Optional.empty();
+    }
+
+    @Override
+    public List<RepoName> alsoAskedBy(String id) {
+        List<RepoName> repos = new ArrayList<>();
+        for (JobDirectory d : directories) repos.addAll(d.alsoAskedBy(id));
+        return repos;
     }
 
     /** Running first, then queued, then finished; newest first within each. */
