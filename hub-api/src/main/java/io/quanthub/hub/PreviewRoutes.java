@@ -219,11 +219,11 @@ final class PreviewRoutes {
     }
 
     /**
-     * Whose quota a request counts against: a token by its name, an anonymous caller by its address (behind a
-     * proxy, every anonymous caller shares the proxy's address, and so one quota).
+     * Whose quota a request counts against: the token's user (all its tokens share one quota), an anonymous caller by
+     * its address (behind a proxy, every anonymous caller shares the proxy's address, and so one quota).
      */
     static String requester(RoutingContext ctx, Caller caller) {
-        if (caller.authenticated()) return "token:" + caller.name();
+        if (caller.authenticated()) return "user:" + caller.name();
         var remote = ctx.request().remoteAddress();
         return "ip:" + (remote == null ? "unknown" : remote.hostAddress());
     }

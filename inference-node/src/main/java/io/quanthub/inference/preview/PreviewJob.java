@@ -53,7 +53,7 @@ public record PreviewJob(String id, PreviewRequest request, State state, int ste
     /**
      * Who asked for a job and its time budget: the hub's, carried in the record so that every node enforces it.
      *
-     * @param requester the caller's key ({@code token:<name>}, or {@code ip:<address>} for an anonymous caller);
+     * @param requester the caller's key ({@code user:<name>}, or {@code ip:<address>} for an anonymous caller);
      *                  null when nobody is accountable (tests, the demo)
      * @param budget    how long a node may spend on it, from its claim, before it fails the job
      */

@@ -262,7 +262,7 @@ class PreviewJobsTest {
         PreviewRequest request = request("BF16", source, null, 7, 3, 64, 64);
 
         String id = cluster.getFirst().request(request, SOURCE_LABEL,
-                new PreviewJob.Ticket("token:test", Duration.ofMillis(1))).id();
+                new PreviewJob.Ticket("user:test", Duration.ofMillis(1))).id();
 
         PreviewJob failed = journal.awaitFinished(id, 1);
         assertFailedWithOneLine(failed);
