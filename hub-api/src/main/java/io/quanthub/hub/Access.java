@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.TokenSummary;
 import io.quanthub.storage.AccountStore;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.RepoName;
@@ -8,7 +9,6 @@ import io.quanthub.storage.StorageException;
 import io.quanthub.storage.TokenStore;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -48,9 +48,6 @@ final class Access {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private record Cached(Caller caller, long expires) {}
-
-    /** A token as its user sees it: never the secret, nor the whole hash. */
-    record TokenSummary(String id, String name, String user, List<String> scopes, String createdBy, Instant created) {}
 
     /** A token just made: its secret, shown this once, and its summary. */
     record NewToken(String secret, TokenSummary summary) {}

@@ -1,13 +1,21 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.CreateOrg;
+import io.quanthub.hub.api.CreateUser;
+import io.quanthub.hub.api.DeletedOrg;
+import io.quanthub.hub.api.DeletedUser;
+import io.quanthub.hub.api.Membership;
+import io.quanthub.hub.api.Org;
+import io.quanthub.hub.api.RemovedMember;
+import io.quanthub.hub.api.SetMember;
+import io.quanthub.hub.api.User;
+import io.quanthub.hub.api.WhoAmI;
 import io.quanthub.storage.AccountStore;
 import io.quanthub.storage.Names;
 import io.quanthub.storage.TokenStore;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -18,18 +26,6 @@ import java.util.TreeMap;
  * callers; other hubs see it within {@link Access#CACHE_NANOS}.
  */
 final class AccountRoutes {
-    record WhoAmI(String user, String token, List<String> scopes, boolean admin, Map<String, String> orgs) {}
-
-    record CreateUser(String name, Boolean admin) {}
-
-    record CreateOrg(String name) {}
-
-    record SetMember(String role) {}
-
-    record OrgEntry(String name, String createdBy, Instant created, Map<String, String> members) {}
-
-    record DeletedUser(String name, int tokensRevoked) {}
-
     private final Hub hub;
 
     AccountRoutes(Hub hub) {
@@ -85,11 +81,11 @@ final class AccountRoutes {
         if (request.name() == null) throw ApiException.badRequest("user name is missing");
         Names.requireAccountName(request.name());
         admin(ctx, 201, caller ->
-                accounts().createUser(request.name(), Boolean.TRUE.equals(request.admin()), caller.name()));
+                user(accounts().createUser(request.name(), Boolean.TRUE.equals(request.admin()), caller.name())));
     }
 
     private void listUsers(RoutingContext ctx) {
-        admin(ctx, 200, caller -> accounts().users());
+        admin(ctx, 200, caller -> accounts().users().stream().map(AccountRoutes::user).toList());
     }
 
     private void deleteUser(RoutingContext ctx) {
@@ -119,24 +115,32 @@ final class AccountRoutes {
         CreateOrg request = Jsons.read(ctx, CreateOrg.class);
         if (request.name() == null) throw ApiException.badRequest("organisation name is missing");
         Names.requireAccountName(request.name());
-        admin(ctx, 201, caller -> orgEntry(accounts().createOrg(request.name(), caller.name())));
+        admin(ctx, 201, caller -> org(accounts().createOrg(request.name(), caller.name())));
     }
 
-    private OrgEntry orgEntry(AccountStore.Org org) {
+    private Org org(AccountStore.Org org) {
         Map<String, String> members = new TreeMap<>();
         for (AccountStore.Membership m : accounts().members(org.name())) members.put(m.user(), m.role());
-        return new OrgEntry(org.name(), org.createdBy(), org.created(), members);
+        return new Org(org.name(), org.createdBy(), org.created(), members);
+    }
+
+    private static User user(AccountStore.User user) {
+        return new User(user.name(), user.admin(), user.createdBy(), user.created());
+    }
+
+    private static Membership membership(AccountStore.Membership m) {
+        return new Membership(m.org(), m.user(), m.role(), m.addedBy(), m.added());
     }
 
     private void listOrgs(RoutingContext ctx) {
-        admin(ctx, 200, caller -> accounts().orgs().stream().map(this::orgEntry).toList());
+        admin(ctx, 200, caller -> accounts().orgs().stream().map(this::org).toList());
     }
 
     private void deleteOrg(RoutingContext ctx) {
         String name = Names.requireAccountName(ctx.pathParam("org"));
         admin(ctx, 200, caller -> {
             if (!accounts().deleteOrg(name)) throw ApiException.notFound("organisation '" + name + "' not found");
-            return Map.of("deleted", name);
+            return new DeletedOrg(name);
         });
     }
 
@@ -145,7 +149,7 @@ final class AccountRoutes {
         String user = Names.requireAccountName(ctx.pathParam("user"));
         // The body is optional: no body means the write role.
         Role role = ctx.body().length() > 0 ? roleOf(Jsons.read(ctx, SetMember.class)) : Role.WRITE;
-        admin(ctx, 200, caller -> accounts().addMember(org, user, role.id(), caller.name()));
+        admin(ctx, 200, caller -> membership(accounts().addMember(org, user, role.id(), caller.name())));
     }
 
     private static Role roleOf(SetMember request) {
@@ -159,7 +163,7 @@ final class AccountRoutes {
             if (!accounts().removeMember(org, user)) {
                 throw ApiException.notFound("user '" + user + "' is not a member of '" + org + "'");
             }
-            return Map.of("org", org, "removed", user);
+            return new RemovedMember(org, user);
         });
     }
 }

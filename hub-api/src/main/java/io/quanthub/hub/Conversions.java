@@ -3,6 +3,7 @@ package io.quanthub.hub;
 import io.quanthub.cluster.JobService;
 import io.quanthub.cluster.JobView;
 import io.quanthub.gguf.convert.QuantLevel;
+import io.quanthub.hub.api.HubJob;
 import io.quanthub.storage.Commit;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.HubStorage;
@@ -58,7 +59,7 @@ final class Conversions implements JobDirectory {
      */
     HubJob request(RepoName repo, Commit commit, QuantLevel level) {
         ModelCatalog.ModelFacts facts = catalog.facts(commit);
-        QuantTable.Available available = QuantTable.available(facts, storage.variants()).get(level);
+        RevisionLevels.Available available = RevisionLevels.available(facts, storage.variants()).get(level);
         if (available != null && !available.pushed()) {
             storage.variants().addRequester(available.key(), repo);
             JobView done = service.find(available.key()).filter(v -> v.state() == JobView.State.DONE)
@@ -88,8 +89,8 @@ final class Conversions implements JobDirectory {
      * A done job for a level that needed no conversion: a variant made earlier, or a GGUF file pushed to the
      * repository (its id names the file's bytes, so it never collides with a conversion's).
      */
-    private HubJob alreadyThere(RepoName repo, Commit commit, QuantLevel level, QuantTable.Available available) {
-        String path = available.path() != null ? available.path() : QuantTable.variantPath(repo, level);
+    private HubJob alreadyThere(RepoName repo, Commit commit, QuantLevel level, RevisionLevels.Available available) {
+        String path = available.path() != null ? available.path() : RevisionLevels.variantPath(repo, level);
         String id = available.pushed() ? available.blob().digest().hex() + "-" + level.name() + "-pushed"
                 : JobService.jobId(available.key());
         Instant time = commit.manifest().time();
@@ -167,7 +168,7 @@ final class Conversions implements JobDirectory {
             return null;
         }
         ModelCatalog.ModelFacts facts = catalog.facts(commit);
-        return QuantTable.rows(origin.repo(), commit, facts, storage.variants(), qualities).stream()
+        return RevisionLevels.rows(origin.repo(), commit, facts, storage.variants(), qualities).stream()
                 .filter(r -> r.quant().equals(level.name()) && output.equals(r.digest()) && r.path() != null)
                 .findFirst().map(r -> DownloadRoutes.url(origin.repo(), commit.id(), r.path())).orElse(null);
     }

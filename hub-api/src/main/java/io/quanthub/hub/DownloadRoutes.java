@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.QuantTable;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Commit;
 import io.quanthub.storage.Names;
@@ -13,7 +14,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -57,13 +57,13 @@ final class DownloadRoutes {
 
     /**
      * A variant of the commit's model that is not a file of the commit (produced on demand), by the name the quant
-     * table gives it ({@link QuantTable#variantPath}).
+     * table gives it ({@link RevisionLevels#variantPath}).
      */
     private Optional<Blob> producedVariant(RepoName repo, Commit commit, String path) {
         if (!ModelCatalog.isGguf(path)) return Optional.empty();
         ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
-        return QuantTable.rows(repo, commit, facts, hub.storage.variants(), hub.qualities).stream()
-                .filter(row -> row.status().equals(QuantTable.AVAILABLE) && path.equals(row.path()))
+        return RevisionLevels.rows(repo, commit, facts, hub.storage.variants(), hub.qualities).stream()
+                .filter(row -> row.status() == QuantTable.Status.AVAILABLE && path.equals(row.path()))
                 .findFirst().map(row -> new Blob(row.digest(), row.size()));
     }
 
@@ -82,8 +82,8 @@ final class DownloadRoutes {
                 .putHeader("Content-Disposition", contentDisposition(path));
         String ifMatch = ctx.request().getHeader("If-Match");
         if (!Preconditions.ifMatch(ifMatch, etag)) {
-            Jsons.send(ctx, 412, Map.of("error", "If-Match " + Jsons.oneLine(ifMatch) + " does not match " + path
-                    + ", whose ETag is now " + etag));
+            Jsons.sendError(ctx, 412, "If-Match " + Jsons.oneLine(ifMatch) + " does not match " + path
+                    + ", whose ETag is now " + etag);
             return;
         }
         if (Preconditions.ifNoneMatchHits(ctx.request().getHeader("If-None-Match"), etag)) {
@@ -98,8 +98,8 @@ final class DownloadRoutes {
             range = ByteRange.parse(rangeHeader, size);
         } catch (ByteRange.Unsatisfiable e) {
             response.putHeader("Content-Range", "bytes */" + size);
-            Jsons.send(ctx, 416, Map.of("error", "range " + ctx.request().getHeader("Range")
-                    + " is not satisfiable for a file of " + size + " bytes"));
+            Jsons.sendError(ctx, 416, "range " + ctx.request().getHeader("Range")
+                    + " is not satisfiable for a file of " + size + " bytes");
             return;
         }
         long first = range.map(ByteRange::first).orElse(0L);

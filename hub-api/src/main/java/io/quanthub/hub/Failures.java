@@ -45,7 +45,7 @@ final class Failures {
             return;
         }
         if (status == 401) response.putHeader("WWW-Authenticate", "Bearer");
-        Jsons.send(ctx, status, Map.of("error", message));
+        Jsons.sendError(ctx, status, message);
     }
 
     /** Status and message for a failure. */

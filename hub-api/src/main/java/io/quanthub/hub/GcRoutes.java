@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.GcReport;
 import io.quanthub.storage.GarbageCollector;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -10,16 +11,6 @@ import java.time.Duration;
  * report. {@code grace} defaults to the hub's {@code --gc-grace}; a dry run deletes nothing.
  */
 final class GcRoutes {
-    /** The answer: counts, and {@code reclaimedBytes} for everything freed (blobs, staged objects, upload parts). */
-    record GcReport(boolean dryRun, String grace, int deletedBlobs, long deletedBlobBytes, int abortedUploads,
-                    int stagedObjects, int leases, long reclaimedBytes, boolean complete) {
-        static GcReport of(Duration grace, GarbageCollector.Report r) {
-            return new GcReport(r.dryRun(), Durations.format(grace), r.deletedBlobs().size(), r.deletedBytes(),
-                    r.abortedUploads(), r.deletedStagedObjects(), r.deletedLeases(), r.reclaimedBytes(),
-                    r.complete());
-        }
-    }
-
     private final Hub hub;
 
     GcRoutes(Hub hub) {
@@ -45,7 +36,12 @@ final class GcRoutes {
                 throw ApiException.badRequest(e.getMessage());
             }
             boolean dryRun = "true".equals(dryRunParam);
-            return GcReport.of(grace, GcScheduler.collect(hub.storage, hub.metrics, grace, dryRun));
+            return report(grace, GcScheduler.collect(hub.storage, hub.metrics, grace, dryRun));
         });
+    }
+
+    private static GcReport report(Duration grace, GarbageCollector.Report r) {
+        return new GcReport(r.dryRun(), Durations.format(grace), r.deletedBlobs().size(), r.deletedBytes(),
+                r.abortedUploads(), r.deletedStagedObjects(), r.deletedLeases(), r.reclaimedBytes(), r.complete());
     }
 }

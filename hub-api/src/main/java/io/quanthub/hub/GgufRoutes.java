@@ -3,9 +3,9 @@ package io.quanthub.hub;
 import io.quanthub.gguf.convert.QuantLevel;
 import io.quanthub.gguf.format.GgufHeader;
 import io.quanthub.gguf.format.TensorInfo;
+import io.quanthub.hub.api.GgufView;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Commit;
-import io.quanthub.storage.Digest;
 import io.quanthub.storage.Names;
 import io.quanthub.storage.RepoName;
 import io.quanthub.storage.StorageException;
@@ -25,16 +25,6 @@ final class GgufRoutes {
     static final String VIEWER = "/api/models/(?<org>[^/]+)/(?<name>[^/]+)/gguf/(?<revision>[^/]+)/(?<path>.+)";
     /** Arrays longer than this (tokenizers) are summarized as {"elementType", "length"}. */
     static final int MAX_JSON_ARRAY = 1024;
-
-    /** One tensor; {@code shape} in PyTorch order, {@code dims} as stored (ggml order). */
-    record Tensor(String name, String type, long[] shape, long[] dims, long offset, long bytes, long parameters) {}
-
-    record TypeTotal(long tensors, long parameters, long bytes) {}
-
-    record Viewer(String path, Digest digest, long size, String commit, int version, int alignment,
-                  String architecture, String quant, int tensorCount, long parameters, long tensorBytes,
-                  double bitsPerWeight, long dataOffset, Map<String, Object> metadata, Map<String, TypeTotal> types,
-                  List<Tensor> tensors) {}
 
     private final Hub hub;
 
@@ -60,24 +50,24 @@ final class GgufRoutes {
         });
     }
 
-    private static Viewer viewer(ModelCatalog.GgufModel gguf, String commit) {
+    private static GgufView viewer(ModelCatalog.GgufModel gguf, String commit) {
         GgufHeader header = gguf.header();
         Map<String, Object> metadata = new LinkedHashMap<>();
         header.metadata().forEach((key, value) -> metadata.put(key, value.toJsonValue(MAX_JSON_ARRAY)));
         Map<String, long[]> totals = new TreeMap<>();
-        List<Tensor> tensors = new ArrayList<>(header.tensors().size());
+        List<GgufView.Tensor> tensors = new ArrayList<>(header.tensors().size());
         for (TensorInfo t : header.tensors()) {
-            tensors.add(new Tensor(t.name(), t.type().name(), t.shape(), t.dims(), t.offset(), t.byteSize(),
+            tensors.add(new GgufView.Tensor(t.name(), t.type().name(), t.shape(), t.dims(), t.offset(), t.byteSize(),
                     t.elementCount()));
             long[] total = totals.computeIfAbsent(t.type().name(), k -> new long[3]);
             total[0]++;
             total[1] += t.elementCount();
             total[2] += t.byteSize();
         }
-        Map<String, TypeTotal> types = new LinkedHashMap<>();
-        totals.forEach((type, t) -> types.put(type, new TypeTotal(t[0], t[1], t[2])));
+        Map<String, GgufView.TypeTotal> types = new LinkedHashMap<>();
+        totals.forEach((type, t) -> types.put(type, new GgufView.TypeTotal(t[0], t[1], t[2])));
         QuantLevel level = gguf.level();
-        return new Viewer(gguf.path(), gguf.blob().digest(), gguf.blob().size(), commit, header.version(),
+        return new GgufView(gguf.path(), gguf.blob().digest(), gguf.blob().size(), commit, header.version(),
                 header.alignment(), gguf.architecture(), level == null ? null : level.name(), tensors.size(),
                 gguf.parameters(), gguf.tensorBytes(), gguf.bitsPerWeight(), header.dataOffset(), metadata, types,
                 tensors);

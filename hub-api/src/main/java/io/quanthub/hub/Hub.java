@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.HubJob;
 import io.quanthub.inference.preview.PreviewJobs;
 import io.quanthub.storage.HubStorage;
 import io.quanthub.storage.RepoName;

@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.HubJob;
 import io.quanthub.storage.RepoName;
 import java.util.List;
 import java.util.Optional;

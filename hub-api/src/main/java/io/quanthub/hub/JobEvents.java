@@ -1,5 +1,7 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.ApiError;
+import io.quanthub.hub.api.HubJob;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
@@ -80,7 +82,7 @@ final class JobEvents {
             if (ended) return;
             if (result.failed()) {
                 Map.Entry<Integer, String> failure = Failures.map(result.cause());
-                write("error", Jsons.write(Map.of("error", failure.getValue())).toString());
+                write("error", Jsons.write(ApiError.of(failure.getValue())).toString());
                 end();
                 return;
             }

@@ -1,31 +1,18 @@
 package io.quanthub.hub;
 
-import static com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL;
-
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.quanthub.hub.api.ApiError;
+import io.quanthub.hub.api.ApiJson;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 
 /**
- * JSON in and out of the API: request bodies into records (unknown fields refused, so a misspelt field is an error
- * rather than silently ignored), response records out with nulls left out and times as ISO-8601 strings.
+ * The API's records ({@link io.quanthub.hub.api}) in and out of Vert.x requests, in their one JSON form
+ * ({@link ApiJson}): request bodies are read strictly, failures answered as {@link ApiError}.
  */
 final class Jsons {
-    private static final JsonMapper MAPPER = JsonMapper.builder()
-            .addModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .defaultPropertyInclusion(JsonInclude.Value.construct(NON_NULL, NON_NULL))
-            .build();
-
     private Jsons() {}
 
     /** The request body as a {@code type}; a missing, malformed or mistyped body is a 400 naming the problem. */
@@ -33,7 +20,7 @@ final class Jsons {
         Buffer body = ctx.body().buffer();
         if (body == null || body.length() == 0) throw ApiException.badRequest("request body is empty (JSON expected)");
         try {
-            T value = MAPPER.readValue(body.getBytes(), type);
+            T value = ApiJson.MAPPER.readValue(body.getBytes(), type);
             if (value == null) throw ApiException.badRequest("request body is null (a JSON object expected)");
             return value;
         } catch (UnrecognizedPropertyException e) {
@@ -51,11 +38,7 @@ final class Jsons {
     }
 
     static Buffer write(Object value) {
-        try {
-            return Buffer.buffer(MAPPER.writeValueAsBytes(value));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write " + value.getClass().getSimpleName() + " as JSON", e);
-        }
+        return Buffer.buffer(ApiJson.write(value));
     }
 
     /** Sends {@code body} as JSON with this status. */
@@ -63,9 +46,12 @@ final class Jsons {
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(write(body));
     }
 
+    /** Sends {@code {"error": message}} with this status. */
+    static void sendError(RoutingContext ctx, int status, String message) {
+        send(ctx, status, ApiError.of(message));
+    }
+
     static String oneLine(String message) {
-        if (message == null) return "";
-        int newline = message.indexOf('\n');
-        return (newline < 0 ? message : message.substring(0, newline)).strip();
+        return ApiJson.oneLine(message);
     }
 }

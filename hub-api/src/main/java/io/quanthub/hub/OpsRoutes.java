@@ -1,10 +1,10 @@
 package io.quanthub.hub;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.quanthub.hub.api.HealthStatus;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.PrometheusScrapingHandler;
-import java.util.Map;
 
 /** {@code GET /health} (the process answers), {@code GET /ready} (storage answers too), {@code GET /metrics}. */
 final class OpsRoutes {
@@ -17,7 +17,7 @@ final class OpsRoutes {
     }
 
     void mount(Router router) {
-        router.get("/health").handler(ctx -> Jsons.send(ctx, 200, Map.of("status", "ok")));
+        router.get("/health").handler(ctx -> Jsons.send(ctx, 200, new HealthStatus("ok")));
         router.get("/ready").handler(this::ready);
         router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     }
@@ -26,8 +26,8 @@ final class OpsRoutes {
         hub.blocking(() -> {
             hub.storage.ping();
             return null;
-        }).onSuccess(ok -> Jsons.send(ctx, 200, Map.of("status", "ready")))
-                .onFailure(e -> Jsons.send(ctx, 503, Map.of("error", "storage is not reachable: "
-                        + Jsons.oneLine(e.getMessage()))));
+        }).onSuccess(ok -> Jsons.send(ctx, 200, new HealthStatus("ready")))
+                .onFailure(e -> Jsons.sendError(ctx, 503, "storage is not reachable: "
+                        + Jsons.oneLine(e.getMessage())));
     }
 }

@@ -1,6 +1,10 @@
 package io.quanthub.hub;
 
 import io.quanthub.gguf.convert.QuantLevel;
+import io.quanthub.hub.api.ConditioningSets;
+import io.quanthub.hub.api.HubJob;
+import io.quanthub.hub.api.Preview;
+import io.quanthub.hub.api.PreviewBody;
 import io.quanthub.inference.preview.PreviewJob;
 import io.quanthub.inference.preview.PreviewRequest;
 import io.quanthub.storage.Blob;
@@ -52,9 +56,6 @@ final class PreviewRoutes {
     static final int DEFAULT_SIDE = 256;
     private static final Pattern CONDITIONING_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
 
-    /** The request body; absent fields take the defaults (seed 0, 4 steps, 256x256). */
-    record Body(Long seed, Integer steps, Integer width, Integer height, String conditioning) {}
-
     private final Hub hub;
 
     PreviewRoutes(Hub hub) {
@@ -83,7 +84,7 @@ final class PreviewRoutes {
         RepoName repo = Hub.repo(ctx);
         String revision = Hub.revision(ctx);
         String quant = ctx.pathParam("quant").toUpperCase(Locale.ROOT);
-        Body body = Jsons.read(ctx, Body.class);
+        PreviewBody body = Jsons.read(ctx, PreviewBody.class);
         Params params = Params.of(body);
         hub.blocking(() -> {
             Caller caller = hub.caller(ctx);
@@ -97,7 +98,7 @@ final class PreviewRoutes {
             Commit commit = hub.storage.repos().resolve(repo, revision);
             ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
             QuantLevel level = level(quant);
-            QuantTable.Available available = QuantTable.available(facts, hub.storage.variants()).get(level);
+            RevisionLevels.Available available = RevisionLevels.available(facts, hub.storage.variants()).get(level);
             if (available == null) {
                 throw new ApiException(409, level + " of " + repo + " is not available; produce it first "
                         + "(POST /api/models/" + repo + "/quants/" + level + ")");
@@ -122,7 +123,7 @@ final class PreviewRoutes {
 
     /** Validated request parameters. */
     private record Params(long seed, int steps, int width, int height, String conditioning) {
-        static Params of(Body body) {
+        static Params of(PreviewBody body) {
             String conditioning = body.conditioning();
             if (conditioning == null || conditioning.isBlank()) {
                 throw ApiException.badRequest("conditioning is required: the name of a conditioning set of the "
@@ -197,8 +198,8 @@ final class PreviewRoutes {
         hub.json(ctx, 200, () -> {
             hub.access.visibleRepo(hub.caller(ctx), repo);
             Commit commit = hub.storage.repos().resolve(repo, revision);
-            return Map.of("conditioning", conditioningNames(commit), "vae", commit.file(VAE_PATH).isPresent(),
-                    "previews", hub.previews != null);
+            return new ConditioningSets(conditioningNames(commit), commit.file(VAE_PATH).isPresent(),
+                    hub.previews != null);
         });
     }
 
@@ -229,9 +230,9 @@ final class PreviewRoutes {
     }
 
     /** The preview, if the caller may see its repository; 404 otherwise (as for a repository it may not see). */
-    private Previews.View visible(RoutingContext ctx, String id) {
+    private Preview visible(RoutingContext ctx, String id) {
         if (hub.previews == null) throw ApiException.notFound("no preview " + id);
-        Previews.View view = hub.previews.view(id).orElseThrow(() -> ApiException.notFound("no preview " + id));
+        Preview view = hub.previews.view(id).orElseThrow(() -> ApiException.notFound("no preview " + id));
         // The same answer as for no preview at all: the repository's "not found" would name it.
         if (!hub.canSee(hub.caller(ctx), view.job())) throw ApiException.notFound("no preview " + id);
         return view;
@@ -240,7 +241,7 @@ final class PreviewRoutes {
     private void png(RoutingContext ctx, boolean heatmap) {
         String id = ctx.pathParam("id");
         hub.blocking(() -> {
-            Previews.View view = visible(ctx, id);
+            Preview view = visible(ctx, id);
             Map<String, String> links = view.job().links();
             String what = heatmap ? "heatmap" : "image";
             if (!links.containsKey(what)) {

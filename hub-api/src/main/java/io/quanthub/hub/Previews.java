@@ -1,6 +1,7 @@
 package io.quanthub.hub;
 
-import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import io.quanthub.hub.api.HubJob;
+import io.quanthub.hub.api.Preview;
 import io.quanthub.inference.preview.PreviewJob;
 import io.quanthub.inference.preview.PreviewJobs;
 import io.quanthub.inference.preview.PreviewRequest;
@@ -14,27 +15,13 @@ import java.util.Optional;
 
 /**
  * Preview images rendered by the cluster's inference nodes ({@link PreviewJobs}), reported as {@link HubJob}s of kind
- * {@value #KIND} next to conversions, and in full ({@link View}: timings, PSNR and SSIM against the reference) at
+ * {@value #KIND} next to conversions, and in full ({@link Preview}: timings, PSNR and SSIM against the reference) at
  * {@code /api/previews/{id}}.
  *
  * <p>Every method blocks on the cluster: call from worker threads.
  */
 final class Previews implements JobDirectory {
     static final String KIND = "preview";
-
-    /**
-     * A preview as {@code GET /api/previews/{id}} answers it: the job's fields as every job has them, then the
-     * preview's own.
-     *
-     * @param reference the job id of the reference preview (the source's image it is compared with), or null
-     * @param psnr      dB against the reference; {@code "Infinity"} when identical
-     * @param ssim      SSIM of the 8-bit luma against the reference (Gaussian 11x11, sigma 1.5, K1 0.01, K2 0.03)
-     */
-    record View(@JsonUnwrapped HubJob job, String conditioning, long seed, int steps, int width, int height,
-                String reference, boolean isReference, Double psnr, Double ssim, Timings timings, String node) {}
-
-    /** Wall times of a finished preview, in milliseconds. */
-    record Timings(List<Long> stepMillis, long decodeMillis, long loadMillis, long totalMillis) {}
 
     private final PreviewJobs jobs;
     /** Striped locks by requester (a lock per caller would grow with every address that ever asked). */
@@ -52,7 +39,7 @@ final class Previews implements JobDirectory {
      * @throws ApiException 429 when the requester has {@link PreviewLimits#jobsPerCaller()} unfinished jobs, or the
      *                      queue holds {@link PreviewLimits#maxQueued()}
      */
-    View request(PreviewRequest request, String sourceLabel, PreviewJob.Ticket ticket, PreviewLimits limits) {
+    Preview request(PreviewRequest request, String sourceLabel, PreviewJob.Ticket ticket, PreviewLimits limits) {
         // One caller's requests through this hub check and add one at a time, so parallel requests cannot all pass
         // the check. Across hub replicas (and between callers, for the queue length) the caps are approximate.
         synchronized (callerLocks[Math.floorMod(Objects.hashCode(ticket.requester()), callerLocks.length)]) {
@@ -60,7 +47,7 @@ final class Previews implements JobDirectory {
         }
     }
 
-    private View checkedRequest(PreviewRequest request, String sourceLabel, PreviewJob.Ticket ticket,
+    private Preview checkedRequest(PreviewRequest request, String sourceLabel, PreviewJob.Ticket ticket,
                                 PreviewLimits limits) {
         int adds = adds(request.jobId()) + (request.compared() ? adds(request.reference(sourceLabel).jobId()) : 0);
         if (adds > 0) {
@@ -90,7 +77,7 @@ final class Previews implements JobDirectory {
      * @param requester the caller's ticket key; only the requester's own jobs, unless {@code admin}
      * @throws ApiException 404 no such job, 403 someone else's job, 409 already finished
      */
-    View cancel(String id, String requester, boolean admin, String who) {
+    Preview cancel(String id, String requester, boolean admin, String who) {
         PreviewJob job = jobs.find(id).orElseThrow(() -> ApiException.notFound("no preview " + id));
         if (!admin && (requester == null || !requester.equals(job.ticket().requester()))) {
             throw new ApiException(403, "only the caller who asked for preview " + id + ", or an admin, may cancel it");
@@ -103,7 +90,7 @@ final class Previews implements JobDirectory {
         return view(after);
     }
 
-    Optional<View> view(String id) {
+    Optional<Preview> view(String id) {
         return jobs.find(id).map(Previews::view);
     }
 
@@ -117,16 +104,16 @@ final class Previews implements JobDirectory {
         return jobs.list().stream().map(Previews::toHubJob).toList();
     }
 
-    static View view(PreviewJob job) {
+    static Preview view(PreviewJob job) {
         PreviewRequest r = job.request();
         PreviewJob.Result result = job.result();
-        Timings timings = null;
+        Preview.Timings timings = null;
         if (result != null) {
             long steps = result.stepMillis().stream().mapToLong(Long::longValue).sum();
-            timings = new Timings(result.stepMillis(), result.decodeMillis(), result.loadMillis(),
+            timings = new Preview.Timings(result.stepMillis(), result.decodeMillis(), result.loadMillis(),
                     steps + result.decodeMillis());
         }
-        return new View(toHubJob(job).withLinks(), r.conditioning(), r.seed(), r.steps(), r.width(), r.height(),
+        return new Preview(toHubJob(job).withLinks(), r.conditioning(), r.seed(), r.steps(), r.width(), r.height(),
                 job.reference(), r.isReference(), result == null ? null : result.psnr(),
                 result == null ? null : result.ssim(), timings, job.node());
     }

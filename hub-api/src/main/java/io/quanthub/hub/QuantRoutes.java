@@ -1,18 +1,19 @@
 package io.quanthub.hub;
 
 import io.quanthub.gguf.convert.QuantLevel;
+import io.quanthub.hub.api.ApiError;
+import io.quanthub.hub.api.HubJob;
+import io.quanthub.hub.api.QuantTable;
 import io.quanthub.storage.Commit;
 import io.quanthub.storage.RepoName;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
- * {@code GET /api/models/{org}/{name}/quants[?revision=]}: the quant table of a revision (see {@link QuantTable});
+ * {@code GET /api/models/{org}/{name}/quants[?revision=]}: the quant table of a revision (see {@link RevisionLevels});
  * {@code POST /api/models/{org}/{name}/quants/{QUANT}[?revision=]}: produce a missing level (see {@link Conversions}).
  *
  * <p>Producing a level needs no token: anyone who may see the repository may ask, as anyone may pull it. The work
@@ -37,13 +38,14 @@ final class QuantRoutes {
             hub.access.visibleRepo(hub.caller(ctx), repo);
             Commit commit = hub.storage.repos().resolve(repo, revision);
             ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
-            List<QuantTable.Row> rows = QuantTable.rows(repo, commit, facts, hub.storage.variants(), hub.qualities);
+            List<QuantTable.Level> rows = RevisionLevels.rows(repo, commit, facts, hub.storage.variants(),
+                    hub.qualities);
             ModelCatalog.SourceModel source = facts.source();
-            return new QuantTable.Response(repo.toString(), revision, commit.id(), facts.architecture(),
+            return new QuantTable(repo.toString(), revision, commit.id(), facts.architecture(),
                     facts.parameters(),
                     source == null ? null : new QuantTable.Source(source.path(), source.blob().digest(),
                             source.blob().size(), source.dtype().name()),
-                    QuantTable.defaultLevel(facts).map(QuantLevel::name).orElse(null), rows);
+                    RevisionLevels.defaultLevel(facts).map(QuantLevel::name).orElse(null), rows);
         });
     }
 
@@ -53,12 +55,9 @@ final class QuantRoutes {
         String revision = Hub.revision(ctx);
         QuantLevel level = level(ctx.pathParam("quant"));
         if (level == null) {
-            Map<String, Object> body = new LinkedHashMap<>();
             List<String> valid = Arrays.stream(QuantLevel.values()).map(QuantLevel::name).toList();
-            body.put("error", "unknown quant level '" + ctx.pathParam("quant") + "'; valid levels: "
-                    + String.join(", ", valid));
-            body.put("valid", valid);
-            Jsons.send(ctx, 400, body);
+            Jsons.send(ctx, 400, new ApiError("unknown quant level '" + ctx.pathParam("quant") + "'; valid levels: "
+                    + String.join(", ", valid), valid));
             return;
         }
         hub.blocking(() -> {

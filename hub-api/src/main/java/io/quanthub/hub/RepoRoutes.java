@@ -1,17 +1,19 @@
 package io.quanthub.hub;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import io.quanthub.gguf.convert.QuantLevel;
+import io.quanthub.hub.api.CommitEntry;
+import io.quanthub.hub.api.CreateRepo;
+import io.quanthub.hub.api.RepoDetails;
+import io.quanthub.hub.api.RepoFile;
+import io.quanthub.hub.api.RepoSummary;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Commit;
-import io.quanthub.storage.Digest;
 import io.quanthub.storage.Ref;
 import io.quanthub.storage.RepoName;
 import io.quanthub.storage.RepoStore;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -25,25 +27,6 @@ import java.util.Map;
 final class RepoRoutes {
     static final int DEFAULT_LIMIT = 50;
     static final int MAX_LIMIT = 1000;
-
-    record CreateRepo(String name, @JsonProperty("private") Boolean isPrivate) {}
-
-    /**
-     * A repository in lists; {@code sha} and what follows describe the head of {@code main} (absent when nothing is
-     * committed); {@code size} is the bytes of its files.
-     */
-    record Summary(String id, @JsonProperty("private") boolean isPrivate, String createdBy, Instant created,
-                   String sha, Instant lastModified, Long size, String architecture, Long parameters,
-                   List<String> quants) {}
-
-    record FileEntry(String path, long size, Digest digest) {}
-
-    record Details(String id, @JsonProperty("private") boolean isPrivate, String createdBy, Instant created,
-                   String revision, String sha, Instant lastModified, String author, String message,
-                   Map<String, String> branches, Map<String, String> tags, List<FileEntry> files,
-                   String architecture, Long parameters, List<String> ggufs, List<String> quants) {}
-
-    record CommitEntry(String id, String parent, String author, String message, Instant time, int files) {}
 
     private final Hub hub;
 
@@ -74,7 +57,7 @@ final class RepoRoutes {
         int limit = Hub.intParam(ctx, "limit", DEFAULT_LIMIT, MAX_LIMIT);
         hub.json(ctx, 200, () -> {
             Caller caller = hub.caller(ctx);
-            List<Summary> result = new ArrayList<>();
+            List<RepoSummary> result = new ArrayList<>();
             for (RepoName repo : hub.storage.repos().list()) {
                 if (result.size() == limit) break;
                 if (search != null && !repo.toString().toLowerCase(Locale.ROOT)
@@ -83,7 +66,7 @@ final class RepoRoutes {
                 }
                 RepoStore.RepoInfo info = hub.access.repoInfo(repo);
                 if (info == null || !caller.canSee(info)) continue;
-                Summary summary = summary(info);
+                RepoSummary summary = summary(info);
                 if (architecture != null && !architecture.isEmpty()
                         && !architecture.equalsIgnoreCase(summary.architecture())) {
                     continue;
@@ -104,22 +87,22 @@ final class RepoRoutes {
     }
 
     /** The summary of a repository at the head of {@code main}. */
-    private Summary summary(RepoStore.RepoInfo info) {
+    private RepoSummary summary(RepoStore.RepoInfo info) {
         RepoName repo = info.name();
         String head = hub.storage.refs().resolve(Ref.branch(repo, Hub.DEFAULT_BRANCH)).orElse(null);
         if (head == null) {
-            return new Summary(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), null, null, null,
+            return new RepoSummary(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), null, null, null,
                     null, null, List.of());
         }
         Commit commit = hub.storage.repos().read(repo, head);
         ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
         long size = commit.files().values().stream().mapToLong(Blob::size).sum();
-        return new Summary(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), commit.id(),
+        return new RepoSummary(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), commit.id(),
                 commit.manifest().time(), size, facts.architecture(), facts.parameters(), levelNames(facts));
     }
 
     private List<String> levelNames(ModelCatalog.ModelFacts facts) {
-        return QuantTable.availableLevels(facts, hub.storage.variants()).stream().map(Enum::name).toList();
+        return RevisionLevels.availableLevels(facts, hub.storage.variants()).stream().map(Enum::name).toList();
     }
 
     private void details(RoutingContext ctx) {
@@ -131,14 +114,14 @@ final class RepoRoutes {
             Map<String, String> branches = hub.storage.refs().list(repo, Ref.Kind.BRANCH);
             Map<String, String> tags = hub.storage.refs().list(repo, Ref.Kind.TAG);
             if (defaultRevision && branches.isEmpty()) { // a new repository: nothing committed yet
-                return new Details(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), revision,
+                return new RepoDetails(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), revision,
                         null, null, null, null, branches, tags, List.of(), null, null, List.of(), List.of());
             }
             Commit commit = hub.storage.repos().resolve(repo, revision);
             ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
-            List<FileEntry> files = commit.files().entrySet().stream()
-                    .map(e -> new FileEntry(e.getKey(), e.getValue().size(), e.getValue().digest())).toList();
-            return new Details(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), revision,
+            List<RepoFile> files = commit.files().entrySet().stream()
+                    .map(e -> new RepoFile(e.getKey(), e.getValue().size(), e.getValue().digest())).toList();
+            return new RepoDetails(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), revision,
                     commit.id(), commit.manifest().time(), commit.manifest().author(), commit.manifest().message(),
                     branches, tags, files, facts.architecture(), facts.parameters(),
                     facts.ggufs().stream().map(ModelCatalog.GgufModel::path).toList(), levelNames(facts));

@@ -1,11 +1,11 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.CreateToken;
+import io.quanthub.hub.api.CreatedToken;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.time.Instant;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -14,12 +14,6 @@ import java.util.Set;
  * /api/tokens/{id or name}} (write) revokes one. {@code ?user=NAME} acts on another user's tokens (admin).
  */
 final class TokenRoutes {
-    /** @param user whose token; the caller's own when absent */
-    record CreateToken(String name, List<String> scopes, String user) {}
-
-    record CreatedToken(String token, String id, String name, String user, List<String> scopes, String createdBy,
-                        Instant created) {}
-
     private final Hub hub;
 
     TokenRoutes(Hub hub) {
@@ -41,9 +35,7 @@ final class TokenRoutes {
             Set<Scope> scopes = EnumSet.noneOf(Scope.class);
             for (String s : request.scopes()) scopes.add(Scope.parse(s));
             Access.NewToken made = hub.access.create(caller, request.name(), scopes, request.user());
-            Access.TokenSummary t = made.summary();
-            return new CreatedToken(made.secret(), t.id(), t.name(), t.user(), t.scopes(), t.createdBy(),
-                    t.created());
+            return CreatedToken.of(made.secret(), made.summary());
         });
     }
 

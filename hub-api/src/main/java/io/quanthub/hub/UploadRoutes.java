@@ -1,5 +1,8 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.CommitBody;
+import io.quanthub.hub.api.Committed;
+import io.quanthub.hub.api.Uploaded;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Changes;
 import io.quanthub.storage.Commit;
@@ -18,7 +21,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.io.IOException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -44,21 +46,6 @@ final class UploadRoutes {
     static final long DISCARD_LIMIT = 64L << 20;
     /** How long a client gets to read the answer before an abandoned connection is cut. */
     static final long ABANDON_GRACE_MILLIS = 5_000;
-
-    record Uploaded(Digest digest, long size) {}
-
-    record FileRef(Digest digest, Long size) {}
-
-    record CommitBody(String message, String parent, Map<String, FileRef> files, List<String> deletes) {}
-
-    /**
-     * A GGUF file the commit adds, with its quant level (null, with {@code error} saying why, when neither its
-     * file type nor its tensors tell). It is a file of this repository alone: the quant table shows it as pushed.
-     */
-    record PushedQuant(String path, String quant, String error) {}
-
-    record Committed(String id, String parent, String branch, String author, String message, Instant time,
-                     int files, List<PushedQuant> ggufs) {}
 
     private static final System.Logger LOG = System.getLogger(UploadRoutes.class.getName());
 
@@ -286,14 +273,14 @@ final class UploadRoutes {
     }
 
     /** The GGUF files the commit adds, with their levels. */
-    private List<PushedQuant> pushedQuants(Commit commit, Changes changes) {
-        List<PushedQuant> pushed = new ArrayList<>();
+    private List<Committed.PushedQuant> pushedQuants(Commit commit, Changes changes) {
+        List<Committed.PushedQuant> pushed = new ArrayList<>();
         for (ModelCatalog.GgufModel gguf : hub.catalog.facts(commit).ggufs()) {
             if (!changes.put().containsKey(gguf.path())) continue;
             pushed.add(gguf.level() == null
-                    ? new PushedQuant(gguf.path(), null, "neither general.file_type nor the tensor types name a "
-                            + "quant level")
-                    : new PushedQuant(gguf.path(), gguf.level().name(), null));
+                    ? new Committed.PushedQuant(gguf.path(), null, "neither general.file_type nor the tensor types "
+                            + "name a quant level")
+                    : new Committed.PushedQuant(gguf.path(), gguf.level().name(), null));
         }
         return pushed;
     }

@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.QuantTable;
 import io.quanthub.storage.Variant;
 import io.quanthub.storage.VariantStore;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.quanthub.hub;
+package io.quanthub.hub.api;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.time.Instant;
@@ -9,7 +9,8 @@ import java.util.Objects;
 
 /**
  * One long-running job as the hub reports it ({@code GET /api/jobs/{id}}, its event stream, {@code GET /api/jobs}),
- * whatever kind it is: a conversion, a preview. Each kind's {@link JobDirectory} makes these.
+ * whatever kind it is: a conversion, a preview. Each kind's {@code io.quanthub.hub.JobDirectory} makes these; clients
+ * read the same record.
  *
  * @param id         URL-safe, unique across kinds
  * @param kind       {@code conversion}, {@code preview}, ...
@@ -57,13 +58,13 @@ public record HubJob(String id, String kind, State state, double progress, long 
      * This job as shown to a caller who may not see its repository, but asks by id (which it got from a request of
      * its own, for the same source in another repository): its progress, without where it comes from.
      */
-    HubJob redacted() {
+    public HubJob redacted() {
         return new HubJob(id, kind, state, progress, bytesDone, bytesTotal, reason, null, null, quant, output,
                 created, updated, Map.of());
     }
 
     /** This job with its API links: {@code self} and {@code events}, next to the kind's own. */
-    HubJob withLinks() {
+    public HubJob withLinks() {
         Map<String, String> all = new LinkedHashMap<>(links);
         all.put("self", "/api/jobs/" + id);
         all.put("events", "/api/jobs/" + id + "/events");

@@ -1,7 +1,7 @@
 package io.quanthub.hub;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import io.quanthub.gguf.convert.QuantLevel;
+import io.quanthub.hub.api.QuantTable;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Commit;
 import io.quanthub.storage.Digest;
@@ -18,27 +18,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Every quant level of a model at one commit: available (a variant the hub's converter made from the model's
+ * The quant table of a revision ({@link QuantTable}'s levels), and what it is made of: every quant level of a model at
+ * one commit: available (a variant the hub's converter made from the model's
  * source), pushed (a GGUF file of that level in the commit) or missing, with its size (exact when available, else the converter's plan
  * from the source's tensor table, else an estimate from a GGUF's tensor table), bits per weight and VRAM estimates.
  *
  * <p>A variant whose file is not in the commit (one the converter cluster produced on demand) is still served from
  * the commit, under the name {@link #variantPath}: {@code GET /{org}/{name}/resolve/{rev}/{name}-{QUANT}.gguf}.
  */
-final class QuantTable {
-    /**
-     * One level. {@code path} and {@code digest} only when available: the commit's file, or the name a produced
-     * variant is served under; {@code quality} only for a variant the converter measured.
-     */
-    record Row(String quant, String status, Long size, boolean sizeEstimated, Double bitsPerWeight, Vram vram,
-               String path, Digest digest, Quality quality) {}
-
-    /** How close a variant's weights are to the source's (see {@link io.quanthub.storage.VariantQuality}). */
-    record Quality(double relativeRmse, double cosine) {}
-
-    /** GPU memory to run the level, alone and with its architecture's usual text encoders and VAE. */
-    record Vram(long modelOnly, Long withTextEncodersAndVae) {}
-
+final class RevisionLevels {
     /**
      * A level the revision offers: a variant the hub's converter made ({@code key} its record; {@code path} the
      * commit's file holding the same bytes, or null when it is only served under {@link #variantPath}), or a GGUF
@@ -46,13 +34,7 @@ final class QuantTable {
      */
     record Available(Variant.Key key, Blob blob, double bitsPerWeight, String path, boolean pushed) {}
 
-    /** Made by the hub's converter from the revision's source. */
-    static final String AVAILABLE = "available";
-    /** A GGUF file pushed to the repository: its own, not checked against any source. */
-    static final String PUSHED = "pushed";
-    static final String MISSING = "missing";
-
-    private QuantTable() {}
+    private RevisionLevels() {}
 
     /** The available levels, best first: Q8_0, then the others in {@link QuantLevel} (precision) order. */
     static List<QuantLevel> availableLevels(ModelCatalog.ModelFacts facts, VariantStore variants) {
@@ -91,17 +73,17 @@ final class QuantTable {
     }
 
     /** The rows of {@code repo} at {@code commit}, whose model files {@code facts} describes. */
-    static List<Row> rows(RepoName repo, Commit commit, ModelCatalog.ModelFacts facts, VariantStore variants,
+    static List<QuantTable.Level> rows(RepoName repo, Commit commit, ModelCatalog.ModelFacts facts, VariantStore variants,
                           VariantQualities qualities) {
         Map<QuantLevel, Available> available = available(facts, variants);
-        List<Row> rows = new ArrayList<>();
+        List<QuantTable.Level> rows = new ArrayList<>();
         for (QuantLevel level : QuantLevel.values()) {
             Available a = available.get(level);
             if (a != null) {
                 String path = a.path();
                 // The served name of a variant, unless a file of the commit already has that name.
                 if (path == null && commit.file(variantPath(repo, level)).isEmpty()) path = variantPath(repo, level);
-                rows.add(new Row(level.name(), a.pushed() ? PUSHED : AVAILABLE, a.blob().size(), false,
+                rows.add(new QuantTable.Level(level.name(), a.pushed() ? QuantTable.Status.PUSHED : QuantTable.Status.AVAILABLE, a.blob().size(), false,
                         a.bitsPerWeight(), vram(facts.architecture(), a.blob().size()), path, a.blob().digest(),
                         a.pushed() ? null : qualities.of(a.key()).orElse(null)));
                 continue;
@@ -122,16 +104,16 @@ final class QuantTable {
                     bits = tensorBytes * 8.0 / reference.get().parameters();
                 }
             }
-            rows.add(new Row(level.name(), MISSING, size, true, bits,
+            rows.add(new QuantTable.Level(level.name(), QuantTable.Status.MISSING, size, true, bits,
                     size == null ? null : vram(facts.architecture(), size), null, null, null));
         }
         return rows;
     }
 
-    private static Vram vram(String architecture, long size) {
+    private static QuantTable.Vram vram(String architecture, long size) {
         Long with = VramEstimate.companions(architecture)
                 .map(c -> VramEstimate.forWeights(size + c.total())).orElse(null);
-        return new Vram(VramEstimate.forWeights(size), with);
+        return new QuantTable.Vram(VramEstimate.forWeights(size), with);
     }
 
     /**
@@ -168,11 +150,4 @@ final class QuantTable {
         }
         return null;
     }
-
-    /** The whole answer of {@code GET /api/models/{org}/{name}/quants}. */
-    record Response(String id, String revision, String sha, String architecture, Long parameters, Source source,
-                    @JsonProperty("default") String defaultQuant, List<Row> quants) {}
-
-    /** The file levels are (or would be) made from, and the element type of most of its weights ("BF16"). */
-    record Source(String path, Digest digest, long size, String dtype) {}
 }
