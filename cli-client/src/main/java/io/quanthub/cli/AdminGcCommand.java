@@ -1,7 +1,7 @@
 package io.quanthub.cli;
 
-import io.quanthub.cli.hub.JsonFields;
 import io.quanthub.hub.Durations;
+import io.quanthub.hub.api.GcReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,20 +36,19 @@ public final class AdminGcCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         // Checked here so that a typo fails before anything is sent.
         String graceParam = grace == null ? null : Durations.format(Durations.parse("--grace", grace));
-        JsonFields report = hub.connect().collectGarbage(dryRun, graceParam);
+        GcReport report = hub.connect().collectGarbage(dryRun, graceParam);
         PrintWriter out = spec.commandLine().getOut();
-        boolean dry = report.flag("dryRun");
+        boolean dry = report.dryRun();
         out.printf("%s (grace %s): %s %s%n", dry ? "dry run, nothing deleted" : "garbage collected",
-                report.string("grace"), dry ? "would reclaim" : "reclaimed",
-                ProgressBar.bytes(report.number("reclaimedBytes")));
+                report.grace(), dry ? "would reclaim" : "reclaimed", ProgressBar.bytes(report.reclaimedBytes()));
         TextTable table = new TextTable("WHAT", dry ? "WOULD GO" : "DELETED").alignRight(1);
-        table.row("unreferenced blobs", report.number("deletedBlobs") + " ("
-                + ProgressBar.bytes(report.number("deletedBlobBytes")) + ")");
-        table.row("unfinished uploads", report.number("abortedUploads"));
-        table.row("staged objects", report.number("stagedObjects"));
-        table.row("expired leases", report.number("leases"));
+        table.row("unreferenced blobs", report.deletedBlobs() + " (" + ProgressBar.bytes(report.deletedBlobBytes())
+                + ")");
+        table.row("unfinished uploads", report.abortedUploads());
+        table.row("staged objects", report.stagedObjects());
+        table.row("expired leases", report.leases());
         table.print(out, "  ");
-        if (!report.flag("complete")) out.println("the run stopped at its time limit; run it again to finish");
+        if (!report.complete()) out.println("the run stopped at its time limit; run it again to finish");
         out.flush();
         return 0;
     }

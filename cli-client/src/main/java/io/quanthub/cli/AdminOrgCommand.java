@@ -1,6 +1,7 @@
 package io.quanthub.cli;
 
-import io.quanthub.cli.hub.JsonFields;
+import io.quanthub.hub.api.Membership;
+import io.quanthub.hub.api.Org;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,7 +43,7 @@ public final class AdminOrgCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            return AdminCommand.say(spec, "created organisation " + hub.connect().createOrg(name).string("name"));
+            return AdminCommand.say(spec, "created organisation " + hub.connect().createOrg(name).name());
         }
     }
 
@@ -57,11 +58,12 @@ public final class AdminOrgCommand implements Runnable {
         @Override
         public Integer call() throws IOException {
             TextTable table = new TextTable("NAME", "MEMBERS");
-            for (JsonFields org : hub.connect().orgs()) {
+            for (Org org : hub.connect().orgs()) {
                 List<String> members = new ArrayList<>();
-                JsonFields roles = org.optObject("members");
-                if (roles != null) roles.map().forEach((user, role) -> members.add(user + " (" + role + ")"));
-                table.row(org.string("name"), members.isEmpty() ? null : String.join(", ", members));
+                if (org.members() != null) {
+                    org.members().forEach((user, role) -> members.add(user + " (" + role + ")"));
+                }
+                table.row(org.name(), members.isEmpty() ? null : String.join(", ", members));
             }
             PrintWriter out = spec.commandLine().getOut();
             table.print(out, "");
@@ -110,8 +112,8 @@ public final class AdminOrgCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            JsonFields m = hub.connect().setMember(org, user, role);
-            return AdminCommand.say(spec, m.string("user") + " is a member of " + m.string("org") + " (" + m.string("role") + ")");
+            Membership m = hub.connect().setMember(org, user, role);
+            return AdminCommand.say(spec, m.user() + " is a member of " + m.org() + " (" + m.role() + ")");
         }
     }
 

@@ -1,6 +1,8 @@
 package io.quanthub.cli;
 
-import io.quanthub.cli.hub.JsonFields;
+import io.quanthub.hub.api.DeletedUser;
+import io.quanthub.hub.api.User;
+import java.util.Objects;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -43,9 +45,8 @@ public final class AdminUserCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            JsonFields user = hub.connect().createUser(name, admin);
-            return AdminCommand.say(spec, "created " + (user.flag("admin") ? "hub administrator " : "user ")
-                    + user.string("name"));
+            User user = hub.connect().createUser(name, admin);
+            return AdminCommand.say(spec, "created " + (user.admin() ? "hub administrator " : "user ") + user.name());
         }
     }
 
@@ -59,11 +60,10 @@ public final class AdminUserCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            List<JsonFields> users = hub.connect().users();
+            List<User> users = hub.connect().users();
             TextTable table = new TextTable("NAME", "ADMIN", "CREATED BY", "CREATED");
-            for (JsonFields u : users) {
-                table.row(u.string("name"), u.flag("admin") ? "yes" : "no", u.optString("createdBy"),
-                        u.optString("created"));
+            for (User u : users) {
+                table.row(u.name(), u.admin() ? "yes" : "no", u.createdBy(), Objects.toString(u.created(), null));
             }
             PrintWriter out = spec.commandLine().getOut();
             table.print(out, "");
@@ -86,9 +86,9 @@ public final class AdminUserCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            JsonFields deleted = hub.connect().deleteUser(name);
-            return AdminCommand.say(spec, "deleted user " + deleted.string("name") + " ("
-                    + deleted.number("tokensRevoked") + " tokens revoked)");
+            DeletedUser deleted = hub.connect().deleteUser(name);
+            return AdminCommand.say(spec, "deleted user " + deleted.name() + " (" + deleted.tokensRevoked()
+                    + " tokens revoked)");
         }
     }
 }

@@ -6,12 +6,12 @@ import io.minio.errors.MinioException;
 import io.quanthub.cli.cache.HubCache;
 import io.quanthub.cli.hub.HubClient;
 import io.quanthub.cli.hub.ModelRef;
-import io.quanthub.cli.hub.RepoFile;
 import io.quanthub.cli.hub.Sha256;
 import io.quanthub.cli.pull.Downloader;
 import io.quanthub.cli.pull.Puller;
 import io.quanthub.hub.HubConfig;
 import io.quanthub.hub.HubServer;
+import io.quanthub.hub.api.RepoFile;
 import io.quanthub.storage.BlobStore;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.EmbeddedS3;
@@ -191,7 +191,7 @@ public final class BenchPullCommand implements Callable<Integer> {
             client.createRepo(REPO, false);
             client.upload(REPO, file, sha256, n -> { });
             client.commit(REPO, ModelRef.DEFAULT_REVISION, "benchmark file", null,
-                    List.of(new RepoFile(FILE_NAME, size, sha256)));
+                    List.of(new RepoFile(FILE_NAME, size, new Digest(sha256))));
         }
     }
 

@@ -1,7 +1,7 @@
 package io.quanthub.cli;
 
 import io.quanthub.cli.hub.HubClient;
-import io.quanthub.cli.hub.HubConfig;
+import io.quanthub.cli.hub.SavedLogin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -33,24 +33,24 @@ public final class HubOptions {
     }
 
     Path configFile() {
-        return config != null ? config : HubConfig.defaultPath();
+        return config != null ? config : SavedLogin.defaultPath();
     }
 
     HubClient connect() throws IOException {
-        Connection c = resolve(hub, token, System.getenv(), HubConfig.readDefault(configFile()));
+        Connection c = resolve(hub, token, System.getenv(), SavedLogin.readDefault(configFile()));
         return new HubClient(c.hub(), c.token(), HubClient.newHttpClient());
     }
 
     static Connection resolve(String hubOption, String tokenOption, Map<String, String> env,
-                              Optional<HubConfig> saved) {
-        String hub = first(hubOption, env.get("QUANTHUB_HUB"), saved.map(HubConfig::hub).orElse(null));
+                              Optional<SavedLogin> saved) {
+        String hub = first(hubOption, env.get("QUANTHUB_HUB"), saved.map(SavedLogin::hub).orElse(null));
         if (hub == null) {
             throw new IllegalArgumentException(
                     "no hub given: use --hub URL, set QUANTHUB_HUB, or run 'quanthub login --hub URL'");
         }
         // A saved token belongs to the saved hub: it is never sent to another one.
         String savedToken = saved.filter(c -> c.hub() != null && sameHub(c.hub(), hub))
-                .map(HubConfig::token).orElse(null);
+                .map(SavedLogin::token).orElse(null);
         return new Connection(hub, first(tokenOption, env.get("QUANTHUB_TOKEN"), savedToken));
     }
 

@@ -2,9 +2,10 @@ package io.quanthub.cli;
 
 import io.quanthub.cli.hub.HubClient;
 import io.quanthub.cli.hub.ModelRef;
-import io.quanthub.cli.hub.Quants;
-import io.quanthub.cli.hub.RepoDetails;
 import io.quanthub.cli.hub.Sha256;
+import io.quanthub.hub.api.QuantTable;
+import io.quanthub.hub.api.RepoDetails;
+import io.quanthub.hub.api.RepoFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,8 +47,8 @@ public final class InfoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         printSummary(out, ref, details);
         if (details.sha() != null) {
-            Quants quants = client.quants(ref.repo(), details.sha());
-            List<Quants.Level> levels = quants.levels();
+            QuantTable quants = client.quants(ref.repo(), details.sha());
+            List<QuantTable.Level> levels = quants.quants();
             if (ref.quant() != null) {
                 levels = List.of(quants.level(ref.quant()).orElseThrow(() -> new IllegalArgumentException(
                         ref.repo() + " has no quant level " + ref.quant())));
@@ -65,13 +66,13 @@ public final class InfoCommand implements Callable<Integer> {
         String arch = d.architecture() == null ? "unknown" : d.architecture();
         out.println("  architecture  " + arch + (d.parameters() == null ? "" : ", " + parameters(d.parameters())
                 + " parameters"));
-        out.println("  branches      " + (d.branches().isEmpty() ? "-" : String.join(", ", d.branches())));
-        out.println("  tags          " + (d.tags().isEmpty() ? "-" : String.join(", ", d.tags())));
+        out.println("  branches      " + (d.branches().isEmpty() ? "-" : String.join(", ", d.branches().keySet())));
+        out.println("  tags          " + (d.tags().isEmpty() ? "-" : String.join(", ", d.tags().keySet())));
         out.printf("  files         %d, %s (%d GGUF)%n", d.files().size(), ProgressBar.bytes(d.totalSize()),
                 d.ggufs().size());
     }
 
-    static void printQuants(PrintWriter out, ModelRef ref, Quants quants, List<Quants.Level> levels) {
+    static void printQuants(PrintWriter out, ModelRef ref, QuantTable quants, List<QuantTable.Level> levels) {
         if (levels.isEmpty()) {
             out.println("no quant levels");
             return;
@@ -81,14 +82,15 @@ public final class InfoCommand implements Callable<Integer> {
                 + "REL RMSE and COSINE: the converter's error against the source weights):");
         TextTable table = new TextTable("QUANT", "STATUS", "SIZE", "BITS/WEIGHT", "REL RMSE", "COSINE", "FILE")
                 .alignRight(2, 3, 4, 5);
-        for (Quants.Level l : levels) {
+        for (QuantTable.Level l : levels) {
+            QuantTable.Quality quality = l.quality();
             boolean isDefault = l.quant().equalsIgnoreCase(String.valueOf(quants.defaultQuant()));
-            table.row(l.quant() + (isDefault ? " *" : ""), l.status(),
+            table.row(l.quant() + (isDefault ? " *" : ""), l.status() == null ? null : l.status().id(),
                     l.size() == null ? null : (l.sizeEstimated() ? "~" : "") + ProgressBar.bytes(l.size()),
                     l.bitsPerWeight() == null ? null : String.format(Locale.ROOT, "%.2f", l.bitsPerWeight()),
-                    l.relativeRmse() == null ? null : String.format(Locale.ROOT, "%.2f%%", 100 * l.relativeRmse()),
-                    l.cosine() == null ? null : String.format(Locale.ROOT, "%.5f", l.cosine()),
-                    l.file() == null ? null : l.file().path());
+                    quality == null ? null : String.format(Locale.ROOT, "%.2f%%", 100 * quality.relativeRmse()),
+                    quality == null ? null : String.format(Locale.ROOT, "%.5f", quality.cosine()),
+                    l.file().map(RepoFile::path).orElse(null));
         }
         table.print(out, "  ");
 
@@ -99,11 +101,13 @@ public final class InfoCommand implements Callable<Integer> {
         headers[0] = "QUANT";
         for (int i = 0; i < VRAM_GIB.length; i++) headers[i + 1] = VRAM_GIB[i] + " GB";
         TextTable fit = new TextTable(headers);
-        for (Quants.Level l : levels) {
+        for (QuantTable.Level l : levels) {
+            QuantTable.Vram vram = l.vram();
             Object[] row = new Object[headers.length];
             row[0] = l.quant();
             for (int i = 0; i < VRAM_GIB.length; i++) {
-                row[i + 1] = fit(l.vramModelOnly(), l.vramWithEncodersVae(), (long) VRAM_GIB[i] << 30);
+                row[i + 1] = vram == null ? fit(null, null, 0)
+                        : fit(vram.modelOnly(), vram.withTextEncodersAndVae(), (long) VRAM_GIB[i] << 30);
             }
             fit.row(row);
         }

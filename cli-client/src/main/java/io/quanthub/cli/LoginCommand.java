@@ -1,7 +1,7 @@
 package io.quanthub.cli;
 
 import io.quanthub.cli.hub.HubClient;
-import io.quanthub.cli.hub.HubConfig;
+import io.quanthub.cli.hub.SavedLogin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,9 +31,9 @@ public final class LoginCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path file = options.configFile();
-        Optional<HubConfig> saved = HubConfig.readDefault(file);
+        Optional<SavedLogin> saved = SavedLogin.readDefault(file);
         String hub = HubOptions.first(options.hub, System.getenv("QUANTHUB_HUB"),
-                saved.map(HubConfig::hub).orElse(null));
+                saved.map(SavedLogin::hub).orElse(null));
         if (hub == null) throw new IllegalArgumentException("which hub? use 'quanthub login --hub URL'");
         URI base = HubClient.parseBase(hub);
         String token = options.token != null ? options.token : readToken();
@@ -42,7 +42,7 @@ public final class LoginCommand implements Callable<Integer> {
         }
         // One cheap call checks the URL and the token before anything is saved (a bad token is a 401).
         new HubClient(base.toString(), token, HubClient.newHttpClient()).models(null, 1);
-        new HubConfig(base.toString(), token.strip()).write(file);
+        new SavedLogin(base.toString(), token.strip()).write(file);
         spec.commandLine().getOut().println("logged in to " + base + " (saved in " + file + ")");
         spec.commandLine().getOut().flush();
         return 0;

@@ -2,10 +2,10 @@ package io.quanthub.cli;
 
 import io.quanthub.cli.hub.HubClient;
 import io.quanthub.cli.hub.ModelRef;
-import io.quanthub.cli.hub.RepoDetails;
-import io.quanthub.cli.hub.RepoFile;
-import io.quanthub.cli.hub.RepoSummary;
 import io.quanthub.cli.hub.Sha256;
+import io.quanthub.hub.api.RepoDetails;
+import io.quanthub.hub.api.RepoFile;
+import io.quanthub.hub.api.RepoSummary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,7 +18,6 @@ import java.io.PrintWriter;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -87,13 +86,8 @@ public final class LsCommand implements Callable<Integer> {
         table.print(out, "  ");
     }
 
-    /** An ISO-8601 instant as "yyyy-MM-dd HH:mm" UTC; anything else as it came. */
-    static String updated(String iso) {
-        if (iso == null) return null;
-        try {
-            return UPDATED.format(Instant.parse(iso));
-        } catch (DateTimeParseException e) {
-            return iso;
-        }
+    /** An instant as "yyyy-MM-dd HH:mm" UTC. */
+    static String updated(Instant time) {
+        return time == null ? null : UPDATED.format(time);
     }
 }

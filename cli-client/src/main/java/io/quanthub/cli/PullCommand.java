@@ -2,12 +2,12 @@ package io.quanthub.cli;
 
 import io.quanthub.cli.cache.HubCache;
 import io.quanthub.cli.hub.HubClient;
-import io.quanthub.cli.hub.HubJob;
 import io.quanthub.cli.hub.ModelRef;
-import io.quanthub.cli.hub.RepoFile;
 import io.quanthub.cli.pull.DiskSpace;
 import io.quanthub.cli.pull.Downloader;
 import io.quanthub.cli.pull.Puller;
+import io.quanthub.hub.api.HubJob;
+import io.quanthub.hub.api.RepoFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -121,16 +121,16 @@ public final class PullCommand implements Callable<Integer> {
                 if (bar.get() == null && j.bytesTotal() > 0) {
                     bar.set(new ProgressBar(stderr, "convert", j.bytesTotal(), interactive));
                 }
-                if (bar.get() != null) bar.get().update(j.bytesDone(), j.state());
+                if (bar.get() != null) bar.get().update(j.bytesDone(), j.state().id());
             });
             if (bar.get() != null) {
-                if (job.state().equals(HubJob.DONE)) bar.get().finish(job.bytesTotal(), "converted");
+                if (job.state() == HubJob.State.DONE) bar.get().finish(job.bytesTotal(), "converted");
                 else bar.get().abandon();
             }
         }
-        if (!job.state().equals(HubJob.DONE)) {
+        if (job.state() != HubJob.State.DONE) {
             throw new IOException("the hub could not produce " + name + ": "
-                    + (job.reason() != null ? job.reason() : "job " + job.id() + " ended " + job.state()));
+                    + (job.reason() != null ? job.reason() : "job " + job.id() + " ended " + job.state().id()));
         }
     }
 

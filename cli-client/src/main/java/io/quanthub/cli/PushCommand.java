@@ -3,10 +3,11 @@ package io.quanthub.cli;
 import io.quanthub.cli.hub.HubClient;
 import io.quanthub.cli.hub.HubException;
 import io.quanthub.cli.hub.ModelRef;
-import io.quanthub.cli.hub.RepoDetails;
-import io.quanthub.cli.hub.RepoFile;
 import io.quanthub.cli.hub.RepoPaths;
 import io.quanthub.cli.hub.Sha256;
+import io.quanthub.hub.api.RepoDetails;
+import io.quanthub.hub.api.RepoFile;
+import io.quanthub.storage.Digest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -130,7 +131,7 @@ public final class PushCommand implements Callable<Integer> {
             String text = message != null ? message
                     : "Push " + changes.size() + (changes.size() == 1 ? " file" : " files") + " with quanthub";
             try {
-                String commit = client.commit(repoName, branch, text, base.head(), changes);
+                String commit = client.commit(repoName, branch, text, base.head(), changes).id();
                 long sent = uploads.values().stream().mapToLong(RepoFile::size).sum();
                 stdout.printf(Locale.ROOT, "pushed %s@%s: commit %s%n", repoName, branch, commit);
                 stdout.printf(Locale.ROOT, "  %d file%s changed; %d uploaded (%s), %d already on the hub%n",
@@ -219,7 +220,7 @@ public final class PushCommand implements Callable<Integer> {
         try {
             for (LocalFile f : files) {
                 String sha = Sha256.hex(f.file(), n -> bar.update(done.addAndGet(n), f.path()));
-                hashed.add(new RepoFile(f.path(), f.size(), sha));
+                hashed.add(new RepoFile(f.path(), f.size(), new Digest(sha)));
             }
         } catch (IOException | RuntimeException e) {
             bar.abandon();

@@ -1,7 +1,9 @@
 package io.quanthub.cli;
 
 import io.quanthub.cli.hub.HubClient;
-import io.quanthub.cli.hub.JsonFields;
+import io.quanthub.hub.api.CreatedToken;
+import io.quanthub.hub.api.TokenSummary;
+import java.util.Objects;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -50,14 +52,14 @@ public final class TokenCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            JsonFields made = hub.connect().createToken(name, scopes, user);
+            CreatedToken made = hub.connect().createToken(name, scopes, user);
             // The secret alone on standard output, so that TOKEN=$(quanthub token create ...) works.
             PrintWriter out = spec.commandLine().getOut();
-            out.println(made.string("token"));
+            out.println(made.token());
             out.flush();
             PrintWriter err = spec.commandLine().getErr();
-            err.println("token '" + made.string("name") + "' of " + made.string("user") + " ("
-                    + String.join(", ", made.strings("scopes")) + "), id " + made.string("id")
+            err.println("token '" + made.name() + "' of " + made.user() + " (" + String.join(", ", made.scopes())
+                    + "), id " + made.id()
                     + ": shown once, keep it safe");
             err.flush();
             return 0;
@@ -78,15 +80,15 @@ public final class TokenCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            List<JsonFields> tokens = hub.connect().tokens(user);
+            List<TokenSummary> tokens = hub.connect().tokens(user);
             PrintWriter out = spec.commandLine().getOut();
             if (tokens.isEmpty()) {
                 out.println("no tokens");
             } else {
                 TextTable table = new TextTable("ID", "NAME", "USER", "SCOPES", "CREATED BY", "CREATED");
-                for (JsonFields t : tokens) {
-                    table.row(t.string("id"), t.string("name"), t.string("user"),
-                            String.join(",", t.strings("scopes")), t.optString("createdBy"), t.optString("created"));
+                for (TokenSummary t : tokens) {
+                    table.row(t.id(), t.name(), t.user(), String.join(",", t.scopes()), t.createdBy(),
+                            Objects.toString(t.created(), null));
                 }
                 table.print(out, "");
             }
@@ -113,10 +115,9 @@ public final class TokenCommand implements Runnable {
         @Override
         public Integer call() throws IOException {
             HubClient client = hub.connect();
-            JsonFields revoked = client.revokeToken(token, user);
+            TokenSummary revoked = client.revokeToken(token, user);
             PrintWriter out = spec.commandLine().getOut();
-            out.println("revoked token '" + revoked.string("name") + "' (id " + revoked.string("id") + ") of "
-                    + revoked.string("user"));
+            out.println("revoked token '" + revoked.name() + "' (id " + revoked.id() + ") of " + revoked.user());
             out.flush();
             return 0;
         }

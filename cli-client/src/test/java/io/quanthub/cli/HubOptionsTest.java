@@ -1,7 +1,7 @@
 package io.quanthub.cli;
 
 import io.quanthub.cli.cache.HubCache;
-import io.quanthub.cli.hub.HubConfig;
+import io.quanthub.cli.hub.SavedLogin;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** Where the hub, the token and the cache come from: options, then environment, then the saved config. */
 class HubOptionsTest {
-    private static final Optional<HubConfig> SAVED = Optional.of(new HubConfig("http://saved:8080", "saved-token"));
+    private static final Optional<SavedLogin> SAVED = Optional.of(new SavedLogin("http://saved:8080", "saved-token"));
 
     @Test
     void optionsWinOverEnvironmentWhichWinsOverTheConfigFile() {

@@ -1,6 +1,6 @@
 package io.quanthub.cli;
 
-import io.quanthub.cli.hub.HubConfig;
+import io.quanthub.cli.hub.SavedLogin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,7 +70,7 @@ class LoginConfigPathTest {
                 "--token", "secret-1");
         assertEquals(0, login.exitValue(), output(login));
         Path saved = home.resolve(".config/quanthub/config.json");
-        assertEquals(Optional.of(new HubConfig(server.base(), "secret-1")), HubConfig.read(saved));
+        assertEquals(Optional.of(new SavedLogin(server.base(), "secret-1")), SavedLogin.read(saved));
         assertFalse(Files.exists(javaHome), "nothing under Java's user.home");
 
         Process ls = run(javaHome, Map.of("HOME", home.toString()), "ls");
@@ -84,7 +84,7 @@ class LoginConfigPathTest {
         Process login = run(dir.resolve("java-home"), Map.of("HOME", home.toString(), "XDG_CONFIG_HOME",
                 xdg.toString()), "login", "--hub", server.base(), "--token", "secret-2");
         assertEquals(0, login.exitValue(), output(login));
-        assertEquals("secret-2", HubConfig.read(xdg.resolve("quanthub/config.json")).orElseThrow().token());
+        assertEquals("secret-2", SavedLogin.read(xdg.resolve("quanthub/config.json")).orElseThrow().token());
         assertFalse(Files.exists(home));
     }
 
@@ -92,7 +92,7 @@ class LoginConfigPathTest {
     void aConfigSavedUnderJavasUserHomeByAnOlderLoginIsStillRead() throws Exception {
         Path home = dir.resolve("home");
         Path javaHome = dir.resolve("java-home");
-        new HubConfig(server.base(), "old-secret").write(javaHome.resolve(".config/quanthub/config.json"));
+        new SavedLogin(server.base(), "old-secret").write(javaHome.resolve(".config/quanthub/config.json"));
         Process ls = run(javaHome, Map.of("HOME", home.toString()), "ls");
         assertEquals(0, ls.exitValue(), output(ls));
         assertEquals("Bearer old-secret", server.requests().getLast().authorization());

@@ -1,6 +1,6 @@
 package io.quanthub.cli;
 
-import io.quanthub.cli.hub.HubConfig;
+import io.quanthub.cli.hub.SavedLogin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -132,7 +132,7 @@ class RemoteCommandsTest {
                 config.toString());
         assertEquals(0, login.exit(), login.err());
         assertEquals("logged in to " + server.base() + " (saved in " + config + ")\n", login.out());
-        assertEquals(Optional.of(new HubConfig(server.base(), "secret-1")), HubConfig.read(config));
+        assertEquals(Optional.of(new SavedLogin(server.base(), "secret-1")), SavedLogin.read(config));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(config)));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(config.getParent())));
 
@@ -157,7 +157,7 @@ class RemoteCommandsTest {
         } finally {
             System.setIn(stdin);
         }
-        assertEquals("piped-token", HubConfig.read(config).orElseThrow().token());
+        assertEquals("piped-token", SavedLogin.read(config).orElseThrow().token());
     }
 
     @Test

@@ -1,6 +1,6 @@
 package io.quanthub.cli.cache;
 
-import io.quanthub.cli.hub.HubConfig;
+import io.quanthub.cli.hub.SavedLogin;
 import io.quanthub.cli.hub.ModelRef;
 
 import java.io.IOException;
@@ -42,7 +42,7 @@ public final class HubCache {
     }
 
     public static Path defaultRoot() {
-        return defaultRoot(System.getenv(), HubConfig.home(System.getenv()));
+        return defaultRoot(System.getenv(), SavedLogin.home(System.getenv()));
     }
 
     public Path root() {

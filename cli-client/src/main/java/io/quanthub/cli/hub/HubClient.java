@@ -1,6 +1,33 @@
 package io.quanthub.cli.hub;
 
-import io.quanthub.gguf.json.Json;
+import com.fasterxml.jackson.databind.JavaType;
+import io.quanthub.hub.api.ApiError;
+import io.quanthub.hub.api.ApiJson;
+import io.quanthub.hub.api.CommitBody;
+import io.quanthub.hub.api.Committed;
+import io.quanthub.hub.api.CreateOrg;
+import io.quanthub.hub.api.CreateRepo;
+import io.quanthub.hub.api.CreateToken;
+import io.quanthub.hub.api.CreateUser;
+import io.quanthub.hub.api.CreatedToken;
+import io.quanthub.hub.api.DeletedOrg;
+import io.quanthub.hub.api.DeletedUser;
+import io.quanthub.hub.api.GcReport;
+import io.quanthub.hub.api.HubJob;
+import io.quanthub.hub.api.Membership;
+import io.quanthub.hub.api.Org;
+import io.quanthub.hub.api.Preview;
+import io.quanthub.hub.api.PreviewBody;
+import io.quanthub.hub.api.QuantTable;
+import io.quanthub.hub.api.RemovedMember;
+import io.quanthub.hub.api.RepoDetails;
+import io.quanthub.hub.api.RepoFile;
+import io.quanthub.hub.api.RepoSummary;
+import io.quanthub.hub.api.SetMember;
+import io.quanthub.hub.api.TokenSummary;
+import io.quanthub.hub.api.Uploaded;
+import io.quanthub.hub.api.User;
+import io.quanthub.hub.api.WhoAmI;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -17,7 +44,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +54,7 @@ import java.util.stream.Stream;
 
 /**
  * The hub's REST API (docs/hub-api.md) over {@link HttpClient}: plain blocking calls, one method per endpoint the
- * CLI uses. Every failure is an {@link IOException} whose message is one line naming the problem: the hub's own
+ * CLI uses, taking and returning the hub's own records ({@link io.quanthub.hub.api}). Every failure is an {@link IOException} whose message is one line naming the problem: the hub's own
  * {@code error} text for an error status ({@link HubException}), or what could not be reached.
  */
 public final class HubClient {
@@ -96,28 +122,22 @@ public final class HubClient {
         Map<String, String> query = new LinkedHashMap<>();
         if (search != null) query.put("search", search);
         if (limit != null) query.put("limit", limit.toString());
-        String path = "/api/models" + query(query);
-        return JsonFields.parseArray(getJson(path), response("GET", path)).stream().map(RepoSummary::of).toList();
+        return get("/api/models" + query(query), ApiJson.listOf(RepoSummary.class));
     }
 
     /** {@code GET /api/models/{org}/{name}}; {@code revision} null means the hub's default. */
     public RepoDetails model(String repo, String revision) throws IOException {
-        String path = "/api/models/" + repoPath(repo) + revisionQuery(revision);
-        return RepoDetails.of(JsonFields.parse(getJson(path), response("GET", path)));
+        return get("/api/models/" + repoPath(repo) + revisionQuery(revision), RepoDetails.class);
     }
 
     /** {@code GET /api/models/{org}/{name}/quants}. */
-    public Quants quants(String repo, String revision) throws IOException {
-        String path = "/api/models/" + repoPath(repo) + "/quants" + revisionQuery(revision);
-        return Quants.of(JsonFields.parse(getJson(path), response("GET", path)));
+    public QuantTable quants(String repo, String revision) throws IOException {
+        return get("/api/models/" + repoPath(repo) + "/quants" + revisionQuery(revision), QuantTable.class);
     }
 
     /** {@code POST /api/repos}. */
-    public void createRepo(String repo, boolean isPrivate) throws IOException {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("name", repo);
-        body.put("private", isPrivate);
-        send("POST", "/api/repos", HttpRequest.BodyPublishers.ofString(Json.write(body)), CALL_TIMEOUT);
+    public RepoSummary createRepo(String repo, boolean isPrivate) throws IOException {
+        return call("POST", "/api/repos", new CreateRepo(repo, isPrivate), RepoSummary.class);
     }
 
     /**
@@ -132,10 +152,10 @@ public final class HubClient {
                 .header("Content-Type", "application/octet-stream")
                 .PUT(new CountingPublisher(HttpRequest.BodyPublishers.ofFile(file), progress))
                 .build();
-        JsonFields answer = JsonFields.parse(body(request, "PUT " + path), response("PUT", path));
-        String stored = Sha256.parse(answer.string("digest"), "uploaded digest");
-        if (!stored.equals(sha256)) {
-            throw new IOException("hub stored " + file + " as " + stored + " but its sha256 is " + sha256);
+        Uploaded stored = ApiJson.read(body(request, "PUT " + path), Uploaded.class, response("PUT", path));
+        if (!stored.digest().hex().equals(sha256)) {
+            throw new IOException("hub stored " + file + " as " + stored.digest().hex() + " but its sha256 is "
+                    + sha256);
         }
     }
 
@@ -144,25 +164,14 @@ public final class HubClient {
      *
      * @param parent the head the change was based on (null for a new branch); a moved head is a 409
      *               {@link HubException}
-     * @return the new commit's id
+     * @return the new commit
      */
-    public String commit(String repo, String branch, String message, String parent, List<RepoFile> files)
+    public Committed commit(String repo, String branch, String message, String parent, List<RepoFile> files)
             throws IOException {
-        Map<String, Object> changed = new LinkedHashMap<>();
-        for (RepoFile f : files) {
-            Map<String, Object> blob = new LinkedHashMap<>();
-            blob.put("digest", Sha256.json(f.sha256()));
-            blob.put("size", f.size());
-            changed.put(f.path(), blob);
-        }
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("message", message);
-        if (parent != null) body.put("parent", parent);
-        body.put("files", changed);
-        body.put("deletes", new ArrayList<>());
-        String path = "/api/models/" + repoPath(repo) + "/commits/" + segment(branch);
-        String answer = send("POST", path, HttpRequest.BodyPublishers.ofString(Json.write(body)), CALL_TIMEOUT);
-        return JsonFields.parse(answer, response("POST", path)).string("id");
+        Map<String, CommitBody.FileRef> changed = new LinkedHashMap<>();
+        for (RepoFile f : files) changed.put(f.path(), new CommitBody.FileRef(f.digest(), f.size()));
+        return call("POST", "/api/models/" + repoPath(repo) + "/commits/" + segment(branch),
+                new CommitBody(message, parent, changed, List.of()), Committed.class);
     }
 
     /**
@@ -170,9 +179,23 @@ public final class HubClient {
      * {@code revision}; answers the conversion job (done at once when the level is already available).
      */
     public HubJob produce(String repo, String revision, String quant) throws IOException {
-        String path = "/api/models/" + repoPath(repo) + "/quants/" + segment(quant) + revisionQuery(revision);
-        String answer = send("POST", path, HttpRequest.BodyPublishers.noBody(), CALL_TIMEOUT);
-        return HubJob.of(JsonFields.parse(answer, response("POST", path)));
+        return call("POST", "/api/models/" + repoPath(repo) + "/quants/" + segment(quant) + revisionQuery(revision),
+                null, HubJob.class);
+    }
+
+    /**
+     * {@code POST /api/models/{org}/{name}/quants/{QUANT}/previews}: asks for a preview of a quant level (and of
+     * the source to compare with); the same request, whoever asks, is the same job.
+     */
+    public Preview requestPreview(String repo, String revision, String quant, PreviewBody settings)
+            throws IOException {
+        return call("POST", "/api/models/" + repoPath(repo) + "/quants/" + segment(quant) + "/previews"
+                + revisionQuery(revision), settings, Preview.class);
+    }
+
+    /** {@code GET /api/previews/{id}}: the preview job with its timings, PSNR and SSIM. */
+    public Preview preview(String id) throws IOException {
+        return get("/api/previews/" + segment(id), Preview.class);
     }
 
     /**
@@ -180,18 +203,18 @@ public final class HubClient {
      * as long as it takes. {@code grace} is in any form the hub accepts ({@code 24h}, {@code PT24H}), null for the
      * hub's own.
      */
-    public JsonFields collectGarbage(boolean dryRun, String grace) throws IOException {
+    public GcReport collectGarbage(boolean dryRun, String grace) throws IOException {
         Map<String, String> query = new LinkedHashMap<>();
         query.put("dryRun", Boolean.toString(dryRun));
         if (grace != null) query.put("grace", grace);
         String path = "/api/admin/gc" + query(query);
-        return JsonFields.parse(send("POST", path, HttpRequest.BodyPublishers.noBody(), null), response("POST", path));
+        String answer = send("POST", path, HttpRequest.BodyPublishers.noBody(), null);
+        return ApiJson.read(answer, GcReport.class, response("POST", path));
     }
 
     /** {@code GET /api/jobs/{id}}. */
     public HubJob job(String id) throws IOException {
-        String path = "/api/jobs/" + segment(id);
-        return HubJob.of(JsonFields.parse(getJson(path), response("GET", path)));
+        return get("/api/jobs/" + segment(id), HubJob.class);
     }
 
     /**
@@ -219,6 +242,7 @@ public final class HubClient {
             } catch (UncheckedIOException e) {
                 // The connection dropped: read the job again below.
             }
+            if (events.malformed != null) throw events.malformed;
             if (events.error != null) throw new HubException(404, events.error);
             if (events.last != null) {
                 last = events.last;
@@ -242,6 +266,8 @@ public final class HubClient {
         private final StringBuilder data = new StringBuilder();
         HubJob last;
         String error;
+        /** An event that is not what the hub sends; the stream is read no further. */
+        IOException malformed;
 
         EventStream(Consumer<HubJob> listener, String context) {
             this.listener = listener;
@@ -249,6 +275,7 @@ public final class HubClient {
         }
 
         void line(String line) {
+            if (malformed != null) return;
             if (line.isEmpty()) {
                 dispatch();
             } else if (line.startsWith("event:")) {
@@ -261,12 +288,15 @@ public final class HubClient {
 
         private void dispatch() {
             if (!data.isEmpty()) {
-                JsonFields fields = JsonFields.parse(data.toString(), context);
-                if (event.equals("error")) {
-                    error = fields.optString("error");
-                } else {
-                    last = HubJob.of(fields);
-                    listener.accept(last);
+                try {
+                    if (event.equals("error")) {
+                        error = ApiJson.read(data.toString(), ApiError.class, context).error();
+                    } else {
+                        last = ApiJson.read(data.toString(), HubJob.class, context);
+                        listener.accept(last);
+                    }
+                } catch (IOException e) {
+                    malformed = e;
                 }
             }
             event = "message";
@@ -286,31 +316,26 @@ public final class HubClient {
     // Accounts and tokens
 
     /** {@code GET /api/whoami}: the caller's user, token name, scopes, admin flag and organisations. */
-    public JsonFields whoami() throws IOException {
-        return JsonFields.parse(getJson("/api/whoami"), response("GET", "/api/whoami"));
+    public WhoAmI whoami() throws IOException {
+        return get("/api/whoami", WhoAmI.class);
     }
 
     /**
      * {@code POST /api/tokens}: a new token of {@code user} (null: the caller's own user); the answer holds the
      * secret, shown this once.
      */
-    public JsonFields createToken(String name, List<String> scopes, String user) throws IOException {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("name", name);
-        body.put("scopes", scopes);
-        if (user != null) body.put("user", user);
-        return jsonCall("POST", "/api/tokens", body);
+    public CreatedToken createToken(String name, List<String> scopes, String user) throws IOException {
+        return call("POST", "/api/tokens", new CreateToken(name, scopes, user), CreatedToken.class);
     }
 
     /** {@code GET /api/tokens}: the tokens of {@code user} (null: the caller's own user), never their secrets. */
-    public List<JsonFields> tokens(String user) throws IOException {
-        String path = "/api/tokens" + userQuery(user);
-        return JsonFields.parseArray(getJson(path), response("GET", path));
+    public List<TokenSummary> tokens(String user) throws IOException {
+        return get("/api/tokens" + userQuery(user), ApiJson.listOf(TokenSummary.class));
     }
 
     /** {@code DELETE /api/tokens/{id or name}}: revokes a token of {@code user} (null: the caller's own user). */
-    public JsonFields revokeToken(String idOrName, String user) throws IOException {
-        return jsonCall("DELETE", "/api/tokens/" + segment(idOrName) + userQuery(user), null);
+    public TokenSummary revokeToken(String idOrName, String user) throws IOException {
+        return call("DELETE", "/api/tokens/" + segment(idOrName) + userQuery(user), null, TokenSummary.class);
     }
 
     private static String userQuery(String user) {
@@ -318,53 +343,61 @@ public final class HubClient {
     }
 
     /** {@code POST /api/users} (admin). */
-    public JsonFields createUser(String name, boolean admin) throws IOException {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("name", name);
-        body.put("admin", admin);
-        return jsonCall("POST", "/api/users", body);
+    public User createUser(String name, boolean admin) throws IOException {
+        return call("POST", "/api/users", new CreateUser(name, admin), User.class);
     }
 
     /** {@code GET /api/users} (admin). */
-    public List<JsonFields> users() throws IOException {
-        return JsonFields.parseArray(getJson("/api/users"), response("GET", "/api/users"));
+    public List<User> users() throws IOException {
+        return get("/api/users", ApiJson.listOf(User.class));
     }
 
     /** {@code DELETE /api/users/{name}} (admin): the user, its memberships and its tokens. */
-    public JsonFields deleteUser(String name) throws IOException {
-        return jsonCall("DELETE", "/api/users/" + segment(name), null);
+    public DeletedUser deleteUser(String name) throws IOException {
+        return call("DELETE", "/api/users/" + segment(name), null, DeletedUser.class);
     }
 
     /** {@code POST /api/orgs} (admin). */
-    public JsonFields createOrg(String name) throws IOException {
-        return jsonCall("POST", "/api/orgs", Map.of("name", name));
+    public Org createOrg(String name) throws IOException {
+        return call("POST", "/api/orgs", new CreateOrg(name), Org.class);
     }
 
     /** {@code GET /api/orgs} (admin): each with its members and their roles. */
-    public List<JsonFields> orgs() throws IOException {
-        return JsonFields.parseArray(getJson("/api/orgs"), response("GET", "/api/orgs"));
+    public List<Org> orgs() throws IOException {
+        return get("/api/orgs", ApiJson.listOf(Org.class));
     }
 
     /** {@code DELETE /api/orgs/{name}} (admin). */
-    public JsonFields deleteOrg(String name) throws IOException {
-        return jsonCall("DELETE", "/api/orgs/" + segment(name), null);
+    public DeletedOrg deleteOrg(String name) throws IOException {
+        return call("DELETE", "/api/orgs/" + segment(name), null, DeletedOrg.class);
     }
 
     /** {@code PUT /api/orgs/{org}/members/{user}} (admin): adds a member or changes its role (read, write). */
-    public JsonFields setMember(String org, String user, String role) throws IOException {
-        return jsonCall("PUT", "/api/orgs/" + segment(org) + "/members/" + segment(user), Map.of("role", role));
+    public Membership setMember(String org, String user, String role) throws IOException {
+        return call("PUT", "/api/orgs/" + segment(org) + "/members/" + segment(user), new SetMember(role),
+                Membership.class);
     }
 
     /** {@code DELETE /api/orgs/{org}/members/{user}} (admin). */
-    public JsonFields removeMember(String org, String user) throws IOException {
-        return jsonCall("DELETE", "/api/orgs/" + segment(org) + "/members/" + segment(user), null);
+    public RemovedMember removeMember(String org, String user) throws IOException {
+        return call("DELETE", "/api/orgs/" + segment(org) + "/members/" + segment(user), null,
+                RemovedMember.class);
     }
 
-    /** Sends {@code body} (null: none) as JSON and parses the answer, a JSON object. */
-    private JsonFields jsonCall(String method, String path, Map<String, Object> body) throws IOException {
+    /** {@code GET path}, the answer as a {@code type}. */
+    private <T> T get(String path, Class<T> type) throws IOException {
+        return ApiJson.read(getJson(path), type, response("GET", path));
+    }
+
+    private <T> T get(String path, JavaType type) throws IOException {
+        return ApiJson.read(getJson(path), type, response("GET", path));
+    }
+
+    /** Sends {@code body} (null: none) as JSON and reads the answer as a {@code type}. */
+    private <T> T call(String method, String path, Object body, Class<T> type) throws IOException {
         String answer = send(method, path, body == null ? HttpRequest.BodyPublishers.noBody()
-                : HttpRequest.BodyPublishers.ofString(Json.write(body)), CALL_TIMEOUT);
-        return JsonFields.parse(answer, response(method, path));
+                : HttpRequest.BodyPublishers.ofByteArray(ApiJson.write(body)), CALL_TIMEOUT);
+        return ApiJson.read(answer, type, response(method, path));
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 package io.quanthub.cli.hub;
 
+import io.quanthub.hub.api.ApiError;
+import io.quanthub.hub.api.ApiJson;
+
 import java.io.IOException;
 
 /** The hub answered with an error status; the message is the hub's own {@code error} text and the status. */
@@ -23,8 +26,8 @@ public final class HubException extends IOException {
         String error = null;
         if (body != null && body.startsWith("{")) {
             try {
-                error = JsonFields.parse(body, what).optString("error");
-            } catch (IllegalArgumentException notJson) {
+                error = ApiJson.read(body, ApiError.class, what).error();
+            } catch (IOException notJson) {
                 // Not the hub's error shape (a proxy's page, say): fall back to the status.
             }
         }

@@ -1,17 +1,14 @@
 package io.quanthub.cli.pull;
 
 import io.quanthub.cli.cache.AtomicFiles;
-import io.quanthub.cli.hub.JsonFields;
-import io.quanthub.gguf.json.Json;
+import io.quanthub.hub.api.ApiJson;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Which parts of a download are finished: the {@code <blob>.parts.json} file next to the {@code <blob>.partial}
@@ -20,6 +17,9 @@ import java.util.Map;
  * leaves a state that is true: every part it lists has all its bytes in the partial file.
  */
 final class PartState {
+    /** The file's form; {@code done} lists the finished parts' indexes. */
+    private record Saved(long size, String sha256, long partSize, List<Long> done) {}
+
     private final Path file;
     private final long size;
     private final String sha256;
@@ -46,13 +46,13 @@ final class PartState {
     static PartState load(Path file, String sha256, PartPlan plan) {
         if (!Files.isRegularFile(file)) return null;
         try {
-            JsonFields f = JsonFields.parse(Files.readString(file), "download state " + file);
-            if (f.number("size") != plan.size() || f.number("partSize") != plan.partSize()
-                    || !sha256.equals(f.string("sha256"))) {
+            Saved saved = ApiJson.read(Files.readString(file), Saved.class, "download state " + file);
+            if (saved.size() != plan.size() || saved.partSize() != plan.partSize() || !sha256.equals(saved.sha256())
+                    || saved.done() == null) {
                 return null;
             }
             BitSet done = new BitSet();
-            for (long i : f.numbers("done")) {
+            for (long i : saved.done()) {
                 if (i < 0 || i >= plan.count()) return null;
                 done.set((int) i);
             }
@@ -85,11 +85,6 @@ final class PartState {
     synchronized void save() throws IOException {
         List<Long> parts = new ArrayList<>();
         for (int i = done.nextSetBit(0); i >= 0; i = done.nextSetBit(i + 1)) parts.add((long) i);
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("size", size);
-        json.put("sha256", sha256);
-        json.put("partSize", plan.partSize());
-        json.put("done", parts);
-        AtomicFiles.writeString(file, Json.write(json) + "\n");
+        AtomicFiles.writeString(file, ApiJson.writeString(new Saved(size, sha256, plan.partSize(), parts)) + "\n");
     }
 }

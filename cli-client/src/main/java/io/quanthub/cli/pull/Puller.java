@@ -4,10 +4,10 @@ import io.quanthub.cli.cache.HubCache;
 import io.quanthub.cli.cache.RepoCache;
 import io.quanthub.cli.hub.HubClient;
 import io.quanthub.cli.hub.ModelRef;
-import io.quanthub.cli.hub.Quants;
-import io.quanthub.cli.hub.RepoDetails;
-import io.quanthub.cli.hub.RepoFile;
 import io.quanthub.cli.hub.RepoPaths;
+import io.quanthub.hub.api.QuantTable;
+import io.quanthub.hub.api.RepoDetails;
+import io.quanthub.hub.api.RepoFile;
 
 import java.io.IOException;
 import java.nio.file.FileSystemException;
@@ -66,37 +66,37 @@ public final class Puller {
         if (details.sha() == null) throw new IOException(ref.repo() + "@" + revision + " has no commits yet");
         String commit = details.sha();
         if (ref.quant() != null) {
-            Quants quants = hub.quants(ref.repo(), commit);
-            Quants.Level level = namedLevel(ref, quants);
+            QuantTable quants = hub.quants(ref.repo(), commit);
+            QuantTable.Level level = namedLevel(ref, quants);
             if (!level.available() && producer != null) {
                 producer.produce(ref.repo(), commit, level.quant());
                 level = namedLevel(ref, hub.quants(ref.repo(), commit));
             }
-            if (!level.downloadable()) {
+            if (level.file().isEmpty()) {
                 List<String> available = quants.downloadableNames();
                 String state = level.available()
                         ? "available on the hub, but its file is not in " + ref.repo() + "@" + revision
-                        : level.status() + " on the hub";
+                        : level.status().id() + " on the hub";
                 throw new IOException(ref + " is " + state + "; available: "
                         + (available.isEmpty() ? "none" : String.join(", ", available)));
             }
-            return new Target(ref, revision, commit, level.quant(), List.of(level.file()));
+            return new Target(ref, revision, commit, level.quant(), List.of(level.file().orElseThrow()));
         }
         if (!details.ggufs().isEmpty()) {
-            Quants quants = hub.quants(ref.repo(), commit);
+            QuantTable quants = hub.quants(ref.repo(), commit);
             if (quants.defaultQuant() != null) {
-                Quants.Level level = quants.level(quants.defaultQuant()).filter(Quants.Level::downloadable)
+                QuantTable.Level level = quants.level(quants.defaultQuant()).filter(l -> l.file().isPresent())
                         .orElseThrow(() -> new IOException("the hub names " + quants.defaultQuant()
                                 + " as the default quant of " + ref.repo() + " but lists no available file for it"));
-                return new Target(ref, revision, commit, level.quant(), List.of(level.file()));
+                return new Target(ref, revision, commit, level.quant(), List.of(level.file().orElseThrow()));
             }
         }
         return new Target(ref, revision, commit, null, details.files());
     }
 
-    private static Quants.Level namedLevel(ModelRef ref, Quants quants) throws IOException {
+    private static QuantTable.Level namedLevel(ModelRef ref, QuantTable quants) throws IOException {
         return quants.level(ref.quant()).orElseThrow(() -> new IOException(ref.repo() + " has no quant level "
-                + ref.quant() + " (levels: " + String.join(", ", quants.levels().stream().map(Quants.Level::quant)
+                + ref.quant() + " (levels: " + String.join(", ", quants.quants().stream().map(QuantTable.Level::quant)
                 .toList()) + ")"));
     }
 

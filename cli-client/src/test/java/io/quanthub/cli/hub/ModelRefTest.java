@@ -57,9 +57,9 @@ class ModelRefTest {
     @Test
     void configFileFollowsXdgConfigHome() {
         Path home = Path.of("/home/u");
-        assertEquals(Path.of("/home/u/.config/quanthub/config.json"), HubConfig.defaultPath(Map.of(), home));
+        assertEquals(Path.of("/home/u/.config/quanthub/config.json"), SavedLogin.defaultPath(Map.of(), home));
         assertEquals(Path.of("/x/quanthub/config.json"),
-                HubConfig.defaultPath(Map.of("XDG_CONFIG_HOME", "/x"), home));
+                SavedLogin.defaultPath(Map.of("XDG_CONFIG_HOME", "/x"), home));
     }
 
     @Test

@@ -21,8 +21,8 @@ import java.util.List;
  * out, times as ISO-8601 strings, digests as {@code sha256:<hex>}.
  *
  * <p>The hub reads request bodies {@linkplain #MAPPER strictly} (an unknown field is refused, so a misspelt field is
- * an error rather than silently ignored); clients read answers {@linkplain #answer tolerantly} (fields a newer hub
- * added are skipped, so an older client keeps working).
+ * an error rather than silently ignored); clients read answers {@linkplain #read tolerantly} (fields a newer hub added
+ * are skipped, so an older client keeps working). The CLI writes and reads its own small files the same way.
  */
 public final class ApiJson {
     public static final JsonMapper MAPPER = JsonMapper.builder()
@@ -57,26 +57,26 @@ public final class ApiJson {
     }
 
     /**
-     * An answer of the hub as a {@code type}, skipping unknown fields; a malformed or mistyped answer is an
-     * {@link IOException} whose one-line message starts with {@code context} and names the field.
+     * A JSON text (an answer of the hub) as a {@code type}, skipping unknown fields; a malformed or mistyped text is
+     * an {@link IOException} whose one-line message starts with {@code context} and names the field.
      */
-    public static <T> T answer(String json, JavaType type, String context) throws IOException {
+    public static <T> T read(String json, JavaType type, String context) throws IOException {
         ObjectReader reader = MAPPER.readerFor(type).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         try {
             T value = reader.readValue(json);
-            if (value == null) throw new IOException(context + ": the answer is null");
+            if (value == null) throw new IOException(context + ": null where a JSON value was expected");
             return value;
         } catch (JsonProcessingException e) {
             throw new IOException(context + ": " + problem(e), e);
         }
     }
 
-    public static <T> T answer(String json, Class<T> type, String context) throws IOException {
-        return answer(json, MAPPER.constructType(type), context);
+    public static <T> T read(String json, Class<T> type, String context) throws IOException {
+        return read(json, MAPPER.constructType(type), context);
     }
 
-    public static <T> T answer(String json, TypeReference<T> type, String context) throws IOException {
-        return answer(json, MAPPER.constructType(type), context);
+    public static <T> T read(String json, TypeReference<T> type, String context) throws IOException {
+        return read(json, MAPPER.constructType(type), context);
     }
 
     /**

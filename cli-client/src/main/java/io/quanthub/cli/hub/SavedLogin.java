@@ -1,7 +1,7 @@
 package io.quanthub.cli.hub;
 
 import io.quanthub.cli.cache.AtomicFiles;
-import io.quanthub.gguf.json.Json;
+import io.quanthub.hub.api.ApiJson;
 
 import java.io.IOException;
 import java.nio.file.FileSystems;
@@ -9,17 +9,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * What {@code quanthub login} saves: the hub URL and token, in {@code $XDG_CONFIG_HOME/quanthub/config.json}
- * (default {@code ~/.config/quanthub/config.json}), readable by the owner only since it holds a credential.
+ * The login {@code quanthub login} saves and remote commands use unless told otherwise: the hub URL and token, in
+ * {@code $XDG_CONFIG_HOME/quanthub/config.json} (default {@code ~/.config/quanthub/config.json}), readable by the
+ * owner only since it holds a credential. (The hub's own settings are {@code io.quanthub.hub.HubConfig}.)
  *
  * @param token null when none was saved
  */
-public record HubConfig(String hub, String token) {
+public record SavedLogin(String hub, String token) {
     /** The config file for an environment ({@code System.getenv()}) and home directory. */
     public static Path defaultPath(Map<String, String> env, Path home) {
         String xdg = env.get("XDG_CONFIG_HOME");
@@ -45,24 +45,20 @@ public record HubConfig(String hub, String token) {
      * The saved config at {@code file}; where that is the default file and it does not exist, the file an older
      * {@code login} saved under Java's {@code user.home}, if any.
      */
-    public static Optional<HubConfig> readDefault(Path file) throws IOException {
-        Optional<HubConfig> saved = read(file);
+    public static Optional<SavedLogin> readDefault(Path file) throws IOException {
+        Optional<SavedLogin> saved = read(file);
         if (saved.isPresent() || !file.equals(defaultPath())) return saved;
         return read(defaultPath(System.getenv(), Path.of(System.getProperty("user.home"))));
     }
 
     /** The saved config, or empty when the file does not exist. */
-    public static Optional<HubConfig> read(Path file) throws IOException {
+    public static Optional<SavedLogin> read(Path file) throws IOException {
         if (!Files.exists(file)) return Optional.empty();
-        JsonFields f = JsonFields.parse(Files.readString(file), "config file " + file);
-        return Optional.of(new HubConfig(f.optString("hub"), f.optString("token")));
+        return Optional.of(ApiJson.read(Files.readString(file), SavedLogin.class, "config file " + file));
     }
 
     /** Writes the file atomically with owner-only permissions (directory 700, file 600 where POSIX). */
     public void write(Path file) throws IOException {
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("hub", hub);
-        if (token != null) json.put("token", token);
         Path dir = file.toAbsolutePath().getParent();
         boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
         if (!Files.isDirectory(dir)) {
@@ -77,6 +73,7 @@ public record HubConfig(String hub, String token) {
         FileAttribute<?>[] ownerOnly = posix
                 ? new FileAttribute<?>[]{PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
                 : new FileAttribute<?>[0];
-        AtomicFiles.writeString(file, Json.writePretty(json) + "\n", ownerOnly);
+        AtomicFiles.writeString(file, ApiJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(this) + "\n",
+                ownerOnly);
     }
 }
