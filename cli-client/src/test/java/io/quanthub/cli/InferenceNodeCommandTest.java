@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.quanthub.cli.hub.JsonFields;
-import io.quanthub.gguf.json.Json;
+import io.quanthub.cli.hub.HubClient;
+import io.quanthub.hub.api.HubJob;
+import io.quanthub.hub.api.Preview;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PipedReader;
@@ -67,12 +68,9 @@ class InferenceNodeCommandTest {
             awaitLine(hubOut, Pattern.compile("demo: 3 previews are rendering .*"), hubErr);
 
             // The demo's request again: the same job, queued, since no node renders yet.
-            String id = JsonFields.parse(send(HttpRequest.newBuilder(URI.create(base
-                            + "/api/models/demo/flux-demo/quants/Q4_K_M/previews"))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(DemoSetup.PREVIEW)))).body(), "preview")
-                    .string("id");
-            assertEquals("queued", preview(base, id).string("state"), "nothing renders in the hub");
+            HubClient hub = new HubClient(base, null, HTTP);
+            String id = hub.requestPreview("demo/flux-demo", null, "Q4_K_M", DemoSetup.PREVIEW).job().id();
+            assertEquals(HubJob.State.QUEUED, hub.preview(id).job().state(), "nothing renders in the hub");
 
             CommandLine nodeCli = new CommandLine(node); // kept, to stop it as Ctrl-C would
             BufferedReader nodeOut = pipeOut(nodeCli);
@@ -83,11 +81,11 @@ class InferenceNodeCommandTest {
             String nodeAddress = awaitLine(nodeOut, NODE, nodeErr).group(1);
             assertNotEquals(member, nodeAddress);
 
-            JsonFields done = awaitDone(base, id);
-            assertEquals(nodeAddress, done.string("node"), "rendered by the standalone node");
-            assertTrue(done.optDecimal("psnr") != null, "compared with its reference");
-            JsonFields reference = preview(base, done.string("reference"));
-            assertEquals(nodeAddress, reference.string("node"));
+            Preview done = awaitDone(hub, id);
+            assertEquals(nodeAddress, done.node(), "rendered by the standalone node");
+            assertTrue(done.psnr() != null, "compared with its reference");
+            Preview reference = hub.preview(done.reference());
+            assertEquals(nodeAddress, reference.node());
             HttpResponse<byte[]> image = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/previews/" + id
                     + "/image")).build(), HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, image.statusCode());
@@ -158,24 +156,15 @@ class InferenceNodeCommandTest {
         throw new AssertionError("no line matching " + pattern + "; stderr: " + err);
     }
 
-    private static JsonFields awaitDone(String base, String id) throws Exception {
+    private static Preview awaitDone(HubClient hub, String id) throws Exception {
         Instant deadline = Instant.now().plus(PATIENCE);
-        JsonFields job = preview(base, id);
-        while (!job.string("state").equals("done") && Instant.now().isBefore(deadline)) {
-            assertNotEquals("failed", job.string("state"), job.toString());
+        Preview preview = hub.preview(id);
+        while (preview.job().state() != HubJob.State.DONE && Instant.now().isBefore(deadline)) {
+            assertNotEquals(HubJob.State.FAILED, preview.job().state(), preview.toString());
             Thread.sleep(200);
-            job = preview(base, id);
+            preview = hub.preview(id);
         }
-        assertEquals("done", job.string("state"), job.toString());
-        return job;
-    }
-
-    private static JsonFields preview(String base, String id) throws Exception {
-        return JsonFields.parse(send(HttpRequest.newBuilder(URI.create(base + "/api/previews/" + id))).body(),
-                "preview " + id);
-    }
-
-    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
-        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(HubJob.State.DONE, preview.job().state(), preview.toString());
+        return preview;
     }
 }

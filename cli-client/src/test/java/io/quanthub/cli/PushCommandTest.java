@@ -1,8 +1,10 @@
 package io.quanthub.cli;
 
 import io.quanthub.cli.RangeFileServer.Answer;
-import io.quanthub.cli.hub.JsonFields;
 import io.quanthub.cli.hub.Sha256;
+import io.quanthub.hub.api.ApiJson;
+import io.quanthub.hub.api.CommitBody;
+import io.quanthub.hub.api.Committed;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -56,6 +59,12 @@ class PushCommandTest {
                 + "\"digest\": \"sha256:" + "d".repeat(64) + "\"}], \"architecture\": null, \"ggufs\": []}";
     }
 
+    /** The hub's answer to the commit: the new commit {@code NEW}. */
+    private static String committed() {
+        return ApiJson.writeString(new Committed(NEW, H2, "main", "u", "Push 1 file with quanthub", Instant.now(), 1,
+                List.of()));
+    }
+
     private Cli push(String... extra) {
         List<String> args = new ArrayList<>(List.of("push", file.getParent().toString(), "--repo", "org/m",
                 "--hub", server.base(), "--token", "t", "--no-progress"));
@@ -65,7 +74,15 @@ class PushCommandTest {
 
     private List<String> commitParents() {
         return server.requests().stream().filter(r -> r.method().equals("POST"))
-                .map(r -> JsonFields.parse(r.json(), "commit").optString("parent")).toList();
+                .map(r -> commitBody(r.json()).parent()).toList();
+    }
+
+    private static CommitBody commitBody(String json) {
+        try {
+            return ApiJson.read(json, CommitBody.class, "commit");
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test
@@ -73,7 +90,7 @@ class PushCommandTest {
         server.answers("GET", "/api/models/org/m?revision=main",
                 new Answer(200, details(H1, "a.txt")), new Answer(200, details(H2, "b.txt")));
         server.answers("POST", "/api/models/org/m/commits/main",
-                new Answer(409, "{\"error\": \"branch main moved\"}"), new Answer(201, "{\"id\": \"" + NEW + "\"}"));
+                new Answer(409, "{\"error\": \"branch main moved\"}"), new Answer(201, committed()));
         Cli push = push();
         assertEquals(0, push.exit(), push.err());
         assertEquals("pushed org/m@main: commit " + NEW + "\n"
@@ -82,11 +99,11 @@ class PushCommandTest {
                 + " head"), push.err());
         assertEquals(List.of(H1, H2), commitParents());
         // The commit names the file with its digest and size.
-        var commit = JsonFields.parse(server.requests().stream().filter(r -> r.method().equals("POST")).toList()
-                .getLast().json(), "commit");
-        var entry = commit.optObject("files").optObject("model.gguf");
-        assertEquals("sha256:" + sha, entry.string("digest"));
-        assertEquals(5000, entry.number("size"));
+        CommitBody commit = commitBody(server.requests().stream().filter(r -> r.method().equals("POST")).toList()
+                .getLast().json());
+        CommitBody.FileRef entry = commit.files().get("model.gguf");
+        assertEquals("sha256:" + sha, entry.digest().toString());
+        assertEquals(5000, entry.size());
     }
 
     @Test
@@ -105,7 +122,7 @@ class PushCommandTest {
         String has = "{\"id\": \"org/m\", \"private\": false, \"sha\": \"" + H1 + "\", \"branches\": {}, \"tags\": {},"
                 + " \"files\": [{\"path\": \"old-name.gguf\", \"size\": 5000, \"digest\": \"sha256:" + sha + "\"}]}";
         server.answers("GET", "/api/models/org/m?revision=main", new Answer(200, has));
-        server.answers("POST", "/api/models/org/m/commits/main", new Answer(201, "{\"id\": \"" + NEW + "\"}"));
+        server.answers("POST", "/api/models/org/m/commits/main", new Answer(201, committed()));
         Cli push = push();
         assertEquals(0, push.exit(), push.err());
         assertTrue(push.out().contains("1 file changed; 0 uploaded (0 B), 1 already on the hub"), push.out());

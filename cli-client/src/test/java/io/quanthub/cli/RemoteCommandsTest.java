@@ -1,6 +1,7 @@
 package io.quanthub.cli;
 
 import io.quanthub.cli.hub.SavedLogin;
+import io.quanthub.hub.api.QuantTable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,8 +55,8 @@ class RemoteCommandsTest {
         files.put("flux-Q4_K_M.gguf", q4);
         hub.commit("org/flux", C1, files, List.of("main"));
         // Q4_K_M was converted by the hub, so it carries the converter's error measures; Q8_0 was pushed.
-        Map<String, Object> converted = StaticHub.level("Q4_K_M", "flux-Q4_K_M.gguf", q4, 0, 4.8, 7 * GIB, 11 * GIB);
-        converted.put("quality", Map.of("relativeRmse", 0.0312, "cosine", 0.999512));
+        QuantTable.Level converted = StaticHub.withQuality(
+                StaticHub.level("Q4_K_M", "flux-Q4_K_M.gguf", q4, 0, 4.8, 7 * GIB, 11 * GIB), 0.0312, 0.999512);
         hub.quants("org/flux", C1, "Q8_0", List.of(
                 StaticHub.level("Q8_0", "flux-Q8_0.gguf", q8, 0, 8.5, 13 * GIB, 22 * GIB),
                 converted,

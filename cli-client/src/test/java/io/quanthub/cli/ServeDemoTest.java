@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.quanthub.cli.hub.JsonFields;
-import io.quanthub.gguf.json.Json;
+import io.quanthub.cli.hub.HubClient;
+import io.quanthub.hub.api.ApiJson;
+import io.quanthub.hub.api.Preview;
 import java.io.BufferedReader;
 import java.io.PipedReader;
 import java.io.PipedWriter;
@@ -62,18 +63,14 @@ class ServeDemoTest {
             String base = demo.group(1);
 
             // The same request as the demo's is the same job: wait for it to finish.
-            String body = Json.write(DemoSetup.PREVIEW);
-            JsonFields job = JsonFields.parse(send(HttpRequest.newBuilder(URI.create(base
-                            + "/api/models/demo/flux-demo/quants/Q4_K_M/previews"))
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)))
-                    .body(), "preview");
-            String id = job.string("id");
+            HubClient hub = new HubClient(base, null, HTTP);
+            String id = hub.requestPreview("demo/flux-demo", null, "Q4_K_M", DemoSetup.PREVIEW).job().id();
             Instant deadline = Instant.now().plus(Duration.ofMinutes(3));
             String state;
             String json;
             do {
                 json = send(HttpRequest.newBuilder(URI.create(base + "/api/previews/" + id))).body();
-                state = JsonFields.parse(json, "preview").string("state");
+                state = ApiJson.read(json, Preview.class, "preview").job().state().id();
                 assertNotEquals("failed", state, json);
                 if (!state.equals("done")) Thread.sleep(200);
             } while (!state.equals("done") && Instant.now().isBefore(deadline));
