@@ -91,8 +91,8 @@ final class RepoRoutes {
         RepoName repo = info.name();
         String head = hub.storage.refs().resolve(Ref.branch(repo, Hub.DEFAULT_BRANCH)).orElse(null);
         if (head == null) {
-            return new RepoSummary(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), null, null, null,
-                    null, null, List.of());
+            return new RepoSummary(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), null, null,
+                    null, null, null, List.of());
         }
         Commit commit = hub.storage.repos().read(repo, head);
         ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);

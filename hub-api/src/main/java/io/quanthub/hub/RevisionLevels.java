@@ -18,10 +18,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The quant table of a revision ({@link QuantTable}'s levels), and what it is made of: every quant level of a model at
- * one commit: available (a variant the hub's converter made from the model's
- * source), pushed (a GGUF file of that level in the commit) or missing, with its size (exact when available, else the converter's plan
- * from the source's tensor table, else an estimate from a GGUF's tensor table), bits per weight and VRAM estimates.
+ * The levels of a revision's quant table ({@link QuantTable}): every quant level of a model at one commit, available
+ * (a variant the hub's converter made from the model's source), pushed (a GGUF file of that level in the commit) or
+ * missing, with its size (exact when available, else the converter's plan from the source's tensor table, else an
+ * estimate from a GGUF's tensor table), bits per weight and VRAM estimates.
  *
  * <p>A variant whose file is not in the commit (one the converter cluster produced on demand) is still served from
  * the commit, under the name {@link #variantPath}: {@code GET /{org}/{name}/resolve/{rev}/{name}-{QUANT}.gguf}.
@@ -73,8 +73,8 @@ final class RevisionLevels {
     }
 
     /** The rows of {@code repo} at {@code commit}, whose model files {@code facts} describes. */
-    static List<QuantTable.Level> rows(RepoName repo, Commit commit, ModelCatalog.ModelFacts facts, VariantStore variants,
-                          VariantQualities qualities) {
+    static List<QuantTable.Level> rows(RepoName repo, Commit commit, ModelCatalog.ModelFacts facts,
+                                       VariantStore variants, VariantQualities qualities) {
         Map<QuantLevel, Available> available = available(facts, variants);
         List<QuantTable.Level> rows = new ArrayList<>();
         for (QuantLevel level : QuantLevel.values()) {
@@ -83,8 +83,9 @@ final class RevisionLevels {
                 String path = a.path();
                 // The served name of a variant, unless a file of the commit already has that name.
                 if (path == null && commit.file(variantPath(repo, level)).isEmpty()) path = variantPath(repo, level);
-                rows.add(new QuantTable.Level(level.name(), a.pushed() ? QuantTable.Status.PUSHED : QuantTable.Status.AVAILABLE, a.blob().size(), false,
-                        a.bitsPerWeight(), vram(facts.architecture(), a.blob().size()), path, a.blob().digest(),
+                QuantTable.Status status = a.pushed() ? QuantTable.Status.PUSHED : QuantTable.Status.AVAILABLE;
+                rows.add(new QuantTable.Level(level.name(), status, a.blob().size(), false, a.bitsPerWeight(),
+                        vram(facts.architecture(), a.blob().size()), path, a.blob().digest(),
                         a.pushed() ? null : qualities.of(a.key()).orElse(null)));
                 continue;
             }

@@ -54,8 +54,9 @@ import java.util.stream.Stream;
 
 /**
  * The hub's REST API (docs/hub-api.md) over {@link HttpClient}: plain blocking calls, one method per endpoint the
- * CLI uses, taking and returning the hub's own records ({@link io.quanthub.hub.api}). Every failure is an {@link IOException} whose message is one line naming the problem: the hub's own
- * {@code error} text for an error status ({@link HubException}), or what could not be reached.
+ * CLI uses, taking and returning the hub's own records ({@link io.quanthub.hub.api}). Every failure is an
+ * {@link IOException} whose message is one line naming the problem: the hub's own {@code error} text for an error
+ * status ({@link HubException}), or what could not be reached.
  */
 public final class HubClient {
     /** How long a JSON call may wait for the hub's answer. */

@@ -73,7 +73,7 @@ public record SavedLogin(String hub, String token) {
         FileAttribute<?>[] ownerOnly = posix
                 ? new FileAttribute<?>[]{PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
                 : new FileAttribute<?>[0];
-        AtomicFiles.writeString(file, ApiJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(this) + "\n",
-                ownerOnly);
+        String json = ApiJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(this);
+        AtomicFiles.writeString(file, json + "\n", ownerOnly);
     }
 }
