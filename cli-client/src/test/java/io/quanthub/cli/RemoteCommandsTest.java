@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 import static io.quanthub.cli.PullCommandTest.C1;
 import static io.quanthub.cli.PullCommandTest.random;
@@ -169,6 +170,29 @@ class RemoteCommandsTest {
         assertEquals(1, login.exit());
         assertEquals("quanthub: invalid token (HTTP 401)\n", login.err());
         assertFalse(Files.exists(config));
+    }
+
+    @Test
+    void anAnswerOfTheWrongShapeIsOneLineNamingTheField() throws IOException {
+        server.json("/api/models", "[{\"id\": \"org/flux\", \"private\": false, \"size\": \"large\"}]");
+        Cli ls = Cli.run("ls", "--hub", server.base());
+        assertEquals(1, ls.exit());
+        assertTrue(ls.err().startsWith("quanthub: hub response to GET /api/models: field [0].size: "), ls.err());
+        assertEquals(1, ls.err().lines().count(), ls.err());
+
+        // A file path that would leave the download folder is refused before anything is written.
+        server.json("/api/models/org/evil?revision=main", "{\"id\": \"org/evil\", \"private\": false, \"sha\": \""
+                + C1 + "\", \"files\": [{\"path\": \"../../.bashrc\", \"size\": 1, \"digest\": \"sha256:"
+                + "a".repeat(64) + "\"}]}");
+        Cli pull = Cli.run("pull", "org/evil", "--hub", server.base(), "--cache-dir", dir.resolve("c").toString(),
+                "--no-progress");
+        assertEquals(1, pull.exit());
+        assertTrue(pull.err().startsWith("quanthub: hub response to GET /api/models/org/evil?revision=main: "),
+                pull.err());
+        assertTrue(pull.err().contains("../../.bashrc"), pull.err());
+        try (Stream<Path> written = Files.walk(dir)) {
+            assertFalse(written.anyMatch(p -> p.getFileName().toString().equals(".bashrc")));
+        }
     }
 
     @Test
