@@ -48,7 +48,7 @@ final class Previews implements JobDirectory {
     }
 
     private Preview checkedRequest(PreviewRequest request, String sourceLabel, PreviewJob.Ticket ticket,
-                                PreviewLimits limits) {
+                                   PreviewLimits limits) {
         int adds = adds(request.jobId()) + (request.compared() ? adds(request.reference(sourceLabel).jobId()) : 0);
         if (adds > 0) {
             PreviewJobs.Load load = jobs.load(ticket.requester());

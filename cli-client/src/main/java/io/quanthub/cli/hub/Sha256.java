@@ -12,11 +12,11 @@ import java.util.function.LongConsumer;
 import java.util.regex.Pattern;
 
 /**
- * sha256 digests as the hub spells them: bare 64 lower-case hex in headers and cache file names,
- * {@code sha256:<hex>} in JSON bodies.
+ * sha256 digests of local files, as bare 64 lower-case hex (headers and cache file names); in JSON bodies they are
+ * {@link io.quanthub.storage.Digest}s, {@code sha256:<hex>}.
  */
 public final class Sha256 {
-    public static final String PREFIX = "sha256:";
+    private static final String PREFIX = "sha256:";
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
     private static final int BUFFER = 1 << 20;
 
@@ -39,11 +39,6 @@ public final class Sha256 {
         String hex = digest != null && digest.startsWith(PREFIX) ? digest.substring(PREFIX.length()) : digest;
         if (!isHex(hex)) throw new IllegalArgumentException(what + " is not a sha256 digest: " + digest);
         return hex;
-    }
-
-    /** The JSON spelling {@code sha256:<hex>}. */
-    public static String json(String hex) {
-        return PREFIX + hex;
     }
 
     public static String hex(byte[] data) {
