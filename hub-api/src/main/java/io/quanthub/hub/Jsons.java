@@ -58,6 +58,11 @@ final class Jsons {
         }
     }
 
+    /** A response record as a JSON tree, for answers that add fields to it. */
+    static com.fasterxml.jackson.databind.node.ObjectNode tree(Object value) {
+        return MAPPER.valueToTree(value);
+    }
+
     /** Sends {@code body} as JSON with this status. */
     static void send(RoutingContext ctx, int status, Object body) {
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(write(body));
