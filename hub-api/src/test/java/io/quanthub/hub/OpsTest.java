@@ -39,7 +39,7 @@ class OpsTest extends HubTestSupport {
     void adminTokenIsOwnerOnlyAndSurvivesARestart() throws Exception {
         assertTrue(hub.adminTokenCreated());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(hub.adminTokenFile())));
-        assertTrue(admin.startsWith("qh_"));
+        assertTrue(admin.startsWith("hf_"));
         assertEquals(hub.adminTokenFile(), dataDir.resolve("hub").resolve("admin-token"));
 
         // A second hub on the same data folder and bucket keeps the token.
