@@ -121,7 +121,8 @@ final class DownloadRoutes {
         return url.toString();
     }
 
-    private static String encode(String segment) {
+    /** One path segment, percent-encoded for a URL. */
+    static String encode(String segment) {
         return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
     }
 

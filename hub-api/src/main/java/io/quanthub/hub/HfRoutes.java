@@ -14,7 +14,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -25,7 +24,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -103,7 +101,7 @@ final class HfRoutes {
         String pathRevision = ctx.pathParam("revision");
         String revision = pathRevision != null ? pathRevision : Hub.revision(ctx);
         boolean defaultRevision = pathRevision == null ? ctx.queryParams().get("revision") == null
-                : "HEAD".equals(pathRevision) || Hub.DEFAULT_BRANCH.equals(pathRevision);
+                : isDefault(pathRevision);
         List<String> expand = new ArrayList<>(ctx.queryParams().getAll("expand"));
         expand.addAll(ctx.queryParams().getAll("expand[]"));
         hub.json(ctx, 200, () -> {
@@ -134,6 +132,11 @@ final class HfRoutes {
         });
     }
 
+    /** The revision clients ask for by default: {@code main}, or {@code HEAD} (huggingface.js's model info). */
+    private static boolean isDefault(String revision) {
+        return "HEAD".equals(revision) || Hub.DEFAULT_BRANCH.equals(revision);
+    }
+
     private record SiblingList(List<HfShapes.Sibling> siblings) {}
 
     // ---- tree and paths-info ------------------------------------------------------------------------------------
@@ -154,6 +157,9 @@ final class HfRoutes {
         String base = base(ctx);
         hub.blocking(() -> {
             hub.access.visibleRepo(hub.caller(ctx), repo);
+            if (folder.isEmpty() && isDefault(revision) && hub.storage.refs().list(repo, Ref.Kind.BRANCH).isEmpty()) {
+                return new Page<HfShapes.TreeEntry>(List.of(), null); // a new repository: nothing committed yet
+            }
             Commit commit = RevisionFiles.resolve(hub, repo, revision);
             SortedMap<String, Blob> files = RevisionFiles.of(hub, repo, commit);
             String prefix = folder.isEmpty() ? "" : folder + "/";
@@ -424,9 +430,5 @@ final class HfRoutes {
         }
         String scheme = ctx.request().isSSL() ? "https" : "http";
         return scheme + "://" + host;
-    }
-
-    static String encode(String segment) {
-        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
     }
 }

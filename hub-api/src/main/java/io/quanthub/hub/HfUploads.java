@@ -248,9 +248,9 @@ final class HfUploads {
                     answer.add(new HfShapes.LfsObject(oid, size, true, null, null));
                     continue;
                 }
-                String objects1 = base + "/" + HfRoutes.encode(repo.owner()) + "/" + HfRoutes.encode(repo.name())
+                String objects1 = base + "/" + DownloadRoutes.encode(repo.owner()) + "/" + DownloadRoutes.encode(repo.name())
                         + ".git/info/lfs/objects/";
-                String signed = objects1 + oid + "?size=" + size + "&user=" + HfRoutes.encode(caller.name())
+                String signed = objects1 + oid + "?size=" + size + "&user=" + DownloadRoutes.encode(caller.name())
                         + "&expires=" + expires + "&sig=" + sign(repo, oid, size, caller.name(), expires);
                 Map<String, HfShapes.LfsAction> actions = new LinkedHashMap<>();
                 actions.put("upload", new HfShapes.LfsAction(signed, null, UPLOAD_LINK_SECONDS));

@@ -167,6 +167,8 @@ class HfApiTest extends HubTestSupport {
         assertEquals(200, created.status(), created.text());
         assertEquals(hub.url() + "/pyuser/folder", created.json().get("url").asText());
         assertEquals(409, postJson("/api/repos/create", Map.of("name", "folder"), token).status());
+        assertEquals(0, get("/api/models/pyuser/folder/tree/main", token).json().size(), "nothing committed yet");
+        assertEquals(0, get("/api/models/pyuser/folder/revision/HEAD", token).json().get("siblings").size());
 
         byte[] text = utf8("{\"_class_name\": \"FluxTransformer2DModel\"}\n");
         byte[] binary = randomBytes(2, 200_000);
