@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Changes;
-import io.quanthub.storage.Commit;
 import io.quanthub.storage.Digest;
 import io.quanthub.storage.Names;
 import io.quanthub.storage.Ref;
@@ -248,13 +247,13 @@ final class HfUploads {
                     answer.add(new HfShapes.LfsObject(oid, size, true, null, null));
                     continue;
                 }
-                String objects1 = base + "/" + DownloadRoutes.encode(repo.owner()) + "/" + DownloadRoutes.encode(repo.name())
+                String objectsUrl = base + "/" + DownloadRoutes.encode(repo.owner()) + "/" + DownloadRoutes.encode(repo.name())
                         + ".git/info/lfs/objects/";
-                String signed = objects1 + oid + "?size=" + size + "&user=" + DownloadRoutes.encode(caller.name())
+                String signed = objectsUrl + oid + "?size=" + size + "&user=" + DownloadRoutes.encode(caller.name())
                         + "&expires=" + expires + "&sig=" + sign(repo, oid, size, caller.name(), expires);
                 Map<String, HfShapes.LfsAction> actions = new LinkedHashMap<>();
                 actions.put("upload", new HfShapes.LfsAction(signed, null, UPLOAD_LINK_SECONDS));
-                actions.put("verify", new HfShapes.LfsAction(objects1 + "verify", null, UPLOAD_LINK_SECONDS));
+                actions.put("verify", new HfShapes.LfsAction(objectsUrl + "verify", null, UPLOAD_LINK_SECONDS));
                 answer.add(new HfShapes.LfsObject(oid, size, true, actions, null));
             }
             return new HfShapes.LfsBatch("basic", answer, "sha256");

@@ -26,6 +26,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Writing to a repository: {@code PUT /api/models/{org}/{name}/uploads} streams one file into content-addressed
@@ -97,9 +100,8 @@ final class UploadRoutes {
      * @param authorize runs on a worker: the user the upload counts against, or throws the refusal
      * @param stored    answers the request once the blob is stored, on the event loop
      */
-    void receive(RoutingContext ctx, java.util.function.Supplier<Target> target,
-                 java.util.function.Function<Target, String> authorize,
-                 java.util.function.BiConsumer<RoutingContext, Blob> stored) {
+    void receive(RoutingContext ctx, Supplier<Target> target, Function<Target, String> authorize,
+                 BiConsumer<RoutingContext, Blob> stored) {
         HttpServerRequest request = ctx.request();
         // First, before any asynchronous step: pause the body, or the bytes that arrive meanwhile are lost.
         Pipe<Buffer> pipe = request.pipe();
@@ -222,7 +224,7 @@ final class UploadRoutes {
     }
 
     /** {@code X-Content-Sha256}: {@code sha256:<hex>} or bare hex; null when absent. */
-    static Digest expectedDigest(String header) {
+    private static Digest expectedDigest(String header) {
         if (header == null || header.isBlank()) return null;
         String value = header.strip().toLowerCase(Locale.ROOT);
         return value.startsWith("sha256:") ? Digest.parse(value) : new Digest(value);
