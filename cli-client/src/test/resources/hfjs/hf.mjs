@@ -63,6 +63,9 @@ const calls = {
     const bytes = Buffer.from(await blob.arrayBuffer());
     return { size: bytes.length, sha256: sha256(bytes) };
   },
+  snapshotDownload: async () => ({
+    folder: await hub.snapshotDownload({ ...common, repo: args.repo, cacheDir: args.cacheDir }),
+  }),
   gguf: async () => {
     const url = `${args.hubUrl}/${args.repo}/resolve/${args.revision ?? "main"}/${args.path}`;
     const { metadata, tensorInfos } = await gguf(url, {

@@ -198,6 +198,16 @@ class HfClientsTest {
         assertArrayEquals(model, Files.readAllBytes(snapshot.resolve("model.safetensors")));
         assertArrayEquals(big, Files.readAllBytes(snapshot.resolve("data/big.bin")));
 
+        // The JS client's snapshot of the repository: the same files in the same cache layout.
+        Path jsCache = dir.resolve("js-cache");
+        JsonNode snapshotFolder = js("snapshotDownload", Map.of("repo", repo, "cacheDir", jsCache.toString()));
+        Path jsSnapshot = Path.of(snapshotFolder.get("folder").asText());
+        assertEquals(jsCache.resolve("models--admin--js-pushed/snapshots/" + commit), jsSnapshot);
+        for (String path : List.of("README.md", "model.safetensors", "data/big.bin")) {
+            assertArrayEquals(Files.readAllBytes(snapshot.resolve(path)), Files.readAllBytes(jsSnapshot.resolve(path)),
+                    path);
+        }
+
         // A level the hub produces is one more file to the client, and @huggingface/gguf reads it by ranges.
         Cli quant = cli("pull", repo + ":Q4_0", "--cache-dir", cache.toString(), "--no-progress");
         assertEquals(0, quant.exit(), quant.err());

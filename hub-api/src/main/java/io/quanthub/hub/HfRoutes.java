@@ -152,6 +152,7 @@ final class HfRoutes {
         String path = ctx.pathParam("path");
         String folder = path == null || path.isEmpty() ? "" : Names.requireFilePath(path.replaceAll("/+$", ""));
         boolean recursive = flag(ctx.queryParams().get("recursive"));
+        boolean expand = flag(ctx.queryParams().get("expand"));
         int limit = Hub.intParam(ctx, "limit", MAX_TREE_PAGE, MAX_TREE_PAGE);
         String after = cursor(ctx.queryParams().get("cursor"));
         String base = base(ctx);
@@ -185,13 +186,15 @@ final class HfRoutes {
                         .withErrorCode("EntryNotFound");
             }
             List<HfShapes.TreeEntry> page = new ArrayList<>();
+            HfShapes.LastCommit last = expand ? HfShapes.lastCommit(commit) : null;
             for (HfShapes.TreeEntry entry : (after == null ? entries : entries.tailMap(after, false)).values()) {
                 if (page.size() == limit) break;
-                page.add(entry);
+                page.add(expand ? entry.expanded(last) : entry);
             }
             String next = null;
             if (!page.isEmpty() && entries.lastKey().compareTo(page.getLast().path()) > 0) {
-                next = base + ctx.request().path() + "?recursive=" + recursive + "&limit=" + limit + "&cursor="
+                next = base + ctx.request().path() + "?recursive=" + recursive + "&expand=" + expand + "&limit="
+                        + limit + "&cursor="
                         + Base64.getUrlEncoder().withoutPadding().encodeToString(
                                 page.getLast().path().getBytes(StandardCharsets.UTF_8));
             }
@@ -229,13 +232,17 @@ final class HfRoutes {
         RepoName repo = Hub.repo(ctx);
         String revision = ctx.pathParam("revision");
         Set<String> paths = new LinkedHashSet<>();
+        boolean expand;
         String type = ctx.request().getHeader("Content-Type");
         if (type != null && type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
             paths.addAll(ctx.request().formAttributes().getAll("paths"));
+            expand = flag(ctx.request().formAttributes().get("expand"));
         } else {
-            JsonNode list = body(ctx).get("paths");
+            ObjectNode request = body(ctx);
+            JsonNode list = request.get("paths");
             if (list == null || !list.isArray()) throw ApiException.badRequest("paths-info needs \"paths\": [...]");
             list.forEach(p -> paths.add(p.asText()));
+            expand = request.path("expand").asBoolean(false);
         }
         if (paths.size() > MAX_PATHS) {
             throw ApiException.badRequest(paths.size() + " paths asked for; at most " + MAX_PATHS + " at a time");
@@ -245,15 +252,18 @@ final class HfRoutes {
             hub.access.visibleRepo(hub.caller(ctx), repo);
             Commit commit = RevisionFiles.resolve(hub, repo, revision);
             SortedMap<String, Blob> files = RevisionFiles.of(hub, repo, commit);
+            HfShapes.LastCommit last = expand ? HfShapes.lastCommit(commit) : null;
             List<HfShapes.TreeEntry> found = new ArrayList<>();
             for (String p : paths) {
                 Blob blob = files.get(p);
+                HfShapes.TreeEntry entry = null;
                 if (blob != null) {
-                    found.add(HfShapes.file(p, blob));
+                    entry = HfShapes.file(p, blob);
                 } else {
                     String under = files.tailMap(p + "/").keySet().stream().findFirst().orElse("");
-                    if (under.startsWith(p + "/")) found.add(HfShapes.directory(commit.id(), p));
+                    if (under.startsWith(p + "/")) entry = HfShapes.directory(commit.id(), p);
                 }
+                if (entry != null) found.add(expand ? entry.expanded(last) : entry);
             }
             return found;
         });
@@ -276,11 +286,10 @@ final class HfRoutes {
             Commit head = RevisionFiles.resolve(hub, repo, revision);
             List<Commit> history = hub.storage.repos().history(repo, head.id(), limit);
             List<HfShapes.CommitItem> items = history.stream().map(c -> {
-                String message = c.manifest().message() == null ? "" : c.manifest().message();
-                int newline = message.indexOf('\n');
-                return new HfShapes.CommitItem(c.id(), newline < 0 ? message : message.substring(0, newline),
-                        message, List.of(new HfShapes.CommitAuthor(c.manifest().author())),
-                        HfShapes.date(c.manifest().time()));
+                HfShapes.LastCommit summary = HfShapes.lastCommit(c);
+                return new HfShapes.CommitItem(c.id(), summary.title(),
+                        c.manifest().message() == null ? "" : c.manifest().message(),
+                        List.of(new HfShapes.CommitAuthor(c.manifest().author())), summary.date());
             }).toList();
             String parent = history.isEmpty() ? null : history.getLast().parent();
             String next = parent == null ? null

@@ -34,8 +34,30 @@ final class HfShapes {
 
     // ---- tree and paths-info ---------------------------------------------------------------------------------------
 
-    /** An item of {@code tree} and {@code paths-info}: {@code type} "file" (with size and lfs) or "directory". */
-    record TreeEntry(String type, String oid, Long size, String path, TreeLfs lfs) {}
+    /**
+     * An item of {@code tree} and {@code paths-info}: {@code type} "file" (with size and lfs) or "directory";
+     * {@code lastCommit} only when the request asks for {@code expand}.
+     */
+    record TreeEntry(String type, String oid, Long size, String path, TreeLfs lfs, LastCommit lastCommit) {
+        TreeEntry expanded(LastCommit commit) {
+            return new TreeEntry(type, oid, size, path, lfs, commit);
+        }
+    }
+
+    /**
+     * {@code lastCommit} of an expanded tree item: the commit the revision resolved to. (The Hub names the last
+     * commit that changed the path; QuantHub does not search the history for it. huggingface.js files a download
+     * under this id when it cannot tell a commit id from a branch name: QuantHub's ids are 64 hex digits, the
+     * clients only recognise git's 40.)
+     */
+    record LastCommit(String id, String title, String date) {}
+
+    static LastCommit lastCommit(io.quanthub.storage.Commit commit) {
+        String message = commit.manifest().message() == null ? "" : commit.manifest().message();
+        int newline = message.indexOf('\n');
+        return new LastCommit(commit.id(), newline < 0 ? message : message.substring(0, newline),
+                date(commit.manifest().time()));
+    }
 
     record TreeLfs(String oid, long size, int pointerSize) {}
 
@@ -129,12 +151,12 @@ final class HfShapes {
 
     static TreeEntry file(String path, Blob blob) {
         return new TreeEntry("file", gitOid(blob), blob.size(), path,
-                new TreeLfs(blob.digest().hex(), blob.size(), pointerSize(blob)));
+                new TreeLfs(blob.digest().hex(), blob.size(), pointerSize(blob)), null);
     }
 
     static TreeEntry directory(String commit, String path) {
         return new TreeEntry("directory", gitSha1((commit + ":" + path).getBytes(StandardCharsets.UTF_8)), 0L, path,
-                null);
+                null, null);
     }
 
     /** A digest as the Hub's {@code oid}: bare lower-case hex; 400 for anything else. */

@@ -141,6 +141,8 @@ class HfApiTest extends HubTestSupport {
         assertEquals(200, form.status(), form.text());
         assertEquals(List.of("b/c.txt", "b"), form.json().findValuesAsText("path"));
         assertEquals(List.of("file", "directory"), form.json().findValuesAsText("type"));
+        assertEquals(commit, form.json().get(0).get("lastCommit").get("id").asText(), "expand: the revision's commit");
+        assertNull(get("/api/models/py/tree/tree/main", null).json().get(0).get("lastCommit"), "only with expand");
 
         // list_repo_commits: newest first, the next page from the Link header.
         commitFiles("py/tree", "main", Map.of("h.txt", utf8("h")));
