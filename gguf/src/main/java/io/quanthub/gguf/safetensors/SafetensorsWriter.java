@@ -81,6 +81,14 @@ public final class SafetensorsWriter {
         return this;
     }
 
+    /** Adds a tensor of any dtype from its raw little-endian bytes (float8 test models, for one). */
+    public SafetensorsWriter addRaw(String name, Dtype dtype, long[] shape, byte[] bytes) {
+        if (bytes.length % dtype.bytes != 0) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + bytes.length + " bytes of " + dtype);
+        }
+        return put(name, dtype, shape, bytes.length / dtype.bytes, bytes.clone());
+    }
+
     /** Adds an I32 tensor (token ids); {@code values} are row-major for {@code shape}. */
     public SafetensorsWriter addI32(String name, long[] shape, int[] values) {
         byte[] bytes = new byte[values.length * 4];
