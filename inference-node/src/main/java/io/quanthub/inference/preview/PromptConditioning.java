@@ -21,7 +21,7 @@ final class PromptConditioning implements AutoCloseable {
     private record Key(String clip, String t5, String text, int length) {
     }
 
-    private final ModelFiles files;
+    private final LocalFiles files;
     private final Map<Key, Conditioning> cache = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Key, Conditioning> eldest) {
@@ -33,7 +33,7 @@ final class PromptConditioning implements AutoCloseable {
     private String loadedT5;
     private int encoded;
 
-    PromptConditioning(ModelFiles files) {
+    PromptConditioning(LocalFiles files) {
         this.files = files;
     }
 
