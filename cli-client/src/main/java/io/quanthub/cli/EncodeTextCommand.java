@@ -50,7 +50,7 @@ final class EncodeTextCommand implements Callable<Integer> {
         String prompt;
 
         @Option(names = "--prompts", paramLabel = "FILE.json",
-                description = "A JSON list of {\\\"key\\\", \\\"text\\\"} (or an object with such a \\\"prompts\\\" list);"
+                description = "A JSON list of {\"key\", \"text\"} (or an object with such a \"prompts\" list);"
                         + " tensor names get the prefix KEY.")
         Path file;
     }

@@ -68,7 +68,8 @@ class EncodeTextCommandTest {
         Tensors t5 = Tensors.read(DIR.resolve("t5_reference.safetensors"));
         for (String k : KEYS) {
             assertArrayEquals(clip.ints.get(k + ".tokens_pad_eos"), got.ints.get(k + ".clip.ids"), k);
-            close(clip.floats.get(k + ".pad_eos.last_hidden_state"), got.floats.get(k + ".clip.last_hidden_state"), 1e-4, k);
+            close(clip.floats.get(k + ".pad_eos.last_hidden_state"), got.floats.get(k + ".clip.last_hidden_state"),
+                    1e-4, k);
             close(clip.floats.get(k + ".pad_eos.penultimate"), got.floats.get(k + ".clip.penultimate"), 1e-4, k);
             close(clip.floats.get(k + ".pad_eos.pooled"), got.floats.get(k + ".clip.pooled"), 1e-4, k);
             assertArrayEquals(new long[] {77, 64}, got.shapes.get(k + ".clip.last_hidden_state"));
@@ -103,7 +104,8 @@ class EncodeTextCommandTest {
     @Test
     void badInputFailsWithOneLineAndWritesNothing(@TempDir Path dir) throws IOException {
         Path out = dir.resolve("x.safetensors");
-        Path prompts = Files.writeString(dir.resolve("p.json"), "[{\"key\": \"a\", \"text\": \"x\"}, {\"key\": \"a\", \"text\": \"y\"}]");
+        Path prompts = Files.writeString(dir.resolve("p.json"),
+                "[{\"key\": \"a\", \"text\": \"x\"}, {\"key\": \"a\", \"text\": \"y\"}]");
         Cli run = Cli.run("debug", "encode-text", "--clip", DIR.resolve("clip_l.safetensors").toString(),
                 "--t5", DIR.resolve("t5.gguf").toString(), "--prompts", prompts.toString(), "--out", out.toString());
         assertEquals(1, run.exit());

@@ -21,8 +21,8 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * openai/CLIP's byte-level BPE tokenizer ({@code clip/simple_tokenizer.py} and {@code clip.tokenize}): text cleaned
- * ({@link TextFixer ftfy}, HTML unescaped twice, whitespace collapsed, lower-cased), split by CLIP's regex, each piece's
- * UTF-8 bytes mapped to printable characters and merged by rank with {@code </w>} on the last symbol.
+ * ({@link TextFixer ftfy}, HTML unescaped twice, whitespace collapsed, lower-cased), split by CLIP's regex, each
+ * piece's UTF-8 bytes mapped to printable characters and merged by rank with {@code </w>} on the last symbol.
  *
  * <p>The vocabulary is openai's {@code bpe_simple_vocab_16e6.txt.gz} (merges only; ids follow from them), or HF's
  * {@code vocab.json} + {@code merges.txt}. openai's file ships inside this jar: {@link #openai()}.
@@ -266,7 +266,9 @@ public final class ClipTokenizer {
         int[] ids = new int[word.size()];
         for (int i = 0; i < ids.length; i++) {
             Integer id = encoder.get(word.get(i));
-            if (id == null) throw new IllegalStateException("CLIP vocabulary lacks the merged symbol '" + word.get(i) + "'");
+            if (id == null) {
+                throw new IllegalStateException("CLIP vocabulary lacks the merged symbol '" + word.get(i) + "'");
+            }
             ids[i] = id;
         }
         return ids;

@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * first repair it. HTML entities: numeric ones and the common named ones of {@link #ENTITIES}, not all of HTML5's.
  */
 final class TextFixer {
-    private static final Pattern ENTITY = Pattern.compile("&(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[a-zA-Z][a-zA-Z0-9]{1,31});");
+    private static final Pattern ENTITY =
+            Pattern.compile("&(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[a-zA-Z][a-zA-Z0-9]{1,31});");
     /** Named entities people put in prompts (Python's html.unescape knows all of HTML5's). */
     private static final Map<String, String> ENTITIES = Map.ofEntries(
             Map.entry("amp", "&"), Map.entry("lt", "<"), Map.entry("gt", ">"), Map.entry("quot", "\""),

@@ -152,7 +152,8 @@ public final class UnigramTokenizer {
     private static Object require(Map<String, Object> map, String key, Class<?> type) {
         Object v = map.get(key);
         if (!type.isInstance(v)) {
-            throw new IllegalArgumentException("tokenizer.json: '" + key + "' is missing or not " + type.getSimpleName());
+            throw new IllegalArgumentException("tokenizer.json: '" + key + "' is missing or not "
+                    + type.getSimpleName());
         }
         return v;
     }
@@ -161,7 +162,8 @@ public final class UnigramTokenizer {
     public static UnigramTokenizer fromGguf(Map<String, GgufValue> metadata) {
         String model = string(metadata, "tokenizer.ggml.model");
         if (!"t5".equals(model)) {
-            throw new IllegalArgumentException("tokenizer.ggml.model is '" + model + "', not t5 (SentencePiece Unigram)");
+            throw new IllegalArgumentException("tokenizer.ggml.model is '" + model
+                    + "', not t5 (SentencePiece Unigram)");
         }
         List<GgufValue> tokens = array(metadata, "tokenizer.ggml.tokens");
         List<GgufValue> scoreValues = array(metadata, "tokenizer.ggml.scores");

@@ -4,7 +4,14 @@ import io.quanthub.gguf.format.GgufFile;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import io.quanthub.gguf.json.Json;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.TreeMap;
+import java.util.zip.GZIPInputStream;
 import java.nio.file.Files;
 import java.util.Arrays;
 import java.util.List;
@@ -19,7 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * T5 against llama.cpp's {@code llama_tokenize} (equal to sentencepiece), from every source they can be read from.
  */
 class TokenizerReferenceTest {
-    private static final TextEncoderReferences.Prompt[] NONE = {};
     private static List<TextEncoderReferences.Prompt> prompts;
     private static Map<String, int[]> clipRef;
     private static Map<String, int[]> t5Ref;
@@ -37,7 +43,8 @@ class TokenizerReferenceTest {
         ClipTokenizer fromFile = ClipTokenizer.open(TextEncoderReferences.DIR.resolve("bpe_simple_vocab_16e6.txt.gz"));
         for (ClipTokenizer clip : List.of(fromFile, ClipTokenizer.openai())) {
             for (var p : prompts) {
-                assertArrayEquals(clipRef.get(p.key() + ".ids"), clip.encodeWithSpecials(p.text()), p.key() + " " + p.id());
+                assertArrayEquals(clipRef.get(p.key() + ".ids"), clip.encodeWithSpecials(p.text()),
+                        p.key() + " " + p.id());
                 assertArrayEquals(clipRef.get(p.key() + ".tokens_pad_eos"), clip.tokenize(p.text(), clip.endId()),
                         p.key());
                 assertArrayEquals(clipRef.get(p.key() + ".tokens_pad_zero"), clip.tokenize(p.text(), 0), p.key());
@@ -46,29 +53,19 @@ class TokenizerReferenceTest {
     }
 
     @Test
-    void clipReadsHfVocabAndMergesToo() throws IOException {
-        // HF's vocab.json + merges.txt of openai/clip-vit-large-patch14, written here from openai's file.
+    void clipReadsHfVocabAndMergesToo(@TempDir Path dir) throws IOException {
+        // HF's vocab.json + merges.txt (openai/clip-vit-large-patch14's layout), written from openai's vocabulary.
         ClipTokenizer openai = ClipTokenizer.openai();
-        var dir = Files.createTempDirectory("clip-vocab");
-        try {
-            List<String> lines = new java.io.BufferedReader(new java.io.InputStreamReader(new java.util.zip.GZIPInputStream(
-                    Files.newInputStream(TextEncoderReferences.DIR.resolve("bpe_simple_vocab_16e6.txt.gz"))),
-                    java.nio.charset.StandardCharsets.UTF_8)).lines().toList().subList(1, 48895);
-            StringBuilder merges = new StringBuilder("#version: 0.2\n");
-            lines.forEach(l -> merges.append(l).append('\n'));
-            Files.writeString(dir.resolve("merges.txt"), merges);
-            Map<String, Object> vocab = new java.util.LinkedHashMap<>();
-            // ids as openai assigns them: decode each id back through a one-token encode is not possible, so rebuild.
-            ClipTokenizer rebuilt = ClipTokenizer.fromOpenaiMerges("v\n" + String.join("\n", lines));
-            rebuilt.vocabulary().forEach(vocab::put);
-            Files.writeString(dir.resolve("vocab.json"), io.quanthub.gguf.json.Json.write(vocab));
-            ClipTokenizer hf = ClipTokenizer.open(dir.resolve("vocab.json"));
-            for (var p : prompts) assertArrayEquals(openai.encodeWithSpecials(p.text()), hf.encodeWithSpecials(p.text()));
-        } finally {
-            try (var files = Files.list(dir)) {
-                for (var f : files.toList()) Files.delete(f);
-            }
-            Files.delete(dir);
+        List<String> merges;
+        try (var in = new GZIPInputStream(Files.newInputStream(
+                TextEncoderReferences.DIR.resolve("bpe_simple_vocab_16e6.txt.gz")))) {
+            merges = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList().subList(1, 48895);
+        }
+        Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\n" + String.join("\n", merges) + "\n");
+        Files.writeString(dir.resolve("vocab.json"), Json.write(new TreeMap<>(openai.vocabulary())));
+        ClipTokenizer hf = ClipTokenizer.open(dir);
+        for (var p : prompts) {
+            assertArrayEquals(clipRef.get(p.key() + ".ids"), hf.encodeWithSpecials(p.text()), p.key());
         }
     }
 
@@ -83,9 +80,12 @@ class TokenizerReferenceTest {
         for (UnigramTokenizer t5 : List.of(json, gguf, UnigramTokenizer.t5())) {
             for (var p : prompts) {
                 int[] ids = t5.encode(p.text());
-                assertArrayEquals(t5Ref.get(p.key() + ".ids"), ids, p.key() + " " + p.id() + ": " + Arrays.toString(ids));
-                assertArrayEquals(t5Ref.get(p.key() + ".ids_pad512"), UnigramTokenizer.padded(ids, 512, 1, 0), p.key());
-                assertArrayEquals(t5Ref.get(p.key() + ".ids_pad256"), UnigramTokenizer.padded(ids, 256, 1, 0), p.key());
+                assertArrayEquals(t5Ref.get(p.key() + ".ids"), ids,
+                        p.key() + " " + p.id() + ": " + Arrays.toString(ids));
+                assertArrayEquals(t5Ref.get(p.key() + ".ids_pad512"), UnigramTokenizer.padded(ids, 512, 1, 0),
+                        p.key());
+                assertArrayEquals(t5Ref.get(p.key() + ".ids_pad256"), UnigramTokenizer.padded(ids, 256, 1, 0),
+                        p.key());
             }
         }
         assertArrayEquals(new int[] {3, 9, 1202, 13, 3, 9, 1712, 1}, json.encode("a photo of a cat"));

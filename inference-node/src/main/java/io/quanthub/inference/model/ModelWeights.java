@@ -24,7 +24,8 @@ import java.util.SequencedMap;
 
 /**
  * The tensors of a model, memory-mapped where they are stored: a GGUF file (any mix of per-tensor types, as our
- * converter and city96's write them) or safetensors (F32, F16, BF16, and float8 widened to F16). Names are the checkpoint's, with an optional
+ * converter and city96's write them) or safetensors (F32, F16, BF16, and float8 widened to F16). Names are the
+ * checkpoint's, with an optional
  * {@code model.diffusion_model.} prefix (stable-diffusion.cpp's conversions) removed.
  */
 public final class ModelWeights implements AutoCloseable {

@@ -114,7 +114,8 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
 
     @Override
     public String toString() {
-        return "preview of " + repo + " " + quant + " (" + (prompt == null ? conditioning : "a prompt") + ", seed " + seed + ", " + steps + " steps, "
+        return "preview of " + repo + " " + quant + " (" + (prompt == null ? conditioning : "a prompt") + ", seed "
+                + seed + ", " + steps + " steps, "
                 + width + "x" + height + ")";
     }
 }

@@ -54,7 +54,8 @@ public final class ClipTextModel {
         this.tokenEmbedding = weights.weight(PREFIX + "embeddings.token_embedding.weight");
         this.hidden = tokenEmbedding.cols();
         if (heads <= 0 || hidden % heads != 0) {
-            throw new IllegalArgumentException("CLIP hidden size " + hidden + " cannot be split in " + heads + " heads");
+            throw new IllegalArgumentException("CLIP hidden size " + hidden + " cannot be split in " + heads
+                    + " heads");
         }
         Weight position = weights.weight(PREFIX + "embeddings.position_embedding.weight");
         this.positions = position.toFloats();

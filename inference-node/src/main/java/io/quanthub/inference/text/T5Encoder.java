@@ -82,7 +82,8 @@ public final class T5Encoder {
         }
         int inner = blocks.getFirst().q().outFeatures();
         if (inner % heads != 0) {
-            throw new IllegalArgumentException("T5 attention width " + inner + " cannot be split in " + heads + " heads");
+            throw new IllegalArgumentException("T5 attention width " + inner + " cannot be split in " + heads
+                    + " heads");
         }
         this.headDim = inner / heads;
         this.finalNorm = names.vector("encoder.final_layer_norm.weight", 0);
