@@ -74,7 +74,11 @@ public final class ModelWeights implements AutoCloseable {
         Arena widened = Arena.ofShared();
         try {
             SequencedMap<String, Weight> tensors = new LinkedHashMap<>();
-            for (SafetensorsTensor t : model.tensors()) put(tensors, weight(model, t, widened));
+            for (SafetensorsTensor t : model.tensors()) {
+                // Integer tensors are buffers saved along with the weights (HF CLIP's position_ids), never weights.
+                if (isInteger(t.dtype())) continue;
+                put(tensors, weight(model, t, widened));
+            }
             return new ModelWeights(path, tensors, model.metadata(), () -> {
                 try (widened) {
                     model.close();
@@ -100,6 +104,13 @@ public final class ModelWeights implements AutoCloseable {
             case F8_E4M3, F8_E5M2 -> new Weight(t.name(), GgmlType.F16, t.shape(), toF16(model, t, widened));
             default -> throw new IllegalArgumentException("tensor '" + t.name() + "' has dtype " + t.dtype()
                     + "; only F32, F16, BF16, F8_E4M3 and F8_E5M2 safetensors can be run");
+        };
+    }
+
+    private static boolean isInteger(io.quanthub.gguf.safetensors.Dtype dtype) {
+        return switch (dtype) {
+            case BOOL, U8, I8, I16, U16, I32, U32, I64, U64 -> true;
+            default -> false;
         };
     }
 

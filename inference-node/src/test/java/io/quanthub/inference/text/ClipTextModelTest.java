@@ -40,6 +40,24 @@ class ClipTextModelTest {
     }
 
     @Test
+    void integerBuffersSavedWithTheWeightsAreLeftOut(@TempDir Path dir) throws IOException {
+        // Some CLIP-L files carry HF's position_ids buffer (I64 [1, 77]) next to the weights.
+        Path source = TextEncodersTiny.DIR.resolve("clip_l.safetensors");
+        Path withIds = dir.resolve("clip_with_position_ids.safetensors");
+        var writer = new io.quanthub.gguf.safetensors.SafetensorsWriter();
+        try (ModelWeights w = ModelWeights.open(source)) {
+            for (var t : w.tensors().values()) writer.addF32(t.name(), t.shape(), t.toFloats());
+        }
+        byte[] ids = new byte[77 * 8];
+        for (int i = 0; i < 77; i++) ids[8 * i] = (byte) i;
+        writer.addRaw("text_model.embeddings.position_ids", Dtype.I64, new long[] {1, 77}, ids).write(withIds);
+        try (ModelWeights w = ModelWeights.open(withIds)) {
+            assertEquals(false, w.has("text_model.embeddings.position_ids"));
+        }
+        checkAgainstReference(withIds);
+    }
+
+    @Test
     void float8WeightsEncodeAsTheirDequantizedValues(@TempDir Path dir) throws IOException {
         Path source = TextEncodersTiny.DIR.resolve("clip_l.safetensors");
         for (Dtype dtype : List.of(Dtype.F8_E4M3, Dtype.F8_E5M2)) {
