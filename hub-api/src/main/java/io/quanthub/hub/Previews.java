@@ -26,12 +26,14 @@ final class Previews implements JobDirectory {
      * A preview as {@code GET /api/previews/{id}} answers it: the job's fields as every job has them, then the
      * preview's own.
      *
+     * @param prompt    the prompt, for a preview of one (else {@code conditioning} names the set)
      * @param reference the job id of the reference preview (the source's image it is compared with), or null
      * @param psnr      dB against the reference; {@code "Infinity"} when identical
      * @param ssim      SSIM of the 8-bit luma against the reference (Gaussian 11x11, sigma 1.5, K1 0.01, K2 0.03)
      */
-    record View(@JsonUnwrapped HubJob job, String conditioning, long seed, int steps, int width, int height,
-                String reference, boolean isReference, Double psnr, Double ssim, Timings timings, String node) {}
+    record View(@JsonUnwrapped HubJob job, String conditioning, String prompt, long seed, int steps, int width,
+                int height, String reference, boolean isReference, Double psnr, Double ssim, Timings timings,
+                String node) {}
 
     /** Wall times of a finished preview, in milliseconds. */
     record Timings(List<Long> stepMillis, long decodeMillis, long loadMillis, long totalMillis) {}
@@ -126,7 +128,8 @@ final class Previews implements JobDirectory {
             timings = new Timings(result.stepMillis(), result.decodeMillis(), result.loadMillis(),
                     steps + result.decodeMillis());
         }
-        return new View(toHubJob(job).withLinks(), r.conditioning(), r.seed(), r.steps(), r.width(), r.height(),
+        return new View(toHubJob(job).withLinks(), r.conditioning(), r.prompt() == null ? null : r.prompt().text(),
+                r.seed(), r.steps(), r.width(), r.height(),
                 job.reference(), r.isReference(), result == null ? null : result.psnr(),
                 result == null ? null : result.ssim(), timings, job.node());
     }

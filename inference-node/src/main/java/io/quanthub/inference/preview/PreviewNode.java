@@ -51,6 +51,7 @@ public final class PreviewNode implements AutoCloseable {
     private final PreviewJobs jobs;
     private final HubStorage storage;
     private final ModelFiles files;
+    private final PromptConditioning prompts;
     private final UUID me;
     private final String address;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofPlatform()
@@ -66,6 +67,7 @@ public final class PreviewNode implements AutoCloseable {
         this.jobs = jobs;
         this.storage = storage;
         this.files = files;
+        this.prompts = new PromptConditioning(files);
         this.me = jobs.hazelcast().getCluster().getLocalMember().getUuid();
         var local = jobs.hazelcast().getCluster().getLocalMember().getAddress();
         this.address = local.getHost() + ":" + local.getPort();
@@ -145,8 +147,9 @@ public final class PreviewNode implements AutoCloseable {
         long claimedAt = loadStart; // the budget covers fetching the model too
         FluxPipeline p = pipeline(r.model(), r.vae());
         // Named as the user knows it: the cached file's name is only the digest.
-        Conditioning conditioning = Conditioning.of(FloatTensor.readSafetensors(files.get(r.conditioningDigest())),
-                "the conditioning set '" + r.conditioning() + "'");
+        Conditioning conditioning = r.prompt() != null ? prompts.get(r.prompt())
+                : Conditioning.of(FloatTensor.readSafetensors(files.get(r.conditioningDigest())),
+                        "the conditioning set '" + r.conditioning() + "'");
         long loadMillis = (System.nanoTime() - loadStart) / 1_000_000;
         String id = job.id();
         Duration budget = job.ticket().budget();
@@ -181,7 +184,9 @@ public final class PreviewNode implements AutoCloseable {
         Commit commit = storage.repos().read(RepoName.parse(r.repo()), r.commit());
         Set<String> files = commit.files().values().stream().map(b -> b.digest().toString())
                 .collect(Collectors.toSet());
-        List<String> needed = new ArrayList<>(List.of(r.vae(), r.conditioningDigest()));
+        List<String> needed = new ArrayList<>(List.of(r.vae()));
+        if (r.conditioningDigest() != null) needed.add(r.conditioningDigest());
+        if (r.prompt() != null) needed.addAll(List.of(r.prompt().clip(), r.prompt().t5()));
         if (r.source() != null) needed.add(r.source());
         boolean variantOfSource = r.source() != null && storage.variants().list(Digest.parse(r.source())).stream()
                 .anyMatch(v -> v.status() == Variant.Status.AVAILABLE && v.output() != null
@@ -304,5 +309,6 @@ public final class PreviewNode implements AutoCloseable {
             // The member stopped too: the others requeue its jobs.
         }
         if (pipeline != null) pipeline.close();
+        prompts.close();
     }
 }
