@@ -5,8 +5,11 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.collection.IQueue;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,6 +20,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Preview jobs on the cluster, one instance per member (hub or inference node): accepts requests, and hands queued
@@ -163,6 +167,28 @@ public final class PreviewJobs implements AutoCloseable {
         }
         all.sort(Comparator.comparing(PreviewJob::createdAt).reversed());
         return all;
+    }
+
+    /**
+     * Calls {@code listener} with every job created or changed anywhere in the cluster, on a Hazelcast event thread
+     * (it must not block); closing the result stops it.
+     */
+    public AutoCloseable onChange(Consumer<PreviewJob> listener) {
+        UUID registration = jobs.addEntryListener(new JobListener(listener), true);
+        return () -> jobs.removeEntryListener(registration);
+    }
+
+    private record JobListener(Consumer<PreviewJob> listener)
+            implements EntryAddedListener<String, PreviewJob>, EntryUpdatedListener<String, PreviewJob> {
+        @Override
+        public void entryAdded(EntryEvent<String, PreviewJob> event) {
+            listener.accept(event.getValue());
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, PreviewJob> event) {
+            listener.accept(event.getValue());
+        }
     }
 
     // ---- transitions used by nodes ---------------------------------------------------------------------------
