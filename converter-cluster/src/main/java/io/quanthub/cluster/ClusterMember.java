@@ -51,7 +51,6 @@ public final class ClusterMember {
         network.getInterfaces().setEnabled(true).addInterface(host);
         network.setPublicAddress(host + ":" + port);
         config.setProperty("hazelcast.socket.bind.any", "false");
-        JobStore.configure(config);
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);

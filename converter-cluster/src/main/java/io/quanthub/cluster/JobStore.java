@@ -1,7 +1,6 @@
 package io.quanthub.cluster;
 
 import com.hazelcast.collection.IQueue;
-import com.hazelcast.config.Config;
 import com.hazelcast.config.IndexConfig;
 import com.hazelcast.config.IndexType;
 import com.hazelcast.config.MapConfig;
@@ -17,7 +16,7 @@ import java.util.UUID;
 
 /**
  * The converter cluster's records (see {@link JobService}) and every read of them. Each read asks the cluster for the
- * entries it needs by key or by an indexed predicate ({@link #configure}), never for a whole map: the jobs map keeps
+ * entries it needs by key or by an indexed predicate ({@link #declareIndexes}), never for a whole map: the jobs map keeps
  * every finished job for {@link JobService.Options#keepFinished()}, thousands on a busy cluster, and every member
  * sweeps every few seconds.
  *
@@ -47,6 +46,7 @@ final class JobStore {
     JobStore(HazelcastInstance hz) {
         this.hz = hz;
         this.me = hz.getCluster().getLocalMember().getUuid();
+        declareIndexes(hz);
         this.jobs = hz.getMap(JOBS);
         this.tasks = hz.getMap(TASKS);
         this.userQueue = hz.getQueue(USER_QUEUE);
@@ -54,14 +54,16 @@ final class JobStore {
     }
 
     /**
-     * Declares the indexes the reads here use, on every member ({@link ClusterMember#config}): without them a
-     * predicate is evaluated on every entry, deserializing each, which is what the predicates are there to avoid.
+     * Declares the indexes the reads here use, for the whole cluster (Hazelcast's dynamic configuration reaches every
+     * member, and those that join later), before the maps are first used: without them a predicate is evaluated on
+     * every entry, deserializing each, which is what the predicates are there to avoid. Every member declares the
+     * same, which Hazelcast accepts.
      */
-    static void configure(Config config) {
-        config.addMapConfig(new MapConfig(JOBS)
+    private static void declareIndexes(HazelcastInstance hz) {
+        hz.getConfig().addMapConfig(new MapConfig(JOBS)
                 .addIndexConfig(new IndexConfig(IndexType.HASH, "status"))
                 .addIndexConfig(new IndexConfig(IndexType.SORTED, "updatedAt")));
-        config.addMapConfig(new MapConfig(TASKS)
+        hz.getConfig().addMapConfig(new MapConfig(TASKS)
                 .addIndexConfig(new IndexConfig(IndexType.HASH, "owner"))
                 .addIndexConfig(new IndexConfig(IndexType.SORTED, "leaseUntil")));
     }
