@@ -6,6 +6,7 @@ import com.hazelcast.config.IndexType;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.MapListener;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
 import java.util.Collection;
@@ -37,8 +38,8 @@ final class JobStore {
     private static final Predicate<String, Task> CLAIMED = Predicates.greaterThan("leaseUntil", 0L);
 
     private final HazelcastInstance hz;
-    final IMap<JobId, Job> jobs;
-    final IMap<String, Task> tasks;
+    private final IMap<JobId, Job> jobs;
+    private final IMap<String, Task> tasks;
     private final IQueue<String> userQueue;
     private final IQueue<String> prefetchQueue;
     private final UUID me;
@@ -82,6 +83,22 @@ final class JobStore {
 
     Job job(JobId id) {
         return jobs.get(id);
+    }
+
+    /** Adds the job unless there is one; the one there, or null when this one was added. */
+    Job putIfAbsent(JobId id, Job job) {
+        return jobs.putIfAbsent(id, job);
+    }
+
+    /** Replaces the job if it is still {@code expected}. */
+    boolean replace(JobId id, Job expected, Job job) {
+        return jobs.replace(id, expected, job);
+    }
+
+    /** Registers a listener of the jobs map that receives the values, until the result is closed. */
+    AutoCloseable listen(MapListener listener) {
+        UUID registration = jobs.addEntryListener(listener, true);
+        return () -> jobs.removeEntryListener(registration);
     }
 
     /** Applies {@code change} to the job atomically on its owner (see {@link Transition}). */

@@ -49,9 +49,9 @@ final class Requests {
         Job job;
         if (known != null && known.status() == JobView.State.FAILED) {
             // Asked again after failing: retry once.
-            job = store.jobs.replace(id, known, fresh) ? fresh : store.job(id);
+            job = store.replace(id, known, fresh) ? fresh : store.job(id);
         } else {
-            Job existing = store.jobs.putIfAbsent(id, fresh);
+            Job existing = store.putIfAbsent(id, fresh);
             job = existing != null ? existing : fresh;
         }
         if (job == null) return request(key, provenance, priority); // removed meanwhile (expired): ask again
@@ -98,8 +98,7 @@ final class Requests {
     }
 
     AutoCloseable onChange(Consumer<JobView> listener) {
-        UUID registration = store.jobs.addEntryListener(new JobListener(listener), true);
-        return () -> store.jobs.removeEntryListener(registration);
+        return store.listen(new JobListener(listener));
     }
 
     private record JobListener(Consumer<JobView> listener)
