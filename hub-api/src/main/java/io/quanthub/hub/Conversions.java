@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Quant levels produced on demand: a request for a level of a repository's model becomes a job of the converter
@@ -122,6 +123,11 @@ final class Conversions implements JobDirectory {
     @Override
     public List<HubJob> list() {
         return service.jobs().stream().map(this::toHubJob).toList();
+    }
+
+    @Override
+    public AutoCloseable onChange(Consumer<Change> listener) {
+        return service.onChange(view -> listener.accept(new Change(view.id(), () -> toHubJob(view))));
     }
 
     private HubJob toHubJob(JobView view) {

@@ -32,6 +32,8 @@ final class Hub {
     final UploadSlots uploadSlots;
     /** Every job the hub reports, of every kind. */
     final Jobs jobs = new Jobs();
+    /** The changes of {@link #jobs}, pushed to the event streams that watch them. */
+    final JobFeed feed;
     /** Quant levels produced on demand; null when no converter-cluster member runs in this process. */
     final Conversions conversions;
     /** Preview images rendered by the cluster's inference nodes; null without a cluster member. */
@@ -56,6 +58,9 @@ final class Hub {
         if (conversions != null) jobs.add(conversions);
         this.previews = previews == null ? null : new Previews(previews);
         if (this.previews != null) jobs.add(this.previews);
+        this.feed = new JobFeed(vertx);
+        // One listener for the process, for as long as its cluster member lives (it goes with the member).
+        jobs.onChange(feed::changed);
     }
 
     /** Runs blocking code on a worker thread; the future completes on the caller's event loop. */

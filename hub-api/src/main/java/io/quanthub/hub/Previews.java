@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Preview images rendered by the cluster's inference nodes ({@link PreviewJobs}), reported as {@link HubJob}s of kind
@@ -117,6 +118,11 @@ final class Previews implements JobDirectory {
     @Override
     public List<HubJob> list() {
         return jobs.list().stream().map(Previews::toHubJob).toList();
+    }
+
+    @Override
+    public AutoCloseable onChange(Consumer<Change> listener) {
+        return jobs.onChange(job -> listener.accept(new Change(job.id(), () -> toHubJob(job))));
     }
 
     static View view(PreviewJob job) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.hazelcast.core.Hazelcast;
 import io.quanthub.cluster.Discovery;
 import io.quanthub.gguf.convert.Converter;
 import io.quanthub.gguf.convert.QuantLevel;
@@ -350,6 +351,39 @@ class ConversionApiTest {
         }
         JsonNode done = Events.open(hub, id).until("done", job -> job.get("state").asText().equals("done"));
         assertEquals(1.0, done.get("progress").asDouble(), "the first hub's member kept the job going: " + done);
+    }
+
+    @Test
+    void anEventStreamIsPushedItsJobsChangesAndReadsNothingWhileTheJobStandsStill() throws Exception {
+        Path model = dir.resolve("pushed.safetensors");
+        SyntheticModel.writeFlux(model, 16_000_000, 31);
+        createRepo("demo/pushed", false);
+        commit("demo/pushed", Map.of("model.safetensors", model));
+        converters.forEach(ConverterMemberForTests::hold); // planned, then every part waits at the gate
+        try {
+            String id = send("POST", "/api/models/demo/pushed/quants/Q8_0", null).json(202).get("id").asText();
+            Events events = Events.open(id);
+            events.until("running", job -> job.get("state").asText().equals("running"));
+
+            long readsBefore = jobRecordReads();
+            Thread.sleep(1_000); // a polling stream would read the job several times meanwhile
+            assertEquals(readsBefore, jobRecordReads(), "job records read while the watched job stood still");
+
+            converters.forEach(ConverterMemberForTests::open);
+            JsonNode done = events.until("done", job -> job.get("state").asText().equals("done"));
+            assertTrue(events.ended(), "the stream ends after the final event");
+            assertEquals(1.0, done.get("progress").asDouble());
+            assertTrue(events.jobs.stream().anyMatch(job -> job.get("progress").asDouble() > 0
+                    && job.get("progress").asDouble() < 1), "a part's progress was pushed: " + events.jobs);
+        } finally {
+            converters.forEach(ConverterMemberForTests::open);
+        }
+    }
+
+    /** Reads of single job records ({@code IMap.get}) on every cluster member of this JVM. */
+    private static long jobRecordReads() {
+        return Hazelcast.getAllHazelcastInstances().stream()
+                .mapToLong(member -> member.getMap("quanthub.jobs").getLocalMapStats().getGetOperationCount()).sum();
     }
 
     @Test
