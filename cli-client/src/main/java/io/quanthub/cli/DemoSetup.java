@@ -38,6 +38,17 @@ final class DemoSetup {
     }
 
     /**
+     * The catalog's previews tab of the demo with the settings {@link #publish} asked for, so it opens on the images
+     * already rendered instead of rendering new ones with the tab's defaults.
+     */
+    static String previewsPage() {
+        return "#/models/" + REPO + "/previews?quants=" + String.join(",", LEVELS.stream().map(QuantLevel::name)
+                .toList()) + "&conditioning=" + PREVIEW.get("conditioning") + "&seed=" + PREVIEW.get("seed")
+                + "&steps=" + PREVIEW.get("steps") + "&width=" + PREVIEW.get("width") + "&height="
+                + PREVIEW.get("height");
+    }
+
+    /**
      * Publishes the demo model to the hub at {@code client} (which holds an admin token), the files made under
      * {@code workDir}.
      *

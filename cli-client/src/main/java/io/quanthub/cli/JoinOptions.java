@@ -9,10 +9,6 @@ import io.quanthub.storage.S3SettingsFile;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 
 /**
  * The options of a process that joins a running hub's cluster as one more member ({@code converter},
@@ -61,7 +57,12 @@ public final class JoinOptions {
         Discovery discovery = Discovery.parse(join);
         given = s3.settings(System.getenv());
         if (given == null) throw new IllegalArgumentException(NO_BUCKET);
-        memberPort = port == 0 ? freePort(host) : port;
+        try {
+            memberPort = ClusterMember.listenPort(host, port);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("cannot start the cluster member: " + e.getMessage()
+                    + " (choose another --port, or 0 for a free one)", e);
+        }
         return Hazelcast.newHazelcastInstance(
                 ClusterMember.config(ClusterMember.DEFAULT_CLUSTER, host, memberPort, discovery));
     }
@@ -80,14 +81,5 @@ public final class JoinOptions {
     static String joined(HazelcastInstance member, S3Settings bucket) {
         return "joined a cluster of " + member.getCluster().getMembers().size() + " members; storage "
                 + bucket.endpoint() + " bucket " + bucket.bucket();
-    }
-
-    /** A port nobody listens on now (Hazelcast needs the number up front: other members are told it). */
-    private static int freePort(String host) {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free port on " + host + ": " + e.getMessage(), e);
-        }
     }
 }
