@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class,
                 ConverterCommand.class,
                 DebugCommand.class,
+                DemoModelCommand.class,
                 InspectCommand.class,
                 LoginCommand.class,
                 TokenCommand.class,

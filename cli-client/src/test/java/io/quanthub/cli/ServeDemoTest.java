@@ -31,7 +31,8 @@ import picocli.CommandLine;
  */
 class ServeDemoTest {
     private static final Pattern DEMO = Pattern.compile("demo: 3 previews are rendering \\((http://127\\.0\\.0\\.1:"
-            + "\\d+)/api/jobs\\); model page \\1/#/models/demo/flux-demo");
+            + "\\d+)/api/jobs\\); see them at \\1/#/models/demo/flux-demo/previews\\?quants=Q8_0,Q4_K_M,Q2_K"
+            + "&conditioning=random-a&seed=1&steps=4&width=128&height=128");
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @TempDir

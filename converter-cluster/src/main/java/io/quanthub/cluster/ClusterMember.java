@@ -99,7 +99,15 @@ public final class ClusterMember {
      */
     public static int firstFreePort(String host, int from) {
         for (int port = from; port < Math.min(from + 100, 65536); port++) {
-            if (isFree(host, port)) return port;
+            try {
+                return freePort(host, port);
+            } catch (UncheckedIOException e) {
+                // Not a taken port (an address this machine does not have): Hazelcast reports it on the port asked for.
+                if (!(e.getCause() instanceof java.net.BindException bind) || bind.getMessage() == null
+                        || !bind.getMessage().contains("in use")) {
+                    return from;
+                }
+            }
         }
         return freePort(host, 0);
     }
