@@ -4,6 +4,9 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.quanthub.cluster.ClusterMember;
 import io.quanthub.cluster.Discovery;
+import io.quanthub.cluster.OpsServer;
+import io.quanthub.storage.HubStorage;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.quanthub.storage.S3Settings;
 import io.quanthub.storage.S3SettingsFile;
 import picocli.CommandLine.Mixin;
@@ -43,6 +46,11 @@ public final class JoinOptions {
             description = "Cluster port of this member (default: ${DEFAULT-VALUE}, a free one).")
     int port;
 
+    @Option(names = "--metrics-port", defaultValue = "0", paramLabel = "P",
+            description = "Port of this process's /metrics (Prometheus), /health and /ready, on --host (default: "
+                    + "${DEFAULT-VALUE}, a free one, printed at start).")
+    int metricsPort;
+
     @Mixin
     S3Options s3;
 
@@ -65,6 +73,24 @@ public final class JoinOptions {
         }
         return Hazelcast.newHazelcastInstance(
                 ClusterMember.config(ClusterMember.DEFAULT_CLUSTER, host, memberPort, discovery));
+    }
+
+    /**
+     * Serves this process's operations endpoints on {@code --host:--metrics-port}; ready while the member is in the
+     * cluster and the bucket answers.
+     */
+    OpsServer startOps(PrometheusMeterRegistry registry, HazelcastInstance member, HubStorage storage) {
+        return OpsServer.start(host, metricsPort, registry, () -> {
+            if (!member.getLifecycleService().isRunning()) return "not a cluster member";
+            storage.ping();
+            return null;
+        });
+    }
+
+    /** The start-up line that says where the operations endpoints are. */
+    String opsLine(OpsServer ops) {
+        String shown = host.contains(":") ? "[" + host + "]" : host;
+        return "metrics on http://" + shown + ":" + ops.port() + "/metrics (health: /health, readiness: /ready)";
     }
 
     /** {@code host:port} of the member {@link #startMember()} started. */
