@@ -43,7 +43,12 @@ final class BackgroundServe {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        List<String> jvmOptions = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        command.addAll(jvmOptions);
+        // The launcher leaves the Vector API module (and the JVM's warning about it) to the process that computes.
+        if (!String.join(" ", jvmOptions).contains("jdk.incubator.vector")) {
+            command.addAll(List.of("--add-modules", "jdk.incubator.vector"));
+        }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), QuantHubCli.class.getName(), "serve"));
         command.addAll(serveArgs);
         Process hub = new ProcessBuilder(command)
