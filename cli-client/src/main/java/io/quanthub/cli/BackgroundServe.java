@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * {@code quanthub serve --background}: starts the same {@code serve} command line, without {@code --background}, in a
@@ -32,10 +33,27 @@ final class BackgroundServe {
      * @param commandLine the arguments {@code quanthub} was given ({@code serve} first, or only serve's own)
      * @return the exit code: 0 once the hub serves, 1 when it stopped first (its last lines go to {@code err})
      */
+    /** The live process {@code pidFile} names, if any (a stale file of a stopped hub names none). */
+    private static Optional<ProcessHandle> running(Path pidFile) throws IOException {
+        if (!Files.exists(pidFile)) return Optional.empty();
+        try {
+            return ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).filter(ProcessHandle::isAlive);
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
     static int start(List<String> commandLine, Path data, String readyLine, PrintWriter out, PrintWriter err)
             throws IOException, InterruptedException {
         Files.createDirectories(data);
         Path log = data.resolve(LOG_FILE);
+        Path pidFile = data.resolve(PID_FILE);
+        Optional<ProcessHandle> running = running(pidFile);
+        if (running.isPresent()) {
+            // Its log and process id file are in this data folder: a second hub there would overwrite them.
+            throw new IllegalStateException("a hub started with --background already runs on " + data + " (process "
+                    + running.get().pid() + "); stop it with: kill $(cat " + pidFile + ")");
+        }
         List<String> serveArgs = new ArrayList<>(commandLine);
         if (!serveArgs.isEmpty() && serveArgs.getFirst().equals("serve")) serveArgs.removeFirst();
         serveArgs.removeIf(arg -> arg.equals("--background"));
@@ -56,7 +74,6 @@ final class BackgroundServe {
                 .redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .start();
-        Files.writeString(data.resolve(PID_FILE), hub.pid() + "\n");
 
         Instant deadline = Instant.now().plus(READY_TIMEOUT);
         while (true) {
@@ -64,9 +81,10 @@ final class BackgroundServe {
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8).stream()
                     .filter(line -> !line.startsWith("WARNING: Using incubator modules")).toList();
             if (lines.stream().anyMatch(line -> line.startsWith(readyLine))) {
+                Files.writeString(pidFile, hub.pid() + "\n");
                 lines.forEach(out::println);
                 out.println("serving in the background as process " + hub.pid() + " (output in " + log
-                        + "); stop it with: kill $(cat " + data.resolve(PID_FILE) + ")");
+                        + "); stop it with: kill $(cat " + pidFile + ")");
                 out.flush();
                 return 0;
             }
@@ -79,7 +97,6 @@ final class BackgroundServe {
                     // Its own one-line error ("quanthub: ...") is in the log; show what it printed.
                     lines.forEach(err::println);
                 }
-                Files.deleteIfExists(data.resolve(PID_FILE));
                 err.flush();
                 return 1;
             }
