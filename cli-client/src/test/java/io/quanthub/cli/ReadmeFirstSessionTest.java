@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReadmeFirstSessionTest {
     private static final Path REPOSITORY = Path.of("..").toAbsolutePath().normalize();
-    private static final Pattern FIRST_SESSION = Pattern.compile("A first session[^\\n]*:\\n\\n```sh\\n(.*?)```",
+    private static final Pattern FIRST_SESSION = Pattern.compile("A first session.*?:\\n\\n```sh\\n(.*?)```",
             Pattern.DOTALL);
 
     @TempDir
