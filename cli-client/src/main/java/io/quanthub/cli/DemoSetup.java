@@ -31,10 +31,25 @@ final class DemoSetup {
     static final String REPO = "demo/flux-demo";
     static final long SEED = 20_260_101;
     static final List<QuantLevel> LEVELS = List.of(QuantLevel.Q8_0, QuantLevel.Q4_K_M, QuantLevel.Q2_K);
-    static final Map<String, Object> PREVIEW = Map.of("seed", 1, "steps", 4, "width", 128, "height", 128,
+    /**
+     * The settings of the previews the demo asks for: the catalog's Previews tab defaults (seed 0, 4 steps,
+     * 256x256, the first conditioning set), so choosing the demo's levels there finds them rendered.
+     */
+    static final Map<String, Object> PREVIEW = Map.of("seed", 0, "steps", 4, "width", 256, "height", 256,
             "conditioning", DemoModel.CONDITIONING_SETS.getFirst());
 
     private DemoSetup() {
+    }
+
+    /**
+     * The catalog's previews tab of the demo with the settings {@link #publish} asked for, so it opens on the images
+     * already rendered instead of rendering new ones with the tab's defaults.
+     */
+    static String previewsPage() {
+        return "#/models/" + REPO + "/previews?quants=" + String.join(",", LEVELS.stream().map(QuantLevel::name)
+                .toList()) + "&conditioning=" + PREVIEW.get("conditioning") + "&seed=" + PREVIEW.get("seed")
+                + "&steps=" + PREVIEW.get("steps") + "&width=" + PREVIEW.get("width") + "&height="
+                + PREVIEW.get("height");
     }
 
     /**

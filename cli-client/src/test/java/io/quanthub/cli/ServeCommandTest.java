@@ -1,5 +1,6 @@
 package io.quanthub.cli;
 
+import io.quanthub.hub.ClusterConfig;
 import io.quanthub.storage.S3Settings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,6 +96,20 @@ class ServeCommandTest {
             assertTrue(error.startsWith("quanthub: cannot start the converter-cluster member on 127.0.0.1:"
                     + taken.getLocalPort()) && error.contains("--cluster-port"), serve.err());
         }
+    }
+
+    @Test
+    void withoutClusterPortASecondHubTakesTheNextFreePort() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            int next = io.quanthub.cluster.ClusterMember.firstFreePort("127.0.0.1", taken.getLocalPort());
+            assertTrue(next > taken.getLocalPort(), "skipped the taken port: " + next);
+        }
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs();
+        int port = serve.clusterConfig().port();
+        assertTrue(port >= ClusterConfig.DEFAULT_PORT, "from the default port on: " + port);
+        new java.net.ServerSocket(port, 1, java.net.InetAddress.getByName("127.0.0.1")).close(); // it was free
     }
 
     @Test

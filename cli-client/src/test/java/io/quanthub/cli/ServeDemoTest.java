@@ -31,11 +31,25 @@ import picocli.CommandLine;
  */
 class ServeDemoTest {
     private static final Pattern DEMO = Pattern.compile("demo: 3 previews are rendering \\((http://127\\.0\\.0\\.1:"
-            + "\\d+)/api/jobs\\); model page \\1/#/models/demo/flux-demo");
+            + "\\d+)/api/jobs\\); see them at \\1/#/models/demo/flux-demo/previews\\?quants=Q8_0,Q4_K_M,Q2_K"
+            + "&conditioning=random-a&seed=0&steps=4&width=256&height=256");
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @TempDir
     Path dir;
+
+    /** The demo renders with the Previews tab's defaults, so choosing its levels there finds them rendered. */
+    @Test
+    void demoPreviewSettingsAreTheCatalogDefaults() throws Exception {
+        String script = java.nio.file.Files.readString(Path.of("../hub-api/src/main/resources/webroot/js/views/"
+                + "previews.js"));
+        Matcher defaults = Pattern.compile("const DEFAULTS = \\{seed: (\\d+), steps: (\\d+), width: (\\d+), "
+                + "height: (\\d+)\\};").matcher(script);
+        assertTrue(defaults.find(), "previews.js has no DEFAULTS");
+        assertEquals(java.util.Map.of("seed", Integer.parseInt(defaults.group(1)),
+                "steps", Integer.parseInt(defaults.group(2)), "width", Integer.parseInt(defaults.group(3)),
+                "height", Integer.parseInt(defaults.group(4)), "conditioning", "random-a"), DemoSetup.PREVIEW);
+    }
 
     @Test
     void demoStartsAndItsPreviewsRender() throws Exception {

@@ -60,6 +60,8 @@ class OpsTest extends HubTestSupport {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> HubServer.start(config(dataDir.resolve("hub")).withPort(hub.port())));
         assertTrue(e.getMessage().startsWith("cannot start the hub on 127.0.0.1:" + hub.port() + ": "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(another hub on this machine? choose another --port, or 0 for a free one)"),
+                e.getMessage());
         assertEquals(200, get("/health", null).status()); // the running hub is unharmed
     }
 

@@ -57,6 +57,11 @@ public final class PreviewNode implements AutoCloseable {
     private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofPlatform()
             .name("quanthub-preview-node").daemon().factory());
     private volatile boolean closed;
+    /** What this node has done, for its meters ({@link InferenceMetrics}). */
+    private final java.util.concurrent.atomic.AtomicLong rendered = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong renderNanos = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean busy;
 
     /** The model kept loaded: its files' digests and the open pipeline. */
     private String loadedModel;
@@ -109,6 +114,8 @@ public final class PreviewNode implements AutoCloseable {
 
     /** Renders a job this node has claimed, compares it with its reference, and records the outcome. */
     private void run(PreviewJob job) throws InterruptedException {
+        busy = true;
+        long started = System.nanoTime();
         try {
             Rendered rendered = render(job);
             PreviewJob.Result result = rendered.result();
@@ -117,6 +124,7 @@ public final class PreviewNode implements AutoCloseable {
             storage.previews().put(job.id(), new PreviewImages.Rendered(job.request().repo(), result.image(),
                     result.heatmap()));
             jobs.done(job.id(), result);
+            this.rendered.incrementAndGet();
             LOG.log(System.Logger.Level.INFO, job.request() + " done on " + address);
         } catch (InterruptedException | HazelcastInstanceNotActiveException e) {
             throw e;
@@ -127,7 +135,36 @@ public final class PreviewNode implements AutoCloseable {
             if (closed) throw new InterruptedException("stopping");
             LOG.log(System.Logger.Level.WARNING, job.request() + " failed", e);
             jobs.fail(job.id(), oneLine(e));
+            failed.incrementAndGet();
+        } finally {
+            renderNanos.addAndGet(System.nanoTime() - started);
+            busy = false;
         }
+    }
+
+    /** Previews this node rendered (and stored). */
+    public long rendered() {
+        return rendered.get();
+    }
+
+    /** Previews that failed on this node (not those stopped by a cancel or a shutdown). */
+    public long failed() {
+        return failed.get();
+    }
+
+    /** Seconds this node spent on jobs, whatever their outcome. */
+    public double renderSeconds() {
+        return renderNanos.get() / 1e9;
+    }
+
+    /** Whether it is working on a job now. */
+    public boolean busy() {
+        return busy;
+    }
+
+    /** Bytes of model files in its cache. */
+    public long cachedBytes() {
+        return files.bytes();
     }
 
     /** A render that ran past its job's time budget: the job fails with this message. */
