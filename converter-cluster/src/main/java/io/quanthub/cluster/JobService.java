@@ -11,6 +11,7 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.quanthub.gguf.convert.ConversionException;
+import io.quanthub.gguf.convert.ConversionInputs;
 import io.quanthub.gguf.convert.QuantLevel;
 import io.quanthub.gguf.format.GgufFormatException;
 import io.quanthub.gguf.safetensors.SafetensorsFormatException;
@@ -562,12 +563,23 @@ public final class JobService implements AutoCloseable {
     private OutputParts outputOf(JobId id) {
         return plans.computeIfAbsent(id, k -> {
             try {
-                return OutputParts.plan(storage.blobs(), new Digest(k.sourceHex()), QuantLevel.parse(k.quant()));
+                return OutputParts.plan(storage.blobs(), new Digest(k.sourceHex()), QuantLevel.parse(k.quant()),
+                        () -> textEncoderInputs(k));
             } catch (java.io.IOException e) {
                 throw new UncheckedIOException("reading the header of " + k.sourceHex() + " failed: "
                         + e.getMessage(), e);
             }
         });
+    }
+
+    /**
+     * A text encoder's tokenizer and config, from the commit the variant was first requested in (its provenance):
+     * every member reads the same files, so every part agrees.
+     */
+    private ConversionInputs textEncoderInputs(JobId id) throws java.io.IOException {
+        Variant.Provenance p = storage.variants().get(id.variantKey()).orElseThrow(() ->
+                new StorageException.NotFound("variant record " + id.variantKey() + " vanished")).provenance();
+        return SourceInputs.of(storage.blobs(), storage.repos().resolve(p.repo(), p.commit()).files(), p.path());
     }
 
     /**
