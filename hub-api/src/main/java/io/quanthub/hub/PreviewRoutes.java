@@ -108,10 +108,12 @@ final class PreviewRoutes {
                     new ApiException(404, "unknown conditioning '" + params.conditioning() + "' in " + repo
                             + "; available: " + describe(conditioningNames(commit))));
             Digest source = facts.sourceDigest().orElse(null);
+            Map<String, String> encoders = TextEncoders.digests(
+                    hub.textEncoders.of(caller, commit, facts.architecture()));
             PreviewRequest request = new PreviewRequest(repo.toString(), commit.id(), level.name(),
                     available.blob().digest().toString(), source == null ? null : source.toString(),
                     vae.digest().toString(), params.conditioning(), conditioning.digest().toString(), params.seed(),
-                    params.steps(), params.width(), params.height());
+                    params.steps(), params.width(), params.height(), encoders);
             return hub.previews.request(request, "source",
                     new PreviewJob.Ticket(requester(ctx, caller), limits.timeBudget()), limits);
         }).onFailure(ctx::fail).onSuccess(view -> {

@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * One preview to render. Every file is named by its blob digest ({@code sha256:<hex>}), so any inference node can
@@ -21,10 +23,14 @@ import java.util.Objects;
  * @param vae                the VAE decoder (safetensors with BFL's {@code decoder.*} names)
  * @param conditioning       the conditioning set's name ({@code conditioning/<name>.safetensors} in the repository)
  * @param conditioningDigest that file's blob
+ * @param textEncoders       the text encoders the model uses (role, e.g. {@code t5xxl}, to blob digest), as its
+ *                           repository names them when the preview is asked for; empty when it names none. A record
+ *                           of what the preview was made with, not part of {@link #jobId()}: a conditioning set is
+ *                           already encoded.
  */
 public record PreviewRequest(String repo, String commit, String quant, String model, String source, String vae,
                              String conditioning, String conditioningDigest, long seed, int steps, int width,
-                             int height) implements Serializable {
+                             int height, Map<String, String> textEncoders) implements Serializable {
     /**
      * Changes whenever the same inputs would render different pixels (sampler, decoder, noise): part of every job
      * id, so a new engine never reuses an old engine's images.
@@ -41,6 +47,15 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
         Digest.parse(vae);
         Digest.parse(conditioningDigest);
         if (source != null) Digest.parse(source);
+        textEncoders = textEncoders == null ? Map.of() : Map.copyOf(new TreeMap<>(textEncoders));
+        textEncoders.values().forEach(Digest::parse);
+    }
+
+    /** A preview of a model that names no text encoders. */
+    public PreviewRequest(String repo, String commit, String quant, String model, String source, String vae,
+                          String conditioning, String conditioningDigest, long seed, int steps, int width, int height) {
+        this(repo, commit, quant, model, source, vae, conditioning, conditioningDigest, seed, steps, width, height,
+                Map.of());
     }
 
     /** True for the preview that previews of the same settings from quants of its model are compared with. */
@@ -57,7 +72,7 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
     public PreviewRequest reference(String dtype) {
         if (source == null) throw new IllegalStateException("preview of " + quant + " has no source to compare with");
         return new PreviewRequest(repo, commit, dtype, source, source, vae, conditioning, conditioningDigest, seed,
-                steps, width, height);
+                steps, width, height, textEncoders);
     }
 
     /**
