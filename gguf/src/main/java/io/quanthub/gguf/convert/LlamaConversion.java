@@ -17,8 +17,10 @@ import java.util.SequencedMap;
 /**
  * Plans a conversion with llama.cpp's own tool chain, for the architectures that {@link Architecture#usesLlamaCpp}:
  * <ol>
- *   <li>its converter ({@code convert_hf_to_gguf.py}): the names of {@link LlamaTensorNames}, written in module order,
- *       with the converter's metadata ({@link T5EncoderMetadata}). F32 and quantized levels start from
+ *   <li>its converter ({@code convert_hf_to_gguf.py}): the names of {@link LlamaTensorNames}, written in module order
+ *       (the order of the shared reference t5.gguf, written with gguf-py's calls from the model's state dict; the
+ *       converter itself writes in the order it reads the safetensors keys, so its F32/F16 files list the same
+ *       tensors in another order), with the converter's metadata ({@link T5EncoderMetadata}). F32 and quantized levels start from
  *       {@code --outtype f32}; F16/BF16 are {@code --outtype f16/bf16}, which keep 1-D tensors and names not ending in
  *       {@code .weight} in F32;</li>
  *   <li>for quantized levels, stock {@code llama_model_quantize} on that F32 file ({@link LlamaQuantRules}): tensors in
@@ -104,7 +106,7 @@ final class LlamaConversion {
             for (Item i : items) {
                 GgmlType type = converterType(i, level);
                 String why = type == level.baseType ? level + " requested"
-                        : "F32: llama.cpp's converter keeps " + (i.shape().length <= 1 ? "1-D tensors" : "it") + " in F32";
+                        : "F32: llama.cpp's converter keeps 1-D tensors, norms and non-weights in F32";
                 int ggmlDims = QuantizeStage.ggmlNDims(i.ggufPyDims());
                 boolean quantizable = LlamaQuantRules.whyNotQuantized(i.name(), ggmlDims).isEmpty();
                 plans.add(new TensorPlan(i.source(), new TensorSpec(i.name(), i.ggufPyDims(), type), type,
@@ -137,9 +139,15 @@ final class LlamaConversion {
         return new ConversionPlan(arch, level, prefix, plans, metadata, skipped);
     }
 
-    /** convert_hf_to_gguf.py's type for --outtype f32/f16/bf16: 1-D tensors and non-weights stay F32. */
+    /**
+     * convert_hf_to_gguf.py's type for --outtype f32/f16/bf16 ({@code prepare_tensors}): 1-D tensors, norms and names
+     * not ending in {@code .weight} stay F32 (its other F32 tensors, e.g. position embeddings, do not occur in T5).
+     */
     private static GgmlType converterType(Item i, QuantLevel level) {
-        if (level == QuantLevel.F32 || i.shape().length <= 1 || !i.name().endsWith(".weight")) return GgmlType.F32;
+        if (level == QuantLevel.F32 || i.shape().length <= 1 || i.name().endsWith("_norm.weight")
+                || !i.name().endsWith(".weight")) {
+            return GgmlType.F32;
+        }
         return level.baseType;
     }
 }

@@ -78,6 +78,37 @@ class T5ConversionTest {
     }
 
     @Test
+    void f16KeepsNormsInF32AndLlamaCppQuantizesItLikeTheF32File() throws IOException {
+        Path f16 = dir.resolve("t5-F16.gguf");
+        convert(QuantLevel.F16, f16);
+        try (GgufFile f = GgufFile.open(f16)) {
+            assertEquals(GgmlType.F16, f.tensor("token_embd.weight").type());
+            assertEquals(GgmlType.F16, f.tensor("enc.blk.0.attn_rel_b.weight").type());
+            assertEquals(GgmlType.F32, f.tensor("enc.blk.0.ffn_norm.weight").type());
+            assertEquals(GgmlType.F32, f.tensor("enc.output_norm.weight").type());
+            assertEquals(1L, f.metadata().get("general.file_type").asLong());
+        }
+        // Every weight of the tiny T5 is F16-representable, so llama.cpp quantizes this F16 file's weights exactly as
+        // the F32 one's (which also shows libllama loads it); only the tensors it keeps stay F16.
+        Path fromF16 = dir.resolve("llama-from-f16-Q4_K_M.gguf");
+        llama.quantize(f16.toAbsolutePath(), fromF16, QuantLevel.Q4_K_M, 2);
+        Path ours = dir.resolve("ours-Q4_K_M.gguf");
+        convert(QuantLevel.Q4_K_M, ours);
+        try (GgufFile theirs = GgufFile.open(fromF16); GgufFile mine = GgufFile.open(ours)) {
+            assertEquals(mine.tensors().size(), theirs.tensors().size());
+            for (var t : mine.tensors()) {
+                var other = theirs.tensor(t.name());
+                if (t.name().contains("attn_rel_b")) {
+                    assertEquals(GgmlType.F16, other.type(), "kept as the input had it");
+                    continue;
+                }
+                assertEquals(t.type(), other.type(), t.name());
+                assertEquals(-1, mine.data(t).mismatch(theirs.data(other)), t.name());
+            }
+        }
+    }
+
+    @Test
     void mixtureRulesOfLlamaQuantizeApply() throws IOException {
         Path out = dir.resolve("t5-Q4_K_M.gguf");
         convert(QuantLevel.Q4_K_M, out);
