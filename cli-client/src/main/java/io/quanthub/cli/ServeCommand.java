@@ -16,7 +16,11 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -118,6 +122,11 @@ public final class ServeCommand implements Callable<Integer> {
             + "<data>/" + BackgroundServe.LOG_FILE + ", its process id to <data>/" + BackgroundServe.PID_FILE
             + " (stop it with `kill $(cat <data>/" + BackgroundServe.PID_FILE + ")`).")
     boolean background;
+    @Option(names = "--text-encoders", paramLabel = "ARCH:ROLE=REF[,ROLE=REF...]",
+            description = "The text encoders models of architecture ARCH use when their repository names none in "
+                    + "quanthub.json, e.g. flux:clip_l=comfyanonymous/flux_text_encoders/clip_l.safetensors,"
+                    + "t5xxl=org/t5-v1_1-xxl:Q8_0 (REF: org/name/path, org/name:QUANT or org/name). Repeatable.")
+    List<String> textEncoders = new ArrayList<>();
 
     @Option(names = "--demo", description = "Generate a small Flux-architecture demo model (no network needed), push "
             + "it as " + DemoSetup.REPO + " with a few quant levels, and render their previews.")
@@ -189,7 +198,30 @@ public final class ServeCommand implements Callable<Integer> {
                 .withMaxUploadBytes(parseSize("--max-upload", maxUpload)).withS3(s3.settings(System.getenv()))
                 .withMaxUploadsPerUser(uploadsPerUser).withUploadIdleTimeout(Duration.ofSeconds(uploadIdleSeconds))
                 .withCluster(clusterConfig()).withPreviews(previewLimits())
-                .withGc(Durations.parse("--gc-interval", gcInterval), Durations.parse("--gc-grace", gcGrace));
+                .withGc(Durations.parse("--gc-interval", gcInterval), Durations.parse("--gc-grace", gcGrace))
+                .withTextEncoderDefaults(textEncoderDefaults(textEncoders));
+    }
+
+    /** {@code --text-encoders flux:clip_l=REF,t5xxl=REF} options as architecture to role to reference. */
+    static Map<String, Map<String, String>> textEncoderDefaults(List<String> options) {
+        Map<String, Map<String, String>> defaults = new LinkedHashMap<>();
+        for (String option : options) {
+            int colon = option.indexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("--text-encoders '" + option + "' must be ARCH:ROLE=REF[,ROLE=REF]");
+            }
+            Map<String, String> roles = defaults.computeIfAbsent(option.substring(0, colon).strip(),
+                    arch -> new LinkedHashMap<>());
+            for (String entry : option.substring(colon + 1).split(",")) {
+                int eq = entry.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("--text-encoders '" + option + "': '" + entry
+                            + "' must be ROLE=REF");
+                }
+                roles.put(entry.substring(0, eq).strip(), entry.substring(eq + 1).strip());
+            }
+        }
+        return defaults;
     }
 
     /** The converter-cluster member from the options; null with {@code --no-cluster}. */

@@ -153,6 +153,23 @@ class ServeCommandTest {
     }
 
     @Test
+    void textEncoderDefaultsArePerArchitecture() {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs("--no-cluster", "--text-encoders",
+                "flux:clip_l=enc/clip/clip_l.safetensors,t5xxl=enc/t5:Q8_0", "--text-encoders", "sd1:clip_l=enc/clip");
+        assertEquals(Map.of("flux", Map.of("clip_l", "enc/clip/clip_l.safetensors", "t5xxl", "enc/t5:Q8_0"),
+                "sd1", Map.of("clip_l", "enc/clip")), serve.hubConfig().textEncoderDefaults());
+        Cli noArch = Cli.run("serve", "--port", "0", "--no-cluster", "--text-encoders", "clip_l=enc/clip", "--data",
+                dir.resolve("te-data").toString());
+        assertEquals(1, noArch.exit());
+        assertTrue(noArch.err().contains("--text-encoders 'clip_l=enc/clip' must be ARCH:ROLE=REF"), noArch.err());
+        ServeCommand badRef = new ServeCommand();
+        new CommandLine(badRef).parseArgs("--no-cluster", "--text-encoders", "flux:t5xxl=enc/t5:Q9");
+        assertTrue(assertThrows(IllegalArgumentException.class, badRef::hubConfig).getMessage()
+                .contains("unknown quantization type 'Q9'"));
+    }
+
+    @Test
     void s3OptionsFallBackToTheEnvironment() {
         ServeCommand serve = new ServeCommand();
         new CommandLine(serve).parseArgs("--s3-endpoint", "http://127.0.0.1:9000", "--s3-bucket", "models");

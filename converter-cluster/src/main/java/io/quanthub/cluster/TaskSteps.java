@@ -1,5 +1,6 @@
 package io.quanthub.cluster;
 
+import io.quanthub.gguf.convert.ConversionInputs;
 import io.quanthub.gguf.convert.QuantLevel;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Digest;
@@ -110,12 +111,23 @@ final class TaskSteps {
     private OutputParts outputOf(JobId id) {
         return plans.computeIfAbsent(id, k -> {
             try {
-                return OutputParts.plan(storage.blobs(), new Digest(k.sourceHex()), QuantLevel.parse(k.quant()));
+                return OutputParts.plan(storage.blobs(), new Digest(k.sourceHex()), QuantLevel.parse(k.quant()),
+                        () -> textEncoderInputs(k));
             } catch (IOException e) {
                 throw new UncheckedIOException("reading the header of " + k.sourceHex() + " failed: "
                         + e.getMessage(), e);
             }
         });
+    }
+
+    /**
+     * A text encoder's tokenizer and config, from the commit the variant was first requested in (its provenance):
+     * every member reads the same files, so every part agrees.
+     */
+    private ConversionInputs textEncoderInputs(JobId id) throws IOException {
+        Variant.Provenance p = storage.variants().get(id.variantKey()).orElseThrow(() ->
+                new StorageException.NotFound("variant record " + id.variantKey() + " vanished")).provenance();
+        return SourceInputs.of(storage.blobs(), storage.repos().resolve(p.repo(), p.commit()).files(), p.path());
     }
 
     /**

@@ -71,6 +71,10 @@ final class Conversions implements JobDirectory {
             if (available != null) return alreadyThere(repo, commit, level, available);
             if (source == null) {
                 catalog.requireValidSafetensors(commit); // a model that does not parse: 422 with the parser's message
+                catalog.textEncoderWithoutTokenizer(commit).ifPresent(path -> {
+                    throw new ApiException(409, path + " is a T5 text encoder: push its tokenizer.json next to it (or "
+                            + "in t5_tokenizer/) to make its levels");
+                });
                 throw new ApiException(409, repo + " at " + commit.id().substring(0, 12) + " has no safetensors "
                         + "model to make " + level + " from; push the model's .safetensors file (or push GGUF files)");
             }

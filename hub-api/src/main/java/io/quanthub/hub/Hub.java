@@ -38,6 +38,8 @@ final class Hub {
     final Conversions conversions;
     /** Preview images rendered by the cluster's inference nodes; null without a cluster member. */
     final Previews previews;
+    /** Which text encoders each model uses. */
+    final TextEncoders textEncoders;
 
     /**
      * @param converter the converter-cluster member of this process, or null
@@ -50,6 +52,7 @@ final class Hub {
         this.access = new Access(storage.tokens(), storage.accounts(), storage.repos());
         this.catalog = new ModelCatalog(storage.blobs());
         this.qualities = new VariantQualities(storage.variants());
+        this.textEncoders = new TextEncoders(storage, access, catalog, config.textEncoderDefaults());
         this.metrics = metrics;
         this.vertx = vertx;
         this.uploads = vertx.createSharedWorkerExecutor("quanthub-uploads", config.maxConcurrentUploads());

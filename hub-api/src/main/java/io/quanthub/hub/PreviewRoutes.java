@@ -112,6 +112,8 @@ final class PreviewRoutes {
             Blob vae = commit.file(VAE_PATH).orElseThrow(() -> new ApiException(409, repo + " has no VAE decoder: "
                     + "previews need " + VAE_PATH + " (BFL's decoder.* tensors) in the repository"));
             Digest source = facts.sourceDigest().orElse(null);
+            Map<String, String> namedEncoders = TextEncoders.digests(
+                    hub.textEncoders.of(caller, commit, facts.architecture()));
             String conditioningDigest = null;
             PreviewRequest.Prompt prompt = null;
             if (params.prompt() != null) {
@@ -128,7 +130,7 @@ final class PreviewRoutes {
             PreviewRequest request = new PreviewRequest(repo.toString(), commit.id(), level.name(),
                     available.blob().digest().toString(), source == null ? null : source.toString(),
                     vae.digest().toString(), params.conditioning(), conditioningDigest, params.seed(),
-                    params.steps(), params.width(), params.height(), prompt);
+                    params.steps(), params.width(), params.height(), prompt, namedEncoders);
             return hub.previews.request(request, "source",
                     new PreviewJob.Ticket(requester(ctx, caller), limits.timeBudget()), limits);
         }).onFailure(ctx::fail).onSuccess(view -> {

@@ -31,10 +31,11 @@ final class Previews implements JobDirectory {
      * @param reference the job id of the reference preview (the source's image it is compared with), or null
      * @param psnr      dB against the reference; {@code "Infinity"} when identical
      * @param ssim      SSIM of the 8-bit luma against the reference (Gaussian 11x11, sigma 1.5, K1 0.01, K2 0.03)
+     * @param textEncoders the text encoders the model names (role to blob digest) when the preview was asked for
      */
     record View(@JsonUnwrapped HubJob job, String conditioning, String prompt, long seed, int steps, int width,
                 int height, String reference, boolean isReference, Double psnr, Double ssim, Timings timings,
-                String node) {}
+                String node, Map<String, String> textEncoders) {}
 
     /** Wall times of a finished preview, in milliseconds. */
     record Timings(List<Long> stepMillis, long decodeMillis, long loadMillis, long totalMillis) {}
@@ -137,7 +138,7 @@ final class Previews implements JobDirectory {
         return new View(toHubJob(job).withLinks(), r.conditioning(), r.prompt() == null ? null : r.prompt().text(),
                 r.seed(), r.steps(), r.width(), r.height(),
                 job.reference(), r.isReference(), result == null ? null : result.psnr(),
-                result == null ? null : result.ssim(), timings, job.node());
+                result == null ? null : result.ssim(), timings, job.node(), new java.util.TreeMap<>(r.textEncoders()));
     }
 
     static HubJob toHubJob(PreviewJob job) {

@@ -34,16 +34,19 @@ final class QuantRoutes {
         RepoName repo = Hub.repo(ctx);
         String revision = Hub.revision(ctx);
         hub.json(ctx, 200, () -> {
-            hub.access.visibleRepo(hub.caller(ctx), repo);
+            Caller caller = hub.caller(ctx);
+            hub.access.visibleRepo(caller, repo);
             Commit commit = hub.storage.repos().resolve(repo, revision);
             ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
-            List<QuantTable.Row> rows = QuantTable.rows(repo, commit, facts, hub.storage.variants(), hub.qualities);
+            List<TextEncoders.Encoder> encoders = hub.textEncoders.of(caller, commit, facts.architecture());
+            List<QuantTable.Row> rows = QuantTable.rows(repo, commit, facts, hub.storage.variants(), hub.qualities,
+                    TextEncoders.totalBytes(encoders));
             ModelCatalog.SourceModel source = facts.source();
             return new QuantTable.Response(repo.toString(), revision, commit.id(), facts.architecture(),
                     facts.parameters(),
                     source == null ? null : new QuantTable.Source(source.path(), source.blob().digest(),
                             source.blob().size(), source.dtype().name()),
-                    QuantTable.defaultLevel(facts).map(QuantLevel::name).orElse(null), rows);
+                    QuantTable.defaultLevel(facts).map(QuantLevel::name).orElse(null), rows, encoders);
         });
     }
 

@@ -93,6 +93,15 @@ final class QuantTable {
     /** The rows of {@code repo} at {@code commit}, whose model files {@code facts} describes. */
     static List<Row> rows(RepoName repo, Commit commit, ModelCatalog.ModelFacts facts, VariantStore variants,
                           VariantQualities qualities) {
+        return rows(repo, commit, facts, variants, qualities, null);
+    }
+
+    /**
+     * The rows, with VRAM estimates that count the model's own text encoders ({@code textEncoderBytes}, their real
+     * sizes) when known, else its architecture's usual ones.
+     */
+    static List<Row> rows(RepoName repo, Commit commit, ModelCatalog.ModelFacts facts, VariantStore variants,
+                          VariantQualities qualities, Long textEncoderBytes) {
         Map<QuantLevel, Available> available = available(facts, variants);
         List<Row> rows = new ArrayList<>();
         for (QuantLevel level : QuantLevel.values()) {
@@ -102,7 +111,7 @@ final class QuantTable {
                 // The served name of a variant, unless a file of the commit already has that name.
                 if (path == null && commit.file(variantPath(repo, level)).isEmpty()) path = variantPath(repo, level);
                 rows.add(new Row(level.name(), a.pushed() ? PUSHED : AVAILABLE, a.blob().size(), false,
-                        a.bitsPerWeight(), vram(facts.architecture(), a.blob().size()), path, a.blob().digest(),
+                        a.bitsPerWeight(), vram(facts.architecture(), a.blob().size(), textEncoderBytes), path, a.blob().digest(),
                         a.pushed() ? null : qualities.of(a.key()).orElse(null)));
                 continue;
             }
@@ -123,15 +132,14 @@ final class QuantTable {
                 }
             }
             rows.add(new Row(level.name(), MISSING, size, true, bits,
-                    size == null ? null : vram(facts.architecture(), size), null, null, null));
+                    size == null ? null : vram(facts.architecture(), size, textEncoderBytes), null, null, null));
         }
         return rows;
     }
 
-    private static Vram vram(String architecture, long size) {
-        Long with = VramEstimate.companions(architecture)
-                .map(c -> VramEstimate.forWeights(size + c.total())).orElse(null);
-        return new Vram(VramEstimate.forWeights(size), with);
+    private static Vram vram(String architecture, long size, Long textEncoderBytes) {
+        return new Vram(VramEstimate.forWeights(size),
+                VramEstimate.withTextEncodersAndVae(architecture, size, textEncoderBytes));
     }
 
     /**
@@ -171,7 +179,8 @@ final class QuantTable {
 
     /** The whole answer of {@code GET /api/models/{org}/{name}/quants}. */
     record Response(String id, String revision, String sha, String architecture, Long parameters, Source source,
-                    @JsonProperty("default") String defaultQuant, List<Row> quants) {}
+                    @JsonProperty("default") String defaultQuant, List<Row> quants,
+                    List<TextEncoders.Encoder> textEncoders) {}
 
     /** The file levels are (or would be) made from, and the element type of most of its weights ("BF16"). */
     record Source(String path, Digest digest, long size, String dtype) {}

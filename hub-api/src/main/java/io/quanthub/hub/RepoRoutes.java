@@ -41,7 +41,8 @@ final class RepoRoutes {
     record Details(String id, @JsonProperty("private") boolean isPrivate, String createdBy, Instant created,
                    String revision, String sha, Instant lastModified, String author, String message,
                    Map<String, String> branches, Map<String, String> tags, List<FileEntry> files,
-                   String architecture, Long parameters, List<String> ggufs, List<String> quants) {}
+                   String architecture, Long parameters, List<String> ggufs, List<String> quants,
+                   List<TextEncoders.Encoder> textEncoders) {}
 
     record CommitEntry(String id, String parent, String author, String message, Instant time, int files) {}
 
@@ -132,7 +133,7 @@ final class RepoRoutes {
         Map<String, String> tags = hub.storage.refs().list(repo, Ref.Kind.TAG);
         if (defaultRevision && branches.isEmpty()) { // a new repository: nothing committed yet
             return new Details(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), revision,
-                    null, null, null, null, branches, tags, List.of(), null, null, List.of(), List.of());
+                    null, null, null, null, branches, tags, List.of(), null, null, List.of(), List.of(), List.of());
         }
         Commit commit = RevisionFiles.resolve(hub, repo, revision);
         ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
@@ -141,7 +142,8 @@ final class RepoRoutes {
         return new Details(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), revision,
                 commit.id(), commit.manifest().time(), commit.manifest().author(), commit.manifest().message(),
                 branches, tags, files, facts.architecture(), facts.parameters(),
-                facts.ggufs().stream().map(ModelCatalog.GgufModel::path).toList(), levelNames(facts));
+                facts.ggufs().stream().map(ModelCatalog.GgufModel::path).toList(), levelNames(facts),
+                hub.textEncoders.of(caller, commit, facts.architecture()));
     }
 
     private void history(RoutingContext ctx) {

@@ -5,7 +5,7 @@
 import {api, watchJob} from '../api.js';
 import {commandBox} from '../clipboard.js';
 import {h} from '../dom.js';
-import {formatBits, formatBytes, formatInteger} from '../format.js';
+import {formatBits, formatBytes, formatInteger, shortHash} from '../format.js';
 import {downloadLink, errorBox, fillAsync} from './common.js';
 import {jobProgress} from './jobs.js';
 
@@ -68,6 +68,7 @@ export function variantsPanel(ctx) {
 
 function variantsView(ctx, isPrivate, response, jobs) {
   const variants = response.quants;
+  const encoders = response.textEncoders ?? [];
   const defaultLevel = response.default ?? null;
   const canProduce = Boolean(response.source);
   const converting = conversionsOf(response.source, jobs);
@@ -110,6 +111,7 @@ function variantsView(ctx, isPrivate, response, jobs) {
     defaultLevel ? h('div', {class: 'pull-default'},
       h('p', {}, 'Without a level, the CLI pulls the default, ', h('strong', {}, defaultLevel), ':'),
       commandBox(pullCommand(ctx.id, ctx.revision, null))) : null,
+    textEncodersList(encoders),
     picker.element,
     summary,
     h('p', {class: 'fit-legend'},
@@ -122,7 +124,36 @@ function variantsView(ctx, isPrivate, response, jobs) {
       'from the model’s safetensors source. Under the size of a level the hub converted: its error against the source ',
       'weights (relative RMSE, lower is closer) and their cosine similarity (1 is identical). ',
       'VRAM estimates keep the weights under 70% of the GPU memory, which leaves room for activations at standard ',
-      'resolutions; larger images and batches need more. Text encoders and VAE are counted at their usual FP16 sizes.'));
+      'resolutions; larger images and batches need more. ',
+      !encoders.length || encoders.some(e => e.size == null)
+        ? 'Text encoders and VAE are counted at their usual FP16 sizes.'
+        : 'Text encoders are counted at the sizes of the files this model names, the VAE at its usual size.'));
+}
+
+const ENCODER_STATUS = {
+  available: 'available',
+  producible: 'not produced yet (the hub makes it on request)',
+  unavailable: 'not available to you',
+};
+
+/**
+ * The text encoders the model uses (named in its quanthub.json, or the hub's default for its architecture), each
+ * with the file it resolves to, its size and digest; nothing when the model names none.
+ */
+export function textEncodersList(encoders) {
+  if (!encoders.length) return null;
+  const fromDefault = encoders.every(e => e.origin === 'default');
+  return h('section', {class: 'text-encoders', 'aria-labelledby': 'text-encoders-heading'},
+    h('h3', {id: 'text-encoders-heading'}, 'Text encoders'),
+    h('p', {class: 'hint'}, fromDefault ? 'This hub’s default for the architecture (the repository names none).'
+      : 'Named by the repository’s quanthub.json.'),
+    h('ul', {}, encoders.map(e => h('li', {'data-role': e.role, 'data-status': e.status},
+      h('strong', {}, e.role), ' ',
+      e.status === 'available' || e.status === 'producible'
+        ? h('a', {href: `#/models/${e.ref.split(/[:/]/).slice(0, 2).join('/')}`}, e.ref) : h('span', {}, e.ref),
+      ` — ${ENCODER_STATUS[e.status] ?? e.status}`,
+      e.size != null ? `, ${e.status === 'producible' ? '≈ ' : ''}${formatBytes(e.size)}` : '',
+      e.digest ? h('code', {class: 'digest', title: e.digest}, ` ${shortHash(e.digest)}`) : null))));
 }
 
 /**

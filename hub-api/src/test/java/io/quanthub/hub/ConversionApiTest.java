@@ -9,7 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.hazelcast.core.Hazelcast;
 import io.quanthub.cluster.Discovery;
+import io.quanthub.gguf.convert.ConversionInputs;
+import io.quanthub.gguf.convert.ConversionPlan;
 import io.quanthub.gguf.convert.Converter;
+import io.quanthub.gguf.model.ModelSource;
 import io.quanthub.gguf.convert.QuantLevel;
 import io.quanthub.gguf.safetensors.SafetensorsHeader;
 import io.quanthub.gguf.safetensors.SafetensorsTensor;
@@ -257,6 +260,45 @@ class ConversionApiTest {
         assertEquals("done", pushed.get("state").asText());
         assertEquals("/demo/gguf-only/resolve/" + commit + "/only-Q5_0.gguf",
                 pushed.get("links").get("download").asText());
+    }
+
+    @Test
+    void aT5EncoderWithItsTokenizerGetsLlamaCppLevelsOnDemand() throws Exception {
+        Path data = FLUX_TINY.getParent().resolveSibling("text-encoders-tiny");
+        Path t5 = data.resolve("t5.safetensors");
+        Path tokenizer = data.resolve("t5_tokenizer/tokenizer.json");
+        // Without its tokenizer a T5 is no model the hub can convert.
+        createRepo("demo/t5-no-tokenizer", false);
+        commit("demo/t5-no-tokenizer", Map.of("t5.safetensors", t5));
+        Response refused = send("POST", "/api/models/demo/t5-no-tokenizer/quants/Q8_0", null);
+        assertEquals(409, refused.status(), refused.text());
+        assertTrue(refused.text().contains("t5.safetensors is a T5 text encoder: push its tokenizer.json"),
+                refused.text());
+
+        createRepo("demo/t5-tiny", false);
+        String commit = commit("demo/t5-tiny", Map.of("text_encoders/t5.safetensors", t5,
+                "text_encoders/t5_tokenizer/tokenizer.json", tokenizer));
+        Path expected = dir.resolve("expected-t5-Q8_0.gguf");
+        ConversionInputs inputs = new ConversionInputs("t5", Files.readString(tokenizer), Map.of());
+        try (ModelSource source = ModelSource.open(t5)) {
+            new Converter(2, true).write(ConversionPlan.of(source, QuantLevel.Q8_0, inputs), expected,
+                    Converter.ProgressListener.NONE);
+        }
+        JsonNode table = get("/api/models/demo/t5-tiny/quants").json(200);
+        assertEquals("t5encoder", table.get("architecture").asText(), table.toString());
+        JsonNode missing = row(table, "Q8_0");
+        assertEquals("missing", missing.get("status").asText());
+        assertEquals(Files.size(expected), missing.get("size").asLong(), "the planned size is the file's");
+        assertEquals("missing", row(table, "Q4_K_M").get("status").asText());
+
+        JsonNode job = send("POST", "/api/models/demo/t5-tiny/quants/Q8_0", null).json(202);
+        JsonNode done = Events.open(job.get("id").asText()).until("done", j -> j.get("state").asText().equals("done"));
+        String download = done.get("links").get("download").asText();
+        assertTrue(download.startsWith("/demo/t5-tiny/resolve/" + commit), download);
+        assertArrayEquals(Files.readAllBytes(expected), get(download).raw().body(),
+                "served bytes = llama.cpp's converter + llama_model_quantize, as the local converter makes them");
+        assertEquals("available", row(get("/api/models/demo/t5-tiny/quants").json(200), "Q8_0").get("status")
+                .asText());
     }
 
     @Test

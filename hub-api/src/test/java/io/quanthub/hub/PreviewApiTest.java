@@ -121,6 +121,24 @@ class PreviewApiTest extends HubTestSupport {
         assertTrue(!sets.get("prompts").asBoolean());
     }
 
+    @Test
+    void previewsRecordTheDigestsOfTheTextEncodersTheModelNames() throws Exception {
+        byte[] clip = Files.readAllBytes(TextEncodersApiTest.DATA.resolve("text-encoders-tiny/clip_l.safetensors"));
+        commitFiles(REPO, "main", Map.of("text_encoders/clip_l.safetensors", clip, "quanthub.json",
+                ("{\"text_encoders\": {\"clip_l\": \"" + REPO + "/text_encoders/clip_l.safetensors\"}}")
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Map<String, Object> settings = new LinkedHashMap<>(with("seed", 0));
+        settings.put("steps", 1);
+        JsonNode requested = postJson("/api/models/" + REPO + "/quants/Q8_0/previews", settings, null).json();
+        String clipDigest = "sha256:" + sha256(clip);
+        assertEquals(clipDigest, requested.get("textEncoders").get("clip_l").asText(), requested.toString());
+        JsonNode done = awaitDone(requested.get("id").asText());
+        assertEquals(Map.of("clip_l", clipDigest), Map.of("clip_l", done.get("textEncoders").get("clip_l").asText()));
+        assertEquals(1, done.get("textEncoders").size());
+        JsonNode reference = get(done.get("links").get("reference").asText(), null).json();
+        assertEquals(clipDigest, reference.get("textEncoders").get("clip_l").asText(), "the reference records them too");
+    }
+
     private static Map<String, Object> with(String key, Object value) {
         Map<String, Object> body = new LinkedHashMap<>(SETTINGS);
         body.put(key, value);

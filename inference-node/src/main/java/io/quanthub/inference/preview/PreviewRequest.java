@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * One preview to render. Every file is named by its blob digest ({@code sha256:<hex>}), so any inference node can
@@ -23,10 +25,14 @@ import java.util.Objects;
  *                           or null for a prompt
  * @param conditioningDigest that file's blob, or null for a prompt
  * @param prompt             the prompt and the text encoders that encode it, or null for a conditioning set
+ * @param textEncoders       the text encoders the model uses (role, e.g. {@code t5xxl}, to blob digest), as its
+ *                           repository names them when the preview is asked for; empty when it names none. A record
+ *                           of what the preview was made with, not part of {@link #jobId()} (a prompt's encoders are
+ *                           in {@code prompt}; a conditioning set is already encoded).
  */
 public record PreviewRequest(String repo, String commit, String quant, String model, String source, String vae,
                              String conditioning, String conditioningDigest, long seed, int steps, int width,
-                             int height, Prompt prompt) implements Serializable {
+                             int height, Prompt prompt, Map<String, String> textEncoders) implements Serializable {
     /**
      * A prompt, encoded on the node by the repository's text encoders (each a blob digest).
      *
@@ -62,14 +68,16 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
         Digest.parse(vae);
         if (conditioning != null) Digest.parse(conditioningDigest);
         if (source != null) Digest.parse(source);
+        textEncoders = textEncoders == null ? Map.of() : Map.copyOf(new TreeMap<>(textEncoders));
+        textEncoders.values().forEach(Digest::parse);
     }
 
-    /** A preview of a conditioning set. */
+    /** A preview of a conditioning set, of a model that names no text encoders. */
     public PreviewRequest(String repo, String commit, String quant, String model, String source, String vae,
                           String conditioning, String conditioningDigest, long seed, int steps, int width,
                           int height) {
         this(repo, commit, quant, model, source, vae, conditioning, conditioningDigest, seed, steps, width, height,
-                null);
+                null, Map.of());
     }
 
     /** True for the preview that previews of the same settings from quants of its model are compared with. */
@@ -86,7 +94,7 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
     public PreviewRequest reference(String dtype) {
         if (source == null) throw new IllegalStateException("preview of " + quant + " has no source to compare with");
         return new PreviewRequest(repo, commit, dtype, source, source, vae, conditioning, conditioningDigest, seed,
-                steps, width, height, prompt);
+                steps, width, height, prompt, textEncoders);
     }
 
     /**
