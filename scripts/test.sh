@@ -14,6 +14,14 @@ if [[ ! -f "$GGML_LIB" ]]; then
 fi
 [[ -f "$GGML_LIB" ]] || { echo "ggml library missing at $GGML_LIB" >&2; exit 1; }
 
+# The real Hugging Face JS clients the hub's HF API is tested with (HfClientsTest).
+HFJS_DIR="$ROOT/.cache/hfjs"
+if [[ ! -f "$HFJS_DIR/node_modules/@huggingface/hub/package.json" || ! -f "$HFJS_DIR/node_modules/@huggingface/gguf/package.json" ]]; then
+  echo "installing the Hugging Face JS clients (npm @huggingface/hub@2.17.5 @huggingface/gguf@0.4.6) into $HFJS_DIR"
+  mkdir -p "$HFJS_DIR"
+  npm install --silent --no-save --no-audit --no-fund --prefix "$HFJS_DIR" @huggingface/hub@2.17.5 @huggingface/gguf@0.4.6
+fi
+
 if [[ -z "${JAVA_HOME:-}" || ! -x "$JAVA_HOME/bin/javac" ]] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
   for d in /usr/lib/jvm/*25*; do [[ -x "$d/bin/javac" ]] && { export JAVA_HOME="$d"; break; }; done
 fi

@@ -1,5 +1,6 @@
 package io.quanthub.cli;
 
+import io.quanthub.gguf.convert.ConversionInputs;
 import io.quanthub.gguf.convert.ConversionPlan;
 import io.quanthub.gguf.convert.ConversionSummary;
 import io.quanthub.gguf.convert.Converter;
@@ -16,10 +17,14 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code quanthub convert INPUT --quant TYPE}: a diffusion model to GGUF, as ComfyUI-GGUF's tools would make it. */
+/**
+ * {@code quanthub convert INPUT --quant TYPE}: a diffusion model to GGUF, as ComfyUI-GGUF's tools would make it, or a
+ * T5 text encoder as llama.cpp's converter and llama-quantize would.
+ */
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = {"Convert a diffusion model (safetensors, sharded safetensors or an F32/F16/BF16 GGUF) to GGUF "
-                + "in one pass, byte-identical to ComfyUI-GGUF's convert.py + llama-quantize."})
+                + "in one pass, byte-identical to ComfyUI-GGUF's convert.py + llama-quantize; a T5 text encoder "
+                + "(safetensors + tokenizer.json) byte-identical to llama.cpp's convert_hf_to_gguf.py + llama-quantize."})
 public final class ConvertCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "INPUT",
             description = "A .safetensors file, a *.safetensors.index.json, a directory of shards, or a .gguf.")
@@ -36,6 +41,15 @@ public final class ConvertCommand implements Callable<Integer> {
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all cores).")
     Integer threads;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE",
+            description = "A text encoder's Hugging Face tokenizer.json (T5; default: tokenizer.json, "
+                    + "t5_tokenizer/tokenizer.json or tokenizer/tokenizer.json next to INPUT).")
+    Path tokenizer;
+
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "general.name of a text encoder's GGUF (default: the input file's stem).")
+    String name;
 
     @Option(names = "--force", description = "Replace the output file if it exists.")
     boolean force;
@@ -58,7 +72,7 @@ public final class ConvertCommand implements Callable<Integer> {
         converter.refuseExisting(output);
 
         try (ModelSource source = ModelSource.open(input)) {
-            ConversionPlan plan = ConversionPlan.of(source, level);
+            ConversionPlan plan = ConversionPlan.of(source, level, ConversionInputs.besides(input, tokenizer, name));
             stderr.printf(Locale.ROOT, "%s: %s model, %d tensors -> %s %s%n", input.getFileName(),
                     plan.architecture(), plan.tensors().size(), level, output);
             stderr.flush();

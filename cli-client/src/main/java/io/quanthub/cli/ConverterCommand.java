@@ -1,7 +1,10 @@
 package io.quanthub.cli;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.quanthub.cluster.ConverterMetrics;
 import io.quanthub.cluster.JobService;
+import io.quanthub.cluster.OpsServer;
 import io.quanthub.storage.HubStorage;
 import io.quanthub.storage.S3Settings;
 import picocli.CommandLine.Command;
@@ -57,17 +60,23 @@ public final class ConverterCommand implements Callable<Integer> {
         HazelcastInstance hz = cluster.startMember();
         HubStorage storage = null;
         JobService jobs = null;
+        OpsServer ops = null;
         try {
             S3Settings bucket = cluster.bucket();
             storage = HubStorage.open(bucket);
             jobs = new JobService(hz, storage, options, JobService.TaskObserver.NONE).start();
+            PrometheusMeterRegistry registry = OpsServer.newRegistry();
+            new ConverterMetrics(jobs).bindTo(registry);
+            ops = cluster.startOps(registry, hz, storage);
             PrintWriter out = spec.commandLine().getOut();
             out.println("converter member at " + cluster.address() + " " + JoinOptions.joined(hz, bucket) + "; "
                     + options.workers() + " workers, memory budget " + (options.memoryBudget() >> 20) + " MiB");
+            out.println(cluster.opsLine(ops));
             out.flush();
             stop.await();
             return 0;
         } finally {
+            if (ops != null) ops.close();
             if (jobs != null) jobs.close(); // hands claimed tasks back while the member is still in the cluster
             hz.shutdown();
             if (storage != null) storage.close();

@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
 /** {@code quanthub debug ...}: single model calls, for comparing our inference with a reference implementation. */
 @Command(name = "debug", mixinStandardHelpOptions = true,
         description = "Run single model calls for comparison with reference implementations.",
-        subcommands = {DebugCommand.FluxForward.class, DebugCommand.FluxSample.class})
+        subcommands = {DebugCommand.FluxForward.class, DebugCommand.FluxSample.class, EncodeTextCommand.class})
 public final class DebugCommand {
     /** {@code quanthub debug flux-forward}: one Flux transformer call from saved inputs. */
     @Command(name = "flux-forward", mixinStandardHelpOptions = true,

@@ -27,9 +27,24 @@ final class DemoSetup {
     static final String REPO = "demo/flux-demo";
     static final long SEED = 20_260_101;
     static final List<QuantLevel> LEVELS = List.of(QuantLevel.Q8_0, QuantLevel.Q4_K_M, QuantLevel.Q2_K);
-    static final PreviewBody PREVIEW = new PreviewBody(1L, 4, 128, 128, DemoModel.CONDITIONING_SETS.getFirst());
+    /**
+     * The settings of the previews the demo asks for: the catalog's Previews tab defaults (seed 0, 4 steps,
+     * 256x256, the first conditioning set), so choosing the demo's levels there finds them rendered.
+     */
+    static final PreviewBody PREVIEW = new PreviewBody(0L, 4, 256, 256, DemoModel.CONDITIONING_SETS.getFirst(),
+            null, null);
 
     private DemoSetup() {
+    }
+
+    /**
+     * The catalog's previews tab of the demo with the settings {@link #publish} asked for, so it opens on the images
+     * already rendered instead of rendering new ones with the tab's defaults.
+     */
+    static String previewsPage() {
+        return "#/models/" + REPO + "/previews?quants=" + String.join(",", LEVELS.stream().map(QuantLevel::name)
+                .toList()) + "&conditioning=" + PREVIEW.conditioning() + "&seed=" + PREVIEW.seed()
+                + "&steps=" + PREVIEW.steps() + "&width=" + PREVIEW.width() + "&height=" + PREVIEW.height();
     }
 
     /**

@@ -1,6 +1,9 @@
 package io.quanthub.cli;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.quanthub.cluster.OpsServer;
+import io.quanthub.inference.preview.InferenceMetrics;
 import io.quanthub.inference.preview.PreviewJobs;
 import io.quanthub.inference.preview.PreviewNode;
 import io.quanthub.storage.HubStorage;
@@ -51,18 +54,24 @@ public final class InferenceNodeCommand implements Callable<Integer> {
         HubStorage storage = null;
         PreviewJobs jobs = null;
         PreviewNode node = null;
+        OpsServer ops = null;
         try {
             S3Settings bucket = cluster.bucket();
             storage = HubStorage.open(bucket);
             jobs = new PreviewJobs(hz);
             node = PreviewNode.start(jobs, storage, data.resolve("model-cache"), cacheBytes);
+            PrometheusMeterRegistry registry = OpsServer.newRegistry();
+            new InferenceMetrics(node).bindTo(registry);
+            ops = cluster.startOps(registry, hz, storage);
             PrintWriter out = spec.commandLine().getOut();
             out.println("inference node at " + node.address() + " " + JoinOptions.joined(hz, bucket)
                     + "; model cache " + data.resolve("model-cache").toAbsolutePath());
+            out.println(cluster.opsLine(ops));
             out.flush();
             stop.await();
             return 0;
         } finally {
+            if (ops != null) ops.close();
             if (node != null) node.close(); // its unfinished job goes back to the queue while the member is in
             if (jobs != null) jobs.close();
             hz.shutdown();

@@ -25,10 +25,14 @@ import java.util.concurrent.Callable;
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Show a model's summary, its quant levels (status, size, bits per weight, and for levels the "
                 + "hub converted, their error against the source: relative RMSE and cosine similarity) and which fit "
-                + "in 6, 8, 12, 16 and 24 GB of VRAM, alone and with the text encoders and VAE.")
+                + "in 6, 8, 12, 16 and 24 GiB of VRAM, alone and with the text encoders and VAE.")
 public final class InfoCommand implements Callable<Integer> {
     /** GPU memory sizes people buy, in GiB (a card sold as "8 GB" has 8 GiB). */
     static final int[] VRAM_GIB = {6, 8, 12, 16, 24};
+    private static final java.util.Set<String> FULL_PRECISION = java.util.Set.of("F32", "F16", "BF16");
+    static final String F16_NOTE = "! = more bits per weight than Q8_0: this model's tensors are too small for the "
+            + "level's blocks (K-quants need rows a multiple of 256 wide), so they stay F16, as llama-quantize does; "
+            + "full-size models are not affected.";
 
     @Mixin
     HubOptions hub;
@@ -45,9 +49,9 @@ public final class InfoCommand implements Callable<Integer> {
         HubClient client = hub.connect();
         RepoDetails details = client.model(ref.repo(), ref.revisionOrDefault());
         PrintWriter out = spec.commandLine().getOut();
-        printSummary(out, ref, details);
-        if (details.sha() != null) {
-            QuantTable quants = client.quants(ref.repo(), details.sha());
+        QuantTable quants = details.sha() == null ? null : client.quants(ref.repo(), details.sha());
+        printSummary(out, ref, details, quants);
+        if (quants != null) {
             List<QuantTable.Level> levels = quants.quants();
             if (ref.quant() != null) {
                 levels = List.of(quants.level(ref.quant()).orElseThrow(() -> new IllegalArgumentException(
@@ -59,7 +63,7 @@ public final class InfoCommand implements Callable<Integer> {
         return 0;
     }
 
-    static void printSummary(PrintWriter out, ModelRef ref, RepoDetails d) {
+    static void printSummary(PrintWriter out, ModelRef ref, RepoDetails d, QuantTable quants) {
         out.println(d.id() + (d.isPrivate() ? " (private)" : ""));
         out.printf("  revision      %s -> commit %s%n", ref.revisionOrDefault(),
                 d.sha() == null ? "none (no commits yet)" : d.sha());
@@ -68,8 +72,28 @@ public final class InfoCommand implements Callable<Integer> {
                 + " parameters"));
         out.println("  branches      " + (d.branches().isEmpty() ? "-" : String.join(", ", d.branches().keySet())));
         out.println("  tags          " + (d.tags().isEmpty() ? "-" : String.join(", ", d.tags().keySet())));
-        out.printf("  files         %d, %s (%d GGUF)%n", d.files().size(), ProgressBar.bytes(d.totalSize()),
-                d.ggufs().size());
+        int produced = quants == null ? 0 : produced(quants, d).size();
+        out.printf("  files         %d, %s (%d GGUF)%s%n", d.files().size(), ProgressBar.bytes(d.totalSize()),
+                d.ggufs().size(), produced == 0 ? "" : "; " + produced + " quant level" + (produced == 1 ? "" : "s")
+                        + " produced by the hub");
+    }
+
+    /** The levels the hub converted from the revision's source: files to pull that the commit does not list. */
+    static List<QuantTable.Level> produced(QuantTable quants, RepoDetails details) {
+        java.util.Set<String> committed = new java.util.HashSet<>();
+        details.files().forEach(f -> committed.add(f.path()));
+        return quants.quants().stream().filter(l -> l.status() == QuantTable.Status.AVAILABLE
+                && l.file().filter(f -> !committed.contains(f.path())).isPresent()).toList();
+    }
+
+    /**
+     * Whether a level has more bits per weight than the model's Q8_0: a small model's tensors too narrow for the
+     * level's blocks stay F16 (llama-quantize's K-quant fallback, which the converter follows byte for byte).
+     */
+    static boolean keptF16(QuantTable.Level level, QuantTable quants) {
+        double q8 = quants.level("Q8_0").map(QuantTable.Level::bitsPerWeight).orElse(8.5);
+        return !FULL_PRECISION.contains(level.quant()) && level.bitsPerWeight() != null
+                && level.bitsPerWeight() > q8 + 1e-9;
     }
 
     static void printQuants(PrintWriter out, ModelRef ref, QuantTable quants, List<QuantTable.Level> levels) {
@@ -87,19 +111,21 @@ public final class InfoCommand implements Callable<Integer> {
             boolean isDefault = l.quant().equalsIgnoreCase(String.valueOf(quants.defaultQuant()));
             table.row(l.quant() + (isDefault ? " *" : ""), l.status() == null ? null : l.status().id(),
                     l.size() == null ? null : (l.sizeEstimated() ? "~" : "") + ProgressBar.bytes(l.size()),
-                    l.bitsPerWeight() == null ? null : String.format(Locale.ROOT, "%.2f", l.bitsPerWeight()),
+                    l.bitsPerWeight() == null ? null : String.format(Locale.ROOT, "%.2f", l.bitsPerWeight())
+                            + (keptF16(l, quants) ? " !" : ""),
                     quality == null ? null : String.format(Locale.ROOT, "%.2f%%", 100 * quality.relativeRmse()),
                     quality == null ? null : String.format(Locale.ROOT, "%.5f", quality.cosine()),
                     l.file().map(RepoFile::path).orElse(null));
         }
         table.print(out, "  ");
+        if (levels.stream().anyMatch(l -> keptF16(l, quants))) out.println("  " + F16_NOTE);
 
         out.println();
         out.println("VRAM fit (yes = fits with text encoders + VAE; model = only the model alone fits; "
                 + "no = does not fit; ? = unknown):");
         String[] headers = new String[VRAM_GIB.length + 1];
         headers[0] = "QUANT";
-        for (int i = 0; i < VRAM_GIB.length; i++) headers[i + 1] = VRAM_GIB[i] + " GB";
+        for (int i = 0; i < VRAM_GIB.length; i++) headers[i + 1] = VRAM_GIB[i] + " GiB";
         TextTable fit = new TextTable(headers);
         for (QuantTable.Level l : levels) {
             QuantTable.Vram vram = l.vram();

@@ -202,11 +202,11 @@ public final class InspectCommand implements Callable<Integer> {
                 + (r.architectureProblem() != null ? " (" + r.architectureProblem() + ")" : "");
         table(sb, "", List.of(
                 List.of("file", r.file().toString()),
-                List.of("size", bytes(r.fileSize()) + " (" + String.format(Locale.ROOT, "%,d", r.fileSize()) + " bytes)"),
+                List.of("size", ProgressBar.bytes(r.fileSize()) + " (" + String.format(Locale.ROOT, "%,d", r.fileSize()) + " bytes)"),
                 List.of("format", format),
                 List.of("architecture", architecture),
                 List.of("tensors", r.tensors().size() + ", " + count(r.params()) + " params, "
-                        + bytes(r.tensorBytes()) + String.format(Locale.ROOT, ", %.2f bits per weight",
+                        + ProgressBar.bytes(r.tensorBytes()) + String.format(Locale.ROOT, ", %.2f bits per weight",
                         r.bitsPerWeight()))), 0);
 
         sb.append("\nmetadata (").append(r.metadata().size()).append(")\n");
@@ -219,14 +219,14 @@ public final class InspectCommand implements Callable<Integer> {
         List<List<String>> tensors = new ArrayList<>();
         tensors.add(List.of("name", "type", "shape", "bytes"));
         for (Row row : r.tensors()) {
-            tensors.add(List.of(row.name(), row.type(), shape(row.shape()), bytes(row.bytes())));
+            tensors.add(List.of(row.name(), row.type(), shape(row.shape()), ProgressBar.bytes(row.bytes())));
         }
         table(sb, "  ", tensors, 0b1000); // bytes right-aligned
 
         sb.append("\ntotals by type\n");
         List<List<String>> totals = new ArrayList<>();
         totals.add(List.of("type", "tensors", "params", "bytes", "bits/weight"));
-        r.totals().forEach((type, t) -> totals.add(List.of(type, Long.toString(t[0]), count(t[1]), bytes(t[2]),
+        r.totals().forEach((type, t) -> totals.add(List.of(type, Long.toString(t[0]), count(t[1]), ProgressBar.bytes(t[2]),
                 String.format(Locale.ROOT, "%.2f", t[1] == 0 ? 0 : t[2] * 8.0 / t[1]))));
         table(sb, "  ", totals, 0b11110); // numbers right-aligned
         return sb.toString();
@@ -260,19 +260,6 @@ public final class InspectCommand implements Callable<Integer> {
     private static String shape(long[] shape) {
         return shape.length == 0 ? "scalar"
                 : Arrays.stream(shape).mapToObj(Long::toString).collect(Collectors.joining(" x "));
-    }
-
-    /** Bytes in binary units: 512 B, 1.5 KiB, 12.3 GiB. */
-    static String bytes(long n) {
-        if (n < 1024) return n + " B";
-        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-        double v = n;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
     /** A count in decimal units: 950, 12.3K, 11.9B. */

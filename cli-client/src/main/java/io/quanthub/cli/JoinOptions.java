@@ -4,15 +4,14 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.quanthub.cluster.ClusterMember;
 import io.quanthub.cluster.Discovery;
+import io.quanthub.cluster.OpsServer;
+import io.quanthub.storage.HubStorage;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.quanthub.storage.S3Settings;
 import io.quanthub.storage.S3SettingsFile;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 
 /**
  * The options of a process that joins a running hub's cluster as one more member ({@code converter},
@@ -47,6 +46,11 @@ public final class JoinOptions {
             description = "Cluster port of this member (default: ${DEFAULT-VALUE}, a free one).")
     int port;
 
+    @Option(names = "--metrics-port", defaultValue = "0", paramLabel = "P",
+            description = "Port of this process's /metrics (Prometheus), /health and /ready, on --host (default: "
+                    + "${DEFAULT-VALUE}, a free one, printed at start).")
+    int metricsPort;
+
     @Mixin
     S3Options s3;
 
@@ -61,9 +65,32 @@ public final class JoinOptions {
         Discovery discovery = Discovery.parse(join);
         given = s3.settings(System.getenv());
         if (given == null) throw new IllegalArgumentException(NO_BUCKET);
-        memberPort = port == 0 ? freePort(host) : port;
+        try {
+            memberPort = ClusterMember.listenPort(host, port);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("cannot start the cluster member: " + e.getMessage()
+                    + " (choose another --port, or 0 for a free one)", e);
+        }
         return Hazelcast.newHazelcastInstance(
                 ClusterMember.config(ClusterMember.DEFAULT_CLUSTER, host, memberPort, discovery));
+    }
+
+    /**
+     * Serves this process's operations endpoints on {@code --host:--metrics-port}; ready while the member is in the
+     * cluster and the bucket answers.
+     */
+    OpsServer startOps(PrometheusMeterRegistry registry, HazelcastInstance member, HubStorage storage) {
+        return OpsServer.start(host, metricsPort, registry, () -> {
+            if (!member.getLifecycleService().isRunning()) return "not a cluster member";
+            storage.ping();
+            return null;
+        });
+    }
+
+    /** The start-up line that says where the operations endpoints are. */
+    String opsLine(OpsServer ops) {
+        String shown = host.contains(":") ? "[" + host + "]" : host;
+        return "metrics on http://" + shown + ":" + ops.port() + "/metrics (health: /health, readiness: /ready)";
     }
 
     /** {@code host:port} of the member {@link #startMember()} started. */
@@ -80,14 +107,5 @@ public final class JoinOptions {
     static String joined(HazelcastInstance member, S3Settings bucket) {
         return "joined a cluster of " + member.getCluster().getMembers().size() + " members; storage "
                 + bucket.endpoint() + " bucket " + bucket.bucket();
-    }
-
-    /** A port nobody listens on now (Hazelcast needs the number up front: other members are told it). */
-    private static int freePort(String host) {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free port on " + host + ": " + e.getMessage(), e);
-        }
     }
 }

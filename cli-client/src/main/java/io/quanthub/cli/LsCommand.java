@@ -3,6 +3,7 @@ package io.quanthub.cli;
 import io.quanthub.cli.hub.HubClient;
 import io.quanthub.cli.hub.ModelRef;
 import io.quanthub.cli.hub.Sha256;
+import io.quanthub.hub.api.QuantTable;
 import io.quanthub.hub.api.RepoDetails;
 import io.quanthub.hub.api.RepoFile;
 import io.quanthub.hub.api.RepoSummary;
@@ -56,7 +57,9 @@ public final class LsCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("ls takes org/name[@revision]; see quant levels with 'quanthub info "
                         + ref + "'");
             }
-            listFiles(out, ref, client.model(ref.repo(), ref.revisionOrDefault()));
+            RepoDetails details = client.model(ref.repo(), ref.revisionOrDefault());
+            listFiles(out, ref, details, details.sha() == null ? List.of()
+                    : InfoCommand.produced(client.quants(ref.repo(), details.sha()), details));
         }
         out.flush();
         return 0;
@@ -75,13 +78,24 @@ public final class LsCommand implements Callable<Integer> {
         table.print(out, "");
     }
 
-    static void listFiles(PrintWriter out, ModelRef ref, RepoDetails details) {
-        out.printf("%s@%s (commit %s): %d files, %s%n", ref.repo(), ref.revisionOrDefault(),
-                Sha256.shortHex(details.sha()), details.files().size(), ProgressBar.bytes(details.totalSize()));
-        if (details.files().isEmpty()) return;
-        TextTable table = new TextTable("PATH", "SIZE", "SHA256").alignRight(1);
+    /**
+     * The commit's files, then the quant levels the hub produced from its source ({@code produced}): files of the
+     * revision too ({@code pull org/name:QUANT} fetches them), though no commit lists them.
+     */
+    static void listFiles(PrintWriter out, ModelRef ref, RepoDetails details, List<QuantTable.Level> produced) {
+        out.printf("%s@%s (commit %s): %d files, %s%s%n", ref.repo(), ref.revisionOrDefault(),
+                Sha256.shortHex(details.sha()), details.files().size(), ProgressBar.bytes(details.totalSize()),
+                produced.isEmpty() ? "" : "; " + produced.size() + " quant level" + (produced.size() == 1 ? "" : "s")
+                        + " produced by the hub");
+        if (details.files().isEmpty() && produced.isEmpty()) return;
+        TextTable table = new TextTable("PATH", "SIZE", "SHA256", "").alignRight(1);
         for (RepoFile f : details.files()) {
-            table.row(f.path(), ProgressBar.bytes(f.size()), Sha256.shortHex(f.sha256()));
+            table.row(f.path(), ProgressBar.bytes(f.size()), Sha256.shortHex(f.sha256()), "");
+        }
+        for (QuantTable.Level level : produced) {
+            RepoFile f = level.file().orElseThrow();
+            table.row(f.path(), ProgressBar.bytes(f.size()), Sha256.shortHex(f.sha256()),
+                    "produced by the hub (pull " + ref.repo() + ":" + level.quant() + ")");
         }
         table.print(out, "  ");
     }

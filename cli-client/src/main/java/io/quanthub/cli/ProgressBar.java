@@ -114,14 +114,17 @@ public final class ProgressBar {
         return s.toString();
     }
 
-    /** A byte count in decimal units: 512 B, 12.3 MB, 4.56 GB. */
+    /**
+     * A byte count in binary units, as the web catalog writes it: 512 B, 1.50 KiB, 12.3 MiB, 124 GiB. Binary like GPU
+     * memory (a card sold as "8 GB" has 8 GiB), so sizes compare directly with the VRAM columns.
+     */
     public static String bytes(long n) {
-        if (n < 1000) return n + " B";
-        String[] units = {"kB", "MB", "GB", "TB", "PB"};
+        if (n < 1024) return n + " B";
+        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB"};
         double v = n;
         int u = -1;
-        while (v >= 1000 && u < units.length - 1) {
-            v /= 1000;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
             u++;
         }
         return String.format(Locale.ROOT, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class,
                 ConverterCommand.class,
                 DebugCommand.class,
+                DemoModelCommand.class,
                 InspectCommand.class,
                 LoginCommand.class,
                 TokenCommand.class,
@@ -28,7 +29,16 @@ public final class QuantHubCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /**
+     * One line per log record, as SLF4J's simple logger writes (S3Proxy, Hazelcast), for what logs through
+     * {@link System.Logger} (the JDK's logging, whose default takes two lines per record).
+     */
+    static final String LOG_FORMAT = "%1$tY-%1$tm-%1$tdT%1$tH:%1$tM:%1$tS.%1$tL%1$tz %4$s %3$s - %5$s%6$s%n";
+
     public static void main(String[] args) {
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", LOG_FORMAT);
+        }
         System.exit(commandLine().execute(args));
     }
 

@@ -1,5 +1,6 @@
 package io.quanthub.cli;
 
+import io.quanthub.cluster.ClusterMember;
 import io.quanthub.cluster.Discovery;
 import io.quanthub.hub.ClusterConfig;
 import io.quanthub.hub.Durations;
@@ -15,7 +16,11 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -112,6 +117,17 @@ public final class ServeCommand implements Callable<Integer> {
                     + "most 4 preview jobs queued or running, the queue at most 64.")
     long previewTimeBudget;
 
+    @Option(names = "--background", description = "Start the hub in a background process and return once it "
+            + "serves (with --demo: once the demo model is pushed), printing where it listens; its output goes to "
+            + "<data>/" + BackgroundServe.LOG_FILE + ", its process id to <data>/" + BackgroundServe.PID_FILE
+            + " (stop it with `kill $(cat <data>/" + BackgroundServe.PID_FILE + ")`).")
+    boolean background;
+    @Option(names = "--text-encoders", paramLabel = "ARCH:ROLE=REF[,ROLE=REF...]",
+            description = "The text encoders models of architecture ARCH use when their repository names none in "
+                    + "quanthub.json, e.g. flux:clip_l=comfyanonymous/flux_text_encoders/clip_l.safetensors,"
+                    + "t5xxl=org/t5-v1_1-xxl:Q8_0 (REF: org/name/path, org/name:QUANT or org/name). Repeatable.")
+    List<String> textEncoders = new ArrayList<>();
+
     @Option(names = "--demo", description = "Generate a small Flux-architecture demo model (no network needed), push "
             + "it as " + DemoSetup.REPO + " with a few quant levels, and render their previews.")
     boolean demo;
@@ -123,18 +139,23 @@ public final class ServeCommand implements Callable<Integer> {
     volatile HubServer server;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException, InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        if (background) {
+            return BackgroundServe.start(spec.commandLine().getParseResult().originalArgs(), data, demo ? "demo: "
+                    : "listening on ", out, spec.commandLine().getErr());
+        }
         HubServer hub = HubServer.start(hubConfig());
         server = hub;
         Thread stopper = new Thread(hub::close, "quanthub-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(stopper);
 
-        PrintWriter out = spec.commandLine().getOut();
         out.println("admin token in " + hub.adminTokenFile().toAbsolutePath()
                 + (hub.adminTokenCreated() ? " (created now; readable by you only)" : ""));
         hub.s3SettingsFile().ifPresent(file -> out.println("embedded S3 settings in " + file.toAbsolutePath()
                 + " (readable by you only; members on this machine: --s3-config " + file + ")"));
-        hub.clusterAddress().ifPresent(address -> out.println("cluster member at " + address));
+        hub.clusterAddress().ifPresent(address -> out.println("cluster member at " + address
+                + (clusterPort == 0 || address.endsWith(":" + clusterPort) ? "" : " (port " + clusterPort + " is taken, by another hub?)")));
         out.println("listening on " + hub.url());
         out.flush();
         if (demo) startDemo(hub, out);
@@ -156,8 +177,8 @@ public final class ServeCommand implements Callable<Integer> {
             var client = new io.quanthub.cli.hub.HubClient(hub.url().toString(), token,
                     io.quanthub.cli.hub.HubClient.newHttpClient());
             int previews = DemoSetup.publish(client, data.resolve("demo-model"), out).size();
-            out.println("demo: " + previews + " previews are rendering (" + hub.url() + "/api/jobs); model page "
-                    + hub.url() + "/#/models/" + DemoSetup.REPO);
+            out.println("demo: " + previews + " previews are rendering (" + hub.url() + "/api/jobs); see them at "
+                    + hub.url() + "/" + DemoSetup.previewsPage());
         } catch (java.io.IOException e) {
             hub.close();
             throw new java.io.UncheckedIOException("--demo failed: " + e.getMessage(), e);
@@ -171,22 +192,49 @@ public final class ServeCommand implements Callable<Integer> {
         return PreviewLimits.DEFAULTS.withTimeBudget(java.time.Duration.ofSeconds(previewTimeBudget));
     }
 
-    /** The converter-cluster member from the options; null with {@code --no-cluster}. */
     /** The hub's configuration from the options. */
     HubConfig hubConfig() {
         return HubConfig.defaults(data).withHost(host).withPort(port)
                 .withMaxUploadBytes(parseSize("--max-upload", maxUpload)).withS3(s3.settings(System.getenv()))
                 .withMaxUploadsPerUser(uploadsPerUser).withUploadIdleTimeout(Duration.ofSeconds(uploadIdleSeconds))
                 .withCluster(clusterConfig()).withPreviews(previewLimits())
-                .withGc(Durations.parse("--gc-interval", gcInterval), Durations.parse("--gc-grace", gcGrace));
+                .withGc(Durations.parse("--gc-interval", gcInterval), Durations.parse("--gc-grace", gcGrace))
+                .withTextEncoderDefaults(textEncoderDefaults(textEncoders));
     }
 
+    /** {@code --text-encoders flux:clip_l=REF,t5xxl=REF} options as architecture to role to reference. */
+    static Map<String, Map<String, String>> textEncoderDefaults(List<String> options) {
+        Map<String, Map<String, String>> defaults = new LinkedHashMap<>();
+        for (String option : options) {
+            int colon = option.indexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("--text-encoders '" + option + "' must be ARCH:ROLE=REF[,ROLE=REF]");
+            }
+            Map<String, String> roles = defaults.computeIfAbsent(option.substring(0, colon).strip(),
+                    arch -> new LinkedHashMap<>());
+            for (String entry : option.substring(colon + 1).split(",")) {
+                int eq = entry.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("--text-encoders '" + option + "': '" + entry
+                            + "' must be ROLE=REF");
+                }
+                roles.put(entry.substring(0, eq).strip(), entry.substring(eq + 1).strip());
+            }
+        }
+        return defaults;
+    }
+
+    /** The converter-cluster member from the options; null with {@code --no-cluster}. */
     ClusterConfig clusterConfig() {
         if (noCluster) {
             if (join != null) throw new IllegalArgumentException("--join needs the cluster member (drop --no-cluster)");
             return null;
         }
-        ClusterConfig cluster = ClusterConfig.defaults().withHost(clusterHost).withPort(clusterPort)
+        // Without --cluster-port, a second hub on this machine takes the next free port rather than failing on 5701.
+        boolean portGiven = spec != null && spec.commandLine().getParseResult() != null
+                && spec.commandLine().getParseResult().hasMatchedOption("--cluster-port");
+        int port = portGiven || clusterPort == 0 ? clusterPort : ClusterMember.firstFreePort(clusterHost, clusterPort);
+        ClusterConfig cluster = ClusterConfig.defaults().withHost(clusterHost).withPort(port)
                 .withJoin(join == null ? null : Discovery.parse(join)).withRenders(!noInference);
         if (converterWorkers == null) return cluster;
         if (converterWorkers < 0) throw new IllegalArgumentException("--converter-workers must be 0 or more");

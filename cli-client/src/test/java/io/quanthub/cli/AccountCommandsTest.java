@@ -43,7 +43,7 @@ class AccountCommandsTest extends InProcessHubTest {
 
         Cli made = ok(admin, "token", "create", "--name", "alice-laptop", "--scope", "read,write", "--user", "alice");
         String alice = made.out().strip();
-        assertTrue(alice.startsWith("qh_"), made.out());
+        assertTrue(alice.startsWith("hf_"), made.out());
         assertTrue(made.err().contains("token 'alice-laptop' of alice (read, write)"), made.err());
 
         // alice writes to her organisation, not to someone else's namespace, and administers nothing.

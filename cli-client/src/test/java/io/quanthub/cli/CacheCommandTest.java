@@ -73,11 +73,11 @@ class CacheCommandTest {
         assertEquals(0, ls.exit(), ls.err());
         List<String> lines = ls.out().lines().toList();
         assertEquals(List.of(
-                "REPO        REVISION  COMMIT        FILES    SIZE",
-                "org/dedupe                                 303 kB",
-                "            main      111111111111      2  301 kB",
-                "            v2        222222222222      2  302 kB",
-                "1 repository, 303 kB in " + cacheDir.toAbsolutePath()), lines);
+                "REPO        REVISION  COMMIT        FILES     SIZE",
+                "org/dedupe                                 296 KiB",
+                "            main      111111111111      2  294 KiB",
+                "            v2        222222222222      2  295 KiB",
+                "1 repository, 296 KiB in " + cacheDir.toAbsolutePath()), lines);
     }
 
     @Test
@@ -91,7 +91,7 @@ class CacheCommandTest {
     void rmRevisionKeepsBlobsOtherRevisionsUse() throws IOException {
         Cli rm = cache("rm", "org/dedupe@main");
         assertEquals(0, rm.exit(), rm.err());
-        assertEquals("removed org/dedupe@main (commit 111111111111): freed 1.00 kB in 1 blob\n", rm.out());
+        assertEquals("removed org/dedupe@main (commit 111111111111): freed 1000 B in 1 blob\n", rm.out());
         assertEquals(List.of(C2), repo.commits());
         assertEquals(Map.of("v2", C2), repo.refs());
         assertFalse(Files.exists(repo.blob(Sha256.hex(v1))));
@@ -108,7 +108,7 @@ class CacheCommandTest {
     void rmRepositoryRemovesEverything() {
         Cli rm = cache("rm", "org/dedupe");
         assertEquals(0, rm.exit(), rm.err());
-        assertEquals("removed org/dedupe: freed 303 kB\n", rm.out());
+        assertEquals("removed org/dedupe: freed 296 KiB\n", rm.out());
         assertFalse(Files.exists(repo.dir()));
     }
 

@@ -83,6 +83,23 @@ class ConvertCommandTest {
     }
 
     @Test
+    void convertsAT5EncoderWithItsTokenizerLikeLlamaCpp() throws IOException {
+        Path data = Path.of(System.getProperty("quanthub.testdata", "../../shared/testdata"), "text-encoders-tiny");
+        Path t5 = Files.copy(data.resolve("t5.safetensors"), dir.resolve("t5.safetensors"));
+        Path output = dir.resolve("t5-F32.gguf");
+        // No tokenizer next to the copy: a one-line error that says what is missing, and no output.
+        assertEquals(1, run("convert", t5.toString(), "-q", "F32", "-o", output.toString()));
+        assertOneLineError("a T5 encoder needs its tokenizer");
+        assertTrue(Files.notExists(output));
+
+        assertEquals(0, run("convert", t5.toString(), "-q", "F32", "-o", output.toString(),
+                "--tokenizer", data.resolve("t5_tokenizer/tokenizer.json").toString(),
+                "--name", "t5-v1_1-tiny-random-shared"), err.toString());
+        assertTrue(out.toString().contains("t5encoder, F32, 21 tensors"), out.toString());
+        assertEquals(-1, Files.mismatch(data.resolve("t5.gguf"), output));
+    }
+
+    @Test
     void progressBarOnRequest() {
         assertEquals(0, run("convert", model.toString(), "-q", "Q4_0", "-o", dir.resolve("x.gguf").toString(),
                 "--progress"), err.toString());

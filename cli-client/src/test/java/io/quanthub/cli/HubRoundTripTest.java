@@ -78,7 +78,7 @@ class HubRoundTripTest extends InProcessHubTest {
         Cli push = cli("push", src.toString(), "--repo", "e2e/plain", "--create", "-m", "first");
         assertEquals(0, push.exit(), push.err());
         assertTrue(push.out().startsWith("pushed e2e/plain@main: commit "), push.out());
-        assertTrue(push.out().contains("3 files changed; 3 uploaded (3.00 MB), 0 already on the hub"), push.out());
+        assertTrue(push.out().contains("3 files changed; 3 uploaded (2.86 MiB), 0 already on the hub"), push.out());
 
         Cli again = cli("push", src.toString(), "--repo", "e2e/plain");
         assertEquals(0, again.exit(), again.err());
@@ -104,7 +104,7 @@ class HubRoundTripTest extends InProcessHubTest {
         assertEquals(0, repull.exit(), repull.err());
         assertSameFiles(src, out, files);
         assertTrue(repull.out().contains("config.json  20 B  (downloaded, linked)"), repull.out());
-        assertTrue(repull.out().contains("weights.bin  3.00 MB  (cached, linked)"), repull.out());
+        assertTrue(repull.out().contains("weights.bin  2.86 MiB  (cached, linked)"), repull.out());
 
         Cli cacheLs = Cli.run("cache", "ls", "--cache-dir", cache.toString());
         assertEquals(0, cacheLs.exit(), cacheLs.err());

@@ -68,7 +68,7 @@ class InspectCommandTest {
         assertTrue(out.contains("  img_in.weight                        F16   4 x 64   512 B\n"), out);
         assertTrue(out.contains("  Q4_K        1    1.5K  864 B         4.50\n"), out);
         // 864 + 12 + 512 bytes over 1536 + 3 + 256 weights
-        assertTrue(out.contains(String.format(java.util.Locale.ROOT, "tensors       3, 1.8K params, 1.4 KiB, %.2f bits per weight",
+        assertTrue(out.contains(String.format(java.util.Locale.ROOT, "tensors       3, 1.8K params, 1.36 KiB, %.2f bits per weight",
                 (864 + 12 + 512) * 8.0 / (1536 + 3 + 256))), out);
     }
 

@@ -22,8 +22,8 @@ class ProgressBarTest {
     void rendersBarPercentBytesRateEtaAndDetail() {
         ProgressBar bar = bar(true);
         String line = bar.render(500_000_000L, 5_000_000_000L, "tensors 12/345");
-        assertEquals("convert [######..................]  25% 500 MB/2.00 GB 100 MB/s ETA 0:15  tensors 12/345", line);
-        assertEquals("convert   0% 0 B/2.00 GB 0 B/s", bar(false).render(0, 0, ""));
+        assertEquals("convert [######..................]  25% 477 MiB/1.86 GiB 95.4 MiB/s ETA 0:15  tensors 12/345", line);
+        assertEquals("convert   0% 0 B/1.86 GiB 0 B/s", bar(false).render(0, 0, ""));
     }
 
     @Test
@@ -62,9 +62,10 @@ class ProgressBarTest {
     @Test
     void formatsBytesAndDurations() {
         assertEquals("999 B", ProgressBar.bytes(999));
-        assertEquals("1.00 kB", ProgressBar.bytes(1000));
-        assertEquals("12.3 MB", ProgressBar.bytes(12_345_678));
-        assertEquals("124 GB", ProgressBar.bytes(123_500_000_000L));
+        assertEquals("1000 B", ProgressBar.bytes(1000));
+        assertEquals("1.50 KiB", ProgressBar.bytes(1536));
+        assertEquals("11.8 MiB", ProgressBar.bytes(12_345_678));
+        assertEquals("115 GiB", ProgressBar.bytes(123_500_000_000L));
         assertEquals("0:07", ProgressBar.duration(7));
         assertEquals("2:05", ProgressBar.duration(125));
         assertEquals("1:00:01", ProgressBar.duration(3601));

@@ -104,7 +104,7 @@ class PullCommandTest {
         assertEquals(Map.of("main", C1), repo.refs());
         assertTrue(out.contains("org/flux@main (commit 111111111111), quant Q4_K_M: 1 file"),
                 out);
-        assertTrue(out.contains(file + "  400 kB  (downloaded)"), out);
+        assertTrue(out.contains(file + "  391 KiB  (downloaded)"), out);
         // Only the chosen file was fetched.
         assertEquals(q4.length, server.bytesSent("/org/flux/resolve/" + C1 + "/flux-Q4_K_M.gguf"));
         assertEquals(0, server.bytesSent("/org/flux/resolve/" + C1 + "/flux-Q8_0.gguf"));
@@ -145,9 +145,9 @@ class PullCommandTest {
         publishFlux();
         assertEquals(0, pull("org/flux:Q8_0", "--dry-run"), err);
         String text = out;
-        assertTrue(text.contains("flux-Q8_0.gguf  700 kB  to download"), text);
+        assertTrue(text.contains("flux-Q8_0.gguf  684 KiB  to download"), text);
         assertTrue(text.contains("destination: " + repoCache("org/flux").snapshotDir(C1)), text);
-        assertTrue(text.contains("would download 700 kB in 1 file;"), text);
+        assertTrue(text.contains("would download 684 KiB in 1 file;"), text);
         assertTrue(server.served().isEmpty());
         assertFalse(Files.exists(cacheDir.resolve("models--org--flux")));
     }
@@ -160,7 +160,7 @@ class PullCommandTest {
         Path placed = outDir.resolve("flux-Q4_K_M.gguf");
         assertFalse(Files.isSymbolicLink(placed));
         assertTrue(Files.isSameFile(placed, repoCache("org/flux").blob(Sha256.hex(q4))), "not a hard link");
-        assertTrue(out.contains(placed + "  400 kB  (downloaded, linked)"), out);
+        assertTrue(out.contains(placed + "  391 KiB  (downloaded, linked)"), out);
     }
 
     @Test
@@ -176,7 +176,7 @@ class PullCommandTest {
             assertArrayEquals(q4, Files.readAllBytes(placed));
             assertFalse(Files.isSameFile(placed, repoCache("org/flux").blob(Sha256.hex(q4))));
             assertTrue(Files.isWritable(placed));
-            assertTrue(out.contains(placed + "  400 kB  (downloaded, copied)"), out);
+            assertTrue(out.contains(placed + "  391 KiB  (downloaded, copied)"), out);
         } finally {
             Files.deleteIfExists(outDir.resolve("flux-Q4_K_M.gguf"));
             Files.delete(outDir);
@@ -207,7 +207,7 @@ class PullCommandTest {
                 + "available: Q8_0\n", err);
         // info still shows the level, without a file.
         assertEquals(0, run("info", "org/flux", "--hub", server.base()), err);
-        assertTrue(out.lines().anyMatch(l -> l.matches(" +Q4_0 +available +300 kB +4\\.50 +- +- +-")), out);
+        assertTrue(out.lines().anyMatch(l -> l.matches(" +Q4_0 +available +293 KiB +4\\.50 +- +- +-")), out);
     }
 
     @Test

@@ -94,7 +94,7 @@ class PushCommandTest {
         Cli push = push();
         assertEquals(0, push.exit(), push.err());
         assertEquals("pushed org/m@main: commit " + NEW + "\n"
-                + "  1 file changed; 1 uploaded (5.00 kB), 0 already on the hub\n", push.out());
+                + "  1 file changed; 1 uploaded (4.88 KiB), 0 already on the hub\n", push.out());
         assertTrue(push.err().contains("the branch moved (branch main moved (HTTP 409)); committing again on the new"
                 + " head"), push.err());
         assertEquals(List.of(H1, H2), commitParents());

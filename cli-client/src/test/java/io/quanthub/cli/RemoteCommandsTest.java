@@ -75,21 +75,21 @@ class RemoteCommandsTest {
                 "  architecture  flux, 11.9B parameters",
                 "  branches      main",
                 "  tags          -",
-                "  files         3, 1.10 MB (2 GGUF)",
+                "  files         3, 1.05 MiB (2 GGUF)",
                 "",
                 "Quant levels (* = what org/flux without :QUANT pulls; ~ = estimated size; REL RMSE and COSINE: the "
                         + "converter's error against the source weights):",
-                "  QUANT   STATUS         SIZE  BITS/WEIGHT  REL RMSE   COSINE  FILE",
-                "  Q8_0 *  available    700 kB         8.50         -        -  flux-Q8_0.gguf",
-                "  Q4_K_M  available    400 kB         4.80     3.12%  0.99951  flux-Q4_K_M.gguf",
-                "  Q2_K    missing    ~4.00 GB         2.63         -        -  -",
+                "  QUANT   STATUS          SIZE  BITS/WEIGHT  REL RMSE   COSINE  FILE",
+                "  Q8_0 *  available    684 KiB         8.50         -        -  flux-Q8_0.gguf",
+                "  Q4_K_M  available    391 KiB         4.80     3.12%  0.99951  flux-Q4_K_M.gguf",
+                "  Q2_K    missing    ~3.73 GiB         2.63         -        -  -",
                 "",
                 "VRAM fit (yes = fits with text encoders + VAE; model = only the model alone fits; no = does not fit;"
                         + " ? = unknown):",
-                "  QUANT   6 GB   8 GB   12 GB  16 GB  24 GB",
-                "  Q8_0    no     no     no     model  yes",
-                "  Q4_K_M  no     model  yes    yes    yes",
-                "  Q2_K    model  model  yes    yes    yes"), info.out().lines().toList());
+                "  QUANT   6 GiB  8 GiB  12 GiB  16 GiB  24 GiB",
+                "  Q8_0    no     no     no      model   yes",
+                "  Q4_K_M  no     model  yes     yes     yes",
+                "  Q2_K    model  model  yes     yes     yes"), info.out().lines().toList());
     }
 
     @Test
@@ -97,12 +97,44 @@ class RemoteCommandsTest {
         publishFlux();
         Cli info = Cli.run("info", "org/flux:q4_k_m", "--hub", server.base());
         assertEquals(0, info.exit(), info.err());
-        assertTrue(info.out().contains("  Q4_K_M  available  400 kB         4.80     3.12%  0.99951  flux-Q4_K_M.gguf\n"),
+        assertTrue(info.out().contains("  Q4_K_M  available  391 KiB         4.80     3.12%  0.99951  flux-Q4_K_M.gguf\n"),
                 info.out());
         assertFalse(info.out().contains("Q8_0 *"), info.out());
         Cli unknown = Cli.run("info", "org/flux:Q5_0", "--hub", server.base());
         assertEquals(1, unknown.exit());
         assertTrue(unknown.err().endsWith("quanthub: org/flux has no quant level Q5_0\n"), unknown.err());
+    }
+
+    /**
+     * A level the hub converted is a file of the revision no commit lists: ls lists it, info counts it. A small
+     * model's K-quant level heavier than its Q8_0 (tensors kept F16) carries the explanation.
+     */
+    @Test
+    void lsAndInfoShowProducedLevelsAndExplainTheF16Fallback() {
+        byte[] q8 = random(1024, 1);
+        byte[] produced = random(2048, 2);
+        hub.commit("org/small", C1, Map.of("flux-Q8_0.gguf", q8), List.of("main"));
+        hub.quants("org/small", C1, "Q8_0", List.of(
+                StaticHub.level("Q8_0", "flux-Q8_0.gguf", q8, 0, 8.5, GIB, GIB),
+                StaticHub.level("Q4_K_M", "small-Q4_K_M.gguf", produced, 0, 15.2, GIB, GIB)));
+
+        Cli ls = Cli.run("ls", "org/small", "--hub", server.base());
+        assertEquals(0, ls.exit(), ls.err());
+        List<String> lines = ls.out().lines().toList();
+        assertEquals("org/small@main (commit 111111111111): 1 files, 1.00 KiB; 1 quant level produced by the hub",
+                lines.get(0));
+        assertTrue(lines.get(3).matches("  small-Q4_K_M\\.gguf  2.00 KiB  [0-9a-f]{12}  produced by the hub "
+                + "\\(pull org/small:Q4_K_M\\)"), ls.out());
+
+        Cli info = Cli.run("info", "org/small", "--hub", server.base());
+        assertEquals(0, info.exit(), info.err());
+        assertTrue(info.out().contains("  files         1, 1.00 KiB (1 GGUF); 1 quant level produced by the hub\n"),
+                info.out());
+        assertTrue(info.out().lines().anyMatch(l -> l.matches("  Q4_K_M +available +2.00 KiB +15.20 ! .*")),
+                info.out());
+        assertTrue(info.out().lines().anyMatch(l -> l.matches(" +Q8_0 \\* +available +1.00 KiB +8.50 +- .*")),
+                "Q8_0 itself has no mark: " + info.out());
+        assertTrue(info.out().contains("  " + InfoCommand.F16_NOTE + "\n"), info.out());
     }
 
     @Test
@@ -113,17 +145,17 @@ class RemoteCommandsTest {
         Cli ls = Cli.run("ls", "--hub", server.base());
         assertEquals(0, ls.exit(), ls.err());
         assertEquals(List.of(
-                "NAME                 ARCHITECTURE     SIZE  UPDATED",
-                "org/flux             flux          1.10 MB  2026-11-20 10:15",
-                "me/secret (private)  -                12 B  -"), ls.out().lines().toList());
+                "NAME                 ARCHITECTURE      SIZE  UPDATED",
+                "org/flux             flux          1.05 MiB  2026-11-20 10:15",
+                "me/secret (private)  -                 12 B  -"), ls.out().lines().toList());
 
         publishFlux();
         Cli files = Cli.run("ls", "org/flux", "--hub", server.base());
         assertEquals(0, files.exit(), files.err());
         List<String> lines = files.out().lines().toList();
-        assertEquals("org/flux@main (commit 111111111111): 3 files, 1.10 MB", lines.get(0));
-        assertEquals("  PATH                SIZE  SHA256", lines.get(1));
-        assertTrue(lines.get(3).matches("  flux-Q8_0\\.gguf    700 kB  [0-9a-f]{12}"), lines.get(3));
+        assertEquals("org/flux@main (commit 111111111111): 3 files, 1.05 MiB", lines.get(0));
+        assertEquals("  PATH                 SIZE  SHA256", lines.get(1));
+        assertTrue(lines.get(3).matches("  flux-Q8_0\\.gguf    684 KiB  [0-9a-f]{12}"), lines.get(3));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.quanthub.cli;
 
+import io.quanthub.hub.ClusterConfig;
 import io.quanthub.storage.S3Settings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -98,6 +99,20 @@ class ServeCommandTest {
     }
 
     @Test
+    void withoutClusterPortASecondHubTakesTheNextFreePort() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            int next = io.quanthub.cluster.ClusterMember.firstFreePort("127.0.0.1", taken.getLocalPort());
+            assertTrue(next > taken.getLocalPort(), "skipped the taken port: " + next);
+        }
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs();
+        int port = serve.clusterConfig().port();
+        assertTrue(port >= ClusterConfig.DEFAULT_PORT, "from the default port on: " + port);
+        new java.net.ServerSocket(port, 1, java.net.InetAddress.getByName("127.0.0.1")).close(); // it was free
+    }
+
+    @Test
     void clusterOptionsMakeTheMemberConfiguration() throws Exception {
         ServeCommand serve = new ServeCommand();
         new CommandLine(serve).parseArgs("--no-cluster");
@@ -135,6 +150,23 @@ class ServeCommandTest {
         new CommandLine(greedy).parseArgs("--no-cluster", "--uploads-per-user", "17");
         assertTrue(assertThrows(IllegalArgumentException.class, greedy::hubConfig).getMessage()
                 .contains("uploads per user must be in 1..16"));
+    }
+
+    @Test
+    void textEncoderDefaultsArePerArchitecture() {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs("--no-cluster", "--text-encoders",
+                "flux:clip_l=enc/clip/clip_l.safetensors,t5xxl=enc/t5:Q8_0", "--text-encoders", "sd1:clip_l=enc/clip");
+        assertEquals(Map.of("flux", Map.of("clip_l", "enc/clip/clip_l.safetensors", "t5xxl", "enc/t5:Q8_0"),
+                "sd1", Map.of("clip_l", "enc/clip")), serve.hubConfig().textEncoderDefaults());
+        Cli noArch = Cli.run("serve", "--port", "0", "--no-cluster", "--text-encoders", "clip_l=enc/clip", "--data",
+                dir.resolve("te-data").toString());
+        assertEquals(1, noArch.exit());
+        assertTrue(noArch.err().contains("--text-encoders 'clip_l=enc/clip' must be ARCH:ROLE=REF"), noArch.err());
+        ServeCommand badRef = new ServeCommand();
+        new CommandLine(badRef).parseArgs("--no-cluster", "--text-encoders", "flux:t5xxl=enc/t5:Q9");
+        assertTrue(assertThrows(IllegalArgumentException.class, badRef::hubConfig).getMessage()
+                .contains("unknown quantization type 'Q9'"));
     }
 
     @Test

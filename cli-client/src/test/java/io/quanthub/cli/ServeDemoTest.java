@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.quanthub.cli.hub.HubClient;
 import io.quanthub.hub.api.ApiJson;
 import io.quanthub.hub.api.Preview;
+import io.quanthub.hub.api.PreviewBody;
 import java.io.BufferedReader;
 import java.io.PipedReader;
 import java.io.PipedWriter;
@@ -32,11 +33,25 @@ import picocli.CommandLine;
  */
 class ServeDemoTest {
     private static final Pattern DEMO = Pattern.compile("demo: 3 previews are rendering \\((http://127\\.0\\.0\\.1:"
-            + "\\d+)/api/jobs\\); model page \\1/#/models/demo/flux-demo");
+            + "\\d+)/api/jobs\\); see them at \\1/#/models/demo/flux-demo/previews\\?quants=Q8_0,Q4_K_M,Q2_K"
+            + "&conditioning=random-a&seed=0&steps=4&width=256&height=256");
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @TempDir
     Path dir;
+
+    /** The demo renders with the Previews tab's defaults, so choosing its levels there finds them rendered. */
+    @Test
+    void demoPreviewSettingsAreTheCatalogDefaults() throws Exception {
+        String script = java.nio.file.Files.readString(Path.of("../hub-api/src/main/resources/webroot/js/views/"
+                + "previews.js"));
+        Matcher defaults = Pattern.compile("const DEFAULTS = \\{seed: (\\d+), steps: (\\d+), width: (\\d+), "
+                + "height: (\\d+)\\};").matcher(script);
+        assertTrue(defaults.find(), "previews.js has no DEFAULTS");
+        assertEquals(new PreviewBody(Long.parseLong(defaults.group(1)), Integer.parseInt(defaults.group(2)),
+                Integer.parseInt(defaults.group(3)), Integer.parseInt(defaults.group(4)), "random-a", null, null),
+                DemoSetup.PREVIEW);
+    }
 
     @Test
     void demoStartsAndItsPreviewsRender() throws Exception {

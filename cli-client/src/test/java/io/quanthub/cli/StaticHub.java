@@ -61,7 +61,7 @@ final class StaticHub {
             server.file("/" + repo + "/resolve/" + commit + "/" + f.getKey(), f.getValue(), commit);
         }
         String json = ApiJson.writeString(new RepoDetails(repo, false, null, null, null, commit, null, null, null,
-                Map.of("main", commit), Map.of(), listing, "flux", 11_900_000_000L, ggufs, null));
+                Map.of("main", commit), Map.of(), listing, "flux", 11_900_000_000L, ggufs, null, null));
         server.json("/api/models/" + repo + "?revision=" + commit, json);
         for (String revision : revisions) server.json("/api/models/" + repo + "?revision=" + revision, json);
     }
@@ -69,6 +69,6 @@ final class StaticHub {
     /** Publishes the quants document of a commit. */
     void quants(String repo, String commit, String defaultQuant, List<QuantTable.Level> levels) {
         server.json("/api/models/" + repo + "/quants?revision=" + commit, ApiJson.writeString(
-                new QuantTable(null, null, commit, null, null, null, defaultQuant, levels)));
+                new QuantTable(null, null, commit, null, null, null, defaultQuant, levels, null)));
     }
 }

@@ -6,6 +6,11 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.util.List;
 
 /**
@@ -71,5 +76,58 @@ public final class ClusterMember {
     /** Starts a member on loopback {@code 127.0.0.1:port}. */
     public static HazelcastInstance start(String clusterName, List<String> joinAddresses, int port) {
         return Hazelcast.newHazelcastInstance(config(clusterName, "127.0.0.1", port, joinAddresses));
+    }
+
+    /**
+     * The port a member on {@code host} listens on: {@code port} itself, checked to be free first (Hazelcast reports a
+     * taken port with a long stack trace in its log), or a free one for 0.
+     *
+     * @throws IllegalStateException with a one-line message when {@code port} is taken (callers name their option)
+     */
+    public static int listenPort(String host, int port) {
+        if (port == 0) return freePort(host, 0);
+        if (!isFree(host, port)) {
+            throw new IllegalStateException("port " + port + " on " + host + " is taken (by another QuantHub "
+                    + "member?)");
+        }
+        return port;
+    }
+
+    /**
+     * The first free port on {@code host} from {@code from} on (the next hub on a machine gets 5702 when one already
+     * uses 5701), or a free one anywhere when the next hundred are taken.
+     */
+    public static int firstFreePort(String host, int from) {
+        for (int port = from; port < Math.min(from + 100, 65536); port++) {
+            try {
+                return freePort(host, port);
+            } catch (UncheckedIOException e) {
+                // Not a taken port (an address this machine does not have): Hazelcast reports it on the port asked for.
+                if (!(e.getCause() instanceof java.net.BindException bind) || bind.getMessage() == null
+                        || !bind.getMessage().contains("in use")) {
+                    return from;
+                }
+            }
+        }
+        return freePort(host, 0);
+    }
+
+    private static boolean isFree(String host, int port) {
+        try {
+            freePort(host, port);
+            return true;
+        } catch (UncheckedIOException taken) {
+            return false;
+        }
+    }
+
+    /** Binds {@code port} (0: any) on {@code host} and lets it go (Hazelcast needs the number up front). */
+    private static int freePort(String host, int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(InetAddress.getByName(host), port), 1);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
     }
 }

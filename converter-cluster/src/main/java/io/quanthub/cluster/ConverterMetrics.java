@@ -15,7 +15,7 @@ import java.util.Map;
  *   <li>{@code quanthub_converted_bytes_total}: output bytes this member produced and uploaded;</li>
  *   <li>{@code quanthub_member_throughput_bytes_per_second}: the same over the last 30 seconds.</li>
  * </ul>
- * The job counts read the jobs map once per scrape, not once per state.
+ * The job counts are made once per scrape for the four gauges, from the jobs' keys only ({@link JobService#counts()}).
  */
 public final class ConverterMetrics implements MeterBinder {
     /** How long one read of the jobs map serves the four state gauges of a scrape. */

@@ -1,6 +1,8 @@
 package io.quanthub.cluster;
 
 import io.quanthub.gguf.ByteRanges;
+import io.quanthub.gguf.convert.Architecture;
+import io.quanthub.gguf.convert.ConversionInputs;
 import io.quanthub.gguf.convert.ConversionPlan;
 import io.quanthub.gguf.convert.ConversionSummary;
 import io.quanthub.gguf.convert.Converter;
@@ -74,6 +76,15 @@ final class OutputParts {
      * @throws StorageException.NotFound when the source blob is not stored
      */
     static OutputParts plan(BlobStore blobs, Digest source, QuantLevel level) throws IOException {
+        return plan(blobs, source, level, () -> ConversionInputs.NONE);
+    }
+
+    /**
+     * {@link #plan(BlobStore, Digest, QuantLevel)} for a source that may be a text encoder: {@code inputs} (its
+     * tokenizer) is asked for only when the tensors are one.
+     */
+    static OutputParts plan(BlobStore blobs, Digest source, QuantLevel level, InputsSupplier inputs)
+            throws IOException {
         long size = blobs.stat(source).orElseThrow(() ->
                 new StorageException.NotFound("source blob " + source + " is not stored")).size();
         ByteRanges ranges = (offset, length) -> read(blobs, source, offset, length);
@@ -86,7 +97,15 @@ final class OutputParts {
         for (SafetensorsTensor t : header.tensors()) {
             tensors.add(new RemoteTensor(t.name(), t.shape(), t.dtype(), t.fileOffset(), ranges));
         }
-        return new OutputParts(ConversionPlan.of(tensors, Map.of(), level));
+        boolean textEncoder = Architecture.isLlamaCppModel(tensors.stream().map(SourceTensor::name).toList());
+        return new OutputParts(ConversionPlan.of(tensors, Map.of(), level,
+                textEncoder ? inputs.get() : ConversionInputs.NONE));
+    }
+
+    /** Reads a text encoder's inputs (from storage). */
+    @FunctionalInterface
+    interface InputsSupplier {
+        ConversionInputs get() throws IOException;
     }
 
     private static OutputParts planGguf(ByteRanges ranges, long size, QuantLevel level) throws IOException {

@@ -22,9 +22,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * API tokens and who may see what. A token is {@code qh_} plus 32 random bytes (base64url); storage keeps only its
- * sha256, so the secret exists only with its owner. Repository records are remembered for good: they never change
- * after creation.
+ * API tokens and who may see what. A token is {@code hf_} plus 32 random bytes (base64url), the form Hugging Face
+ * clients accept (huggingface.js refuses any other before sending it); storage keeps only its sha256, so the secret
+ * exists only with its owner. Tokens made before were {@code qh_...}: they keep working as they are, and as
+ * {@code hf_qh_...} for those clients. Repository records are remembered for {@link #CACHE_NANOS} like callers: a
+ * repository deleted and created again (perhaps private now) is seen as it is now on every hub within that time.
  *
  * <p>A looked-up caller (token, user, memberships) is remembered for at most {@link #CACHE_NANOS}, counted from
  * before the lookup read storage: several hubs share one bucket, and a token revoked, a user deleted or a membership
@@ -40,7 +42,9 @@ import java.util.regex.Pattern;
 final class Access {
     /** A cached caller is re-read after this long: the bound on how long a revoked token keeps working. */
     static final long CACHE_NANOS = TimeUnit.MILLISECONDS.toNanos(1000);
-    private static final String PREFIX = "qh_";
+    private static final String PREFIX = "hf_";
+    /** What Hugging Face clients are given for a token made before tokens were {@code hf_...}: the prefix and it. */
+    private static final String LEGACY_FOR_HF = "hf_qh_";
     private static final Pattern TOKEN_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@-]{0,63}");
     /** Hex digits of a secret's hash that identify a token in lists and revocations. */
     private static final int ID_LENGTH = 12;
@@ -49,6 +53,8 @@ final class Access {
 
     private record Cached(Caller caller, long expires) {}
 
+    private record CachedRepo(RepoStore.RepoInfo info, long expires) {}
+
     /** A token just made: its secret, shown this once, and its summary. */
     record NewToken(String secret, TokenSummary summary) {}
 
@@ -56,7 +62,7 @@ final class Access {
     private final AccountStore accounts;
     private final RepoStore repos;
     private final ConcurrentHashMap<Digest, Cached> callers = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<RepoName, RepoStore.RepoInfo> repoInfos = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<RepoName, CachedRepo> repoInfos = new ConcurrentHashMap<>();
 
     Access(TokenStore tokens, AccountStore accounts, RepoStore repos) {
         this.tokens = tokens;
@@ -177,11 +183,18 @@ final class Access {
         if (parts.length != 2 || !parts[0].equalsIgnoreCase("Bearer")) {
             throw new ApiException(401, "the Authorization header must be 'Bearer <token>'");
         }
-        Digest hash = hash(parts[1]);
+        String secret = parts[1];
+        Digest hash = hash(secret);
         long started = System.nanoTime();
         Cached cached = callers.get(hash);
         if (cached != null && started - cached.expires() < 0) return cached.caller();
-        Caller caller = lookUp(hash);
+        Caller caller;
+        try {
+            caller = lookUp(hash);
+        } catch (ApiException unknown) {
+            if (!secret.startsWith(LEGACY_FOR_HF)) throw unknown;
+            caller = lookUp(hash(secret.substring("hf_".length())));
+        }
         if (callers.size() >= MAX_CACHED) callers.clear();
         callers.put(hash, new Cached(caller, started + CACHE_NANOS));
         return caller;
@@ -209,7 +222,7 @@ final class Access {
      */
     RepoStore.RepoInfo visibleRepo(Caller caller, RepoName repo) {
         RepoStore.RepoInfo info = repoInfo(repo);
-        if (info == null || !caller.canSee(info)) throw ApiException.notFound("repository " + repo + " not found");
+        if (info == null || !caller.canSee(info)) throw ApiException.notFound("repository " + repo + " not found").withErrorCode("RepoNotFound");
         return info;
     }
 
@@ -226,10 +239,13 @@ final class Access {
 
     /** The repository record, or null. */
     RepoStore.RepoInfo repoInfo(RepoName repo) {
-        RepoStore.RepoInfo known = repoInfos.get(repo);
-        if (known != null) return known;
+        long started = System.nanoTime();
+        CachedRepo known = repoInfos.get(repo);
+        if (known != null && started - known.expires() < 0) return known.info();
         RepoStore.RepoInfo info = repos.info(repo).orElse(null);
-        if (info != null) repoInfos.put(repo, info);
+        if (repoInfos.size() >= MAX_CACHED) repoInfos.clear();
+        if (info != null) repoInfos.put(repo, new CachedRepo(info, started + CACHE_NANOS));
+        else repoInfos.remove(repo);
         return info;
     }
 
@@ -238,11 +254,21 @@ final class Access {
         caller.requireWriteTo(repo.owner());
         try {
             RepoStore.RepoInfo info = repos.create(repo, caller.name(), isPrivate);
-            repoInfos.put(repo, info);
+            repoInfos.remove(repo);
             return info;
         } catch (StorageException.AlreadyExists e) {
             // A private repository someone cannot see is still taken; saying so leaks only that the name is used.
             throw new ApiException(409, "repository " + repo + " already exists");
         }
+    }
+
+    /**
+     * Deletes a repository the caller may write to (401/403 without the write scope or outside its namespaces,
+     * 404 when it may not see it): its commits and refs go at once, its blobs with the next garbage collection.
+     */
+    void deleteRepo(Caller caller, RepoName repo) {
+        writableRepo(caller, repo);
+        repos.delete(repo);
+        repoInfos.remove(repo);
     }
 }

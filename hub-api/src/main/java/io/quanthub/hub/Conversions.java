@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Quant levels produced on demand: a request for a level of a repository's model becomes a job of the converter
@@ -71,6 +72,10 @@ final class Conversions implements JobDirectory {
             if (available != null) return alreadyThere(repo, commit, level, available);
             if (source == null) {
                 catalog.requireValidSafetensors(commit); // a model that does not parse: 422 with the parser's message
+                catalog.textEncoderWithoutTokenizer(commit).ifPresent(path -> {
+                    throw new ApiException(409, path + " is a T5 text encoder: push its tokenizer.json next to it (or "
+                            + "in t5_tokenizer/) to make its levels");
+                });
                 throw new ApiException(409, repo + " at " + commit.id().substring(0, 12) + " has no safetensors "
                         + "model to make " + level + " from; push the model's .safetensors file (or push GGUF files)");
             }
@@ -123,6 +128,11 @@ final class Conversions implements JobDirectory {
     @Override
     public List<HubJob> list() {
         return service.jobs().stream().map(this::toHubJob).toList();
+    }
+
+    @Override
+    public AutoCloseable onChange(Consumer<Change> listener) {
+        return service.onChange(view -> listener.accept(new Change(view.id(), () -> toHubJob(view))));
     }
 
     private HubJob toHubJob(JobView view) {

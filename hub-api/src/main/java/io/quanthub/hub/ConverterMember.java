@@ -7,9 +7,6 @@ import io.quanthub.cluster.ClusterMember;
 import io.quanthub.cluster.Discovery;
 import io.quanthub.cluster.JobService;
 import io.quanthub.storage.HubStorage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,7 +37,13 @@ final class ConverterMember implements AutoCloseable {
      * @throws IllegalStateException with a one-line message when the port is taken or the member cannot start
      */
     static ConverterMember start(ClusterConfig config, HubStorage storage) {
-        int port = config.port() == 0 ? freePort(config.host()) : config.port();
+        int port;
+        try {
+            port = ClusterMember.listenPort(config.host(), config.port());
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot start the converter-cluster member on " + config.host() + ":"
+                    + config.port() + ": " + e.getMessage() + " (choose another --cluster-port, or 0 for a free one)", e);
+        }
         String address = config.host() + ":" + port;
         // Alone, the member lists itself; with a member list it joins those (itself included, harmlessly).
         Discovery join = switch (config.join()) {
@@ -68,15 +71,6 @@ final class ConverterMember implements AutoCloseable {
         } catch (RuntimeException e) {
             hz.getLifecycleService().terminate();
             throw e;
-        }
-    }
-
-    /** A port nobody listens on now (Hazelcast needs the number up front: the member list names it). */
-    private static int freePort(String host) {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free port on " + host + ": " + e.getMessage(), e);
         }
     }
 

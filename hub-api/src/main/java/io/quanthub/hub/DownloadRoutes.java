@@ -1,11 +1,9 @@
 package io.quanthub.hub;
 
-import io.quanthub.hub.api.QuantTable;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Commit;
 import io.quanthub.storage.Names;
 import io.quanthub.storage.RepoName;
-import io.quanthub.storage.StorageException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
@@ -27,6 +25,11 @@ import java.util.Optional;
 final class DownloadRoutes {
     /** The path may hold slashes; Vert.x decodes the named groups. */
     static final String RESOLVE = "/(?<org>[^/]+)/(?<name>[^/]+)/resolve/(?<revision>[^/]+)/(?<path>.+)";
+    /**
+     * Hugging Face's {@code raw} address of a file (huggingface.js's {@code fileExists} asks it with HEAD). QuantHub
+     * keeps every file as a content-addressed blob, so it answers exactly as {@code resolve}.
+     */
+    static final String RAW = "/(?<org>[^/]+)/(?<name>[^/]+)/raw/(?<revision>[^/]+)/(?<path>.+)";
 
     private record Resolved(String commit, Blob blob) {}
 
@@ -39,6 +42,8 @@ final class DownloadRoutes {
     void mount(Router router) {
         router.getWithRegex(RESOLVE).handler(this::resolve);
         router.headWithRegex(RESOLVE).handler(this::resolve);
+        router.getWithRegex(RAW).handler(this::resolve);
+        router.headWithRegex(RAW).handler(this::resolve);
     }
 
     private void resolve(RoutingContext ctx) {
@@ -47,24 +52,9 @@ final class DownloadRoutes {
         String path = Names.requireFilePath(ctx.pathParam("path"));
         hub.blocking(() -> {
             hub.access.visibleRepo(hub.caller(ctx), repo);
-            Commit commit = hub.storage.repos().resolve(repo, revision);
-            Blob blob = commit.file(path).or(() -> producedVariant(repo, commit, path))
-                    .orElseThrow(() -> new StorageException.NotFound(
-                            "file '" + path + "' not found in " + repo + " at " + revision));
-            return new Resolved(commit.id(), blob);
+            Commit commit = RevisionFiles.resolve(hub, repo, revision);
+            return new Resolved(commit.id(), RevisionFiles.file(hub, repo, commit, revision, path));
         }).onFailure(ctx::fail).onSuccess(resolved -> send(ctx, path, resolved));
-    }
-
-    /**
-     * A variant of the commit's model that is not a file of the commit (produced on demand), by the name the quant
-     * table gives it ({@link RevisionLevels#variantPath}).
-     */
-    private Optional<Blob> producedVariant(RepoName repo, Commit commit, String path) {
-        if (!ModelCatalog.isGguf(path)) return Optional.empty();
-        ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
-        return RevisionLevels.rows(repo, commit, facts, hub.storage.variants(), hub.qualities).stream()
-                .filter(row -> row.status() == QuantTable.Status.AVAILABLE && path.equals(row.path()))
-                .findFirst().map(row -> new Blob(row.digest(), row.size()));
     }
 
     private void send(RoutingContext ctx, String path, Resolved resolved) {
@@ -130,7 +120,8 @@ final class DownloadRoutes {
         return url.toString();
     }
 
-    private static String encode(String segment) {
+    /** One path segment, percent-encoded for a URL. */
+    static String encode(String segment) {
         return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
     }
 

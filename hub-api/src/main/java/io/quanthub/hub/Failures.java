@@ -45,6 +45,10 @@ final class Failures {
             return;
         }
         if (status == 401) response.putHeader("WWW-Authenticate", "Bearer");
+        if (failure instanceof ApiException api && api.errorCode() != null) {
+            response.putHeader("X-Error-Code", api.errorCode()).putHeader("X-Error-Message",
+                    message.replaceAll("[^\\x20-\\x7e]", "?")); // a header holds printable ASCII only
+        }
         Jsons.sendError(ctx, status, message);
     }
 

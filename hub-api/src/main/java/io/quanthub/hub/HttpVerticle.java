@@ -38,6 +38,9 @@ final class HttpVerticle extends VerticleBase {
         new TokenRoutes(hub).mount(router, json);
         new AccountRoutes(hub).mount(router, json);
         new GcRoutes(hub).mount(router);
+        HfRoutes huggingFace = new HfRoutes(hub); // before RepoRoutes: it answers GET /api/models/{org}/{name}
+        huggingFace.mount(router, json);
+        new HfUploads(hub, huggingFace).mount(router, json);
         new RepoRoutes(hub).mount(router, json);
         new UploadRoutes(hub).mount(router, json);
         new QuantRoutes(hub).mount(router);

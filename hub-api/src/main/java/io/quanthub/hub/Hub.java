@@ -33,10 +33,14 @@ final class Hub {
     final UploadSlots uploadSlots;
     /** Every job the hub reports, of every kind. */
     final Jobs jobs = new Jobs();
+    /** The changes of {@link #jobs}, pushed to the event streams that watch them. */
+    final JobFeed feed;
     /** Quant levels produced on demand; null when no converter-cluster member runs in this process. */
     final Conversions conversions;
     /** Preview images rendered by the cluster's inference nodes; null without a cluster member. */
     final Previews previews;
+    /** Which text encoders each model uses. */
+    final TextEncoders textEncoders;
 
     /**
      * @param converter the converter-cluster member of this process, or null
@@ -49,6 +53,7 @@ final class Hub {
         this.access = new Access(storage.tokens(), storage.accounts(), storage.repos());
         this.catalog = new ModelCatalog(storage.blobs());
         this.qualities = new VariantQualities(storage.variants());
+        this.textEncoders = new TextEncoders(storage, access, catalog, config.textEncoderDefaults());
         this.metrics = metrics;
         this.vertx = vertx;
         this.uploads = vertx.createSharedWorkerExecutor("quanthub-uploads", config.maxConcurrentUploads());
@@ -57,6 +62,9 @@ final class Hub {
         if (conversions != null) jobs.add(conversions);
         this.previews = previews == null ? null : new Previews(previews);
         if (this.previews != null) jobs.add(this.previews);
+        this.feed = new JobFeed(vertx);
+        // One listener for the process, for as long as its cluster member lives (it goes with the member).
+        jobs.onChange(feed::changed);
     }
 
     /** Runs blocking code on a worker thread; the future completes on the caller's event loop. */

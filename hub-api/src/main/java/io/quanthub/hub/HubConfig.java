@@ -4,6 +4,7 @@ import io.quanthub.storage.S3Settings;
 import io.quanthub.storage.StorageOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -33,12 +34,17 @@ import java.util.Objects;
  *                             runs it on demand)
  * @param gcGrace              how old unreferenced blobs and upload debris must be before a scheduled run (or an
  *                             admin run without {@code grace}) deletes them
+ * @param textEncoderDefaults  the text encoders a model of an architecture uses when its repository names none
+ *                             ({@value TextEncoders#FILE}): architecture ({@code flux}) to role ({@code t5xxl}) to
+ *                             reference ({@code org/name:Q8_0}, {@code org/name/path.safetensors}), see
+ *                             {@link TextEncoders}
  */
 public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long maxUploadBytes, int maxJsonBytes,
                         int maxConcurrentUploads, int httpInstances, Duration shutdownTimeout,
                         StorageOptions storage, ClusterConfig cluster, int maxUploadsPerUser,
                         Duration uploadIdleTimeout, PreviewLimits previews,
-                        Duration gcInterval, Duration gcGrace) {
+                        Duration gcInterval, Duration gcGrace,
+                        Map<String, Map<String, String>> textEncoderDefaults) {
     /** 50 GiB: the largest file Hugging Face serves over plain HTTP. */
     public static final long DEFAULT_MAX_UPLOAD_BYTES = 50L << 30;
     /** A commit listing thousands of files fits in 1 MiB. */
@@ -75,6 +81,7 @@ public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long
         Objects.requireNonNull(previews, "preview limits");
         if (gcInterval.isNegative()) throw new IllegalArgumentException("negative garbage-collection interval");
         if (gcGrace.isNegative()) throw new IllegalArgumentException("negative garbage-collection grace period");
+        textEncoderDefaults = TextEncoders.validDefaults(textEncoderDefaults);
     }
 
     /**
@@ -87,83 +94,91 @@ public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long
                 DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_CONCURRENT_UPLOADS,
                 Math.min(4, Runtime.getRuntime().availableProcessors()), Duration.ofSeconds(30),
                 StorageOptions.defaults(), null, DEFAULT_MAX_UPLOADS_PER_USER, DEFAULT_UPLOAD_IDLE_TIMEOUT,
-                PreviewLimits.DEFAULTS, DEFAULT_GC_INTERVAL, DEFAULT_GC_GRACE);
+                PreviewLimits.DEFAULTS, DEFAULT_GC_INTERVAL, DEFAULT_GC_GRACE, Map.of());
     }
 
     public HubConfig withHost(String newHost) {
         return new HubConfig(newHost, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser,
-                uploadIdleTimeout, previews, gcInterval, gcGrace);
+                uploadIdleTimeout, previews, gcInterval, gcGrace, textEncoderDefaults);
     }
 
     public HubConfig withPort(int newPort) {
         return new HubConfig(host, newPort, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser,
-                uploadIdleTimeout, previews, gcInterval, gcGrace);
+                uploadIdleTimeout, previews, gcInterval, gcGrace, textEncoderDefaults);
     }
 
     /** An external bucket instead of the embedded S3 server (null: embedded). */
     public HubConfig withS3(S3Settings settings) {
         return new HubConfig(host, port, dataDir, settings, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser,
-                uploadIdleTimeout, previews, gcInterval, gcGrace);
+                uploadIdleTimeout, previews, gcInterval, gcGrace, textEncoderDefaults);
     }
 
     public HubConfig withHttpInstances(int instances) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads, instances,
                 shutdownTimeout, storage, cluster, maxUploadsPerUser,
-                uploadIdleTimeout, previews, gcInterval, gcGrace);
+                uploadIdleTimeout, previews, gcInterval, gcGrace, textEncoderDefaults);
     }
 
     public HubConfig withMaxUploadBytes(long limit) {
         return new HubConfig(host, port, dataDir, s3, limit, maxJsonBytes, maxConcurrentUploads, httpInstances,
                 shutdownTimeout, storage, cluster, maxUploadsPerUser,
-                uploadIdleTimeout, previews, gcInterval, gcGrace);
+                uploadIdleTimeout, previews, gcInterval, gcGrace, textEncoderDefaults);
     }
 
     public HubConfig withShutdownTimeout(Duration timeout) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, timeout, storage, cluster, maxUploadsPerUser,
-                uploadIdleTimeout, previews, gcInterval, gcGrace);
+                uploadIdleTimeout, previews, gcInterval, gcGrace, textEncoderDefaults);
     }
 
     public HubConfig withStorage(StorageOptions options) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, options, cluster, maxUploadsPerUser,
-                uploadIdleTimeout, previews, gcInterval, gcGrace);
+                uploadIdleTimeout, previews, gcInterval, gcGrace, textEncoderDefaults);
     }
 
     /** Runs a converter-cluster member in the hub's process (null: none). */
     public HubConfig withCluster(ClusterConfig newCluster) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, storage, newCluster, maxUploadsPerUser,
-                uploadIdleTimeout, previews, gcInterval, gcGrace);
+                uploadIdleTimeout, previews, gcInterval, gcGrace, textEncoderDefaults);
     }
 
     /** Uploads one caller may run at the same time; the slots beyond stay free for other users. */
     public HubConfig withMaxUploadsPerUser(int limit) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
-                httpInstances, shutdownTimeout, storage, cluster, limit, uploadIdleTimeout, previews, gcInterval, gcGrace);
+                httpInstances, shutdownTimeout, storage, cluster, limit, uploadIdleTimeout, previews, gcInterval, gcGrace,
+                textEncoderDefaults);
     }
 
     /** How long an upload may send no body bytes before it is answered 408 and aborted. */
     public HubConfig withUploadIdleTimeout(Duration timeout) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser, timeout, previews, gcInterval,
-                gcGrace);
+                gcGrace, textEncoderDefaults);
     }
 
     /** What one caller may ask of the cluster's inference nodes (preview sizes, steps, concurrent jobs). */
     public HubConfig withPreviews(PreviewLimits limits) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser, uploadIdleTimeout, limits,
-                gcInterval, gcGrace);
+                gcInterval, gcGrace, textEncoderDefaults);
     }
 
     /** Garbage collection every {@code interval} (zero: no schedule) with {@code grace}. */
     public HubConfig withGc(Duration interval, Duration grace) {
         return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
                 httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser, uploadIdleTimeout, previews,
-                interval, grace);
+                interval, grace, textEncoderDefaults);
+    }
+
+    /** The text encoders models of each architecture use when their repository names none. */
+    public HubConfig withTextEncoderDefaults(Map<String, Map<String, String>> defaults) {
+        return new HubConfig(host, port, dataDir, s3, maxUploadBytes, maxJsonBytes, maxConcurrentUploads,
+                httpInstances, shutdownTimeout, storage, cluster, maxUploadsPerUser, uploadIdleTimeout, previews,
+                gcInterval, gcGrace, defaults);
     }
 }

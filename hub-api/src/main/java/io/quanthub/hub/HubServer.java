@@ -135,7 +135,8 @@ public final class HubServer implements AutoCloseable {
         } catch (Exception e) { // Future.await() rethrows checked causes too (a BindException when the port is taken)
             RuntimeException failure = e instanceof RuntimeException r ? r
                     : new IllegalStateException("cannot start the hub on " + config.host() + ":" + config.port()
-                            + ": " + e.getMessage(), e);
+                            + ": " + e.getMessage() + (e instanceof java.net.BindException
+                            ? " (another hub on this machine? choose another --port, or 0 for a free one)" : ""), e);
             closeQuietly(vertx, previews, converter, storage, embeddedS3, failure);
             throw failure;
         }

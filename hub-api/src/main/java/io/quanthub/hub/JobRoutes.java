@@ -4,13 +4,12 @@ import io.quanthub.hub.api.HubJob;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Jobs of every kind ({@link Jobs}): {@code GET /api/jobs} (queued, running and recently finished), {@code GET
  * /api/jobs/{id}} and {@code GET /api/jobs/{id}/events}, a Server-Sent Events stream of the job until it ends
- * ({@link JobEvents}).
+ * ({@link JobEvents}, pushed by the hub's {@link JobFeed}).
  *
  * <p>Lists show only the jobs of repositories the caller may see. By id, a conversion is also shown to a caller who
  * may see another repository that asked for it, but without its repository, commit and links
@@ -50,20 +49,20 @@ final class JobRoutes {
 
     private void events(RoutingContext ctx) {
         String id = ctx.pathParam("id");
+        // Watched before the job is read, so that no change between the read and the watch is lost.
+        JobEvents stream = new JobEvents(hub, ctx, id, streams::remove);
+        streams.add(stream);
         hub.blocking(() -> {
             Caller caller = hub.caller(ctx);
             HubJob job = find(id);
             return new Watched(hub.shown(caller, job), hub.canSee(caller, job)); // shown: 404 when hidden
-        }).onFailure(ctx::fail).onSuccess(watched -> {
+        }).onFailure(e -> {
+            stream.end();
+            ctx.fail(e);
+        }).onSuccess(watched -> {
             // Who may see what is decided once, when the stream starts: the caller and its rights are fixed for the
-            // stream, and re-deciding on every poll would list the job's requesters in storage four times a second.
-            Callable<HubJob> lookup = () -> {
-                HubJob job = find(id);
-                return watched.whole() ? job : job.redacted();
-            };
-            JobEvents stream = new JobEvents(hub, ctx, watched.job(), lookup, streams::remove);
-            streams.add(stream);
-            stream.start();
+            // stream.
+            stream.start(watched.job(), watched.whole());
         });
     }
 
@@ -72,12 +71,12 @@ final class JobRoutes {
         streams.forEach(JobEvents::end);
     }
 
-    /** The job as the caller may see it (redacted when it may not see its repository), or 404. Blocks. */
     /** The job with this id, of any kind, or 404. Blocks. */
     private HubJob find(String id) {
         return hub.jobs.find(id).orElseThrow(() -> ApiException.notFound("job " + id + " not found"));
     }
 
+    /** The job as the caller may see it (redacted when it may not see its repository), or 404. Blocks. */
     HubJob shownJob(Caller caller, String id) {
         HubJob job = find(id);
         // A preview job belongs to one repository (its id hashes the name), so Hub.shown hides it entirely when the

@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /** Every {@link JobDirectory} of the hub as one: a job id is looked up in each in turn. */
 public final class Jobs implements JobDirectory {
@@ -44,5 +45,14 @@ public final class Jobs implements JobDirectory {
             default -> 2;
         }).thenComparing(HubJob::created, Comparator.nullsLast(Comparator.reverseOrder())));
         return all;
+    }
+
+    @Override
+    public AutoCloseable onChange(Consumer<Change> listener) {
+        List<AutoCloseable> registrations = new ArrayList<>();
+        for (JobDirectory d : directories) registrations.add(d.onChange(listener));
+        return () -> {
+            for (AutoCloseable registration : registrations) registration.close();
+        };
     }
 }

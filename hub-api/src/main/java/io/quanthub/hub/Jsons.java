@@ -41,6 +41,11 @@ final class Jsons {
         return Buffer.buffer(ApiJson.write(value));
     }
 
+    /** A response record as a JSON tree, for answers that add fields to it. */
+    static com.fasterxml.jackson.databind.node.ObjectNode tree(Object value) {
+        return ApiJson.MAPPER.valueToTree(value);
+    }
+
     /** Sends {@code body} as JSON with this status. */
     static void send(RoutingContext ctx, int status, Object body) {
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(write(body));

@@ -2,7 +2,10 @@ package io.quanthub.hub;
 
 import io.quanthub.gguf.ByteRanges;
 import io.quanthub.gguf.GgmlType;
+import io.quanthub.cluster.SourceInputs;
+import io.quanthub.gguf.convert.Architecture;
 import io.quanthub.gguf.convert.ConversionException;
+import io.quanthub.gguf.convert.ConversionInputs;
 import io.quanthub.gguf.convert.ConversionPlan;
 import io.quanthub.gguf.convert.QuantLevel;
 import io.quanthub.gguf.format.GgufFormatException;
@@ -86,7 +89,8 @@ final class ModelCatalog {
 
     private final BlobStore blobs;
     private final Map<Digest, GgufHeader> ggufHeaders = lru(512);
-    private final Map<Digest, Optional<SourceModel>> sources = lru(256);
+    /** Planned sources by blob digest, path and tokenizer digest. */
+    private final Map<String, Optional<SourceModel>> sources = lru(256);
     private final Map<String, ModelFacts> facts = lru(1024);
 
     ModelCatalog(BlobStore blobs) {
@@ -160,6 +164,28 @@ final class ModelCatalog {
         }
     }
 
+    /**
+     * A safetensors file of the commit that is a text encoder llama.cpp's tool chain converts but has no tokenizer
+     * next to it (so no level can be planned), if any: to say what is missing.
+     */
+    Optional<String> textEncoderWithoutTokenizer(Commit commit) {
+        for (Map.Entry<String, Blob> file : commit.files().entrySet()) {
+            String path = file.getKey();
+            if (!isSafetensors(path) || SourceInputs.tokenizer(commit.files(), path).isPresent()) continue;
+            try {
+                SafetensorsHeader header = SafetensorsHeader.read(path, ranges(file.getValue()), file.getValue().size());
+                if (Architecture.isLlamaCppModel(header.tensors().stream().map(t -> t.name()).toList())) {
+                    return Optional.of(path);
+                }
+            } catch (SafetensorsFormatException e) {
+                // Named by requireValidSafetensors.
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read " + path + " from storage: " + e.getMessage(), e);
+            }
+        }
+        return Optional.empty();
+    }
+
     /** {@link #safetensors} for every safetensors file of a commit (ones committed before commits checked them). */
     void requireValidSafetensors(Commit commit) {
         commit.files().forEach((path, blob) -> {
@@ -182,7 +208,7 @@ final class ModelCatalog {
                     // Committed before validation or by other means: not a model file the catalog can describe.
                 }
             } else if (isSafetensors(path)) {
-                SourceModel candidate = source(path, file.getValue()).orElse(null);
+                SourceModel candidate = source(path, file.getValue(), commit).orElse(null);
                 if (candidate != null && (source == null || candidate.parameters() > source.parameters())) {
                     source = candidate;
                 }
@@ -199,17 +225,21 @@ final class ModelCatalog {
 
     /**
      * A safetensors file as a conversion source: every level planned from its tensor table. Empty when it is not a
-     * model the converter accepts (a VAE, a text encoder, a diffusers layout) or not valid safetensors.
+     * model the converter accepts (a VAE, a CLIP text encoder, a T5 without its tokenizer.json, a diffusers layout) or
+     * not valid safetensors.
      */
-    private Optional<SourceModel> source(String path, Blob blob) {
-        Optional<SourceModel> known = sources.get(blob.digest());
+    private Optional<SourceModel> source(String path, Blob blob, Commit commit) {
+        // A text encoder's plan also depends on its tokenizer (and name, from the path): part of the key.
+        String key = blob.digest() + " " + path + " " + SourceInputs.tokenizer(commit.files(), path)
+                .map(t -> t.getValue().digest().toString()).orElse("");
+        Optional<SourceModel> known = sources.get(key);
         if (known != null) return known;
-        Optional<SourceModel> result = planSource(path, blob);
-        sources.put(blob.digest(), result);
+        Optional<SourceModel> result = planSource(path, blob, commit);
+        sources.put(key, result);
         return result;
     }
 
-    private Optional<SourceModel> planSource(String path, Blob blob) {
+    private Optional<SourceModel> planSource(String path, Blob blob, Commit commit) {
         SafetensorsHeader header;
         try {
             header = SafetensorsHeader.read(path, ranges(blob), blob.size());
@@ -220,12 +250,21 @@ final class ModelCatalog {
         }
         List<SourceTensor> tensors = header.tensors().stream()
                 .<SourceTensor>map(t -> new HeaderTensor(t.name(), t.shape(), t.dtype())).toList();
+        ConversionInputs inputs = ConversionInputs.NONE;
+        if (Architecture.isLlamaCppModel(tensors.stream().map(SourceTensor::name).toList())) {
+            try {
+                inputs = SourceInputs.of(blobs, commit.files(), path);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read the tokenizer of " + path + " from storage: "
+                        + e.getMessage(), e);
+            }
+        }
         Map<QuantLevel, Planned> planned = new EnumMap<>(QuantLevel.class);
         String architecture = null;
         long parameters = 0;
         for (QuantLevel level : QuantLevel.values()) {
             try {
-                ConversionPlan plan = ConversionPlan.of(tensors, Map.of(), level);
+                ConversionPlan plan = ConversionPlan.of(tensors, Map.of(), level, inputs);
                 long elements = plan.elementCount();
                 planned.put(level, new Planned(plan.layout().fileSize(),
                         elements == 0 ? 0 : plan.dataBytes() * 8.0 / elements));

@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
  * Preview images of quant levels, rendered by the cluster's inference nodes:
  * <ul>
  *   <li>{@code POST /api/models/{org}/{name}/quants/{QUANT}/previews[?revision=]} with
- *       {@code {seed, steps, width, height, conditioning}}: 202 with the preview job (the same job for the same
- *       request, whoever asks);</li>
+ *       {@code {seed, steps, width, height}} and either {@code prompt} (and optionally {@code t5Length}) or
+ *       {@code conditioning}: 202 with the preview job (the same job for the same request, whoever asks);</li>
  *   <li>{@code GET /api/previews/{id}}: the job with timings, PSNR and SSIM against the reference;</li>
  *   <li>{@code POST /api/previews/{id}/cancel} (also {@code /api/jobs/{id}/cancel}): its requester or an admin
  *       cancels it (it fails, "cancelled by ...");</li>
@@ -35,9 +35,10 @@ import java.util.regex.Pattern;
  *   <li>{@code GET /api/models/{org}/{name}/conditioning[?revision=]}: the conditioning sets a preview may use.</li>
  * </ul>
  *
- * <p>There are no text encoders yet, so a preview takes no prompt: it takes a <em>conditioning set</em>, a
- * safetensors file {@code conditioning/<name>.safetensors} in the repository holding the encoded {@code txt} (T5)
- * and {@code y} (CLIP pooled) tensors. The VAE decoder is the repository's {@code ae.safetensors}.
+ * <p>A preview takes a <em>prompt</em>, encoded on the node by the repository's text encoders
+ * ({@link TextEncoderFiles}: CLIP-L and T5), or a <em>conditioning set</em>, a safetensors file
+ * {@code conditioning/<name>.safetensors} in the repository holding the encoded {@code txt} (T5) and {@code y}
+ * (CLIP pooled) tensors. The VAE decoder is the repository's {@code ae.safetensors}.
  *
  * <p>Rendering is the scarcest thing the hub has, so {@link PreviewLimits} bounds it: anonymous callers get small
  * previews of a few fixed seeds (401 beyond), every caller has a few jobs at once and the queue a bounded length (429
@@ -55,6 +56,11 @@ final class PreviewRoutes {
     static final int DEFAULT_STEPS = 4;
     static final int DEFAULT_SIDE = 256;
     private static final Pattern CONDITIONING_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+
+    /** Longest prompt accepted, in characters (T5 reads 512 tokens; a prompt is no document). */
+    static final int MAX_PROMPT_CHARS = 4000;
+    /** T5 tokens when the request names no length: Flux dev's 512 (schnell was trained with 256). */
+    static final int DEFAULT_T5_LENGTH = 512;
 
     private final Hub hub;
 
@@ -105,14 +111,26 @@ final class PreviewRoutes {
             }
             Blob vae = commit.file(VAE_PATH).orElseThrow(() -> new ApiException(409, repo + " has no VAE decoder: "
                     + "previews need " + VAE_PATH + " (BFL's decoder.* tensors) in the repository"));
-            Blob conditioning = commit.file(conditioningPath(params.conditioning())).orElseThrow(() ->
-                    new ApiException(404, "unknown conditioning '" + params.conditioning() + "' in " + repo
-                            + "; available: " + describe(conditioningNames(commit))));
             Digest source = facts.sourceDigest().orElse(null);
+            Map<String, String> namedEncoders = TextEncoders.digests(
+                    hub.textEncoders.of(caller, commit, facts.architecture()));
+            String conditioningDigest = null;
+            PreviewRequest.Prompt prompt = null;
+            if (params.prompt() != null) {
+                TextEncoderFiles encoders = TextEncoderFiles.of(commit).orElseThrow(() -> new ApiException(409,
+                        repo + " has no text encoders, so its previews take no prompt: add "
+                                + TextEncoderFiles.DESCRIPTION + ", or use a conditioning set"));
+                prompt = new PreviewRequest.Prompt(params.prompt(), encoders.clip().digest().toString(),
+                        encoders.t5().digest().toString(), params.t5Length());
+            } else {
+                conditioningDigest = commit.file(conditioningPath(params.conditioning())).orElseThrow(() ->
+                        new ApiException(404, "unknown conditioning '" + params.conditioning() + "' in " + repo
+                                + "; available: " + describe(conditioningNames(commit)))).digest().toString();
+            }
             PreviewRequest request = new PreviewRequest(repo.toString(), commit.id(), level.name(),
                     available.blob().digest().toString(), source == null ? null : source.toString(),
-                    vae.digest().toString(), params.conditioning(), conditioning.digest().toString(), params.seed(),
-                    params.steps(), params.width(), params.height());
+                    vae.digest().toString(), params.conditioning(), conditioningDigest, params.seed(),
+                    params.steps(), params.width(), params.height(), prompt, namedEncoders);
             return hub.previews.request(request, "source",
                     new PreviewJob.Ticket(requester(ctx, caller), limits.timeBudget()), limits);
         }).onFailure(ctx::fail).onSuccess(view -> {
@@ -122,14 +140,28 @@ final class PreviewRoutes {
     }
 
     /** Validated request parameters. */
-    private record Params(long seed, int steps, int width, int height, String conditioning) {
+    private record Params(long seed, int steps, int width, int height, String conditioning, String prompt,
+                          int t5Length) {
         static Params of(PreviewBody body) {
             String conditioning = body.conditioning();
-            if (conditioning == null || conditioning.isBlank()) {
-                throw ApiException.badRequest("conditioning is required: the name of a conditioning set of the "
-                        + "repository (GET /api/models/{org}/{name}/conditioning lists them)");
+            String prompt = body.prompt();
+            if (prompt != null && conditioning != null) {
+                throw ApiException.badRequest("give a prompt or a conditioning set, not both");
             }
-            if (!CONDITIONING_NAME.matcher(conditioning).matches()) {
+            if (prompt == null && (conditioning == null || conditioning.isBlank())) {
+                throw ApiException.badRequest("a prompt or a conditioning set is required: \"prompt\": \"a photo of "
+                        + "a cat\", or \"conditioning\": the name of a conditioning set of the repository (GET "
+                        + "/api/models/{org}/{name}/conditioning lists them)");
+            }
+            if (prompt != null && prompt.length() > MAX_PROMPT_CHARS) {
+                throw ApiException.badRequest("prompt of " + prompt.length() + " characters is too long: at most "
+                        + MAX_PROMPT_CHARS);
+            }
+            int t5Length = body.t5Length() == null ? DEFAULT_T5_LENGTH : body.t5Length();
+            if (t5Length < 1 || t5Length > DEFAULT_T5_LENGTH) {
+                throw ApiException.badRequest("t5Length must be 1.." + DEFAULT_T5_LENGTH + ", not " + t5Length);
+            }
+            if (conditioning != null && !CONDITIONING_NAME.matcher(conditioning).matches()) {
                 throw ApiException.badRequest("conditioning '" + conditioning + "' is not a valid name (letters, "
                         + "digits, '.', '_', '-')");
             }
@@ -139,7 +171,8 @@ final class PreviewRoutes {
             }
             int width = side("width", body.width());
             int height = side("height", body.height());
-            return new Params(body.seed() == null ? 0 : body.seed(), steps, width, height, conditioning);
+            return new Params(body.seed() == null ? 0 : body.seed(), steps, width, height, conditioning, prompt,
+                    t5Length);
         }
 
         /** 401 when an anonymous caller asks for more than {@link PreviewLimits} gives anonymous callers. */
@@ -199,7 +232,7 @@ final class PreviewRoutes {
             hub.access.visibleRepo(hub.caller(ctx), repo);
             Commit commit = hub.storage.repos().resolve(repo, revision);
             return new ConditioningSets(conditioningNames(commit), commit.file(VAE_PATH).isPresent(),
-                    hub.previews != null);
+                    hub.previews != null, TextEncoderFiles.of(commit).isPresent());
         });
     }
 

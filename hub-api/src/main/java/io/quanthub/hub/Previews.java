@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Preview images rendered by the cluster's inference nodes ({@link PreviewJobs}), reported as {@link HubJob}s of kind
@@ -104,6 +105,11 @@ final class Previews implements JobDirectory {
         return jobs.list().stream().map(Previews::toHubJob).toList();
     }
 
+    @Override
+    public AutoCloseable onChange(Consumer<Change> listener) {
+        return jobs.onChange(job -> listener.accept(new Change(job.id(), () -> toHubJob(job))));
+    }
+
     static Preview view(PreviewJob job) {
         PreviewRequest r = job.request();
         PreviewJob.Result result = job.result();
@@ -113,9 +119,10 @@ final class Previews implements JobDirectory {
             timings = new Preview.Timings(result.stepMillis(), result.decodeMillis(), result.loadMillis(),
                     steps + result.decodeMillis());
         }
-        return new Preview(toHubJob(job).withLinks(), r.conditioning(), r.seed(), r.steps(), r.width(), r.height(),
+        return new Preview(toHubJob(job).withLinks(), r.conditioning(), r.prompt() == null ? null : r.prompt().text(),
+                r.seed(), r.steps(), r.width(), r.height(),
                 job.reference(), r.isReference(), result == null ? null : result.psnr(),
-                result == null ? null : result.ssim(), timings, job.node());
+                result == null ? null : result.ssim(), timings, job.node(), new java.util.TreeMap<>(r.textEncoders()));
     }
 
     static HubJob toHubJob(PreviewJob job) {

@@ -4,6 +4,7 @@ import io.quanthub.gguf.convert.QuantLevel;
 import io.quanthub.hub.api.ApiError;
 import io.quanthub.hub.api.HubJob;
 import io.quanthub.hub.api.QuantTable;
+import io.quanthub.hub.api.TextEncoder;
 import io.quanthub.storage.Commit;
 import io.quanthub.storage.RepoName;
 import io.vertx.ext.web.Router;
@@ -35,17 +36,19 @@ final class QuantRoutes {
         RepoName repo = Hub.repo(ctx);
         String revision = Hub.revision(ctx);
         hub.json(ctx, 200, () -> {
-            hub.access.visibleRepo(hub.caller(ctx), repo);
+            Caller caller = hub.caller(ctx);
+            hub.access.visibleRepo(caller, repo);
             Commit commit = hub.storage.repos().resolve(repo, revision);
             ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
+            List<TextEncoder> encoders = hub.textEncoders.of(caller, commit, facts.architecture());
             List<QuantTable.Level> rows = RevisionLevels.rows(repo, commit, facts, hub.storage.variants(),
-                    hub.qualities);
+                    hub.qualities, TextEncoders.totalBytes(encoders));
             ModelCatalog.SourceModel source = facts.source();
             return new QuantTable(repo.toString(), revision, commit.id(), facts.architecture(),
                     facts.parameters(),
                     source == null ? null : new QuantTable.Source(source.path(), source.blob().digest(),
                             source.blob().size(), source.dtype().name()),
-                    RevisionLevels.defaultLevel(facts).map(QuantLevel::name).orElse(null), rows);
+                    RevisionLevels.defaultLevel(facts).map(QuantLevel::name).orElse(null), rows, encoders);
         });
     }
 

@@ -37,7 +37,6 @@ final class RepoRoutes {
     void mount(Router router, BodyHandler json) {
         router.post("/api/repos").handler(json).handler(this::create);
         router.get("/api/models").handler(this::list);
-        router.get("/api/models/:org/:name").handler(this::details);
         router.get("/api/models/:org/:name/commits").handler(this::history);
     }
 
@@ -105,27 +104,28 @@ final class RepoRoutes {
         return RevisionLevels.availableLevels(facts, hub.storage.variants()).stream().map(Enum::name).toList();
     }
 
-    private void details(RoutingContext ctx) {
-        RepoName repo = Hub.repo(ctx);
-        String revision = Hub.revision(ctx);
-        boolean defaultRevision = ctx.queryParams().get("revision") == null;
-        hub.json(ctx, 200, () -> {
-            RepoStore.RepoInfo info = hub.access.visibleRepo(hub.caller(ctx), repo);
-            Map<String, String> branches = hub.storage.refs().list(repo, Ref.Kind.BRANCH);
-            Map<String, String> tags = hub.storage.refs().list(repo, Ref.Kind.TAG);
-            if (defaultRevision && branches.isEmpty()) { // a new repository: nothing committed yet
-                return new RepoDetails(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), revision,
-                        null, null, null, null, branches, tags, List.of(), null, null, List.of(), List.of());
-            }
-            Commit commit = hub.storage.repos().resolve(repo, revision);
-            ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
-            List<RepoFile> files = commit.files().entrySet().stream()
-                    .map(e -> new RepoFile(e.getKey(), e.getValue().size(), e.getValue().digest())).toList();
+    /**
+     * The details of a repository at a revision ({@code GET /api/models/{org}/{name}}, answered by {@link HfRoutes}
+     * together with the Hugging Face model-info fields). A repository without commits has empty details at its
+     * default revision. Blocks.
+     */
+    RepoDetails details(Caller caller, RepoName repo, String revision, boolean defaultRevision) {
+        RepoStore.RepoInfo info = hub.access.visibleRepo(caller, repo);
+        Map<String, String> branches = hub.storage.refs().list(repo, Ref.Kind.BRANCH);
+        Map<String, String> tags = hub.storage.refs().list(repo, Ref.Kind.TAG);
+        if (defaultRevision && branches.isEmpty()) { // a new repository: nothing committed yet
             return new RepoDetails(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), revision,
-                    commit.id(), commit.manifest().time(), commit.manifest().author(), commit.manifest().message(),
-                    branches, tags, files, facts.architecture(), facts.parameters(),
-                    facts.ggufs().stream().map(ModelCatalog.GgufModel::path).toList(), levelNames(facts));
-        });
+                    null, null, null, null, branches, tags, List.of(), null, null, List.of(), List.of(), List.of());
+        }
+        Commit commit = RevisionFiles.resolve(hub, repo, revision);
+        ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
+        List<RepoFile> files = commit.files().entrySet().stream()
+                .map(e -> new RepoFile(e.getKey(), e.getValue().size(), e.getValue().digest())).toList();
+        return new RepoDetails(repo.toString(), info.isPrivate(), info.createdBy(), info.created(), revision,
+                commit.id(), commit.manifest().time(), commit.manifest().author(), commit.manifest().message(),
+                branches, tags, files, facts.architecture(), facts.parameters(),
+                facts.ggufs().stream().map(ModelCatalog.GgufModel::path).toList(), levelNames(facts),
+                hub.textEncoders.of(caller, commit, facts.architecture()));
     }
 
     private void history(RoutingContext ctx) {

@@ -75,6 +75,15 @@ final class RevisionLevels {
     /** The rows of {@code repo} at {@code commit}, whose model files {@code facts} describes. */
     static List<QuantTable.Level> rows(RepoName repo, Commit commit, ModelCatalog.ModelFacts facts,
                                        VariantStore variants, VariantQualities qualities) {
+        return rows(repo, commit, facts, variants, qualities, null);
+    }
+
+    /**
+     * The rows, with VRAM estimates that count the model's own text encoders ({@code textEncoderBytes}, their real
+     * sizes) when known, else its architecture's usual ones.
+     */
+    static List<QuantTable.Level> rows(RepoName repo, Commit commit, ModelCatalog.ModelFacts facts,
+                                       VariantStore variants, VariantQualities qualities, Long textEncoderBytes) {
         Map<QuantLevel, Available> available = available(facts, variants);
         List<QuantTable.Level> rows = new ArrayList<>();
         for (QuantLevel level : QuantLevel.values()) {
@@ -85,7 +94,7 @@ final class RevisionLevels {
                 if (path == null && commit.file(variantPath(repo, level)).isEmpty()) path = variantPath(repo, level);
                 QuantTable.Status status = a.pushed() ? QuantTable.Status.PUSHED : QuantTable.Status.AVAILABLE;
                 rows.add(new QuantTable.Level(level.name(), status, a.blob().size(), false, a.bitsPerWeight(),
-                        vram(facts.architecture(), a.blob().size()), path, a.blob().digest(),
+                        vram(facts.architecture(), a.blob().size(), textEncoderBytes), path, a.blob().digest(),
                         a.pushed() ? null : qualities.of(a.key()).orElse(null)));
                 continue;
             }
@@ -106,15 +115,14 @@ final class RevisionLevels {
                 }
             }
             rows.add(new QuantTable.Level(level.name(), QuantTable.Status.MISSING, size, true, bits,
-                    size == null ? null : vram(facts.architecture(), size), null, null, null));
+                    size == null ? null : vram(facts.architecture(), size, textEncoderBytes), null, null, null));
         }
         return rows;
     }
 
-    private static QuantTable.Vram vram(String architecture, long size) {
-        Long with = VramEstimate.companions(architecture)
-                .map(c -> VramEstimate.forWeights(size + c.total())).orElse(null);
-        return new QuantTable.Vram(VramEstimate.forWeights(size), with);
+    private static QuantTable.Vram vram(String architecture, long size, Long textEncoderBytes) {
+        return new QuantTable.Vram(VramEstimate.forWeights(size),
+                VramEstimate.withTextEncodersAndVae(architecture, size, textEncoderBytes));
     }
 
     /**

@@ -28,6 +28,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Writing to a repository: {@code PUT /api/models/{org}/{name}/uploads} streams one file into content-addressed
@@ -64,18 +67,38 @@ final class UploadRoutes {
     // ---- upload ---------------------------------------------------------------------------------------------------
 
     private void upload(RoutingContext ctx) {
+        receive(ctx, () -> new Target(Hub.repo(ctx), expectedDigest(ctx.request().getHeader("X-Content-Sha256"))),
+                target -> {
+                    Caller caller = hub.caller(ctx);
+                    hub.access.writableRepo(caller, target.repo());
+                    return caller.name();
+                }, (done, blob) -> Jsons.send(done, 201, new Uploaded(blob.digest(), blob.size())));
+    }
+
+    /** Where an upload goes: the repository it is uploaded to, and the sha256 it must have (null: any). */
+    record Target(RepoName repo, Digest expected) {}
+
+    /**
+     * Streams a request body into storage as a blob uploaded to a repository (so its writers may commit it: the Git
+     * LFS rule of {@link #requireReferenceable}), within the upload limit, the caller's share of the upload slots and
+     * the idle timeout; every refusal drains the body so that the client reads the answer.
+     *
+     * @param target    reads the request's parameters on the event loop (throws for bad ones)
+     * @param authorize runs on a worker: the user the upload counts against, or throws the refusal
+     * @param stored    answers the request once the blob is stored, on the event loop
+     */
+    void receive(RoutingContext ctx, Supplier<Target> target, Function<Target, String> authorize,
+                 BiConsumer<RoutingContext, Blob> stored) {
         HttpServerRequest request = ctx.request();
         // First, before any asynchronous step: pause the body, or the bytes that arrive meanwhile are lost.
         Pipe<Buffer> pipe = request.pipe();
         pipe.endOnFailure(false);
         Context context = ctx.vertx().getOrCreateContext();
         BodyInputStream body = new BodyInputStream(context, HIGH_WATER, DISCARD_LIMIT, () -> abandon(ctx));
-        RepoName repo;
-        Digest expected;
+        Target where;
         long limit = hub.config.maxUploadBytes();
         try {
-            repo = Hub.repo(ctx);
-            expected = expectedDigest(request.getHeader("X-Content-Sha256"));
+            where = target.get();
             long declared = declaredLength(request.getHeader("Content-Length"));
             if (declared > limit) {
                 throw new StorageException.TooLarge(limit);
@@ -84,14 +107,12 @@ final class UploadRoutes {
             refuse(ctx, pipe, body, e);
             return;
         }
-        hub.blocking(() -> {
-            Caller caller = hub.caller(ctx);
-            hub.access.writableRepo(caller, repo);
-            return caller;
-        }).onFailure(e -> refuse(ctx, pipe, body, e)).onSuccess(caller -> {
+        RepoName repo = where.repo();
+        Digest expected = where.expected();
+        hub.blocking(() -> authorize.apply(where)).onFailure(e -> refuse(ctx, pipe, body, e)).onSuccess(user -> {
             UploadSlots.Slot slot;
             try {
-                slot = hub.uploadSlots.acquire(caller.name());
+                slot = hub.uploadSlots.acquire(user);
             } catch (ApiException busy) {
                 refuse(ctx, pipe, body, busy);
                 return;
@@ -111,7 +132,7 @@ final class UploadRoutes {
                 slot.close();
             }).onSuccess(blob -> {
                 hub.metrics.upload(HubMetrics.UploadResult.STORED, blob.size());
-                Jsons.send(ctx, 201, new Uploaded(blob.digest(), blob.size()));
+                stored.accept(ctx, blob);
             }).onFailure(e -> {
                 if (idle.timedOut()) {
                     // Storage has aborted the upload; the body is incomplete, so the connection cannot carry
@@ -128,7 +149,7 @@ final class UploadRoutes {
                         : HubMetrics.UploadResult.FAILED, 0);
                 if (ctx.response().closed()) {
                     // The client went away; storage has aborted the upload. Nobody is left to answer.
-                    LOG.log(System.Logger.Level.INFO, "upload to " + repo + " by " + caller.name()
+                    LOG.log(System.Logger.Level.INFO, "upload to " + repo + " by " + user
                             + " aborted: " + Jsons.oneLine(e.getMessage()));
                 } else {
                     ctx.fail(e);
@@ -226,22 +247,29 @@ final class UploadRoutes {
         if (changes.paths().isEmpty()) throw ApiException.badRequest("the commit changes no files");
         String message = request.message() == null ? "" : request.message();
 
-        hub.json(ctx, 201, () -> {
-            Caller caller = hub.caller(ctx);
-            hub.access.writableRepo(caller, repo);
-            for (Blob blob : changes.put().values()) requireReferenceable(caller, repo, blob.digest());
-            // A .gguf or .safetensors file must be one: pull clients, the quant table and conversions rely on it.
-            for (Map.Entry<String, Blob> file : changes.put().entrySet()) {
-                if (ModelCatalog.isGguf(file.getKey())) hub.catalog.gguf(file.getKey(), stored(file.getValue()));
-                if (ModelCatalog.isSafetensors(file.getKey())) {
-                    hub.catalog.safetensors(file.getKey(), stored(file.getValue()));
-                }
+        hub.json(ctx, 201, () -> commit(hub.caller(ctx), repo, branch, request.parent(), changes, message));
+    }
+
+    /**
+     * Commits {@code changes} on {@code branch} for a caller who may write to the repository, with every check a
+     * commit gets: the Git LFS rule for each blob it names ({@link #requireReferenceable}) and valid GGUF and
+     * safetensors files. Blocks.
+     */
+    Committed commit(Caller caller, RepoName repo, String branch, String parent, Changes changes, String message) {
+        hub.access.writableRepo(caller, repo);
+        for (Blob blob : changes.put().values()) requireReferenceable(caller, repo, blob.digest());
+        // A .gguf or .safetensors file must be one: pull clients, the quant table and conversions rely on it.
+        for (Map.Entry<String, Blob> file : changes.put().entrySet()) {
+            if (ModelCatalog.isGguf(file.getKey())) hub.catalog.gguf(file.getKey(), stored(file.getValue()));
+            if (ModelCatalog.isSafetensors(file.getKey())) {
+                hub.catalog.safetensors(file.getKey(), stored(file.getValue()));
             }
-            Commit commit = hub.storage.repos().commit(
-                    new CommitRequest(repo, branch, request.parent(), changes, caller.name(), message));
-            return new Committed(commit.id(), commit.parent(), branch, caller.name(), message,
-                    commit.manifest().time(), commit.files().size(), pushedQuants(commit, changes));
-        });
+            if (file.getKey().equals(TextEncoders.FILE)) hub.textEncoders.requireValid(stored(file.getValue()));
+        }
+        Commit commit = hub.storage.repos().commit(
+                new CommitRequest(repo, branch, parent, changes, caller.name(), message));
+        return new Committed(commit.id(), commit.parent(), branch, caller.name(), message,
+                commit.manifest().time(), commit.files().size(), pushedQuants(commit, changes));
     }
 
     /** The uploaded blob, checked against the size the commit states. */
@@ -263,13 +291,19 @@ final class UploadRoutes {
      * say whether one does.
      */
     private void requireReferenceable(Caller caller, RepoName repo, Digest digest) {
-        if (hub.storage.access().uploadedTo(repo, digest)) return;
-        for (RepoName holder : hub.storage.access().holders(digest)) {
-            RepoStore.RepoInfo info = hub.access.repoInfo(holder);
-            if (info != null && caller.canSee(info)) return;
-        }
+        if (referenceable(caller, repo, digest)) return;
         throw new StorageException.NotFound("blob " + digest + " is not uploaded to " + repo
                 + " (upload the file to this repository first)");
+    }
+
+    /** Whether a commit of the caller to {@code repo} may reference the blob ({@link #requireReferenceable}). */
+    boolean referenceable(Caller caller, RepoName repo, Digest digest) {
+        if (hub.storage.access().uploadedTo(repo, digest)) return true;
+        for (RepoName holder : hub.storage.access().holders(digest)) {
+            RepoStore.RepoInfo info = hub.access.repoInfo(holder);
+            if (info != null && caller.canSee(info)) return true;
+        }
+        return false;
     }
 
     /** The GGUF files the commit adds, with their levels. */

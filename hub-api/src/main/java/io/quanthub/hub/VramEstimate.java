@@ -56,6 +56,17 @@ final class VramEstimate {
         return (long) Math.ceil(bytes / USABLE_FRACTION);
     }
 
+    /**
+     * GPU memory for a model of {@code size} bytes with its text encoders and VAE: the encoders' real sizes when the
+     * model names them ({@code textEncoderBytes}, see {@link TextEncoders}) plus its architecture's usual VAE, else
+     * the architecture's usual companions; null when neither is known.
+     */
+    static Long withTextEncodersAndVae(String architecture, long size, Long textEncoderBytes) {
+        Optional<Companions> usual = companions(architecture);
+        if (textEncoderBytes != null) return forWeights(size + textEncoderBytes + usual.map(Companions::vae).orElse(0L));
+        return usual.map(c -> forWeights(size + c.total())).orElse(null);
+    }
+
     /** The companions of an architecture ({@code general.architecture} name), or empty when it is not known. */
     static Optional<Companions> companions(String architecture) {
         if (architecture == null) return Optional.empty();

@@ -17,6 +17,7 @@ import {jobProgress} from './jobs.js';
 const SIDE_MULTIPLE = 16;
 const MAX_SIDE = 1024;
 const MAX_STEPS = 50;
+// `quanthub serve --demo` renders its previews with these settings (DemoSetup.PREVIEW; ServeDemoTest checks they agree).
 const DEFAULTS = {seed: 0, steps: 4, width: 256, height: 256};
 /** Levels ticked when the address names none: the best, the smallest and one between. */
 const DEFAULT_PICKS = 3;

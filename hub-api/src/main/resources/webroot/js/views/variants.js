@@ -5,11 +5,11 @@
 import {api, watchJob} from '../api.js';
 import {commandBox} from '../clipboard.js';
 import {h} from '../dom.js';
-import {formatBits, formatBytes, formatInteger} from '../format.js';
+import {formatBits, formatBytes, formatInteger, shortHash} from '../format.js';
 import {downloadLink, errorBox, fillAsync} from './common.js';
 import {jobProgress} from './jobs.js';
 
-/** The GPU memory sizes people buy, in GB as printed on the box (which are GiB). */
+/** The GPU memory sizes people buy, in GiB (a card sold as "8 GB" has 8 GiB), as every size here is binary. */
 export const GPU_SIZES_GB = [6, 8, 10, 12, 16, 24, 48];
 const GIB = 1024 ** 3;
 const GPU_KEY = 'quanthub.gpu';
@@ -68,11 +68,12 @@ export function variantsPanel(ctx) {
 
 function variantsView(ctx, isPrivate, response, jobs) {
   const variants = response.quants;
+  const encoders = response.textEncoders ?? [];
   const defaultLevel = response.default ?? null;
   const canProduce = Boolean(response.source);
   const converting = conversionsOf(response.source, jobs);
   const rows = variants.map(v => variantRow(ctx, isPrivate, v, v.quant === defaultLevel, canProduce,
-    converting.get(v.quant)));
+    converting.get(v.quant), keptF16(v, variants)));
   const summary = h('p', {class: 'fit-summary', role: 'status'});
 
   const applyGpu = gb => {
@@ -110,6 +111,7 @@ function variantsView(ctx, isPrivate, response, jobs) {
     defaultLevel ? h('div', {class: 'pull-default'},
       h('p', {}, 'Without a level, the CLI pulls the default, ', h('strong', {}, defaultLevel), ':'),
       commandBox(pullCommand(ctx.id, ctx.revision, null))) : null,
+    textEncodersList(encoders),
     picker.element,
     summary,
     h('p', {class: 'fit-legend'},
@@ -117,11 +119,41 @@ function variantsView(ctx, isPrivate, response, jobs) {
       h('span', {}, h('span', {class: 'swatch swatch-model'}), 'fits alone (encoders in system RAM)'),
       h('span', {}, h('span', {class: 'badge badge-recommended'}, 'Recommended'), 'largest level that fits with encoders')),
     h('div', {class: 'table-wrap'}, table),
+    variants.some(v => keptF16(v, variants)) ? h('p', {class: 'hint f16-note'}, `† ${F16_FALLBACK}`) : null,
     h('p', {class: 'hint'}, '“≈” marks the planned size of a level not produced yet; “Produce” has the hub convert it ',
       'from the model’s safetensors source. Under the size of a level the hub converted: its error against the source ',
       'weights (relative RMSE, lower is closer) and their cosine similarity (1 is identical). ',
       'VRAM estimates keep the weights under 70% of the GPU memory, which leaves room for activations at standard ',
-      'resolutions; larger images and batches need more. Text encoders and VAE are counted at their usual FP16 sizes.'));
+      'resolutions; larger images and batches need more. ',
+      !encoders.length || encoders.some(e => e.size == null)
+        ? 'Text encoders and VAE are counted at their usual FP16 sizes.'
+        : 'Text encoders are counted at the sizes of the files this model names, the VAE at its usual size.'));
+}
+
+const ENCODER_STATUS = {
+  available: 'available',
+  producible: 'not produced yet (the hub makes it on request)',
+  unavailable: 'not available to you',
+};
+
+/**
+ * The text encoders the model uses (named in its quanthub.json, or the hub's default for its architecture), each
+ * with the file it resolves to, its size and digest; nothing when the model names none.
+ */
+export function textEncodersList(encoders) {
+  if (!encoders.length) return null;
+  const fromDefault = encoders.every(e => e.origin === 'default');
+  return h('section', {class: 'text-encoders', 'aria-labelledby': 'text-encoders-heading'},
+    h('h3', {id: 'text-encoders-heading'}, 'Text encoders'),
+    h('p', {class: 'hint'}, fromDefault ? 'This hub’s default for the architecture (the repository names none).'
+      : 'Named by the repository’s quanthub.json.'),
+    h('ul', {}, encoders.map(e => h('li', {'data-role': e.role, 'data-status': e.status},
+      h('strong', {}, e.role), ' ',
+      e.status === 'available' || e.status === 'producible'
+        ? h('a', {href: `#/models/${e.ref.split(/[:/]/).slice(0, 2).join('/')}`}, e.ref) : h('span', {}, e.ref),
+      ` — ${ENCODER_STATUS[e.status] ?? e.status}`,
+      e.size != null ? `, ${e.status === 'producible' ? '≈ ' : ''}${formatBytes(e.size)}` : '',
+      e.digest ? h('code', {class: 'digest', title: e.digest}, ` ${shortHash(e.digest)}`) : null))));
 }
 
 /**
@@ -159,7 +191,21 @@ function statusCell(status) {
   return {element: label, update};
 }
 
-function variantRow(ctx, isPrivate, v, isDefault, canProduce, conversion) {
+/**
+ * Why a level can weigh more bits than Q8_0: a small model's tensors too narrow for the level's blocks stay F16
+ * (llama-quantize's K-quant fallback, which the converter follows byte for byte).
+ */
+const F16_FALLBACK = 'More bits per weight than Q8_0: this model’s tensors are too small for the level’s blocks (K-quants '
+  + 'need rows a multiple of 256 wide), so they stay F16, as llama-quantize does. Full-size models are not affected.';
+const FULL_PRECISION = new Set(['F32', 'F16', 'BF16']);
+
+/** Whether a level has more bits per weight than the model's Q8_0 (see F16_FALLBACK). */
+export function keptF16(v, variants) {
+  const q8 = variants.find(x => x.quant === 'Q8_0')?.bitsPerWeight ?? 8.5;
+  return !FULL_PRECISION.has(v.quant) && v.bitsPerWeight != null && v.bitsPerWeight > q8 + 1e-9;
+}
+
+function variantRow(ctx, isPrivate, v, isDefault, canProduce, conversion, fallsBackToF16) {
   const available = v.status === 'available' || v.status === 'pushed';
   const fitBadge = h('span', {class: 'fit-badge'});
   const status = statusCell(v.status);
@@ -175,7 +221,8 @@ function variantRow(ctx, isPrivate, v, isDefault, canProduce, conversion) {
         ? h('span', {class: 'estimated', title: 'Estimated: the level is not produced yet'}, `≈ ${formatBytes(v.size)}`)
         : formatBytes(v.size),
       v.quality ? qualityLine(v.quality) : null),
-    h('td', {'data-label': 'Bits per weight', class: 'num'}, formatBits(v.bitsPerWeight)),
+    h('td', {'data-label': 'Bits per weight', class: 'num'}, formatBits(v.bitsPerWeight),
+      fallsBackToF16 ? h('span', {class: 'f16-fallback', title: F16_FALLBACK}, ' †') : null),
     h('td', {'data-label': 'VRAM, model alone', class: 'num'}, formatBytes(v.vram?.modelOnly)),
     h('td', {'data-label': 'VRAM with encoders + VAE', class: 'num'}, formatBytes(v.vram?.withTextEncodersAndVae)),
     h('td', {'data-label': 'Status'}, status.element),
@@ -245,11 +292,11 @@ function markRow(row, fit, recommended, gb) {
   const badge = row.querySelector('.fit-badge');
   badge.replaceChildren();
   if (recommended) badge.append(h('span', {class: 'badge badge-recommended'}, 'Recommended'));
-  if (fit) badge.append(h('span', {class: `fit fit-${fit}`, title: `On a ${gb} GB GPU`}, FIT_TEXT[fit]));
+  if (fit) badge.append(h('span', {class: `fit fit-${fit}`, title: `On a ${gb} GiB GPU`}, FIT_TEXT[fit]));
 }
 
 function fitSummary(gb, full, modelOnly, recommended) {
-  const parts = [`On a ${gb} GB GPU: ${full} ${full === 1 ? 'level fits' : 'levels fit'} with text encoders and VAE`];
+  const parts = [`On a ${gb} GiB GPU: ${full} ${full === 1 ? 'level fits' : 'levels fit'} with text encoders and VAE`];
   if (modelOnly) parts.push(`${modelOnly} more alone`);
   let text = parts.join(', ') + '.';
   if (recommended) {
@@ -277,7 +324,7 @@ function gpuPicker(onChange) {
     const id = `gpu-${gb ?? 'any'}`;
     const input = h('input', {type: 'radio', name: 'gpu', id, value: gb ?? '',
       onchange: () => onChange(gb)});
-    return {gb, input, label: h('label', {for: id}, gb ? `${gb} GB` : 'Any')};
+    return {gb, input, label: h('label', {for: id}, gb ? `${gb} GiB` : 'Any')};
   });
   const element = h('fieldset', {class: 'gpu-picker'},
     h('legend', {}, 'My GPU memory'),

@@ -7,8 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.hazelcast.core.Hazelcast;
 import io.quanthub.cluster.Discovery;
+import io.quanthub.gguf.convert.ConversionInputs;
+import io.quanthub.gguf.convert.ConversionPlan;
 import io.quanthub.gguf.convert.Converter;
+import io.quanthub.gguf.model.ModelSource;
 import io.quanthub.gguf.convert.QuantLevel;
 import io.quanthub.gguf.safetensors.SafetensorsHeader;
 import io.quanthub.gguf.safetensors.SafetensorsTensor;
@@ -259,6 +263,45 @@ class ConversionApiTest {
     }
 
     @Test
+    void aT5EncoderWithItsTokenizerGetsLlamaCppLevelsOnDemand() throws Exception {
+        Path data = FLUX_TINY.getParent().resolveSibling("text-encoders-tiny");
+        Path t5 = data.resolve("t5.safetensors");
+        Path tokenizer = data.resolve("t5_tokenizer/tokenizer.json");
+        // Without its tokenizer a T5 is no model the hub can convert.
+        createRepo("demo/t5-no-tokenizer", false);
+        commit("demo/t5-no-tokenizer", Map.of("t5.safetensors", t5));
+        Response refused = send("POST", "/api/models/demo/t5-no-tokenizer/quants/Q8_0", null);
+        assertEquals(409, refused.status(), refused.text());
+        assertTrue(refused.text().contains("t5.safetensors is a T5 text encoder: push its tokenizer.json"),
+                refused.text());
+
+        createRepo("demo/t5-tiny", false);
+        String commit = commit("demo/t5-tiny", Map.of("text_encoders/t5.safetensors", t5,
+                "text_encoders/t5_tokenizer/tokenizer.json", tokenizer));
+        Path expected = dir.resolve("expected-t5-Q8_0.gguf");
+        ConversionInputs inputs = new ConversionInputs("t5", Files.readString(tokenizer), Map.of());
+        try (ModelSource source = ModelSource.open(t5)) {
+            new Converter(2, true).write(ConversionPlan.of(source, QuantLevel.Q8_0, inputs), expected,
+                    Converter.ProgressListener.NONE);
+        }
+        JsonNode table = get("/api/models/demo/t5-tiny/quants").json(200);
+        assertEquals("t5encoder", table.get("architecture").asText(), table.toString());
+        JsonNode missing = row(table, "Q8_0");
+        assertEquals("missing", missing.get("status").asText());
+        assertEquals(Files.size(expected), missing.get("size").asLong(), "the planned size is the file's");
+        assertEquals("missing", row(table, "Q4_K_M").get("status").asText());
+
+        JsonNode job = send("POST", "/api/models/demo/t5-tiny/quants/Q8_0", null).json(202);
+        JsonNode done = Events.open(job.get("id").asText()).until("done", j -> j.get("state").asText().equals("done"));
+        String download = done.get("links").get("download").asText();
+        assertTrue(download.startsWith("/demo/t5-tiny/resolve/" + commit), download);
+        assertArrayEquals(Files.readAllBytes(expected), get(download).raw().body(),
+                "served bytes = llama.cpp's converter + llama_model_quantize, as the local converter makes them");
+        assertEquals("available", row(get("/api/models/demo/t5-tiny/quants").json(200), "Q8_0").get("status")
+                .asText());
+    }
+
+    @Test
     void badRequestsGetClearErrors() throws Exception {
         Response unknown = send("POST", "/api/models/demo/synthetic/quants/Q9_X", null);
         JsonNode error = unknown.json(400);
@@ -350,6 +393,39 @@ class ConversionApiTest {
         }
         JsonNode done = Events.open(hub, id).until("done", job -> job.get("state").asText().equals("done"));
         assertEquals(1.0, done.get("progress").asDouble(), "the first hub's member kept the job going: " + done);
+    }
+
+    @Test
+    void anEventStreamIsPushedItsJobsChangesAndReadsNothingWhileTheJobStandsStill() throws Exception {
+        Path model = dir.resolve("pushed.safetensors");
+        SyntheticModel.writeFlux(model, 16_000_000, 31);
+        createRepo("demo/pushed", false);
+        commit("demo/pushed", Map.of("model.safetensors", model));
+        converters.forEach(ConverterMemberForTests::hold); // planned, then every part waits at the gate
+        try {
+            String id = send("POST", "/api/models/demo/pushed/quants/Q8_0", null).json(202).get("id").asText();
+            Events events = Events.open(id);
+            events.until("running", job -> job.get("state").asText().equals("running"));
+
+            long readsBefore = jobRecordReads();
+            Thread.sleep(1_000); // a polling stream would read the job several times meanwhile
+            assertEquals(readsBefore, jobRecordReads(), "job records read while the watched job stood still");
+
+            converters.forEach(ConverterMemberForTests::open);
+            JsonNode done = events.until("done", job -> job.get("state").asText().equals("done"));
+            assertTrue(events.ended(), "the stream ends after the final event");
+            assertEquals(1.0, done.get("progress").asDouble());
+            assertTrue(events.jobs.stream().anyMatch(job -> job.get("progress").asDouble() > 0
+                    && job.get("progress").asDouble() < 1), "a part's progress was pushed: " + events.jobs);
+        } finally {
+            converters.forEach(ConverterMemberForTests::open);
+        }
+    }
+
+    /** Reads of single job records ({@code IMap.get}) on every cluster member of this JVM. */
+    private static long jobRecordReads() {
+        return Hazelcast.getAllHazelcastInstances().stream()
+                .mapToLong(member -> member.getMap("quanthub.jobs").getLocalMapStats().getGetOperationCount()).sum();
     }
 
     @Test

@@ -39,7 +39,7 @@ class OpsTest extends HubTestSupport {
     void adminTokenIsOwnerOnlyAndSurvivesARestart() throws Exception {
         assertTrue(hub.adminTokenCreated());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(hub.adminTokenFile())));
-        assertTrue(admin.startsWith("qh_"));
+        assertTrue(admin.startsWith("hf_"));
         assertEquals(hub.adminTokenFile(), dataDir.resolve("hub").resolve("admin-token"));
 
         // A second hub on the same data folder and bucket keeps the token.
@@ -60,6 +60,8 @@ class OpsTest extends HubTestSupport {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> HubServer.start(config(dataDir.resolve("hub")).withPort(hub.port())));
         assertTrue(e.getMessage().startsWith("cannot start the hub on 127.0.0.1:" + hub.port() + ": "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(another hub on this machine? choose another --port, or 0 for a free one)"),
+                e.getMessage());
         assertEquals(200, get("/health", null).status()); // the running hub is unharmed
     }
 

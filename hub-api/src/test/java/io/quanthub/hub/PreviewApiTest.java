@@ -95,9 +95,15 @@ class PreviewApiTest extends HubTestSupport {
         assertTrue(postJson(path, with("height", 2048), null).error(400).contains("too large"));
         assertTrue(postJson(path, with("steps", 0), null).error(400).contains("steps must be 1..50"));
         assertTrue(postJson(path, with("steps", 51), null).error(400).contains("steps must be 1..50"));
-        assertTrue(postJson(path, Map.of("seed", 1), null).error(400).contains("conditioning is required"));
+        assertTrue(postJson(path, Map.of("seed", 1), null).error(400)
+                .contains("a prompt or a conditioning set is required"));
         assertTrue(postJson(path, Map.of("conditioning", "random-a", "prompt", "a cat"), null).error(400)
-                .contains("unknown field 'prompt'"));
+                .contains("give a prompt or a conditioning set, not both"));
+        assertTrue(postJson(path, Map.of("prompt", "x".repeat(4001)), null).error(400).contains("too long"));
+        assertTrue(postJson(path, Map.of("prompt", "a cat", "t5Length", 513), null).error(400)
+                .contains("t5Length must be 1..512"));
+        assertTrue(postJson(path, Map.of("prompt", "a cat"), null).error(409)
+                .contains(REPO + " has no text encoders, so its previews take no prompt"));
         assertTrue(postJson("/api/models/" + REPO + "/quants/Q4_0/previews", SETTINGS, null).error(409)
                 .contains("Q4_0 of " + REPO + " is not available"));
         assertTrue(postJson("/api/models/" + REPO + "/quants/Q9/previews", SETTINGS, null).error(400)
@@ -112,6 +118,25 @@ class PreviewApiTest extends HubTestSupport {
         assertEquals("[\"random-a\",\"random-b\"]", sets.get("conditioning").toString());
         assertTrue(sets.get("vae").asBoolean());
         assertTrue(sets.get("previews").asBoolean());
+        assertTrue(!sets.get("prompts").asBoolean());
+    }
+
+    @Test
+    void previewsRecordTheDigestsOfTheTextEncodersTheModelNames() throws Exception {
+        byte[] clip = Files.readAllBytes(TextEncodersApiTest.DATA.resolve("text-encoders-tiny/clip_l.safetensors"));
+        commitFiles(REPO, "main", Map.of("text_encoders/clip_l.safetensors", clip, "quanthub.json",
+                ("{\"text_encoders\": {\"clip_l\": \"" + REPO + "/text_encoders/clip_l.safetensors\"}}")
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Map<String, Object> settings = new LinkedHashMap<>(with("seed", 0));
+        settings.put("steps", 1);
+        JsonNode requested = postJson("/api/models/" + REPO + "/quants/Q8_0/previews", settings, null).json();
+        String clipDigest = "sha256:" + sha256(clip);
+        assertEquals(clipDigest, requested.get("textEncoders").get("clip_l").asText(), requested.toString());
+        JsonNode done = awaitDone(requested.get("id").asText());
+        assertEquals(Map.of("clip_l", clipDigest), Map.of("clip_l", done.get("textEncoders").get("clip_l").asText()));
+        assertEquals(1, done.get("textEncoders").size());
+        JsonNode reference = get(done.get("links").get("reference").asText(), null).json();
+        assertEquals(clipDigest, reference.get("textEncoders").get("clip_l").asText(), "the reference records them too");
     }
 
     private static Map<String, Object> with(String key, Object value) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quanthub.gguf.convert.Converter;
 import io.quanthub.gguf.convert.QuantLevel;
+import io.quanthub.gguf.synthetic.FluxShape;
 import io.quanthub.inference.preview.DemoModel;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -54,6 +55,30 @@ public final class PreviewDemo {
             files.add(gguf.getFileName().toString());
         }
         createAndCommit(hub, token, REPO, dir, files);
+    }
+
+    /** A repository whose previews take prompts: a demo model sized for the shared tiny text encoders, and those. */
+    public static final String PROMPT_REPO = "demo/flux-prompts";
+    /** The demo transformer with the context and vector widths (64, 64) of the shared tiny T5 and CLIP-L. */
+    static final FluxShape PROMPT_SHAPE = new FluxShape(256, 1, 2, 64, 64);
+
+    /**
+     * Writes {@link #PROMPT_REPO}: the demo model of {@link #PROMPT_SHAPE}, its Q8_0 GGUF and the shared tiny
+     * text encoders as {@code text_encoders/clip_l.safetensors} and {@code text_encoders/t5xxl.gguf}, and commits them.
+     */
+    public static void pushWithTextEncoders(HubServer hub, String token, Path dir)
+            throws IOException, InterruptedException {
+        Files.createDirectories(dir.resolve("text_encoders"));
+        List<String> files = new ArrayList<>(DemoModel.write(dir, 7, PROMPT_SHAPE));
+        Path gguf = dir.resolve("flux-prompts-Q8_0.gguf");
+        new Converter(2, false).convert(dir.resolve(DemoModel.MODEL_FILE), QuantLevel.Q8_0, gguf,
+                Converter.ProgressListener.NONE);
+        files.add(gguf.getFileName().toString());
+        Path encoders = Path.of(System.getProperty("quanthub.testdata", "../../shared/testdata"), "text-encoders-tiny");
+        Files.copy(encoders.resolve("clip_l.safetensors"), dir.resolve("text_encoders/clip_l.safetensors"));
+        Files.copy(encoders.resolve("t5.gguf"), dir.resolve("text_encoders/t5xxl.gguf"));
+        files.addAll(List.of("text_encoders/clip_l.safetensors", "text_encoders/t5xxl.gguf"));
+        createAndCommit(hub, token, PROMPT_REPO, dir, files);
     }
 
     /** Creates a public repository and commits {@code files} (paths relative to {@code dir}) to its main branch. */

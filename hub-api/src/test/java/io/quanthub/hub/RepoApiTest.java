@@ -173,7 +173,7 @@ class RepoApiTest extends HubTestSupport {
         assertEquals(403, postJson("/api/tokens", Map.of("name", "x", "scopes", List.of("read")), reader).status());
         Response created = postJson("/api/tokens", Map.of("name", "ci", "scopes", List.of("read", "write")), admin);
         assertEquals(201, created.status(), created.text());
-        assertTrue(created.json().get("token").asText().startsWith("qh_"));
+        assertTrue(created.json().get("token").asText().startsWith("hf_"));
         assertEquals(List.of("read", "write"), List.of(created.json().get("scopes").get(0).asText(),
                 created.json().get("scopes").get(1).asText()));
         postJson("/api/tokens", Map.of("name", "bad", "scopes", List.of("root")), admin).error(400);

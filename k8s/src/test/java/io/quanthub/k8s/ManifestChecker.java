@@ -200,7 +200,7 @@ final class ManifestChecker {
                         + "refers to");
             }
         }
-        commandLine(w, where, args);
+        commandLine(w, where, pod, c, args);
         probes(w, where, c);
         resources(w, where, pod, c);
     }
@@ -222,15 +222,19 @@ final class ManifestChecker {
         }
     }
 
-    /** GPUs in limits with a toleration for GPU nodes' taint; time to shut down gracefully before the kill. */
+    /**
+     * CPU and memory requested (the scheduler places pods by them); no GPU, since QuantHub has no GPU backend yet;
+     * time to shut down gracefully before the kill.
+     */
     private void resources(Manifests.Workload w, String where, PodSpec pod, Container c) {
         Map<String, Quantity> limits = c.getResources() == null ? Map.of() : c.getResources().getLimits();
         Map<String, Quantity> requests = c.getResources() == null ? Map.of() : c.getResources().getRequests();
-        if (requests.containsKey(GPU) && !limits.containsKey(GPU)) {
-            problem(w.owner(), where + " requests " + GPU + " without a limit (extended resources go in limits)");
+        if (requests.containsKey(GPU) || limits.containsKey(GPU)) {
+            problem(w.owner(), where + " asks for " + GPU + ", but QuantHub has no GPU backend: its inference engine "
+                    + "runs on the CPU");
         }
-        if (limits.containsKey(GPU) && pod.getTolerations().stream().noneMatch(t -> GPU.equals(t.getKey()))) {
-            problem(w.owner(), where + " needs a GPU but the pod does not tolerate the " + GPU + " taint");
+        for (String resource : List.of("cpu", "memory")) {
+            if (!requests.containsKey(resource)) problem(w.owner(), where + " requests no " + resource);
         }
         for (EnvVar env : c.getEnv()) {
             Matcher wait = GRACEFUL_WAIT.matcher(Objects.requireNonNullElse(env.getValue(), ""));
@@ -243,7 +247,7 @@ final class ManifestChecker {
     }
 
     /** The arguments must be a quanthub subcommand line, and each cluster address a Service of these manifests. */
-    private void commandLine(Manifests.Workload w, String where, List<String> args) {
+    private void commandLine(Manifests.Workload w, String where, PodSpec pod, Container c, List<String> args) {
         CommandLine.ParseResult parsed;
         try {
             parsed = project.commandLine().parseArgs(args.toArray(String[]::new));
@@ -256,6 +260,14 @@ final class ManifestChecker {
             return;
         }
         CommandLine.ParseResult sub = parsed.subcommand();
+        String command = sub.commandSpec().name();
+        if (command.equals("serve") && !sub.hasMatchedOption("--no-inference") && manifests.workloads().stream()
+                .anyMatch(other -> other != w && runs(other, "inference-node"))) {
+            problem(w.owner(), where + " runs serve without --no-inference: the hub would render previews itself, "
+                    + "though inference nodes are deployed for that");
+        }
+        if (sub.hasMatchedOption("--cache-size")) cacheFitsItsVolume(w, where, pod, c, sub);
+        metricsPort(w, where, c, sub);
         if (sub.hasMatchedOption("--join")) {
             Object value = sub.matchedOption("--join").getValue();
             String join = value instanceof Collection<?> many
@@ -279,6 +291,65 @@ final class ManifestChecker {
                 }
             }
         }
+    }
+
+    /** Whether a workload's first container runs {@code quanthub <command>}. */
+    private static boolean runs(Manifests.Workload w, String command) {
+        List<Container> containers = w.template().getSpec().getContainers();
+        return !containers.isEmpty() && !containers.getFirst().getArgs().isEmpty()
+                && containers.getFirst().getArgs().getFirst().equals(command);
+    }
+
+    /** {@code --cache-size} fits in the size limit of the emptyDir volume that holds {@code --data}. */
+    private void cacheFitsItsVolume(Manifests.Workload w, String where, PodSpec pod, Container c,
+                                    CommandLine.ParseResult sub) {
+        String data = String.valueOf(sub.matchedOptionValue("--data", ""));
+        long cache = binarySize(String.valueOf(sub.matchedOptionValue("--cache-size", "0")));
+        Optional<VolumeMount> mount = c.getVolumeMounts().stream()
+                .filter(m -> data.equals(m.getMountPath()) || data.startsWith(m.getMountPath() + "/")).findFirst();
+        Optional<Volume> volume = mount.flatMap(m -> pod.getVolumes().stream()
+                .filter(v -> v.getName().equals(m.getName())).findFirst());
+        Quantity limit = volume.map(Volume::getEmptyDir).map(e -> e.getSizeLimit()).orElse(null);
+        if (limit == null) {
+            problem(w.owner(), where + " caches up to --cache-size in --data=" + data + ", which is on no volume "
+                    + "with a sizeLimit");
+        } else if (cache > Quantity.getAmountInBytes(limit).longValue()) {
+            problem(w.owner(), where + " --cache-size " + cache + " bytes does not fit its volume "
+                    + volume.get().getName() + " (sizeLimit " + limit + ")");
+        }
+    }
+
+    /**
+     * The Prometheus annotation names the port the process serves {@code /metrics} on: the hub's {@code --port},
+     * another member's {@code --metrics-port}, declared by the container.
+     */
+    private void metricsPort(Manifests.Workload w, String where, Container c, CommandLine.ParseResult sub) {
+        Map<String, String> annotations = w.template().getMetadata() == null ? null
+                : w.template().getMetadata().getAnnotations();
+        String scraped = annotations == null ? null : annotations.get("prometheus.io/port");
+        String option = sub.commandSpec().name().equals("serve") ? "--port" : "--metrics-port";
+        if (sub.commandSpec().findOption(option) == null) return;
+        if (scraped == null) {
+            problem(w.owner(), where + " serves /metrics but its pod has no prometheus.io/port annotation");
+            return;
+        }
+        Object served = sub.hasMatchedOption(option) ? sub.matchedOptionValue(option, null) : null;
+        if (!scraped.equals(String.valueOf(served))) {
+            problem(w.owner(), where + " is scraped on port " + scraped + " but serves /metrics on " + option + "="
+                    + served);
+        }
+        if (c.getPorts().stream().noneMatch(p -> scraped.equals(String.valueOf(p.getContainerPort())))) {
+            problem(w.owner(), where + " is scraped on port " + scraped + ", which it does not declare");
+        }
+    }
+
+    /** A size as QuantHub's options take it: bytes, or K, M, G, T (binary), an optional B. */
+    private static long binarySize(String text) {
+        String s = text.strip().toUpperCase(java.util.Locale.ROOT);
+        if (s.endsWith("B")) s = s.substring(0, s.length() - 1);
+        int unit = s.isEmpty() ? -1 : "KMGT".indexOf(s.charAt(s.length() - 1));
+        if (unit < 0) return Long.parseLong(s);
+        return Long.parseLong(s.substring(0, s.length() - 1).strip()) << (10 * (unit + 1));
     }
 
     // ---- services and what points at them ----------------------------------------------------------------------

@@ -150,11 +150,15 @@ class ManifestsTest {
         assertEquals(Map.of("state", "queued"), queue.getExternal().getMetric().getSelector().getMatchLabels());
 
         Deployment inference = m.find(Deployment.class, "quanthub-inference").orElseThrow();
-        Container gpuContainer = inference.getSpec().getTemplate().getSpec().getContainers().getFirst();
-        assertEquals(new Quantity("1"), gpuContainer.getResources().getLimits().get(ManifestChecker.GPU));
-        assertTrue(inference.getSpec().getTemplate().getSpec().getTolerations().stream()
-                .anyMatch(t -> ManifestChecker.GPU.equals(t.getKey()) && "NoSchedule".equals(t.getEffect())));
-        assertEquals("inference-node", gpuContainer.getArgs().getFirst());
+        Container inferenceContainer = inference.getSpec().getTemplate().getSpec().getContainers().getFirst();
+        assertEquals("inference-node", inferenceContainer.getArgs().getFirst());
+        assertTrue(hubContainer.getArgs().contains("--no-inference"), "the hub leaves previews to the nodes");
+        // The CPU engine renders on every core it gets: more than the hub or a converter member asks for.
+        assertTrue(inferenceContainer.getResources().getRequests().get("cpu").getNumericalAmount().intValue() >= 4);
+        for (Container member : List.of(converterContainer, inferenceContainer)) {
+            assertEquals("/ready", member.getReadinessProbe().getHttpGet().getPath());
+            assertEquals("/health", member.getLivenessProbe().getHttpGet().getPath());
+        }
 
         // Every workload takes the bucket from the Secret.
         Secret s3 = m.find(Secret.class, "quanthub-s3").orElseThrow();
@@ -226,13 +230,19 @@ class ManifestsTest {
                 .replaceAll(a -> a.replace("$(POD_IP)", "$(POD_ADDRESS)")), "refers to $(POD_ADDRESS)");
         add(cases, "cluster join through a Service that does not exist", m -> hub(m).getArgs()
                 .replaceAll(a -> a.replace("dns:quanthub-cluster.", "dns:quanthub-members.")), "quanthub-members is not a headless");
-        add(cases, "GPU requested without a limit", m -> {
-            Container c = deployment(m, "quanthub-inference").getSpec().getTemplate().getSpec().getContainers().getFirst();
-            Quantity gpu = c.getResources().getLimits().remove(ManifestChecker.GPU);
-            c.getResources().getRequests().put(ManifestChecker.GPU, gpu);
-        }, "without a limit");
-        add(cases, "GPU pod that does not tolerate the GPU taint", m -> deployment(m, "quanthub-inference").getSpec()
-                .getTemplate().getSpec().getTolerations().clear(), "does not tolerate");
+        add(cases, "GPU asked for though no GPU backend exists", m -> inference(m).getResources().getLimits()
+                .put(ManifestChecker.GPU, new Quantity("1")), "has no GPU backend");
+        add(cases, "inference node without a memory request", m -> inference(m).getResources().getRequests()
+                .remove("memory"), "requests no memory");
+        add(cases, "hub that renders previews itself", m -> hub(m).getArgs().remove("--no-inference"),
+                "without --no-inference");
+        add(cases, "model cache larger than its volume", m -> inference(m).getArgs()
+                .replaceAll(a -> a.startsWith("--cache-size=") ? "--cache-size=60G" : a), "does not fit its volume");
+        add(cases, "metrics served on another port than scraped", m -> inference(m).getArgs()
+                .replaceAll(a -> a.startsWith("--metrics-port=") ? "--metrics-port=9091" : a),
+                "serves /metrics on --metrics-port=9091");
+        add(cases, "option that the inference node lacks", m -> inference(m).getArgs().add("--gpu=0"),
+                "are not a quanthub command line");
         add(cases, "grace period shorter than the graceful shutdown", m -> m.find(StatefulSet.class, "quanthub-converter")
                 .orElseThrow().getSpec().getTemplate().getSpec().setTerminationGracePeriodSeconds(60L),
                 "terminationGracePeriodSeconds is 60");
@@ -280,6 +290,10 @@ class ManifestsTest {
 
     private static Container hub(Manifests m) {
         return deployment(m, "quanthub-hub").getSpec().getTemplate().getSpec().getContainers().getFirst();
+    }
+
+    private static Container inference(Manifests m) {
+        return deployment(m, "quanthub-inference").getSpec().getTemplate().getSpec().getContainers().getFirst();
     }
 
     private static Deployment deployment(Manifests m, String name) {

@@ -42,6 +42,11 @@ public final class BlobAccess {
         s3.putIfAbsent(uploadedKey(repo, digest), MARKER);
     }
 
+    /** Forgets every upload to {@code repo} (the repository is deleted: a new one of its name starts afresh). */
+    public void forgetUploads(RepoName repo) {
+        s3.list(UPLOADED + repo.owner() + "/" + repo.name() + "/").forEach(info -> s3.delete(info.key()));
+    }
+
     /** Whether {@code digest} was uploaded to {@code repo}. */
     public boolean uploadedTo(RepoName repo, Digest digest) {
         return s3.stat(uploadedKey(repo, digest)).isPresent();

@@ -88,6 +88,37 @@ public final class RepoStore {
         }).toList();
     }
 
+    /**
+     * Deletes a repository: its commits, its refs with their logs, the record of what was uploaded to it, then the
+     * repository record, so that a new repository of the same name starts with nothing of this one (no branch, no
+     * commit id that resolves, no blob it may reference). The blobs stay until garbage collection finds them
+     * unreferenced. {@link StorageException.NotFound} if there is no such repository.
+     */
+    public void delete(RepoName repo) {
+        requireRepo(repo);
+        java.util.Set<String> commits = new java.util.HashSet<>();
+        String refsPrefix = Refs.repoPrefix(repo);
+        for (Ref.Kind kind : Ref.Kind.values()) {
+            for (String name : s3.listChildren(refsPrefix + kind.folder + "/")) {
+                // Every commit a ref ever pointed at, and its ancestors: branches that moved or were deleted too.
+                for (Refs.Head move : refs.history(new Ref(repo, kind, name))) {
+                    String id = move.commit();
+                    while (id != null && !commits.contains(id)) {
+                        Manifest manifest = s3.get(COMMITS + id).map(json -> Json.read(json, Manifest.class, COMMITS))
+                                .orElse(null);
+                        if (manifest == null || !manifest.repo().equals(repo)) break; // never another repository's
+                        commits.add(id);
+                        id = manifest.parent();
+                    }
+                }
+            }
+        }
+        for (String id : commits) s3.delete(COMMITS + id);
+        s3.list(refsPrefix).forEach(info -> s3.delete(info.key()));
+        access.forgetUploads(repo);
+        s3.delete(repoKey(repo));
+    }
+
     private void requireRepo(RepoName repo) {
         if (info(repo).isEmpty()) throw new StorageException.NotFound("repository " + repo + " not found");
     }

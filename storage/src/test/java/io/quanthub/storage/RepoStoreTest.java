@@ -1,6 +1,7 @@
 package io.quanthub.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -105,6 +106,38 @@ class RepoStoreTest extends S3TestSupport {
         // A deleted branch can be created again; its log continues.
         repos.createBranch(repo, "q4-experiments", "main", "bob");
         assertEquals(4, storage.refs().history(experiments).get(3).seq());
+    }
+
+    @Test
+    void aDeletedRepositoryLeavesNothingANewOneOfItsNameCouldReach() {
+        RepoName other = RepoName.parse("acme/keeps");
+        repos.create(other, "bob");
+        Commit kept = repos.commit(CommitRequest.onHead(other, "main", Changes.put("k", upload("k")), "bob", "k"));
+        Commit first = commit("main", null, Changes.put("a.txt", upload("a")));
+        repos.createBranch(repo, "gone", "main", "alice");
+        Commit onGone = commit("gone", null, Changes.put("b.txt", upload("b")));
+        storage.refs().delete(Ref.branch(repo, "gone"), onGone.id(), "alice"); // reachable from its log only
+        Commit second = commit("main", null, Changes.put("c.txt", upload("c")));
+        repos.tag(repo, "v1", second.id(), "alice");
+        Blob uploaded = upload("uploaded");
+        storage.access().recordUpload(repo, uploaded.digest());
+
+        repos.delete(repo);
+
+        assertTrue(repos.info(repo).isEmpty());
+        for (Commit commit : List.of(first, onGone, second)) {
+            assertTrue(objects().get("commits/" + commit.id()).isEmpty(), commit.id());
+        }
+        assertEquals(List.of(), keys("refs/" + repo.owner() + "/" + repo.name() + "/"), "no ref log is left");
+        assertFalse(storage.access().uploadedTo(repo, uploaded.digest()));
+        assertThrows(StorageException.NotFound.class, () -> repos.delete(repo));
+        assertEquals(kept, repos.resolve(other, "main"), "another repository is untouched");
+
+        repos.create(repo, "carol");
+        assertTrue(storage.refs().list(repo, Ref.Kind.BRANCH).isEmpty());
+        assertThrows(StorageException.NotFound.class, () -> repos.resolve(repo, first.id()));
+        assertThrows(StorageException.NotFound.class, () -> repos.resolve(repo, "v1"));
+        assertNull(commit("main", null, Changes.put("new.txt", upload("new"))).parent(), "history starts afresh");
     }
 
     @Test

@@ -213,7 +213,7 @@ class DownloaderTest {
         assertEquals(1L << 50, remote.size());
         Path blob = dir.resolve(remote.sha256());
         IOException e = assertThrows(IOException.class, () -> d.download(remote, blob, Downloader.Listener.NONE));
-        assertTrue(e.getMessage().startsWith("not enough disk space for downloading /huge: needs 1.13 PB"),
+        assertTrue(e.getMessage().startsWith("not enough disk space for downloading /huge: needs 1.00 PiB"),
                 e.getMessage());
         assertTrue(server.served().isEmpty(), "fetched bytes despite the refusal");
         try (var files = Files.list(dir)) {

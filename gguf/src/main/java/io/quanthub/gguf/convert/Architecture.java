@@ -2,15 +2,17 @@ package io.quanthub.gguf.convert;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The diffusion-model architectures ComfyUI-GGUF converts, with every per-architecture rule of its
+ * The architectures QuantHub converts: the diffusion models ComfyUI-GGUF converts, with every per-architecture rule of its
  * {@code tools/convert.py} (detection, hiprec, ignore, shape fix, 5-D handler) and of {@code tools/lcpp.patch} for
- * llama-quantize (never-quantize lists, n_dims corrections). Spec: comfyui-gguf-compat.md §1.2, §2, §4.
+ * llama-quantize (never-quantize lists, n_dims corrections), spec comfyui-gguf-compat.md §1.2, §2, §4; and the T5
+ * text encoder, which llama.cpp's own converter and quantizer make ({@link #usesLlamaCpp}).
  *
  * <p>The constants are declared in convert.py's detection order ({@code arch_list}); the first architecture with a
  * complete detection group wins. SDXL comes before SD1 because SD1's diffusers key also exists in SDXL.
@@ -87,7 +89,17 @@ public enum Architecture {
     LUMINA2("lumina2", new Rules()
             .detect("cap_embedder.1.weight", "context_refiner.0.attention.qkv.weight")
             .neverQuantizeContaining("t_embedder.", "x_embedder.", "final_layer.", "cap_embedder.",
-                    "context_refiner.", "noise_refiner."));
+                    "context_refiner.", "noise_refiner.")),
+    /**
+     * The T5 v1.1 text encoder (Flux's {@code t5xxl}), converted with llama.cpp's own tool chain instead of
+     * ComfyUI-GGUF's: its {@code convert_hf_to_gguf.py} ({@code T5EncoderModel}: llama.cpp names, hyper-parameters and
+     * the SentencePiece vocabulary) and stock {@code llama_model_quantize} with its LLM mixtures
+     * ({@link LlamaQuantRules}). That is what city96's t5-v1_1-xxl-encoder GGUFs are and what ComfyUI-GGUF and
+     * llama.cpp load.
+     */
+    T5ENCODER("t5encoder", new Rules()
+            .detect("encoder.block.0.layer.0.SelfAttention.q.weight", "encoder.final_layer_norm.weight")
+            .llamaCpp(LlamaTensorNames.T5_ENCODER));
 
     /** The value of {@code general.architecture}. */
     public final String ggufName;
@@ -109,6 +121,11 @@ public enum Architecture {
     public final boolean keepsNdTensors;
     /** lcpp.patch: tensors whose stored n_dims is forced to 3 (their leading torch dim is 1). */
     public final List<DimsFix> dimsFixes;
+    /**
+     * For an architecture llama.cpp's own tool chain converts (a text encoder): its converter's tensor names; null for
+     * the diffusion models, which go through ComfyUI-GGUF's tools.
+     */
+    public final LlamaTensorNames llamaCppNames;
 
     Architecture(String ggufName, Rules r) {
         this.ggufName = ggufName;
@@ -121,6 +138,12 @@ public enum Architecture {
         this.shapeFix = r.shapeFix;
         this.keepsNdTensors = r.keepsNd;
         this.dimsFixes = List.copyOf(r.dimsFixes);
+        this.llamaCppNames = r.llamaCppNames;
+    }
+
+    /** True when llama.cpp's converter and stock llama_model_quantize make this architecture's files. */
+    public boolean usesLlamaCpp() {
+        return llamaCppNames != null;
     }
 
     /**
@@ -144,6 +167,17 @@ public enum Architecture {
         throw new ConversionException("unknown model architecture: no supported architecture matched the tensor"
                 + " names (supported: " + Arrays.stream(values()).map(a -> a.ggufName)
                 .collect(Collectors.joining(", ")) + ")");
+    }
+
+    /**
+     * True when these tensor names (no prefix) are a model llama.cpp's tool chain converts ({@link #usesLlamaCpp}),
+     * whose conversion needs {@link ConversionInputs}: callers read a tokenizer only then.
+     */
+    public static boolean isLlamaCppModel(Collection<String> keys) {
+        for (Architecture a : values()) {
+            if (a.usesLlamaCpp() && a.detectionGroups.stream().anyMatch(keys::containsAll)) return true;
+        }
+        return false;
     }
 
     /** The architecture whose {@code general.architecture} value is this name. */
@@ -222,6 +256,12 @@ public enum Architecture {
         final List<DimsFix> dimsFixes = new ArrayList<>();
         boolean shapeFix;
         boolean keepsNd;
+        LlamaTensorNames llamaCppNames;
+
+        Rules llamaCpp(LlamaTensorNames names) {
+            llamaCppNames = names;
+            return this;
+        }
 
         Rules detect(String... group) {
             detect.add(List.of(group));

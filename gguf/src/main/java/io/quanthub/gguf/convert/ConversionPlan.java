@@ -56,9 +56,14 @@ public record ConversionPlan(Architecture architecture, QuantLevel level, KeyPre
      * the logical shape of reshaped tensors, so the shape fix and its metadata are reproduced.
      */
     public static ConversionPlan of(ModelSource source, QuantLevel level) {
+        return of(source, level, ConversionInputs.NONE);
+    }
+
+    /** {@link #of(ModelSource, QuantLevel)} with the inputs a text encoder needs (its tokenizer). */
+    public static ConversionPlan of(ModelSource source, QuantLevel level, ConversionInputs inputs) {
         Map<String, long[]> logicalShapes = source.format() == ModelSource.Format.GGUF
                 ? logicalShapes(source.metadata()) : Map.of();
-        return of(source.tensors(), logicalShapes, level);
+        return of(source.tensors(), logicalShapes, level, inputs);
     }
 
     /**
@@ -84,6 +89,15 @@ public record ConversionPlan(Architecture architecture, QuantLevel level, KeyPre
      *                             names, non-float tensors, too many dims)
      */
     public static ConversionPlan of(List<SourceTensor> sources, Map<String, long[]> logicalShapes, QuantLevel level) {
+        return of(sources, logicalShapes, level, ConversionInputs.NONE);
+    }
+
+    /**
+     * Plans the conversion of these tensors; {@code inputs} carry what a text encoder needs besides them (see
+     * {@link ConversionInputs}).
+     */
+    public static ConversionPlan of(List<SourceTensor> sources, Map<String, long[]> logicalShapes, QuantLevel level,
+                                    ConversionInputs inputs) {
         // convert.py walks the state dict in safetensors' key order: sorted by name.
         List<SourceTensor> sorted = new ArrayList<>(sources);
         sorted.sort(Comparator.comparing(SourceTensor::name, TensorOrder::compareBytes));
@@ -102,6 +116,7 @@ public record ConversionPlan(Architecture architecture, QuantLevel level, KeyPre
         }
         checkNameLengths(byName.keySet());
         Architecture arch = Architecture.detect(byName.keySet());
+        if (arch.usesLlamaCpp()) return LlamaConversion.plan(arch, prefix, byName, skipped, level, inputs);
 
         List<ConvertStage.Result> converted = new ArrayList<>();
         List<String> unconvertible = new ArrayList<>();

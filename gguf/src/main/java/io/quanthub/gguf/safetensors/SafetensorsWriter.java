@@ -17,13 +17,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes small F32, F16 or BF16 safetensors files held in memory (debug outputs, test inputs, demo models): an
+ * Writes small F32, F16, BF16 (and I32) safetensors files held in memory (debug outputs, test inputs, demo models): an
  * 8-byte little-endian header length, the JSON header padded with spaces to a multiple of 8, then the tensors' data
  * in the order they were added.
  */
 public final class SafetensorsWriter {
     private static final ValueLayout.OfFloat LE_FLOAT =
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt LE_INT =
+            ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort LE_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -40,19 +42,6 @@ public final class SafetensorsWriter {
      * {@code values} are row-major for {@code shape} (PyTorch order).
      */
     public SafetensorsWriter add(String name, Dtype dtype, long[] shape, float[] values) {
-        long count = 1;
-        List<Object> dims = new ArrayList<>();
-        for (long d : shape) {
-            count *= d;
-            dims.add(d);
-        }
-        if (count != values.length) {
-            throw new IllegalArgumentException("tensor '" + name + "' of shape " + dims + " needs " + count
-                    + " values, got " + values.length);
-        }
-        if (name.equals("__metadata__") || header.containsKey(name)) {
-            throw new IllegalArgumentException("tensor name '" + name + "' is reserved or already used");
-        }
         byte[] bytes = new byte[values.length * dtype.bytes];
         switch (dtype) {
             case F32 -> MemorySegment.copy(values, 0, MemorySegment.ofArray(bytes), LE_FLOAT, 0, values.length);
@@ -66,6 +55,23 @@ public final class SafetensorsWriter {
             default -> throw new IllegalArgumentException("cannot write " + dtype + " tensor '" + name
                     + "'; only F32, F16 and BF16");
         }
+        return put(name, dtype, shape, values.length, bytes);
+    }
+
+    private SafetensorsWriter put(String name, Dtype dtype, long[] shape, long valueCount, byte[] bytes) {
+        List<Object> dims = new ArrayList<>();
+        long count = 1;
+        for (long d : shape) {
+            count *= d;
+            dims.add(d);
+        }
+        if (count != valueCount) {
+            throw new IllegalArgumentException("tensor '" + name + "' of shape " + dims + " needs " + count
+                    + " values, got " + valueCount);
+        }
+        if (name.equals("__metadata__") || header.containsKey(name)) {
+            throw new IllegalArgumentException("tensor name '" + name + "' is reserved or already used");
+        }
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("dtype", dtype.name());
         entry.put("shape", dims);
@@ -73,6 +79,21 @@ public final class SafetensorsWriter {
         header.put(name, entry);
         data.writeBytes(bytes);
         return this;
+    }
+
+    /** Adds a tensor of any dtype from its raw little-endian bytes (float8 test models, for one). */
+    public SafetensorsWriter addRaw(String name, Dtype dtype, long[] shape, byte[] bytes) {
+        if (bytes.length % dtype.bytes != 0) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + bytes.length + " bytes of " + dtype);
+        }
+        return put(name, dtype, shape, bytes.length / dtype.bytes, bytes.clone());
+    }
+
+    /** Adds an I32 tensor (token ids); {@code values} are row-major for {@code shape}. */
+    public SafetensorsWriter addI32(String name, long[] shape, int[] values) {
+        byte[] bytes = new byte[values.length * 4];
+        MemorySegment.copy(values, 0, MemorySegment.ofArray(bytes), LE_INT, 0, values.length);
+        return put(name, Dtype.I32, shape, values.length, bytes);
     }
 
     /** The whole file. */

@@ -14,11 +14,15 @@ import java.util.Optional;
  * @param sha          the commit the levels belong to
  * @param source       the file levels are (or would be) made from; null without one
  * @param defaultQuant the level {@code org/name} without {@code :QUANT} resolves to; null when there is none
+ * @param textEncoders the text encoders the model uses (its {@code vram} estimates count their real sizes when all
+ *                     are known)
  */
 public record QuantTable(String id, String revision, String sha, String architecture, Long parameters, Source source,
-                         @JsonProperty("default") String defaultQuant, List<Level> quants) {
+                         @JsonProperty("default") String defaultQuant, List<Level> quants,
+                         List<TextEncoder> textEncoders) {
     public QuantTable {
         quants = quants == null ? List.of() : quants;
+        textEncoders = textEncoders == null ? List.of() : textEncoders;
     }
 
     /** Where a level stands. */
@@ -64,7 +68,10 @@ public record QuantTable(String id, String revision, String sha, String architec
     /** How close a variant's weights are to the source's: ||q - s|| / ||s|| and cosine similarity. */
     public record Quality(double relativeRmse, double cosine) {}
 
-    /** Bytes of GPU memory to run the level, alone and with its architecture's usual text encoders and VAE. */
+    /**
+     * Bytes of GPU memory to run the level, alone and with its text encoders (the model's own when their sizes are
+     * known, else its architecture's usual ones) and VAE.
+     */
     public record Vram(long modelOnly, Long withTextEncodersAndVae) {}
 
     /** The file levels are (or would be) made from, and the element type of most of its weights ("BF16"). */

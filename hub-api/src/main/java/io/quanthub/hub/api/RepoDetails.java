@@ -16,11 +16,13 @@ import java.util.Map;
  * @param parameters   null when unknown
  * @param ggufs        paths of the valid GGUF files among {@code files}
  * @param quants       the available levels, best first
+ * @param textEncoders the text encoders the model uses, resolved for the caller
  */
 public record RepoDetails(String id, @JsonProperty("private") boolean isPrivate, String createdBy, Instant created,
                           String revision, String sha, Instant lastModified, String author, String message,
                           Map<String, String> branches, Map<String, String> tags, List<RepoFile> files,
-                          String architecture, Long parameters, List<String> ggufs, List<String> quants) {
+                          String architecture, Long parameters, List<String> ggufs, List<String> quants,
+                          List<TextEncoder> textEncoders) {
     public RepoDetails {
         if (sha != null && !Names.isCommitId(sha)) throw new IllegalArgumentException("sha is not a commit id: " + sha);
         branches = branches == null ? Map.of() : branches;
@@ -28,6 +30,7 @@ public record RepoDetails(String id, @JsonProperty("private") boolean isPrivate,
         files = files == null ? List.of() : files;
         ggufs = ggufs == null ? List.of() : ggufs;
         quants = quants == null ? List.of() : quants;
+        textEncoders = textEncoders == null ? List.of() : textEncoders;
     }
 
     /** Bytes of all its files. */

@@ -43,20 +43,24 @@ class ApiJsonTest {
     void aPreviewKeepsTheJobFieldsAtItsTopLevel() throws IOException {
         HubJob job = new HubJob("preview-1", "preview", HubJob.State.DONE, 1, 0, 0, null, "org/m", "c".repeat(64),
                 "Q8_0", DIGEST.toString(), T, T, Map.of("preview", "/api/previews/preview-1"));
-        Preview preview = new Preview(job, "cat", 1, 4, 128, 128, "preview-2", false, 31.5, 0.97,
-                new Preview.Timings(List.of(10L, 11L), 5, 3, 26), "127.0.0.1:5701");
+        Preview preview = new Preview(job, null, "a photo of a cat", 1, 4, 128, 128, "preview-2", false, 31.5, 0.97,
+                new Preview.Timings(List.of(10L, 11L), 5, 3, 26), "127.0.0.1:5701",
+                Map.of("clip_l", DIGEST.toString()));
         roundTrip(preview);
         String json = ApiJson.writeString(preview);
         assertTrue(json.startsWith("{\"id\":\"preview-1\""), json);
         assertFalse(json.contains("\"job\""), json);
+        assertTrue(json.contains("\"prompt\":\"a photo of a cat\"") && !json.contains("conditioning"), json);
     }
 
     @Test
     void repositoryAndQuantShapesRoundTrip() throws IOException {
         RepoFile file = new RepoFile("m-Q8_0.gguf", 7, DIGEST);
+        TextEncoder encoder = new TextEncoder("t5xxl", "city96/t5:Q8_0", TextEncoder.Origin.REPOSITORY,
+                TextEncoder.Status.PRODUCIBLE, null, "Q8_0", null, 5L);
         RepoDetails details = roundTrip(new RepoDetails("org/m", true, "u", T, "main", "c".repeat(64), T, "u", "msg",
                 Map.of("main", "c".repeat(64)), Map.of(), List.of(file), "flux", 12L, List.of(file.path()),
-                List.of("Q8_0")));
+                List.of("Q8_0"), List.of(encoder)));
         assertTrue(ApiJson.writeString(details).contains("\"private\":true"));
         assertEquals(7, details.totalSize());
         roundTrip(new RepoSummary("org/m", false, "u", T, null, null, null, null, null, List.of()));
@@ -64,9 +68,11 @@ class ApiJsonTest {
                 new QuantTable.Source("m.safetensors", DIGEST, 24, "BF16"), "Q8_0", List.of(
                 new QuantTable.Level("Q8_0", QuantTable.Status.AVAILABLE, 7L, false, 8.5,
                         new QuantTable.Vram(9, 12L), file.path(), DIGEST, new QuantTable.Quality(0.01, 0.9999)),
-                new QuantTable.Level("Q2_K", QuantTable.Status.MISSING, 3L, true, 2.6, null, null, null, null))));
+                new QuantTable.Level("Q2_K", QuantTable.Status.MISSING, 3L, true, 2.6, null, null, null, null)),
+                List.of(encoder)));
         String json = ApiJson.writeString(table);
         assertTrue(json.contains("\"default\":\"Q8_0\"") && json.contains("\"status\":\"missing\""), json);
+        assertTrue(json.contains("\"origin\":\"repository\",\"status\":\"producible\""), json);
         assertEquals(List.of("Q8_0"), table.downloadableNames());
         assertEquals(file, table.level("q8_0").orElseThrow().file().orElseThrow());
         roundTrip(new CommitBody("m", null, Map.of("a.gguf", new CommitBody.FileRef(DIGEST, 7L)), List.of()));

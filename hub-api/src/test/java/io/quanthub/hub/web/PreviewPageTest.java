@@ -151,6 +151,14 @@ class PreviewPageTest {
         });
         assertEquals("3", browser.script("return document.querySelector('#preview-seed').value;"));
         browser.screenshot(TARGET.resolve("screenshots/previews-375.png"), 375, 2400);
+
+        // The Queue page lists preview renders next to conversions.
+        browser.open(hub.url() + "/#/jobs");
+        String q8Row = ".queue-finished tr[data-job='" + q8.get("id").asText() + "']";
+        browser.await(q8Row + " .job-progress[data-state='done']");
+        assertEquals("Preview", browser.text(browser.find(q8Row + " td[data-label='Job']")));
+        assertEquals("Q8_0", browser.text(browser.find(q8Row + " td[data-label='Quant']")));
+        assertEquals(PreviewDemo.REPO, browser.text(browser.find(q8Row + " th a")));
     }
 
     @Test

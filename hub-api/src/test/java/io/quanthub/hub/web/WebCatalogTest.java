@@ -376,7 +376,9 @@ class WebCatalogTest {
         recordJobStates(".queue-active " + row + " .job-progress");
         assertEquals(PRODUCE_REPO, browser.text(browser.find(row + " th a")));
         assertEquals("Q5_0", browser.text(browser.find(row + " td[data-label='Quant']")));
-        assertTrue(browser.text(browser.find(".result-count")).startsWith("1 conversion in progress"));
+        assertEquals("Conversion", browser.text(browser.find(row + " td[data-label='Job']")));
+        assertTrue(browser.text(browser.find(".result-count")).startsWith("1 conversion and 0 previews in progress"),
+                browser.text(browser.find(".result-count")));
         browser.screenshot(SCREENSHOTS.resolve("queue-375.png"), 375, 1200);
 
         converter.open();

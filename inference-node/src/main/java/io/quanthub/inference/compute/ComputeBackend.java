@@ -75,6 +75,19 @@ public interface ComputeBackend {
         return out;
     }
 
+    /**
+     * Attention with its scores scaled, masked or biased as {@code bias} says (CLIP's causal text tower, T5's
+     * relative-position bias), into {@code out} [tokens x heads * headDim], whose old contents do not matter.
+     */
+    float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, AttentionBias bias,
+                      float[] out);
+
+    /** LayerNorm over rows of {@code dim} with epsilon {@code eps}, then {@code * weight + bias}: a new array. */
+    float[] layerNorm(float[] x, int tokens, int dim, float eps, float[] weight, float[] bias);
+
+    /** CLIP's quick GELU {@code x * sigmoid(1.702 x)}, on {@code x[0 .. n)}. */
+    void quickGelu(float[] x, int n);
+
     // Image operations (the VAE decoder). Images are planar: [channels x height x width].
 
     /**

@@ -56,6 +56,13 @@ final class CpuAttention {
     /** See {@link ComputeBackend#attention}; arguments are checked by the caller. */
     static void attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, float[] out,
                           ArrayPool pool) {
+        attention(q, k, v, tokens, heads, headDim, AttentionBias.NONE.withScale((float) (1.0 / Math.sqrt(headDim))),
+                out, pool);
+    }
+
+    /** See {@link ComputeBackend#attention(float[], float[], float[], int, int, int, AttentionBias, float[])}. */
+    static void attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, AttentionBias bias,
+                          float[] out, ArrayPool pool) {
         int width = heads * headDim;
         int keys = ceilDiv(tokens, KEY_BLOCK) * KEY_BLOCK;
         float[] kt = pool.take(heads * headDim * keys);
@@ -71,19 +78,20 @@ final class CpuAttention {
                 Arrays.fill(kt, (h * headDim + d) * keys + tokens, (h * headDim + d + 1) * keys, 0f);
             }
         });
-        float scale = (float) (1.0 / Math.sqrt(headDim));
+        float scale = bias.scale();
         int queryBlocks = ceilDiv(tokens, QUERY_BLOCK);
         IntStream.range(0, heads * queryBlocks).parallel().forEach(task -> {
             int h = task / queryBlocks;
             int q0 = task % queryBlocks * QUERY_BLOCK;
-            block(q, kt, vh, out, tokens, keys, width, headDim, h, q0, Math.min(QUERY_BLOCK, tokens - q0), scale);
+            block(q, kt, vh, out, tokens, keys, width, headDim, h, q0, Math.min(QUERY_BLOCK, tokens - q0), scale,
+                    bias);
         });
         pool.give(kt, vh);
     }
 
     /** Queries {@code [q0, q0 + nq)} of head {@code h} over every key. */
     private static void block(float[] q, float[] kt, float[] vh, float[] out, int tokens, int keys, int width,
-                              int headDim, int h, int q0, int nq, float scale) {
+                              int headDim, int h, int q0, int nq, float scale, AttentionBias bias) {
         Scratch s = SCRATCH.get();
         s.size(headDim);
         float[] qb = s.queries;
@@ -106,6 +114,7 @@ final class CpuAttention {
                     scores4x2(qb, i * headDim, headDim, kt, ktBase + k0 + j, keys, scores, i * KEY_BLOCK + j, scale);
                 }
             }
+            if (bias.causal() || bias.relative() != null) biasScores(scores, bias, tokens, h, q0, nq, k0, nk);
             for (int i = 0; i < QUERY_BLOCK; i++) softmaxStep(scores, i, nk, max, sum, ob, headDim);
             for (int i = 0; i < QUERY_BLOCK; i += 2) {
                 accumulate2(scores, i, nk, vh, vhBase + k0 * headDim, headDim, ob);
@@ -158,6 +167,29 @@ final class CpuAttention {
         o += KEY_BLOCK;
         c30.mul(scale).intoArray(scores, o);
         c31.mul(scale).intoArray(scores, o + lanes);
+    }
+
+    /**
+     * Adds the relative-position bias to the scores of the queries {@code q0 .. q0 + nq} and keys {@code k0 .. k0 + nk}
+     * and masks keys after the query when causal (-inf: exp gives 0; key 0 is never masked, so every row's first
+     * block has a finite maximum).
+     */
+    private static void biasScores(float[] scores, AttentionBias bias, int tokens, int h, int q0, int nq, int k0,
+                                   int nk) {
+        float[] relative = bias.relative();
+        int base = h * (2 * tokens - 1) + tokens - 1;
+        for (int i = 0; i < nq; i++) {
+            int query = q0 + i;
+            int row = i * KEY_BLOCK;
+            for (int j = 0; j < nk; j++) {
+                int key = k0 + j;
+                if (bias.causal() && key > query) {
+                    scores[row + j] = Float.NEGATIVE_INFINITY;
+                } else if (relative != null) {
+                    scores[row + j] += relative[base + key - query];
+                }
+            }
+        }
     }
 
     /**

@@ -53,6 +53,23 @@ public final class CpuBackend implements ComputeBackend {
 
     @Override
     public float[] layerNorm(float[] x, int tokens, int dim, float[] out) {
+        return normalize(x, tokens, dim, EPS, out);
+    }
+
+    @Override
+    public float[] layerNorm(float[] x, int tokens, int dim, float eps, float[] weight, float[] bias) {
+        checkLength("layerNorm weight", weight, dim);
+        checkLength("layerNorm bias", bias, dim);
+        float[] out = normalize(x, tokens, dim, eps, new float[tokens * dim]);
+        for (int t = 0; t < tokens; t++) {
+            int off = t * dim;
+            for (int i = 0; i < dim; i++) out[off + i] = out[off + i] * weight[i] + bias[i];
+        }
+        return out;
+    }
+
+    /** {@code (x - mean) / sqrt(var + eps)} per row, into {@code out}. */
+    private static float[] normalize(float[] x, int tokens, int dim, float eps, float[] out) {
         checkLength("layerNorm input", x, (long) tokens * dim);
         checkLength("layerNorm output", out, (long) tokens * dim);
         IntStream.range(0, tokens).parallel().forEach(t -> {
@@ -65,7 +82,7 @@ public final class CpuBackend implements ComputeBackend {
                 double d = x[off + i] - mean;
                 squares += d * d;
             }
-            float inv = (float) (1.0 / Math.sqrt(squares / dim + EPS));
+            float inv = (float) (1.0 / Math.sqrt(squares / dim + eps));
             float m = (float) mean;
             for (int i = 0; i < dim; i++) out[off + i] = (x[off + i] - m) * inv;
         });
@@ -117,6 +134,12 @@ public final class CpuBackend implements ComputeBackend {
     public void silu(float[] x, int n) {
         checkLength("silu input", x, n);
         activation(x, n, false);
+    }
+
+    @Override
+    public void quickGelu(float[] x, int n) {
+        checkLength("quickGelu input", x, n);
+        for (int i = 0; i < n; i++) x[i] = x[i] / (1f + VectorMath.exp(-1.702f * x[i]));
     }
 
     /** GELU or SiLU on {@code x[0 .. n)}, in chunks across threads (each value on its own: any split gives the same). */
@@ -185,6 +208,19 @@ public final class CpuBackend implements ComputeBackend {
         checkLength("attention v", v, (long) tokens * width);
         checkLength("attention output", out, (long) tokens * width);
         CpuAttention.attention(q, k, v, tokens, heads, headDim, out, scratch);
+        return out;
+    }
+
+    @Override
+    public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, AttentionBias bias,
+                             float[] out) {
+        int width = heads * headDim;
+        checkLength("attention q", q, (long) tokens * width);
+        checkLength("attention k", k, (long) tokens * width);
+        checkLength("attention v", v, (long) tokens * width);
+        checkLength("attention output", out, (long) tokens * width);
+        if (bias.relative() != null) checkLength("attention bias", bias.relative(), (long) heads * (2 * tokens - 1));
+        CpuAttention.attention(q, k, v, tokens, heads, headDim, bias, out, scratch);
         return out;
     }
 

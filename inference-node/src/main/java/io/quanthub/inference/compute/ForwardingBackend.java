@@ -73,6 +73,22 @@ public abstract class ForwardingBackend implements ComputeBackend {
     }
 
     @Override
+    public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, AttentionBias bias,
+                             float[] out) {
+        return delegate.attention(q, k, v, tokens, heads, headDim, bias, out);
+    }
+
+    @Override
+    public float[] layerNorm(float[] x, int tokens, int dim, float eps, float[] weight, float[] bias) {
+        return delegate.layerNorm(x, tokens, dim, eps, weight, bias);
+    }
+
+    @Override
+    public void quickGelu(float[] x, int n) {
+        delegate.quickGelu(x, n);
+    }
+
+    @Override
     public float[] conv2d(float[] x, int height, int width, Weight w, float[] bias) {
         return delegate.conv2d(x, height, width, w, bias);
     }

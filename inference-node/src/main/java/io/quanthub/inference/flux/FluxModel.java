@@ -4,6 +4,7 @@ import io.quanthub.inference.compute.ArrayPool;
 import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.compute.RopeTable;
 import io.quanthub.inference.compute.Rows;
+import io.quanthub.inference.model.Linear;
 import io.quanthub.inference.model.ModelWeights;
 
 import java.util.Arrays;

@@ -53,11 +53,20 @@ public final class DemoModel {
      * @return the files written, relative to {@code dir}
      */
     public static List<String> write(Path dir, long seed) throws IOException {
+        return write(dir, seed, SHAPE);
+    }
+
+    /**
+     * {@link #write(Path, long)} with another transformer shape: its context and vector widths must be those of the
+     * text encoders its prompts go through (64 and 64 for the shared tiny CLIP-L and T5).
+     */
+    public static List<String> write(Path dir, long seed, FluxShape shape) throws IOException {
         List<String> written = new ArrayList<>();
-        written.add(save(dir, MODEL_FILE, transformer(seed)));
+        written.add(save(dir, MODEL_FILE, transformer(seed, shape)));
         written.add(save(dir, VAE_FILE, vae(seed + 1_000_000)));
         for (int i = 0; i < CONDITIONING_SETS.size(); i++) {
-            written.add(save(dir, conditioningPath(CONDITIONING_SETS.get(i)), conditioning(seed + 2_000_000 + 1000L * i)));
+            written.add(save(dir, conditioningPath(CONDITIONING_SETS.get(i)),
+                    conditioning(seed + 2_000_000 + 1000L * i, shape)));
         }
         return written;
     }
@@ -76,9 +85,9 @@ public final class DemoModel {
     }
 
     /** The transformer, in the reference implementation's tensor order, stored in BF16 as Flux is released. */
-    static SafetensorsWriter transformer(long seed) {
+    private static SafetensorsWriter transformer(long seed, FluxShape fluxShape) {
         SafetensorsWriter writer = new SafetensorsWriter();
-        List<SyntheticModel.Spec> specs = SHAPE.tensors(Dtype.BF16);
+        List<SyntheticModel.Spec> specs = fluxShape.tensors(Dtype.BF16);
         for (int i = 0; i < specs.size(); i++) {
             SyntheticModel.Spec s = specs.get(i);
             long[] shape = s.shape();
@@ -152,11 +161,11 @@ public final class DemoModel {
     }
 
     /** A conditioning set: {@code txt} [1, tokens, context] and {@code y} [1, vector], standard normal. */
-    static SafetensorsWriter conditioning(long seed) {
+    private static SafetensorsWriter conditioning(long seed, FluxShape shape) {
         return new SafetensorsWriter()
-                .addF32("txt", new long[] {1, TEXT_TOKENS, SHAPE.contextWidth()},
-                        gaussian(seed, TEXT_TOKENS * SHAPE.contextWidth(), 1f))
-                .addF32("y", new long[] {1, SHAPE.vectorWidth()}, gaussian(seed + 1, SHAPE.vectorWidth(), 1f));
+                .addF32("txt", new long[] {1, TEXT_TOKENS, shape.contextWidth()},
+                        gaussian(seed, TEXT_TOKENS * shape.contextWidth(), 1f))
+                .addF32("y", new long[] {1, shape.vectorWidth()}, gaussian(seed + 1, shape.vectorWidth(), 1f));
     }
 
     private static float[] gaussian(long seed, int n, float scale) {

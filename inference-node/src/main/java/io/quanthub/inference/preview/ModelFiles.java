@@ -27,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * under its final name is always complete and correct. The folder holds at most {@code budgetBytes}: when a new
  * file would pass it, the least recently used files go first, except those in use.
  */
-public final class ModelFiles {
+public final class ModelFiles implements LocalFiles {
     private static final System.Logger LOG = System.getLogger(ModelFiles.class.getName());
 
     private final BlobStore blobs;
@@ -68,6 +68,7 @@ public final class ModelFiles {
     }
 
     /** The local file of a blob, fetched and verified first if it is not here yet. */
+    @Override
     public Path get(String digest) throws IOException {
         String hex = Digest.parse(digest).hex();
         Path file = dir.resolve(hex);
@@ -92,10 +93,12 @@ public final class ModelFiles {
     }
 
     /** Keeps these files (by digest) whatever the budget says, until {@link #unpin}. */
+    @Override
     public void pin(String... digests) {
         for (String d : digests) pinned.add(Digest.parse(d).hex());
     }
 
+    @Override
     public void unpin(String... digests) {
         for (String d : digests) pinned.remove(Digest.parse(d).hex());
     }

@@ -4,9 +4,17 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.collection.IQueue;
+import com.hazelcast.config.IndexConfig;
+import com.hazelcast.config.IndexType;
+import com.hazelcast.config.MapConfig;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import com.hazelcast.query.Predicate;
+import com.hazelcast.query.Predicates;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,6 +25,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Preview jobs on the cluster, one instance per member (hub or inference node): accepts requests, and hands queued
@@ -45,6 +54,10 @@ import java.util.concurrent.TimeUnit;
  * <h2>Members leaving</h2>
  * When a member leaves or dies, every member puts the jobs it was running back in the queue; the entry processor lets
  * exactly one of them do so. Another node then renders them from the start.
+ *
+ * <h2>Reads</h2>
+ * The previews map keeps every finished job; each read asks for the entries it needs with a predicate on an indexed
+ * component of {@link PreviewJob} ({@code state}, {@code owner}, {@code updatedAt}), never for the whole map.
  */
 public final class PreviewJobs implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PreviewJobs.class.getName());
@@ -52,6 +65,8 @@ public final class PreviewJobs implements AutoCloseable {
     static final String QUEUE = "quanthub.preview-queue";
     /** How long {@link #list()} keeps showing finished jobs. */
     static final Duration KEEP_FINISHED_LISTED = Duration.ofHours(1);
+    private static final Predicate<String, PreviewJob> UNFINISHED =
+            Predicates.in("state", PreviewJob.State.QUEUED, PreviewJob.State.RUNNING);
 
     private final HazelcastInstance hz;
     private final IMap<String, PreviewJob> jobs;
@@ -62,6 +77,11 @@ public final class PreviewJobs implements AutoCloseable {
 
     public PreviewJobs(HazelcastInstance hz) {
         this.hz = hz;
+        // For the whole cluster (dynamic configuration reaches every member, and later ones), before first use.
+        hz.getConfig().addMapConfig(new MapConfig(JOBS)
+                .addIndexConfig(new IndexConfig(IndexType.HASH, "state"))
+                .addIndexConfig(new IndexConfig(IndexType.HASH, "owner"))
+                .addIndexConfig(new IndexConfig(IndexType.SORTED, "updatedAt")));
         this.jobs = hz.getMap(JOBS);
         this.queue = hz.getQueue(QUEUE);
         this.membershipRegistration = hz.getCluster().addMembershipListener(new MembershipListener() {
@@ -71,7 +91,7 @@ public final class PreviewJobs implements AutoCloseable {
 
             @Override
             public void memberRemoved(MembershipEvent event) {
-                // Not on the event thread: requeueing reads the whole map.
+                // Not on the event thread: requeueing queries the cluster.
                 housekeeping.execute(() -> requeueJobsOf(event.getMember()));
             }
         });
@@ -131,11 +151,11 @@ public final class PreviewJobs implements AutoCloseable {
     /** How many unfinished jobs {@code requester} asked for (queued or running), and how many are queued in all. */
     public record Load(int heldByRequester, int queued) {}
 
-    /** The load of the queue as {@code requester} adds to it (a scan of the map: the map is bounded by quotas). */
+    /** The load of the queue as {@code requester} adds to it (the unfinished jobs: quotas bound them). */
     public Load load(String requester) {
         int held = 0;
         int queued = 0;
-        for (PreviewJob job : jobs.values()) {
+        for (PreviewJob job : jobs.values(UNFINISHED)) {
             if (job.heldBy(requester)) held++;
             if (job.state() == PreviewJob.State.QUEUED) queued++;
         }
@@ -157,12 +177,32 @@ public final class PreviewJobs implements AutoCloseable {
     /** Queued and running jobs, and those finished in the last hour; newest first. */
     public List<PreviewJob> list() {
         Instant cutoff = Instant.now().minus(KEEP_FINISHED_LISTED);
-        List<PreviewJob> all = new ArrayList<>();
-        for (PreviewJob job : jobs.values()) {
-            if (!job.finished() || job.updatedAt().isAfter(cutoff)) all.add(job);
-        }
+        List<PreviewJob> all = new ArrayList<>(jobs.values(Predicates.or(UNFINISHED,
+                Predicates.greaterThan("updatedAt", cutoff))));
         all.sort(Comparator.comparing(PreviewJob::createdAt).reversed());
         return all;
+    }
+
+    /**
+     * Calls {@code listener} with every job created or changed anywhere in the cluster, on a Hazelcast event thread
+     * (it must not block); closing the result stops it.
+     */
+    public AutoCloseable onChange(Consumer<PreviewJob> listener) {
+        UUID registration = jobs.addEntryListener(new JobListener(listener), true);
+        return () -> jobs.removeEntryListener(registration);
+    }
+
+    private record JobListener(Consumer<PreviewJob> listener)
+            implements EntryAddedListener<String, PreviewJob>, EntryUpdatedListener<String, PreviewJob> {
+        @Override
+        public void entryAdded(EntryEvent<String, PreviewJob> event) {
+            listener.accept(event.getValue());
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, PreviewJob> event) {
+            listener.accept(event.getValue());
+        }
     }
 
     // ---- transitions used by nodes ---------------------------------------------------------------------------
@@ -218,8 +258,7 @@ public final class PreviewJobs implements AutoCloseable {
     private void requeueJobsOf(UUID dead, String why) {
         try {
             Instant now = Instant.now();
-            for (PreviewJob job : jobs.values()) {
-                if (!dead.equals(job.owner())) continue;
+            for (PreviewJob job : jobs.values(Predicates.equal("owner", dead))) {
                 JobUpdate.Result requeued = jobs.executeOnKey(job.id(), new JobUpdate(current ->
                         ownedBy(current, dead) ? current.requeued(current.ticket(), now) : current));
                 if (requeued.changed()) {
@@ -234,9 +273,7 @@ public final class PreviewJobs implements AutoCloseable {
 
     /** Offers every queued job again (a node that starts picks up jobs whose queue entry was lost). */
     void offerQueued() {
-        for (PreviewJob job : jobs.values()) {
-            if (job.state() == PreviewJob.State.QUEUED) queue.offer(job.id());
-        }
+        for (String id : jobs.keySet(Predicates.equal("state", PreviewJob.State.QUEUED))) queue.offer(id);
     }
 
     @Override

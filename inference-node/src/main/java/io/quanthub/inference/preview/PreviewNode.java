@@ -51,11 +51,17 @@ public final class PreviewNode implements AutoCloseable {
     private final PreviewJobs jobs;
     private final HubStorage storage;
     private final ModelFiles files;
+    private final PromptConditioning prompts;
     private final UUID me;
     private final String address;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofPlatform()
             .name("quanthub-preview-node").daemon().factory());
     private volatile boolean closed;
+    /** What this node has done, for its meters ({@link InferenceMetrics}). */
+    private final java.util.concurrent.atomic.AtomicLong rendered = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong renderNanos = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean busy;
 
     /** The model kept loaded: its files' digests and the open pipeline. */
     private String loadedModel;
@@ -66,6 +72,7 @@ public final class PreviewNode implements AutoCloseable {
         this.jobs = jobs;
         this.storage = storage;
         this.files = files;
+        this.prompts = new PromptConditioning(files);
         this.me = jobs.hazelcast().getCluster().getLocalMember().getUuid();
         var local = jobs.hazelcast().getCluster().getLocalMember().getAddress();
         this.address = local.getHost() + ":" + local.getPort();
@@ -107,6 +114,8 @@ public final class PreviewNode implements AutoCloseable {
 
     /** Renders a job this node has claimed, compares it with its reference, and records the outcome. */
     private void run(PreviewJob job) throws InterruptedException {
+        busy = true;
+        long started = System.nanoTime();
         try {
             Rendered rendered = render(job);
             PreviewJob.Result result = rendered.result();
@@ -115,6 +124,7 @@ public final class PreviewNode implements AutoCloseable {
             storage.previews().put(job.id(), new PreviewImages.Rendered(job.request().repo(), result.image(),
                     result.heatmap()));
             jobs.done(job.id(), result);
+            this.rendered.incrementAndGet();
             LOG.log(System.Logger.Level.INFO, job.request() + " done on " + address);
         } catch (InterruptedException | HazelcastInstanceNotActiveException e) {
             throw e;
@@ -125,7 +135,36 @@ public final class PreviewNode implements AutoCloseable {
             if (closed) throw new InterruptedException("stopping");
             LOG.log(System.Logger.Level.WARNING, job.request() + " failed", e);
             jobs.fail(job.id(), oneLine(e));
+            failed.incrementAndGet();
+        } finally {
+            renderNanos.addAndGet(System.nanoTime() - started);
+            busy = false;
         }
+    }
+
+    /** Previews this node rendered (and stored). */
+    public long rendered() {
+        return rendered.get();
+    }
+
+    /** Previews that failed on this node (not those stopped by a cancel or a shutdown). */
+    public long failed() {
+        return failed.get();
+    }
+
+    /** Seconds this node spent on jobs, whatever their outcome. */
+    public double renderSeconds() {
+        return renderNanos.get() / 1e9;
+    }
+
+    /** Whether it is working on a job now. */
+    public boolean busy() {
+        return busy;
+    }
+
+    /** Bytes of model files in its cache. */
+    public long cachedBytes() {
+        return files.bytes();
     }
 
     /** A render that ran past its job's time budget: the job fails with this message. */
@@ -145,8 +184,9 @@ public final class PreviewNode implements AutoCloseable {
         long claimedAt = loadStart; // the budget covers fetching the model too
         FluxPipeline p = pipeline(r.model(), r.vae());
         // Named as the user knows it: the cached file's name is only the digest.
-        Conditioning conditioning = Conditioning.of(FloatTensor.readSafetensors(files.get(r.conditioningDigest())),
-                "the conditioning set '" + r.conditioning() + "'");
+        Conditioning conditioning = r.prompt() != null ? prompts.get(r.prompt())
+                : Conditioning.of(FloatTensor.readSafetensors(files.get(r.conditioningDigest())),
+                        "the conditioning set '" + r.conditioning() + "'");
         long loadMillis = (System.nanoTime() - loadStart) / 1_000_000;
         String id = job.id();
         Duration budget = job.ticket().budget();
@@ -181,7 +221,9 @@ public final class PreviewNode implements AutoCloseable {
         Commit commit = storage.repos().read(RepoName.parse(r.repo()), r.commit());
         Set<String> files = commit.files().values().stream().map(b -> b.digest().toString())
                 .collect(Collectors.toSet());
-        List<String> needed = new ArrayList<>(List.of(r.vae(), r.conditioningDigest()));
+        List<String> needed = new ArrayList<>(List.of(r.vae()));
+        if (r.conditioningDigest() != null) needed.add(r.conditioningDigest());
+        if (r.prompt() != null) needed.addAll(List.of(r.prompt().clip(), r.prompt().t5()));
         if (r.source() != null) needed.add(r.source());
         boolean variantOfSource = r.source() != null && storage.variants().list(Digest.parse(r.source())).stream()
                 .anyMatch(v -> v.status() == Variant.Status.AVAILABLE && v.output() != null
@@ -304,5 +346,6 @@ public final class PreviewNode implements AutoCloseable {
             // The member stopped too: the others requeue its jobs.
         }
         if (pipeline != null) pipeline.close();
+        prompts.close();
     }
 }

@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * One preview to render. Every file is named by its blob digest ({@code sha256:<hex>}), so any inference node can
@@ -19,12 +21,35 @@ import java.util.Objects;
  * @param source             the full-precision (F16/BF16/F32) transformer this preview is compared with; equal to
  *                           {@code model} for the reference itself, null when the model has none
  * @param vae                the VAE decoder (safetensors with BFL's {@code decoder.*} names)
- * @param conditioning       the conditioning set's name ({@code conditioning/<name>.safetensors} in the repository)
- * @param conditioningDigest that file's blob
+ * @param conditioning       the conditioning set's name ({@code conditioning/<name>.safetensors} in the repository),
+ *                           or null for a prompt
+ * @param conditioningDigest that file's blob, or null for a prompt
+ * @param prompt             the prompt and the text encoders that encode it, or null for a conditioning set
+ * @param textEncoders       the text encoders the model uses (role, e.g. {@code t5xxl}, to blob digest), as its
+ *                           repository names them when the preview is asked for; empty when it names none. A record
+ *                           of what the preview was made with, not part of {@link #jobId()} (a prompt's encoders are
+ *                           in {@code prompt}; a conditioning set is already encoded).
  */
 public record PreviewRequest(String repo, String commit, String quant, String model, String source, String vae,
                              String conditioning, String conditioningDigest, long seed, int steps, int width,
-                             int height) implements Serializable {
+                             int height, Prompt prompt, Map<String, String> textEncoders) implements Serializable {
+    /**
+     * A prompt, encoded on the node by the repository's text encoders (each a blob digest).
+     *
+     * @param text     the prompt
+     * @param clip     CLIP-L text model (safetensors, HF names): Flux's {@code y} is its pooled state
+     * @param t5       T5 v1.1 encoder (safetensors or GGUF): Flux's {@code txt} is its states
+     * @param t5Length the T5 padded length (512 for Flux dev, 256 for schnell)
+     */
+    public record Prompt(String text, String clip, String t5, int t5Length) implements Serializable {
+        public Prompt {
+            Objects.requireNonNull(text, "text");
+            Digest.parse(clip);
+            Digest.parse(t5);
+            if (t5Length < 1) throw new IllegalArgumentException("T5 length must be positive, not " + t5Length);
+        }
+    }
+
     /**
      * Changes whenever the same inputs would render different pixels (sampler, decoder, noise): part of every job
      * id, so a new engine never reuses an old engine's images.
@@ -36,11 +61,23 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
     public PreviewRequest {
         Objects.requireNonNull(repo, "repo");
         Objects.requireNonNull(quant, "quant");
-        Objects.requireNonNull(conditioning, "conditioning");
+        if ((prompt == null) == (conditioning == null)) {
+            throw new IllegalArgumentException("a preview takes a prompt or a conditioning set, exactly one");
+        }
         Digest.parse(model);
         Digest.parse(vae);
-        Digest.parse(conditioningDigest);
+        if (conditioning != null) Digest.parse(conditioningDigest);
         if (source != null) Digest.parse(source);
+        textEncoders = textEncoders == null ? Map.of() : Map.copyOf(new TreeMap<>(textEncoders));
+        textEncoders.values().forEach(Digest::parse);
+    }
+
+    /** A preview of a conditioning set, of a model that names no text encoders. */
+    public PreviewRequest(String repo, String commit, String quant, String model, String source, String vae,
+                          String conditioning, String conditioningDigest, long seed, int steps, int width,
+                          int height) {
+        this(repo, commit, quant, model, source, vae, conditioning, conditioningDigest, seed, steps, width, height,
+                null, Map.of());
     }
 
     /** True for the preview that previews of the same settings from quants of its model are compared with. */
@@ -57,7 +94,7 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
     public PreviewRequest reference(String dtype) {
         if (source == null) throw new IllegalStateException("preview of " + quant + " has no source to compare with");
         return new PreviewRequest(repo, commit, dtype, source, source, vae, conditioning, conditioningDigest, seed,
-                steps, width, height);
+                steps, width, height, prompt, textEncoders);
     }
 
     /**
@@ -67,8 +104,14 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
      * that repository: two repositories holding the same files get a job each (the same PNG, stored once).
      */
     public String jobId() {
-        String canonical = String.join("\n", ENGINE, repo, model, Objects.toString(source, "-"), vae, conditioningDigest,
-                Long.toString(seed), Integer.toString(steps), Integer.toString(width), Integer.toString(height));
+        String canonical = String.join("\n", ENGINE, repo, model, Objects.toString(source, "-"), vae,
+                prompt == null ? conditioningDigest : "prompt", Long.toString(seed), Integer.toString(steps),
+                Integer.toString(width), Integer.toString(height));
+        // The prompt's text comes last: it may hold line breaks, and no field follows it to be confused with.
+        if (prompt != null) {
+            canonical += "\n" + String.join("\n", prompt.clip(), prompt.t5(), Integer.toString(prompt.t5Length()),
+                    prompt.text());
+        }
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
             return "preview-" + HexFormat.of().formatHex(hash, 0, 12);
@@ -79,7 +122,8 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
 
     @Override
     public String toString() {
-        return "preview of " + repo + " " + quant + " (" + conditioning + ", seed " + seed + ", " + steps + " steps, "
+        return "preview of " + repo + " " + quant + " (" + (prompt == null ? conditioning : "a prompt") + ", seed "
+                + seed + ", " + steps + " steps, "
                 + width + "x" + height + ")";
     }
 }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.LocalMapStats;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.quanthub.cluster.ClusterMember;
 import io.quanthub.gguf.convert.Converter;
@@ -37,6 +39,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -306,6 +309,49 @@ class PreviewJobsTest {
         assertEquals(elsewhere + " is not a file of demo/flux-demo at commit " + commit + ": a preview renders only "
                 + "its repository's files", failed.reason());
         assertTrue(storage.previews().get(failed.id()).isEmpty(), "nothing rendered");
+    }
+
+    @Test
+    void listsAndQuotasReadOnlyUnfinishedAndRecentJobsThroughIndexesNotTheThousandsFinishedBefore() throws Exception {
+        List<PreviewJobs> cluster = startCluster(2);
+        Instant old = Instant.now().minus(Duration.ofHours(2));
+        Map<String, PreviewJob> records = new HashMap<>();
+        for (int seed = 0; seed < 2_000; seed++) {
+            PreviewJob finished = PreviewJob.queued(request(seed), null, PreviewJob.Ticket.NONE, old).failed("old", old);
+            records.put(finished.id(), finished);
+        }
+        PreviewJob.Ticket ann = new PreviewJob.Ticket("user:ann", PreviewJob.Ticket.DEFAULT_BUDGET);
+        PreviewJob live = PreviewJob.queued(request(-1), null, ann, Instant.now());
+        records.put(live.id(), live);
+        IMap<String, PreviewJob> map = members.getFirst().getMap(PreviewJobs.JOBS);
+        map.putAll(records);
+        long[] before = queryCounts();
+
+        assertEquals(List.of(live.id()), cluster.get(1).list().stream().map(PreviewJob::id).toList());
+        assertEquals(new PreviewJobs.Load(1, 1), cluster.get(1).load("user:ann"));
+        cluster.get(1).offerQueued();
+
+        long[] after = queryCounts();
+        assertTrue(after[0] > before[0], "the reads are queries");
+        assertEquals(after[0] - before[0], after[1] - before[1], "every query was answered by an index, none "
+                + "read the whole map");
+    }
+
+    private static PreviewRequest request(long seed) {
+        return new PreviewRequest(REPO.toString(), commit, "Q8_0", q8, null, vae, "random-a", conditioning, seed, 1, 32,
+                32);
+    }
+
+    /** Queries run on the previews map, and those an index answered, summed over the members. */
+    private long[] queryCounts() {
+        long queries = 0;
+        long indexed = 0;
+        for (HazelcastInstance member : members) {
+            LocalMapStats stats = member.getMap(PreviewJobs.JOBS).getLocalMapStats();
+            queries += stats.getQueryCount();
+            indexed += stats.getIndexedQueryCount();
+        }
+        return new long[] {queries, indexed};
     }
 
     private static void assertFailedWithOneLine(PreviewJob job) {

@@ -1,13 +1,15 @@
-package io.quanthub.inference.flux;
+package io.quanthub.inference.model;
 
 import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.compute.Weight;
-import io.quanthub.inference.model.ModelWeights;
 
-/** A PyTorch {@code Linear}: the weight [out, in] stays in the model file, the bias is small and kept as floats. */
-record Linear(Weight weight, float[] bias) {
+/**
+ * A PyTorch {@code Linear}: the weight [out, in] stays in the model file, the bias (null for none) is small and kept
+ * as floats.
+ */
+public record Linear(Weight weight, float[] bias) {
     /** {@code name.weight} and {@code name.bias}. */
-    static Linear of(ModelWeights weights, String name) {
+    public static Linear of(ModelWeights weights, String name) {
         Weight w = weights.weight(name + ".weight");
         float[] bias = weights.vector(name + ".bias");
         if (bias.length != w.rows()) {
@@ -17,17 +19,22 @@ record Linear(Weight weight, float[] bias) {
         return new Linear(w, bias);
     }
 
-    int outFeatures() {
+    /** A Linear without bias (T5's, CLIP's text projection): the weight {@code name}. */
+    public static Linear withoutBias(ModelWeights weights, String name) {
+        return new Linear(weights.weight(name), null);
+    }
+
+    public int outFeatures() {
         return weight.rows();
     }
 
     /** {@code x} [tokens x in] to [tokens x out]. */
-    float[] apply(ComputeBackend backend, float[] x, int tokens) {
+    public float[] apply(ComputeBackend backend, float[] x, int tokens) {
         return backend.matmul(x, tokens, weight, bias);
     }
 
     /** {@link #apply(ComputeBackend, float[], int)} into {@code out} [tokens x out]. */
-    float[] apply(ComputeBackend backend, float[] x, int tokens, float[] out) {
+    public float[] apply(ComputeBackend backend, float[] x, int tokens, float[] out) {
         return backend.matmul(x, tokens, weight, bias, out);
     }
 }
