@@ -1,0 +1,270 @@
+package io.quanthub.tornado;
+
+import io.quanthub.gguf.GgmlType;
+import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * The matmul for the 256-value super-block types (Q2_K .. Q6_K, IQ4_XS), reading the blocks as the GGUF file stores
+ * them: one kernel per type, all the same loop ({@code out[t][o] = sum over blocks of blockDot + bias}), each with the
+ * block decoding of the CPU dequantizer it mirrors (gguf's Q2KFormat .. Q6KFormat, IQ4Format). Field offsets are
+ * constants here, so the kernels compile to plain loads; {@code KQuantLayoutTest} checks them against
+ * {@link GgmlType}'s layouts.
+ */
+final class KQuantMatmulKernels {
+    static final int QK_K = 256;
+
+    static final int Q2K_SCALES = 0, Q2K_QS = 16, Q2K_D = 80, Q2K_DMIN = 82;
+    static final int Q3K_HMASK = 0, Q3K_QS = 32, Q3K_SCALES = 96, Q3K_D = 108;
+    /** Q4_K and Q5_K share the head: d, dmin, 12 bytes of 6-bit scales and mins. */
+    static final int K4_D = 0, K4_DMIN = 2, K4_SCALES = 4;
+    static final int Q4K_QS = 16;
+    static final int Q5K_QH = 16, Q5K_QS = 48;
+    static final int Q6K_QL = 0, Q6K_QH = 128, Q6K_SCALES = 192, Q6K_D = 208;
+    static final int IQ4XS_D = 0, IQ4XS_SCALES_H = 2, IQ4XS_SCALES_L = 4, IQ4XS_QS = 8;
+
+    private KQuantMatmulKernels() {
+    }
+
+    static boolean supports(GgmlType type) {
+        return switch (type) {
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS -> true;
+            default -> false;
+        };
+    }
+
+    // One kernel per type; the loop is the same, the block decoding differs.
+
+    static void q2k(FloatArray x, ByteArray w, FloatArray fp16, FloatArray bias, FloatArray out, int tokens, int in,
+                    int outDim, int hasBias) {
+        for (@Parallel int t = 0; t < tokens; t++) {
+            for (@Parallel int o = 0; o < outDim; o++) {
+                int blocks = in / QK_K;
+                float sum = 0f;
+                for (int b = 0; b < blocks; b++) sum += q2kDot(x, t * in + b * QK_K, w, (o * blocks + b) * 84, fp16);
+                out.set(t * outDim + o, hasBias == 1 ? sum + bias.get(o) : sum);
+            }
+        }
+    }
+
+    static void q3k(FloatArray x, ByteArray w, FloatArray fp16, FloatArray bias, FloatArray out, int tokens, int in,
+                    int outDim, int hasBias) {
+        for (@Parallel int t = 0; t < tokens; t++) {
+            for (@Parallel int o = 0; o < outDim; o++) {
+                int blocks = in / QK_K;
+                float sum = 0f;
+                for (int b = 0; b < blocks; b++) sum += q3kDot(x, t * in + b * QK_K, w, (o * blocks + b) * 110, fp16);
+                out.set(t * outDim + o, hasBias == 1 ? sum + bias.get(o) : sum);
+            }
+        }
+    }
+
+    static void q4k(FloatArray x, ByteArray w, FloatArray fp16, FloatArray bias, FloatArray out, int tokens, int in,
+                    int outDim, int hasBias) {
+        for (@Parallel int t = 0; t < tokens; t++) {
+            for (@Parallel int o = 0; o < outDim; o++) {
+                int blocks = in / QK_K;
+                float sum = 0f;
+                for (int b = 0; b < blocks; b++) sum += q4kDot(x, t * in + b * QK_K, w, (o * blocks + b) * 144, fp16);
+                out.set(t * outDim + o, hasBias == 1 ? sum + bias.get(o) : sum);
+            }
+        }
+    }
+
+    static void q5k(FloatArray x, ByteArray w, FloatArray fp16, FloatArray bias, FloatArray out, int tokens, int in,
+                    int outDim, int hasBias) {
+        for (@Parallel int t = 0; t < tokens; t++) {
+            for (@Parallel int o = 0; o < outDim; o++) {
+                int blocks = in / QK_K;
+                float sum = 0f;
+                for (int b = 0; b < blocks; b++) sum += q5kDot(x, t * in + b * QK_K, w, (o * blocks + b) * 176, fp16);
+                out.set(t * outDim + o, hasBias == 1 ? sum + bias.get(o) : sum);
+            }
+        }
+    }
+
+    static void q6k(FloatArray x, ByteArray w, FloatArray fp16, FloatArray bias, FloatArray out, int tokens, int in,
+                    int outDim, int hasBias) {
+        for (@Parallel int t = 0; t < tokens; t++) {
+            for (@Parallel int o = 0; o < outDim; o++) {
+                int blocks = in / QK_K;
+                float sum = 0f;
+                for (int b = 0; b < blocks; b++) sum += q6kDot(x, t * in + b * QK_K, w, (o * blocks + b) * 210, fp16);
+                out.set(t * outDim + o, hasBias == 1 ? sum + bias.get(o) : sum);
+            }
+        }
+    }
+
+    static void iq4xs(FloatArray x, ByteArray w, FloatArray fp16, FloatArray codebook, FloatArray bias,
+                      FloatArray out, int tokens, int in, int outDim, int hasBias) {
+        for (@Parallel int t = 0; t < tokens; t++) {
+            for (@Parallel int o = 0; o < outDim; o++) {
+                int blocks = in / QK_K;
+                float sum = 0f;
+                for (int b = 0; b < blocks; b++) {
+                    sum += iq4xsDot(x, t * in + b * QK_K, w, (o * blocks + b) * 136, fp16, codebook);
+                }
+                out.set(t * outDim + o, hasBias == 1 ? sum + bias.get(o) : sum);
+            }
+        }
+    }
+
+    // Block decoding: sum_e x[xo + e] * value_e over the 256 values of the block at byte bo.
+
+    /** 16 sub-blocks of 16 values: 2-bit levels, a 4-bit scale and a 4-bit min each. */
+    static float q2kDot(FloatArray x, int xo, ByteArray w, int bo, FloatArray fp16) {
+        float d = Blocks.fp16(w, bo + Q2K_D, fp16);
+        float min = Blocks.fp16(w, bo + Q2K_DMIN, fp16);
+        float sum = 0f;
+        for (int sub = 0; sub < 16; sub++) {
+            // sub = 8 * half + 2 * j + k: values 128 half + 32 j + 16 k + l, bit pair j of qs[32 half + 16 k + l]
+            int half = sub / 8;
+            int j = (sub % 8) / 2;
+            int k = sub % 2;
+            int sc = Blocks.u8(w, bo + Q2K_SCALES + sub);
+            float dl = d * (sc & 15);
+            float ml = min * (sc >> 4);
+            int q = bo + Q2K_QS + 32 * half + 16 * k;
+            int e = 128 * half + 32 * j + 16 * k;
+            for (int l = 0; l < 16; l++) {
+                int level = (Blocks.u8(w, q + l) >> (2 * j)) & 3;
+                sum += x.get(xo + e + l) * (dl * level - ml);
+            }
+        }
+        return sum;
+    }
+
+    /** 16 sub-blocks of 16 values: 2 low bits in qs, the third (inverted) in hmask, 6-bit signed scales. */
+    static float q3kDot(FloatArray x, int xo, ByteArray w, int bo, FloatArray fp16) {
+        float dAll = Blocks.fp16(w, bo + Q3K_D, fp16);
+        float sum = 0f;
+        for (int sub = 0; sub < 16; sub++) {
+            int half = sub / 8;
+            int j = (sub % 8) / 2;
+            int k = sub % 2;
+            float dl = dAll * q3kScale(w, bo, sub);
+            int mask = 1 << (4 * half + j);
+            int q = bo + Q3K_QS + 32 * half + 16 * k;
+            int h = bo + Q3K_HMASK + 16 * k;
+            int e = 128 * half + 32 * j + 16 * k;
+            for (int l = 0; l < 16; l++) {
+                int level = ((Blocks.u8(w, q + l) >> (2 * j)) & 3) - ((Blocks.u8(w, h + l) & mask) != 0 ? 0 : 4);
+                sum += x.get(xo + e + l) * (dl * level);
+            }
+        }
+        return sum;
+    }
+
+    /** Q3_K's 6-bit scale of sub-block j: 4 low bits from bytes 0..7, 2 high bits from bytes 8..11, minus 32. */
+    static int q3kScale(ByteArray w, int bo, int j) {
+        int sc = bo + Q3K_SCALES;
+        int lo = j < 8 ? Blocks.u8(w, sc + j) & 15 : Blocks.u8(w, sc + j - 8) >> 4;
+        int hi = (Blocks.u8(w, sc + 8 + j % 4) >> (2 * (j / 4))) & 3;
+        return (lo | hi << 4) - 32;
+    }
+
+    /** 8 sub-blocks of 32 values: 4-bit levels, 6-bit scales and mins (get_scale_min_k4). */
+    static float q4kDot(FloatArray x, int xo, ByteArray w, int bo, FloatArray fp16) {
+        float d = Blocks.fp16(w, bo + K4_D, fp16);
+        float min = Blocks.fp16(w, bo + K4_DMIN, fp16);
+        float sum = 0f;
+        for (int c = 0; c < 4; c++) {
+            float d1 = d * k4Scale(w, bo, 2 * c);
+            float m1 = min * k4Min(w, bo, 2 * c);
+            float d2 = d * k4Scale(w, bo, 2 * c + 1);
+            float m2 = min * k4Min(w, bo, 2 * c + 1);
+            int q = bo + Q4K_QS + 32 * c;
+            int e = 64 * c;
+            for (int l = 0; l < 32; l++) {
+                int packed = Blocks.u8(w, q + l);
+                sum += x.get(xo + e + l) * (d1 * (packed & 15) - m1);
+                sum += x.get(xo + e + 32 + l) * (d2 * (packed >> 4) - m2);
+            }
+        }
+        return sum;
+    }
+
+    /** {@link #q4kDot} with a fifth bit per value from qh (bit 2c for the low nibbles, 2c + 1 for the high). */
+    static float q5kDot(FloatArray x, int xo, ByteArray w, int bo, FloatArray fp16) {
+        float d = Blocks.fp16(w, bo + K4_D, fp16);
+        float min = Blocks.fp16(w, bo + K4_DMIN, fp16);
+        float sum = 0f;
+        for (int c = 0; c < 4; c++) {
+            float d1 = d * k4Scale(w, bo, 2 * c);
+            float m1 = min * k4Min(w, bo, 2 * c);
+            float d2 = d * k4Scale(w, bo, 2 * c + 1);
+            float m2 = min * k4Min(w, bo, 2 * c + 1);
+            int q = bo + Q5K_QS + 32 * c;
+            int e = 64 * c;
+            for (int l = 0; l < 32; l++) {
+                int packed = Blocks.u8(w, q + l);
+                int high = Blocks.u8(w, bo + Q5K_QH + l);
+                int lo = (packed & 15) + (((high >> (2 * c)) & 1) << 4);
+                int hi = (packed >> 4) + (((high >> (2 * c + 1)) & 1) << 4);
+                sum += x.get(xo + e + l) * (d1 * lo - m1);
+                sum += x.get(xo + e + 32 + l) * (d2 * hi - m2);
+            }
+        }
+        return sum;
+    }
+
+    /** The 6-bit scale of sub-block j of a Q4_K/Q5_K block (ggml's get_scale_min_k4, first output). */
+    static int k4Scale(ByteArray w, int bo, int j) {
+        int q = bo + K4_SCALES;
+        return j < 4 ? Blocks.u8(w, q + j) & 63 : (Blocks.u8(w, q + j + 4) & 15) | (Blocks.u8(w, q + j - 4) >> 6) << 4;
+    }
+
+    /** The 6-bit min of sub-block j (get_scale_min_k4, second output). */
+    static int k4Min(ByteArray w, int bo, int j) {
+        int q = bo + K4_SCALES;
+        return j < 4 ? Blocks.u8(w, q + j + 4) & 63 : (Blocks.u8(w, q + j + 4) >> 4) | (Blocks.u8(w, q + j) >> 6) << 4;
+    }
+
+    /** 16 sub-blocks of 16 values: 6-bit levels (4 in ql, 2 in qh) minus 32, signed 8-bit scales. */
+    static float q6kDot(FloatArray x, int xo, ByteArray w, int bo, FloatArray fp16) {
+        float d = Blocks.fp16(w, bo + Q6K_D, fp16);
+        float sum = 0f;
+        for (int h = 0; h < 2; h++) {
+            int ql = bo + Q6K_QL + 64 * h;
+            int qh = bo + Q6K_QH + 32 * h;
+            int sc = bo + Q6K_SCALES + 8 * h;
+            int e = xo + 128 * h;
+            for (int l = 0; l < 32; l++) {
+                int is = sc + l / 16;
+                int low = Blocks.u8(w, ql + l);
+                int low2 = Blocks.u8(w, ql + l + 32);
+                int high = Blocks.u8(w, qh + l);
+                int q1 = ((low & 15) | (high & 3) << 4) - 32;
+                int q2 = ((low2 & 15) | ((high >> 2) & 3) << 4) - 32;
+                int q3 = ((low >> 4) | ((high >> 4) & 3) << 4) - 32;
+                int q4 = ((low2 >> 4) | ((high >> 6) & 3) << 4) - 32;
+                sum += x.get(e + l) * (d * w.get(is) * q1);
+                sum += x.get(e + l + 32) * (d * w.get(is + 2) * q2);
+                sum += x.get(e + l + 64) * (d * w.get(is + 4) * q3);
+                sum += x.get(e + l + 96) * (d * w.get(is + 6) * q4);
+            }
+        }
+        return sum;
+    }
+
+    /** 8 sub-blocks of 32 values: IQ4_NL codebook levels, 6-bit scales (4 bits in scales_l, 2 in scales_h) minus 32. */
+    static float iq4xsDot(FloatArray x, int xo, ByteArray w, int bo, FloatArray fp16, FloatArray codebook) {
+        float d = Blocks.fp16(w, bo + IQ4XS_D, fp16);
+        int scalesH = Blocks.u16(w, bo + IQ4XS_SCALES_H);
+        float sum = 0f;
+        for (int ib = 0; ib < 8; ib++) {
+            int ls = ((Blocks.u8(w, bo + IQ4XS_SCALES_L + ib / 2) >> (4 * (ib % 2))) & 15)
+                    | (((scalesH >> (2 * ib)) & 3) << 4);
+            float dl = d * (ls - 32);
+            int q = bo + IQ4XS_QS + 16 * ib;
+            int e = xo + 32 * ib;
+            for (int j = 0; j < 16; j++) {
+                int packed = Blocks.u8(w, q + j);
+                sum += x.get(e + j) * (dl * codebook.get(packed & 15));
+                sum += x.get(e + 16 + j) * (dl * codebook.get(packed >> 4));
+            }
+        }
+        return sum;
+    }
+}
