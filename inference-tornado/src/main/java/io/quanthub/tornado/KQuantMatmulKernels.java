@@ -11,6 +11,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * block decoding of the CPU dequantizer it mirrors (gguf's Q2KFormat .. Q6KFormat, IQ4Format). Field offsets are
  * constants here, so the kernels compile to plain loads; {@code KQuantLayoutTest} checks them against
  * {@link GgmlType}'s layouts.
+ *
+ * <p>Levels that go negative (a zero point or offset subtracted) are subtracted in float: TornadoVM's OpenCL code
+ * generator types the result of {@code byte & 0xFF} as unsigned, so an int subtraction below zero wraps to ~4e9.
  */
 final class KQuantMatmulKernels {
     static final int QK_K = 256;
@@ -144,12 +147,14 @@ final class KQuantMatmulKernels {
             int j = (sub % 8) / 2;
             int k = sub % 2;
             float dl = dAll * q3kScale(w, bo, sub);
-            int mask = 1 << (4 * half + j);
             int q = bo + Q3K_QS + 32 * half + 16 * k;
             int h = bo + Q3K_HMASK + 16 * k;
             int e = 128 * half + 32 * j + 16 * k;
             for (int l = 0; l < 16; l++) {
-                int level = ((Blocks.u8(w, q + l) >> (2 * j)) & 3) - ((Blocks.u8(w, h + l) & mask) != 0 ? 0 : 4);
+                // A set hmask bit adds nothing, a clear one subtracts 4 (written without a branch: a conditional
+                // expression here trips an assertion in TornadoVM's OpenCL code generator).
+                int highBit = (Blocks.u8(w, h + l) >> (4 * half + j)) & 1;
+                float level = (float) (((Blocks.u8(w, q + l) >> (2 * j)) & 3) + 4 * highBit) - 4f;
                 sum += x.get(xo + e + l) * (dl * level);
             }
         }
@@ -157,11 +162,11 @@ final class KQuantMatmulKernels {
     }
 
     /** Q3_K's 6-bit scale of sub-block j: 4 low bits from bytes 0..7, 2 high bits from bytes 8..11, minus 32. */
-    static int q3kScale(ByteArray w, int bo, int j) {
+    static float q3kScale(ByteArray w, int bo, int j) {
         int sc = bo + Q3K_SCALES;
-        int lo = j < 8 ? Blocks.u8(w, sc + j) & 15 : Blocks.u8(w, sc + j - 8) >> 4;
-        int hi = (Blocks.u8(w, sc + 8 + j % 4) >> (2 * (j / 4))) & 3;
-        return (lo | hi << 4) - 32;
+        int lo = (Blocks.u8(w, sc + (j & 7)) >> (4 * (j >> 3))) & 15;
+        int hi = (Blocks.u8(w, sc + 8 + (j & 3)) >> (2 * (j >> 2))) & 3;
+        return (float) (lo | hi << 4) - 32f;
     }
 
     /** 8 sub-blocks of 32 values: 4-bit levels, 6-bit scales and mins (get_scale_min_k4). */
@@ -221,29 +226,22 @@ final class KQuantMatmulKernels {
         return j < 4 ? Blocks.u8(w, q + j + 4) & 63 : (Blocks.u8(w, q + j + 4) >> 4) | (Blocks.u8(w, q + j) >> 6) << 4;
     }
 
-    /** 16 sub-blocks of 16 values: 6-bit levels (4 in ql, 2 in qh) minus 32, signed 8-bit scales. */
+    /**
+     * 16 sub-blocks of 16 values: 6-bit levels (4 bits in ql, 2 in qh) minus 32, signed 8-bit scales. One value per
+     * iteration: value e is quarter {@code (e % 128) / 32} of half {@code e / 128}, whose low bits are the low or high
+     * nibble of ql and whose high bits are bit pair {@code quarter} of qh.
+     */
     static float q6kDot(FloatArray x, int xo, ByteArray w, int bo, FloatArray fp16) {
         float d = Blocks.fp16(w, bo + Q6K_D, fp16);
         float sum = 0f;
-        for (int h = 0; h < 2; h++) {
-            int ql = bo + Q6K_QL + 64 * h;
-            int qh = bo + Q6K_QH + 32 * h;
-            int sc = bo + Q6K_SCALES + 8 * h;
-            int e = xo + 128 * h;
-            for (int l = 0; l < 32; l++) {
-                int is = sc + l / 16;
-                int low = Blocks.u8(w, ql + l);
-                int low2 = Blocks.u8(w, ql + l + 32);
-                int high = Blocks.u8(w, qh + l);
-                int q1 = ((low & 15) | (high & 3) << 4) - 32;
-                int q2 = ((low2 & 15) | ((high >> 2) & 3) << 4) - 32;
-                int q3 = ((low >> 4) | ((high >> 4) & 3) << 4) - 32;
-                int q4 = ((low2 >> 4) | ((high >> 6) & 3) << 4) - 32;
-                sum += x.get(e + l) * (d * w.get(is) * q1);
-                sum += x.get(e + l + 32) * (d * w.get(is + 2) * q2);
-                sum += x.get(e + l + 64) * (d * w.get(is + 4) * q3);
-                sum += x.get(e + l + 96) * (d * w.get(is + 6) * q4);
-            }
+        for (int e = 0; e < QK_K; e++) {
+            int h = e >> 7;
+            int quarter = (e & 127) >> 5;
+            int l = e & 31;
+            int low = (Blocks.u8(w, bo + Q6K_QL + 64 * h + 32 * (quarter & 1) + l) >> (4 * (quarter >> 1))) & 15;
+            int high = (Blocks.u8(w, bo + Q6K_QH + 32 * h + l) >> (2 * quarter)) & 3;
+            int scale = w.get(bo + Q6K_SCALES + 8 * h + 2 * quarter + (l >> 4));
+            sum += x.get(xo + e) * (d * scale * ((float) (low | high << 4) - 32f));
         }
         return sum;
     }
@@ -254,15 +252,13 @@ final class KQuantMatmulKernels {
         int scalesH = Blocks.u16(w, bo + IQ4XS_SCALES_H);
         float sum = 0f;
         for (int ib = 0; ib < 8; ib++) {
-            int ls = ((Blocks.u8(w, bo + IQ4XS_SCALES_L + ib / 2) >> (4 * (ib % 2))) & 15)
+            int ls = ((Blocks.u8(w, bo + IQ4XS_SCALES_L + (ib >> 1)) >> (4 * (ib & 1))) & 15)
                     | (((scalesH >> (2 * ib)) & 3) << 4);
-            float dl = d * (ls - 32);
-            int q = bo + IQ4XS_QS + 16 * ib;
-            int e = xo + 32 * ib;
-            for (int j = 0; j < 16; j++) {
-                int packed = Blocks.u8(w, q + j);
-                sum += x.get(e + j) * (dl * codebook.get(packed & 15));
-                sum += x.get(e + 16 + j) * (dl * codebook.get(packed >> 4));
+            float dl = d * ((float) ls - 32f);
+            // Value j: the low nibble of byte j for j < 16, the high nibble of byte j - 16 after; one per iteration.
+            for (int j = 0; j < 32; j++) {
+                int level = (Blocks.u8(w, bo + IQ4XS_QS + 16 * ib + (j & 15)) >> (4 * (j >> 4))) & 15;
+                sum += x.get(xo + 32 * ib + j) * (dl * codebook.get(level));
             }
         }
         return sum;

@@ -102,7 +102,9 @@ final class LegacyMatmulKernels {
                 level = j < 16 ? packed & 15 : packed >> 4;
                 if (bits == 5) level = level | (((qh >>> j) & 1) << 4);
             }
-            float v = useCodebook == 1 ? d * codebook.get(level) : (level - zero) * d + m;
+            // The zero point is subtracted in float: TornadoVM's OpenCL code generator types byte & 0xFF as unsigned,
+            // so an int subtraction below zero would wrap.
+            float v = useCodebook == 1 ? d * codebook.get(level) : ((float) level - zero) * d + m;
             sum += x.get(xo + j) * v;
         }
         return sum;

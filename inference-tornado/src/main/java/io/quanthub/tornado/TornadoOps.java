@@ -48,7 +48,7 @@ public final class TornadoOps {
         switch (type) {
             case F32 -> g.task(id, FloatMatmulKernels::f32, x, (FloatArray) w.data(), b, out, tokens, in, outDim,
                     hasBias);
-            case F16, BF16 -> g.task(id, FloatMatmulKernels::half, x, (ShortArray) w.data(),
+            case F16, BF16 -> g.task(id, FloatMatmulKernels::sixteenBit, x, (ShortArray) w.data(),
                     type == GgmlType.F16 ? fp16 : bf16, b, out, tokens, in, outDim, hasBias);
             case Q2_K -> g.task(id, KQuantMatmulKernels::q2k, x, bytes(w), fp16, b, out, tokens, in, outDim, hasBias);
             case Q3_K -> g.task(id, KQuantMatmulKernels::q3k, x, bytes(w), fp16, b, out, tokens, in, outDim, hasBias);
