@@ -30,7 +30,7 @@ public final class TornadoOps {
     public float[] matmul(float[] x, int tokens, DeviceWeight w, float[] bias) {
         FloatArray in = FloatArray.fromArray(x);
         FloatArray out = new FloatArray(tokens * w.rows());
-        TaskGraph g = graph().transferToDevice(DataTransferMode.EVERY_EXECUTION, in, w.data());
+        TaskGraph g = graph().transferToDevice(DataTransferMode.EVERY_EXECUTION, in);
         addMatmul(g, in, tokens, w, bias, out);
         run(g.transferToHost(DataTransferMode.EVERY_EXECUTION, out));
         return out.toHeapArray();
@@ -44,7 +44,8 @@ public final class TornadoOps {
         int outDim = w.rows();
         String id = "matmul";
         GgmlType type = w.weight().type();
-        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, b, fp16, bf16, codebook);
+        // Weights, tables and bias do not change between executions of a graph: copied once.
+        g.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.data(), b, fp16, bf16, codebook);
         switch (type) {
             case F32 -> g.task(id, FloatMatmulKernels::f32, x, (FloatArray) w.data(), b, out, tokens, in, outDim,
                     hasBias);
@@ -59,7 +60,7 @@ public final class TornadoOps {
                     outDim, hasBias);
             default -> {
                 var layout = LegacyMatmulKernels.layout(type);
-                g.transferToDevice(DataTransferMode.EVERY_EXECUTION, layout);
+                g.transferToDevice(DataTransferMode.FIRST_EXECUTION, layout);
                 g.task(id, LegacyMatmulKernels::matmul, x, bytes(w), layout, fp16, codebook, b, out, tokens, in,
                         outDim, hasBias);
             }
@@ -189,7 +190,7 @@ public final class TornadoOps {
         FloatArray patches = new FloatArray(pixels * in * k * k);
         FloatArray rows = new FloatArray(pixels * outChannels);
         FloatArray out = new FloatArray(pixels * outChannels);
-        TaskGraph g = graph().transferToDevice(DataTransferMode.EVERY_EXECUTION, image, w.data())
+        TaskGraph g = graph().transferToDevice(DataTransferMode.EVERY_EXECUTION, image)
                 .task("im2col", ImageKernels::im2col, image, patches, in, height, width, k);
         addMatmul(g, patches, pixels, w, bias, rows);
         run(g.task("planar", ImageKernels::transpose, rows, out, pixels, outChannels)
