@@ -14,8 +14,9 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
  * @param weight the weight this came from (type, shape, name)
  * @param data   a {@link FloatArray}, {@link ShortArray} or {@link ByteArray} of the stored bytes
  */
-record DeviceWeight(Weight weight, TornadoNativeArray data) {
-    static DeviceWeight of(Weight w) {
+public record DeviceWeight(Weight weight, TornadoNativeArray data) {
+    /** Copies the weight's stored bytes into a TornadoVM array; fails for a type without a matmul kernel. */
+    public static DeviceWeight of(Weight w) {
         GgmlType type = w.type();
         if (!supports(type)) throw new IllegalArgumentException("no TornadoVM matmul kernel for " + w);
         TornadoNativeArray data = switch (type) {

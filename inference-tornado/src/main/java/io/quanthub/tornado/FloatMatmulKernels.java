@@ -26,8 +26,8 @@ final class FloatMatmulKernels {
     }
 
     /** F16 or BF16, depending on the table passed. */
-    static void sixteenBit(FloatArray x, ShortArray w, FloatArray table, FloatArray bias, FloatArray out, int tokens, int in,
-                     int outDim, int hasBias) {
+    static void sixteenBit(FloatArray x, ShortArray w, FloatArray table, FloatArray bias, FloatArray out, int tokens,
+                           int in, int outDim, int hasBias) {
         for (@Parallel int t = 0; t < tokens; t++) {
             for (@Parallel int o = 0; o < outDim; o++) {
                 float sum = 0f;

@@ -27,7 +27,9 @@ final class ImageKernels {
                             int sy = y + ky - pad;
                             int sx = px + kx - pad;
                             float v = 0f;
-                            if (sy >= 0 && sy < height && sx >= 0 && sx < width) v = x.get((c * height + sy) * width + sx);
+                            if (sy >= 0 && sy < height && sx >= 0 && sx < width) {
+                                v = x.get((c * height + sy) * width + sx);
+                            }
                             patches.set(base + (c * k + ky) * k + kx, v);
                         }
                     }

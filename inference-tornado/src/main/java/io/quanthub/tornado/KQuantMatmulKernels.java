@@ -17,6 +17,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  */
 final class KQuantMatmulKernels {
     static final int QK_K = 256;
+    /** Bytes per block. */
+    static final int Q2K_BYTES = 84, Q3K_BYTES = 110, Q4K_BYTES = 144, Q5K_BYTES = 176, Q6K_BYTES = 210,
+            IQ4XS_BYTES = 136;
 
     static final int Q2K_SCALES = 0, Q2K_QS = 16, Q2K_D = 80, Q2K_DMIN = 82;
     static final int Q3K_HMASK = 0, Q3K_QS = 32, Q3K_SCALES = 96, Q3K_D = 108;
@@ -45,7 +48,9 @@ final class KQuantMatmulKernels {
             for (@Parallel int o = 0; o < outDim; o++) {
                 int blocks = in / QK_K;
                 float sum = 0f;
-                for (int b = 0; b < blocks; b++) sum += q2kDot(x, t * in + b * QK_K, w, (o * blocks + b) * 84, fp16);
+                for (int b = 0; b < blocks; b++) {
+                    sum += q2kDot(x, t * in + b * QK_K, w, (o * blocks + b) * Q2K_BYTES, fp16);
+                }
                 out.set(t * outDim + o, hasBias == 1 ? sum + bias.get(o) : sum);
             }
         }
@@ -57,7 +62,9 @@ final class KQuantMatmulKernels {
             for (@Parallel int o = 0; o < outDim; o++) {
                 int blocks = in / QK_K;
                 float sum = 0f;
-                for (int b = 0; b < blocks; b++) sum += q3kDot(x, t * in + b * QK_K, w, (o * blocks + b) * 110, fp16);
+                for (int b = 0; b < blocks; b++) {
+                    sum += q3kDot(x, t * in + b * QK_K, w, (o * blocks + b) * Q3K_BYTES, fp16);
+                }
                 out.set(t * outDim + o, hasBias == 1 ? sum + bias.get(o) : sum);
             }
         }
@@ -69,7 +76,9 @@ final class KQuantMatmulKernels {
             for (@Parallel int o = 0; o < outDim; o++) {
                 int blocks = in / QK_K;
                 float sum = 0f;
-                for (int b = 0; b < blocks; b++) sum += q4kDot(x, t * in + b * QK_K, w, (o * blocks + b) * 144, fp16);
+                for (int b = 0; b < blocks; b++) {
+                    sum += q4kDot(x, t * in + b * QK_K, w, (o * blocks + b) * Q4K_BYTES, fp16);
+                }
                 out.set(t * outDim + o, hasBias == 1 ? sum + bias.get(o) : sum);
             }
         }
@@ -81,7 +90,9 @@ final class KQuantMatmulKernels {
             for (@Parallel int o = 0; o < outDim; o++) {
                 int blocks = in / QK_K;
                 float sum = 0f;
-                for (int b = 0; b < blocks; b++) sum += q5kDot(x, t * in + b * QK_K, w, (o * blocks + b) * 176, fp16);
+                for (int b = 0; b < blocks; b++) {
+                    sum += q5kDot(x, t * in + b * QK_K, w, (o * blocks + b) * Q5K_BYTES, fp16);
+                }
                 out.set(t * outDim + o, hasBias == 1 ? sum + bias.get(o) : sum);
             }
         }
@@ -93,7 +104,9 @@ final class KQuantMatmulKernels {
             for (@Parallel int o = 0; o < outDim; o++) {
                 int blocks = in / QK_K;
                 float sum = 0f;
-                for (int b = 0; b < blocks; b++) sum += q6kDot(x, t * in + b * QK_K, w, (o * blocks + b) * 210, fp16);
+                for (int b = 0; b < blocks; b++) {
+                    sum += q6kDot(x, t * in + b * QK_K, w, (o * blocks + b) * Q6K_BYTES, fp16);
+                }
                 out.set(t * outDim + o, hasBias == 1 ? sum + bias.get(o) : sum);
             }
         }
@@ -106,7 +119,7 @@ final class KQuantMatmulKernels {
                 int blocks = in / QK_K;
                 float sum = 0f;
                 for (int b = 0; b < blocks; b++) {
-                    sum += iq4xsDot(x, t * in + b * QK_K, w, (o * blocks + b) * 136, fp16, codebook);
+                    sum += iq4xsDot(x, t * in + b * QK_K, w, (o * blocks + b) * IQ4XS_BYTES, fp16, codebook);
                 }
                 out.set(t * outDim + o, hasBias == 1 ? sum + bias.get(o) : sum);
             }

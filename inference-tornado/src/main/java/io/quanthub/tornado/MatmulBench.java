@@ -19,7 +19,8 @@ import java.util.Random;
  * activations in and the result out, as an operation at the edge of a device-resident engine would. {@code max rel
  * diff} is max |tornado - cpu| / max |cpu|.
  *
- * <p>Usage: {@code MatmulBench [TYPES [TOKENS [OUTxIN [ROUNDS]]]]}, e.g. {@code MatmulBench F32,Q8_0,Q4_0 64 1024x1024 5}.
+ * <p>Usage: {@code MatmulBench [TYPES [TOKENS [OUTxIN [ROUNDS]]]]}, e.g.
+ * {@code MatmulBench F32,Q8_0,Q4_0 64 1024x1024 5}.
  */
 public final class MatmulBench {
     private MatmulBench() {

@@ -28,6 +28,14 @@ public final class TornadoOps {
 
     /** {@code x [tokens x w.cols()] * w^T + bias}: [tokens x w.rows()]. */
     public float[] matmul(float[] x, int tokens, DeviceWeight w, float[] bias) {
+        if (x.length != (long) tokens * w.cols()) {
+            throw new IllegalArgumentException("matmul input has " + x.length + " values, expected " + tokens + " tokens x "
+                    + w.cols() + " for " + w.weight());
+        }
+        if (bias != null && bias.length != w.rows()) {
+            throw new IllegalArgumentException("matmul bias has " + bias.length + " values, expected " + w.rows()
+                    + " for " + w.weight());
+        }
         FloatArray in = FloatArray.fromArray(x);
         FloatArray out = new FloatArray(tokens * w.rows());
         TaskGraph g = graph().transferToDevice(DataTransferMode.EVERY_EXECUTION, in);

@@ -22,12 +22,12 @@ class KQuantLayoutTest {
     @Test
     void blockSizesMatch() {
         // The kernels step through rows by these byte sizes.
-        assertEquals(84, GgmlType.Q2_K.typeSize);
-        assertEquals(110, GgmlType.Q3_K.typeSize);
-        assertEquals(144, GgmlType.Q4_K.typeSize);
-        assertEquals(176, GgmlType.Q5_K.typeSize);
-        assertEquals(210, GgmlType.Q6_K.typeSize);
-        assertEquals(136, GgmlType.IQ4_XS.typeSize);
+        assertEquals(GgmlType.Q2_K.typeSize, Q2K_BYTES);
+        assertEquals(GgmlType.Q3_K.typeSize, Q3K_BYTES);
+        assertEquals(GgmlType.Q4_K.typeSize, Q4K_BYTES);
+        assertEquals(GgmlType.Q5_K.typeSize, Q5K_BYTES);
+        assertEquals(GgmlType.Q6_K.typeSize, Q6K_BYTES);
+        assertEquals(GgmlType.IQ4_XS.typeSize, IQ4XS_BYTES);
         assertEquals(QK_K, GgmlType.Q4_K.blockSize);
     }
 

@@ -4,6 +4,7 @@ import io.quanthub.gguf.GgmlType;
 import io.quanthub.gguf.quant.Quants;
 import io.quanthub.inference.compute.CpuBackend;
 import io.quanthub.inference.compute.Weight;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -11,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -53,6 +55,23 @@ class MatmulKernelsTest {
         float[] withBias = OPS.matmul(randomX, randomTokens, DeviceWeight.of(w), bias);
         float[] cpu = new CpuBackend().matmul(randomX, randomTokens, w, bias);
         assertClose(cpu, withBias, 1e-4f, type + " matmul");
+    }
+
+    @Test
+    void badInputIsRefusedWithTheProblemNamed() {
+        Weight w = randomWeight(GgmlType.Q8_0, 3, 64, new Random(1));
+        var shape = assertThrows(IllegalArgumentException.class,
+                () -> OPS.matmul(new float[65], 1, DeviceWeight.of(w), null));
+        assertTrue(shape.getMessage().contains("65 values"), shape.getMessage());
+        var bias = assertThrows(IllegalArgumentException.class,
+                () -> OPS.matmul(new float[64], 1, DeviceWeight.of(w), new float[2]));
+        assertTrue(bias.getMessage().contains("bias"), bias.getMessage());
+    }
+
+    /** A weight can be of any type gguf dequantizes (Weight checks that); each needs its kernel on the device. */
+    @Test
+    void everyTypeAWeightCanHaveHasAKernel() {
+        for (GgmlType type : Quants.supported()) assertTrue(DeviceWeight.supports(type), type + " has no kernel");
     }
 
     static Weight randomWeight(GgmlType type, int rows, int cols, Random random) {
