@@ -3,19 +3,32 @@
 #
 # TORNADOVM_HOME set to an installed SDK (TornadoVM's README, for machines with internet) is used as it is. Otherwise
 # the SDK is built once from ../shared/vendor/tornadovm-5.2.0-jdk25-src.tar.gz into .cache/tornadovm, exactly as
-# ../shared/vendor/README.md says (TornadoVM's own download steps cannot reach their servers from here). The build
-# also installs TornadoVM's modules (io.github.beehive-lab:tornado-api ...) into the local Maven repository, which is
-# where the inference-tornado module takes tornado-api from. Safe to start twice at once: the second waits on a lock.
-# Either way .cache/tornadovm/sdk links to the SDK: its presence switches on the Maven module inference-tornado.
+# ../shared/vendor/README.md says (TornadoVM's own download steps cannot reach their servers from here; the build
+# also installs TornadoVM's modules into the local Maven repository). Safe to start twice at once: the second waits on
+# a lock. Either way:
+#   .cache/tornadovm/sdk      links to the SDK; its presence switches on the Maven module inference-tornado, which
+#                             compiles against the SDK's tornado-api jar;
+#   .cache/tornadovm/argfile  the SDK's JVM arguments (java @argfile ...) for where the SDK is now: rendered from its
+#                             template on every run, so an SDK moved with the checkout (to a GPU machine) still works.
 # Everything but the path goes to stderr, so callers can write TORNADOVM_HOME="$(scripts/tornadovm.sh)".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$ROOT/.cache/tornadovm"
 
+# Links and renders the files above for the SDK at $1, and prints its path.
+use_sdk() {
+  local sdk; sdk="$(cd "$1" && pwd)"
+  ln -sfn "$sdk" "$CACHE/sdk"
+  local template="$sdk/tornado-argfile.template"
+  [[ -f "$template" ]] || template="$sdk/tornado-argfile"
+  sed "s|\${TORNADOVM_HOME}|$sdk|g" "$template" > "$CACHE/argfile.tmp" && mv "$CACHE/argfile.tmp" "$CACHE/argfile"
+  echo "$sdk"
+}
+
 if [[ -n "${TORNADOVM_HOME:-}" ]]; then
   [[ -f "$TORNADOVM_HOME/tornado-argfile" ]] || { echo "TORNADOVM_HOME=$TORNADOVM_HOME is not a TornadoVM SDK (no tornado-argfile)" >&2; exit 1; }
-  mkdir -p "$CACHE" && ln -sfn "$(cd "$TORNADOVM_HOME" && pwd)" "$CACHE/sdk"
-  echo "$TORNADOVM_HOME"; exit 0
+  mkdir -p "$CACHE"
+  use_sdk "$TORNADOVM_HOME"; exit 0
 fi
 
 VERSION="5.2.0-jdk25"
@@ -29,7 +42,7 @@ PACKAGES=(pocl-opencl-icd opencl-headers ocl-icd-opencl-dev clinfo python3-tqdm 
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 flock 9
-if [[ -f "$STAMP" && -f "$SDK/tornado-argfile" ]]; then ln -sfn "$SDK" "$CACHE/sdk"; echo "$SDK"; exit 0; fi
+if [[ -f "$STAMP" && -f "$SDK/tornado-argfile" ]]; then use_sdk "$SDK"; exit 0; fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
@@ -64,5 +77,4 @@ PATH="$TOOLS/bin:$JAVA_HOME/bin:$PATH" PYTHONPATH="$TOOLS/lib" JAVA_HOME="$JAVA_
   make BACKEND=opencl >"$CACHE/build.log" 2>&1 || { tail -40 "$CACHE/build.log" >&2; echo "TornadoVM build failed; log: $CACHE/build.log" >&2; exit 1; }
 [[ -f "$SDK/tornado-argfile" ]] || { echo "TornadoVM build left no SDK at $SDK; log: $CACHE/build.log" >&2; exit 1; }
 touch "$STAMP"
-ln -sfn "$SDK" "$CACHE/sdk"
-echo "$SDK"
+use_sdk "$SDK"
