@@ -4,6 +4,7 @@ import io.quanthub.gguf.GgmlType;
 import io.quanthub.gguf.quant.Quants;
 import io.quanthub.inference.compute.CpuBackend;
 import io.quanthub.inference.compute.Weight;
+import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
@@ -50,9 +51,10 @@ public final class MatmulBench {
             FloatArray input = FloatArray.fromArray(x);
             FloatArray output = new FloatArray(tokens * outDim);
             TaskGraph g = new TaskGraph("bench" + type).transferToDevice(DataTransferMode.EVERY_EXECUTION, input);
-            ops.addMatmul(g, input, tokens, DeviceWeight.of(w), null, output);
+            GridScheduler grids = ops.addMatmul(g, input, tokens, DeviceWeight.of(w), null, output);
             g.transferToHost(DataTransferMode.EVERY_EXECUTION, output);
             try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
+                if (grids != null) plan.withGridScheduler(grids);
                 plan.execute();
                 float[] expected = cpu.matmul(x, tokens, w, null);
                 long bestCpu = Long.MAX_VALUE;

@@ -2,6 +2,8 @@ package io.quanthub.tornado;
 
 import io.quanthub.gguf.GgmlType;
 import io.quanthub.inference.compute.RopeTable;
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
@@ -24,13 +26,13 @@ public final class TornadoOps {
 
     private final FloatArray fp16 = HalfTables.fp16();
     private final FloatArray bf16 = HalfTables.bf16();
-    private final FloatArray codebook = LegacyMatmulKernels.codebook();
+    private final FloatArray codebook = LegacyBlocks.codebook();
 
     /** {@code x [tokens x w.cols()] * w^T + bias}: [tokens x w.rows()]. */
     public float[] matmul(float[] x, int tokens, DeviceWeight w, float[] bias) {
         if (x.length != (long) tokens * w.cols()) {
-            throw new IllegalArgumentException("matmul input has " + x.length + " values, expected " + tokens + " tokens x "
-                    + w.cols() + " for " + w.weight());
+            throw new IllegalArgumentException("matmul input has " + x.length + " values, expected " + tokens
+                    + " tokens x " + w.cols() + " for " + w.weight());
         }
         if (bias != null && bias.length != w.rows()) {
             throw new IllegalArgumentException("matmul bias has " + bias.length + " values, expected " + w.rows()
@@ -39,13 +41,18 @@ public final class TornadoOps {
         FloatArray in = FloatArray.fromArray(x);
         FloatArray out = new FloatArray(tokens * w.rows());
         TaskGraph g = graph().transferToDevice(DataTransferMode.EVERY_EXECUTION, in);
-        addMatmul(g, in, tokens, w, bias, out);
-        run(g.transferToHost(DataTransferMode.EVERY_EXECUTION, out));
+        GridScheduler grids = addMatmul(g, in, tokens, w, bias, out);
+        run(g.transferToHost(DataTransferMode.EVERY_EXECUTION, out), grids);
         return out.toHeapArray();
     }
 
-    /** Adds the matmul task of the weight's type, reading {@code x} and writing {@code out}, both on the device. */
-    void addMatmul(TaskGraph g, FloatArray x, int tokens, DeviceWeight w, float[] bias, FloatArray out) {
+    /**
+     * Adds the matmul task of the weight's type, reading {@code x} and writing {@code out}, both on the device.
+     *
+     * @return the work-group grid of a tiled kernel, for the execution plan; null for the others (TornadoVM refuses a
+     *         grid scheduler that names no task of the plan)
+     */
+    GridScheduler addMatmul(TaskGraph g, FloatArray x, int tokens, DeviceWeight w, float[] bias, FloatArray out) {
         FloatArray b = bias == null ? new FloatArray(1) : FloatArray.fromArray(bias);
         int hasBias = bias == null ? 0 : 1;
         int in = w.cols();
@@ -54,9 +61,13 @@ public final class TornadoOps {
         GgmlType type = w.weight().type();
         // Weights, tables and bias do not change between executions of a graph: copied once.
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.data(), b, fp16, bf16, codebook);
+        var tiled = new GridScheduler(g.getTaskGraphName() + "." + id, TiledMatmulKernels.grid(tokens, outDim));
         switch (type) {
-            case F32 -> g.task(id, FloatMatmulKernels::f32, x, (FloatArray) w.data(), b, out, tokens, in, outDim,
-                    hasBias);
+            case F32 -> {
+                g.task(id, TiledMatmulKernels::f32, new KernelContext(), x, (FloatArray) w.data(), b, out, tokens, in,
+                        outDim, hasBias);
+                return tiled;
+            }
             case F16, BF16 -> g.task(id, FloatMatmulKernels::sixteenBit, x, (ShortArray) w.data(),
                     type == GgmlType.F16 ? fp16 : bf16, b, out, tokens, in, outDim, hasBias);
             case Q2_K -> g.task(id, KQuantMatmulKernels::q2k, x, bytes(w), fp16, b, out, tokens, in, outDim, hasBias);
@@ -67,12 +78,14 @@ public final class TornadoOps {
             case IQ4_XS -> g.task(id, KQuantMatmulKernels::iq4xs, x, bytes(w), fp16, codebook, b, out, tokens, in,
                     outDim, hasBias);
             default -> {
-                var layout = LegacyMatmulKernels.layout(type);
+                var layout = LegacyBlocks.layout(type);
                 g.transferToDevice(DataTransferMode.FIRST_EXECUTION, layout);
-                g.task(id, LegacyMatmulKernels::matmul, x, bytes(w), layout, fp16, codebook, b, out, tokens, in,
-                        outDim, hasBias);
+                g.task(id, TiledMatmulKernels::legacy, new KernelContext(), x, bytes(w), layout, fp16, codebook, b,
+                        out, tokens, in, outDim, hasBias);
+                return tiled;
             }
         }
+        return null;
     }
 
     private static ByteArray bytes(DeviceWeight w) {
@@ -200,9 +213,9 @@ public final class TornadoOps {
         FloatArray out = new FloatArray(pixels * outChannels);
         TaskGraph g = graph().transferToDevice(DataTransferMode.EVERY_EXECUTION, image)
                 .task("im2col", ImageKernels::im2col, image, patches, in, height, width, k);
-        addMatmul(g, patches, pixels, w, bias, rows);
+        GridScheduler grids = addMatmul(g, patches, pixels, w, bias, rows);
         run(g.task("planar", ImageKernels::transpose, rows, out, pixels, outChannels)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, out));
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, out), grids);
         return out.toHeapArray();
     }
 
@@ -221,7 +234,12 @@ public final class TornadoOps {
     }
 
     private static void run(TaskGraph g) {
+        run(g, null);
+    }
+
+    private static void run(TaskGraph g, GridScheduler grids) {
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
+            if (grids != null) plan.withGridScheduler(grids);
             plan.execute();
         } catch (TornadoExecutionPlanException e) {
             throw new IllegalStateException("TornadoVM task graph failed: " + e.getMessage(), e);
