@@ -29,7 +29,7 @@ public record DeviceWeight(Weight weight, TornadoNativeArray data) {
 
     static boolean supports(GgmlType type) {
         return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.BF16
-                || LegacyBlocks.supports(type) || KQuantMatmulKernels.supports(type);
+                || LegacyBlocks.supports(type) || KQuantBlocks.supports(type);
     }
 
     int rows() {

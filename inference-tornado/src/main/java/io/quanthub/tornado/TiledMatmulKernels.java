@@ -8,7 +8,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * The matmul as tiles in local memory, for F32 and the 32-value block types: a work-group of {@link #TILE} x
+ * The matmul as tiles in local memory, for F32 and every quantized type: a work-group of {@link #TILE} x
  * {@link #TILE} work-items computes {@code TILE} tokens x {@code TILE} features of the output. The input dimension is
  * walked {@link #K_TILE} (one quantization block) at a time: the group first loads that slice of its tokens'
  * activations and dequantizes that slice of its features' weight rows into local memory, two values per work-item,
@@ -60,11 +60,7 @@ final class TiledMatmulKernels {
             for (int k = 0; k < K_TILE; k++) sum += xs[row * K_TILE + k] * ws[col * K_TILE + k];
             ctx.localBarrier();
         }
-        if (t0 + row < tokens && o0 + col < outDim) {
-            float b = 0f;
-            if (hasBias == 1) b = bias.get(o0 + col);
-            out.set((t0 + row) * outDim + o0 + col, sum + b);
-        }
+        store(out, bias, hasBias, t0 + row, o0 + col, tokens, outDim, sum);
     }
 
     /** The 32-value block types, with the layout table of {@link LegacyBlocks#layout}. */
@@ -96,10 +92,194 @@ final class TiledMatmulKernels {
             for (int k = 0; k < K_TILE; k++) sum += xs[row * K_TILE + k] * ws[col * K_TILE + k];
             ctx.localBarrier();
         }
-        if (t0 + row < tokens && o0 + col < outDim) {
-            float bv = 0f;
-            if (hasBias == 1) bv = bias.get(o0 + col);
-            out.set((t0 + row) * outDim + o0 + col, sum + bv);
+        store(out, bias, hasBias, t0 + row, o0 + col, tokens, outDim, sum);
+    }
+
+    // The 256-value super-block types, one kernel each (TornadoVM will not inline all six decoders into one: they
+    // exceed its 600-node limit). Each K tile is 32 consecutive values of one block; the kernels differ only in the
+    // decoder of KQuantBlocks they call.
+
+    static final int TILES_PER_BLOCK = KQuantBlocks.QK_K / K_TILE;
+
+    /** The first value of K tile kt within its block. */
+    static int e0(int kt) {
+        return (kt % TILES_PER_BLOCK) * K_TILE;
+    }
+
+    /** The result of output (t, o) if it exists: tiles reach past the ends of odd shapes. */
+    static void store(FloatArray out, FloatArray bias, int hasBias, int t, int o, int tokens, int outDim, float sum) {
+        if (t < tokens && o < outDim) {
+            float b = 0f;
+            if (hasBias == 1) b = bias.get(o);
+            out.set(t * outDim + o, sum + b);
         }
+    }
+
+    static void q2k(KernelContext ctx, FloatArray x, ByteArray w, FloatArray fp16, FloatArray codebook,
+               FloatArray bias, FloatArray out, int tokens, int in, int outDim, int hasBias) {
+        int row = ctx.localIdx;
+        int col = ctx.localIdy;
+        int t0 = ctx.groupIdx * TILE;
+        int o0 = ctx.groupIdy * TILE;
+        float[] xs = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        float[] ws = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        int blocks = in / KQuantBlocks.QK_K;
+        float sum = 0f;
+        for (int kt = 0; kt < in / K_TILE; kt++) {
+            int bo = ((o0 + row) * blocks + kt / TILES_PER_BLOCK) * KQuantBlocks.Q2K_BYTES;
+            for (int r = 0; r < 2; r++) {
+                int k = 2 * col + r;
+                float xv = 0f;
+                float wv = 0f;
+                if (t0 + row < tokens) xv = x.get((t0 + row) * in + kt * K_TILE + k);
+                if (o0 + row < outDim) wv = KQuantBlocks.q2k(w, bo, e0(kt) + k, fp16);
+                xs[row * K_TILE + k] = xv;
+                ws[row * K_TILE + k] = wv;
+            }
+            ctx.localBarrier();
+            for (int k = 0; k < K_TILE; k++) sum += xs[row * K_TILE + k] * ws[col * K_TILE + k];
+            ctx.localBarrier();
+        }
+        store(out, bias, hasBias, t0 + row, o0 + col, tokens, outDim, sum);
+    }
+
+    static void q3k(KernelContext ctx, FloatArray x, ByteArray w, FloatArray fp16, FloatArray codebook,
+               FloatArray bias, FloatArray out, int tokens, int in, int outDim, int hasBias) {
+        int row = ctx.localIdx;
+        int col = ctx.localIdy;
+        int t0 = ctx.groupIdx * TILE;
+        int o0 = ctx.groupIdy * TILE;
+        float[] xs = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        float[] ws = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        int blocks = in / KQuantBlocks.QK_K;
+        float sum = 0f;
+        for (int kt = 0; kt < in / K_TILE; kt++) {
+            int bo = ((o0 + row) * blocks + kt / TILES_PER_BLOCK) * KQuantBlocks.Q3K_BYTES;
+            for (int r = 0; r < 2; r++) {
+                int k = 2 * col + r;
+                float xv = 0f;
+                float wv = 0f;
+                if (t0 + row < tokens) xv = x.get((t0 + row) * in + kt * K_TILE + k);
+                if (o0 + row < outDim) wv = KQuantBlocks.q3k(w, bo, e0(kt) + k, fp16);
+                xs[row * K_TILE + k] = xv;
+                ws[row * K_TILE + k] = wv;
+            }
+            ctx.localBarrier();
+            for (int k = 0; k < K_TILE; k++) sum += xs[row * K_TILE + k] * ws[col * K_TILE + k];
+            ctx.localBarrier();
+        }
+        store(out, bias, hasBias, t0 + row, o0 + col, tokens, outDim, sum);
+    }
+
+    static void q4k(KernelContext ctx, FloatArray x, ByteArray w, FloatArray fp16, FloatArray codebook,
+               FloatArray bias, FloatArray out, int tokens, int in, int outDim, int hasBias) {
+        int row = ctx.localIdx;
+        int col = ctx.localIdy;
+        int t0 = ctx.groupIdx * TILE;
+        int o0 = ctx.groupIdy * TILE;
+        float[] xs = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        float[] ws = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        int blocks = in / KQuantBlocks.QK_K;
+        float sum = 0f;
+        for (int kt = 0; kt < in / K_TILE; kt++) {
+            int bo = ((o0 + row) * blocks + kt / TILES_PER_BLOCK) * KQuantBlocks.Q4K_BYTES;
+            for (int r = 0; r < 2; r++) {
+                int k = 2 * col + r;
+                float xv = 0f;
+                float wv = 0f;
+                if (t0 + row < tokens) xv = x.get((t0 + row) * in + kt * K_TILE + k);
+                if (o0 + row < outDim) wv = KQuantBlocks.q4k(w, bo, e0(kt) + k, fp16);
+                xs[row * K_TILE + k] = xv;
+                ws[row * K_TILE + k] = wv;
+            }
+            ctx.localBarrier();
+            for (int k = 0; k < K_TILE; k++) sum += xs[row * K_TILE + k] * ws[col * K_TILE + k];
+            ctx.localBarrier();
+        }
+        store(out, bias, hasBias, t0 + row, o0 + col, tokens, outDim, sum);
+    }
+
+    static void q5k(KernelContext ctx, FloatArray x, ByteArray w, FloatArray fp16, FloatArray codebook,
+               FloatArray bias, FloatArray out, int tokens, int in, int outDim, int hasBias) {
+        int row = ctx.localIdx;
+        int col = ctx.localIdy;
+        int t0 = ctx.groupIdx * TILE;
+        int o0 = ctx.groupIdy * TILE;
+        float[] xs = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        float[] ws = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        int blocks = in / KQuantBlocks.QK_K;
+        float sum = 0f;
+        for (int kt = 0; kt < in / K_TILE; kt++) {
+            int bo = ((o0 + row) * blocks + kt / TILES_PER_BLOCK) * KQuantBlocks.Q5K_BYTES;
+            for (int r = 0; r < 2; r++) {
+                int k = 2 * col + r;
+                float xv = 0f;
+                float wv = 0f;
+                if (t0 + row < tokens) xv = x.get((t0 + row) * in + kt * K_TILE + k);
+                if (o0 + row < outDim) wv = KQuantBlocks.q5k(w, bo, e0(kt) + k, fp16);
+                xs[row * K_TILE + k] = xv;
+                ws[row * K_TILE + k] = wv;
+            }
+            ctx.localBarrier();
+            for (int k = 0; k < K_TILE; k++) sum += xs[row * K_TILE + k] * ws[col * K_TILE + k];
+            ctx.localBarrier();
+        }
+        store(out, bias, hasBias, t0 + row, o0 + col, tokens, outDim, sum);
+    }
+
+    static void q6k(KernelContext ctx, FloatArray x, ByteArray w, FloatArray fp16, FloatArray codebook,
+               FloatArray bias, FloatArray out, int tokens, int in, int outDim, int hasBias) {
+        int row = ctx.localIdx;
+        int col = ctx.localIdy;
+        int t0 = ctx.groupIdx * TILE;
+        int o0 = ctx.groupIdy * TILE;
+        float[] xs = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        float[] ws = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        int blocks = in / KQuantBlocks.QK_K;
+        float sum = 0f;
+        for (int kt = 0; kt < in / K_TILE; kt++) {
+            int bo = ((o0 + row) * blocks + kt / TILES_PER_BLOCK) * KQuantBlocks.Q6K_BYTES;
+            for (int r = 0; r < 2; r++) {
+                int k = 2 * col + r;
+                float xv = 0f;
+                float wv = 0f;
+                if (t0 + row < tokens) xv = x.get((t0 + row) * in + kt * K_TILE + k);
+                if (o0 + row < outDim) wv = KQuantBlocks.q6k(w, bo, e0(kt) + k, fp16);
+                xs[row * K_TILE + k] = xv;
+                ws[row * K_TILE + k] = wv;
+            }
+            ctx.localBarrier();
+            for (int k = 0; k < K_TILE; k++) sum += xs[row * K_TILE + k] * ws[col * K_TILE + k];
+            ctx.localBarrier();
+        }
+        store(out, bias, hasBias, t0 + row, o0 + col, tokens, outDim, sum);
+    }
+
+    static void iq4xs(KernelContext ctx, FloatArray x, ByteArray w, FloatArray fp16, FloatArray codebook,
+                 FloatArray bias, FloatArray out, int tokens, int in, int outDim, int hasBias) {
+        int row = ctx.localIdx;
+        int col = ctx.localIdy;
+        int t0 = ctx.groupIdx * TILE;
+        int o0 = ctx.groupIdy * TILE;
+        float[] xs = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        float[] ws = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        int blocks = in / KQuantBlocks.QK_K;
+        float sum = 0f;
+        for (int kt = 0; kt < in / K_TILE; kt++) {
+            int bo = ((o0 + row) * blocks + kt / TILES_PER_BLOCK) * KQuantBlocks.IQ4XS_BYTES;
+            for (int r = 0; r < 2; r++) {
+                int k = 2 * col + r;
+                float xv = 0f;
+                float wv = 0f;
+                if (t0 + row < tokens) xv = x.get((t0 + row) * in + kt * K_TILE + k);
+                if (o0 + row < outDim) wv = KQuantBlocks.iq4xs(w, bo, e0(kt) + k, fp16, codebook);
+                xs[row * K_TILE + k] = xv;
+                ws[row * K_TILE + k] = wv;
+            }
+            ctx.localBarrier();
+            for (int k = 0; k < K_TILE; k++) sum += xs[row * K_TILE + k] * ws[col * K_TILE + k];
+            ctx.localBarrier();
+        }
+        store(out, bias, hasBias, t0 + row, o0 + col, tokens, outDim, sum);
     }
 }

@@ -63,29 +63,33 @@ public final class TornadoOps {
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.data(), b, fp16, bf16, codebook);
         var tiled = new GridScheduler(g.getTaskGraphName() + "." + id, TiledMatmulKernels.grid(tokens, outDim));
         switch (type) {
-            case F32 -> {
-                g.task(id, TiledMatmulKernels::f32, new KernelContext(), x, (FloatArray) w.data(), b, out, tokens, in,
-                        outDim, hasBias);
-                return tiled;
+            case F32 -> g.task(id, TiledMatmulKernels::f32, new KernelContext(), x, (FloatArray) w.data(), b, out, tokens,
+                    in, outDim, hasBias);
+            case F16, BF16 -> {
+                g.task(id, FloatMatmulKernels::sixteenBit, x, (ShortArray) w.data(), type == GgmlType.F16 ? fp16 : bf16,
+                        b, out, tokens, in, outDim, hasBias);
+                return null;
             }
-            case F16, BF16 -> g.task(id, FloatMatmulKernels::sixteenBit, x, (ShortArray) w.data(),
-                    type == GgmlType.F16 ? fp16 : bf16, b, out, tokens, in, outDim, hasBias);
-            case Q2_K -> g.task(id, KQuantMatmulKernels::q2k, x, bytes(w), fp16, b, out, tokens, in, outDim, hasBias);
-            case Q3_K -> g.task(id, KQuantMatmulKernels::q3k, x, bytes(w), fp16, b, out, tokens, in, outDim, hasBias);
-            case Q4_K -> g.task(id, KQuantMatmulKernels::q4k, x, bytes(w), fp16, b, out, tokens, in, outDim, hasBias);
-            case Q5_K -> g.task(id, KQuantMatmulKernels::q5k, x, bytes(w), fp16, b, out, tokens, in, outDim, hasBias);
-            case Q6_K -> g.task(id, KQuantMatmulKernels::q6k, x, bytes(w), fp16, b, out, tokens, in, outDim, hasBias);
-            case IQ4_XS -> g.task(id, KQuantMatmulKernels::iq4xs, x, bytes(w), fp16, codebook, b, out, tokens, in,
-                    outDim, hasBias);
+            case Q2_K -> g.task(id, TiledMatmulKernels::q2k, new KernelContext(), x, bytes(w), fp16, codebook, b, out,
+                    tokens, in, outDim, hasBias);
+            case Q3_K -> g.task(id, TiledMatmulKernels::q3k, new KernelContext(), x, bytes(w), fp16, codebook, b, out,
+                    tokens, in, outDim, hasBias);
+            case Q4_K -> g.task(id, TiledMatmulKernels::q4k, new KernelContext(), x, bytes(w), fp16, codebook, b, out,
+                    tokens, in, outDim, hasBias);
+            case Q5_K -> g.task(id, TiledMatmulKernels::q5k, new KernelContext(), x, bytes(w), fp16, codebook, b, out,
+                    tokens, in, outDim, hasBias);
+            case Q6_K -> g.task(id, TiledMatmulKernels::q6k, new KernelContext(), x, bytes(w), fp16, codebook, b, out,
+                    tokens, in, outDim, hasBias);
+            case IQ4_XS -> g.task(id, TiledMatmulKernels::iq4xs, new KernelContext(), x, bytes(w), fp16, codebook, b,
+                    out, tokens, in, outDim, hasBias);
             default -> {
                 var layout = LegacyBlocks.layout(type);
                 g.transferToDevice(DataTransferMode.FIRST_EXECUTION, layout);
                 g.task(id, TiledMatmulKernels::legacy, new KernelContext(), x, bytes(w), layout, fp16, codebook, b,
                         out, tokens, in, outDim, hasBias);
-                return tiled;
             }
         }
-        return null;
+        return tiled;
     }
 
     private static ByteArray bytes(DeviceWeight w) {

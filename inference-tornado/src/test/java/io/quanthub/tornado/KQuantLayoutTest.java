@@ -3,7 +3,7 @@ package io.quanthub.tornado;
 import io.quanthub.gguf.GgmlType;
 import org.junit.jupiter.api.Test;
 
-import static io.quanthub.tornado.KQuantMatmulKernels.*;
+import static io.quanthub.tornado.KQuantBlocks.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The K-quant kernels' constant field offsets are gguf's block layouts (BlockLayout is the one statement of them). */
@@ -20,15 +20,17 @@ class KQuantLayoutTest {
     }
 
     @Test
-    void blockSizesMatch() {
-        // The kernels step through rows by these byte sizes.
+    void superBlockSizes() {
+        for (GgmlType type : new GgmlType[] {GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+                GgmlType.IQ4_XS}) {
+            assertEquals(QK_K, type.blockSize, type.toString());
+        }
         assertEquals(GgmlType.Q2_K.typeSize, Q2K_BYTES);
         assertEquals(GgmlType.Q3_K.typeSize, Q3K_BYTES);
         assertEquals(GgmlType.Q4_K.typeSize, Q4K_BYTES);
         assertEquals(GgmlType.Q5_K.typeSize, Q5K_BYTES);
         assertEquals(GgmlType.Q6_K.typeSize, Q6K_BYTES);
         assertEquals(GgmlType.IQ4_XS.typeSize, IQ4XS_BYTES);
-        assertEquals(QK_K, GgmlType.Q4_K.blockSize);
     }
 
     private static void assertOffsets(GgmlType type, Object... nameOffset) {
