@@ -54,7 +54,7 @@ public final class MatmulBench {
             GridScheduler grids = ops.addMatmul(g, input, tokens, DeviceWeight.of(w), null, output);
             g.transferToHost(DataTransferMode.EVERY_EXECUTION, output);
             try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
-                if (grids != null) plan.withGridScheduler(grids);
+                plan.withGridScheduler(grids);
                 plan.execute();
                 float[] expected = cpu.matmul(x, tokens, w, null);
                 long bestCpu = Long.MAX_VALUE;

@@ -6,9 +6,10 @@ import uk.ac.manchester.tornado.api.WorkerGrid2D;
 import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 /**
- * The matmul as tiles in local memory, for F32 and every quantized type: a work-group of {@link #TILE} x
+ * The matmul as tiles in local memory, for every stored type: a work-group of {@link #TILE} x
  * {@link #TILE} work-items computes {@code TILE} tokens x {@code TILE} features of the output. The input dimension is
  * walked {@link #K_TILE} (one quantization block) at a time: the group first loads that slice of its tokens'
  * activations and dequantizes that slice of its features' weight rows into local memory, two values per work-item,
@@ -53,6 +54,35 @@ final class TiledMatmulKernels {
                 float wv = 0f;
                 if (i < in && t0 + row < tokens) xv = x.get((t0 + row) * in + i);
                 if (i < in && o0 + row < outDim) wv = w.get((o0 + row) * in + i);
+                xs[row * K_TILE + k] = xv;
+                ws[row * K_TILE + k] = wv;
+            }
+            ctx.localBarrier();
+            for (int k = 0; k < K_TILE; k++) sum += xs[row * K_TILE + k] * ws[col * K_TILE + k];
+            ctx.localBarrier();
+        }
+        store(out, bias, hasBias, t0 + row, o0 + col, tokens, outDim, sum);
+    }
+
+    /** F16 or BF16 weights, their 16-bit patterns looked up in the {@link HalfTables} table passed. */
+    static void sixteenBit(KernelContext ctx, FloatArray x, ShortArray w, FloatArray table, FloatArray bias,
+                           FloatArray out, int tokens, int in, int outDim, int hasBias) {
+        int row = ctx.localIdx;
+        int col = ctx.localIdy;
+        int t0 = ctx.groupIdx * TILE;
+        int o0 = ctx.groupIdy * TILE;
+        float[] xs = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        float[] ws = ctx.allocateFloatLocalArray(TILE * K_TILE);
+        float sum = 0f;
+        int tiles = (in + K_TILE - 1) / K_TILE;
+        for (int kt = 0; kt < tiles; kt++) {
+            for (int r = 0; r < 2; r++) {
+                int k = 2 * col + r;
+                int i = kt * K_TILE + k;
+                float xv = 0f;
+                float wv = 0f;
+                if (i < in && t0 + row < tokens) xv = x.get((t0 + row) * in + i);
+                if (i < in && o0 + row < outDim) wv = table.get(w.get((o0 + row) * in + i) & 0xFFFF);
                 xs[row * K_TILE + k] = xv;
                 ws[row * K_TILE + k] = wv;
             }

@@ -49,8 +49,7 @@ public final class TornadoOps {
     /**
      * Adds the matmul task of the weight's type, reading {@code x} and writing {@code out}, both on the device.
      *
-     * @return the work-group grid of a tiled kernel, for the execution plan; null for the others (TornadoVM refuses a
-     *         grid scheduler that names no task of the plan)
+     * @return the work-group grid of the (tiled) kernel, for the execution plan
      */
     GridScheduler addMatmul(TaskGraph g, FloatArray x, int tokens, DeviceWeight w, float[] bias, FloatArray out) {
         FloatArray b = bias == null ? new FloatArray(1) : FloatArray.fromArray(bias);
@@ -63,13 +62,10 @@ public final class TornadoOps {
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.data(), b, fp16, bf16, codebook);
         var tiled = new GridScheduler(g.getTaskGraphName() + "." + id, TiledMatmulKernels.grid(tokens, outDim));
         switch (type) {
-            case F32 -> g.task(id, TiledMatmulKernels::f32, new KernelContext(), x, (FloatArray) w.data(), b, out, tokens,
-                    in, outDim, hasBias);
-            case F16, BF16 -> {
-                g.task(id, FloatMatmulKernels::sixteenBit, x, (ShortArray) w.data(), type == GgmlType.F16 ? fp16 : bf16,
-                        b, out, tokens, in, outDim, hasBias);
-                return null;
-            }
+            case F32 -> g.task(id, TiledMatmulKernels::f32, new KernelContext(), x, (FloatArray) w.data(), b, out,
+                    tokens, in, outDim, hasBias);
+            case F16, BF16 -> g.task(id, TiledMatmulKernels::sixteenBit, new KernelContext(), x, (ShortArray) w.data(),
+                    type == GgmlType.F16 ? fp16 : bf16, b, out, tokens, in, outDim, hasBias);
             case Q2_K -> g.task(id, TiledMatmulKernels::q2k, new KernelContext(), x, bytes(w), fp16, codebook, b, out,
                     tokens, in, outDim, hasBias);
             case Q3_K -> g.task(id, TiledMatmulKernels::q3k, new KernelContext(), x, bytes(w), fp16, codebook, b, out,
