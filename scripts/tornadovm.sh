@@ -17,7 +17,7 @@ CACHE="$ROOT/.cache/tornadovm"
 
 # Links and renders the files above for the SDK at $1, and prints its path.
 use_sdk() {
-  local sdk; sdk="$(cd "$1" && pwd)"
+  local sdk; sdk="$(cd "$1" && pwd -P)"  # the physical path: the argfile stays valid whatever links led here
   ln -sfn "$sdk" "$CACHE/sdk"
   local template="$sdk/tornado-argfile.template"
   [[ -f "$template" ]] || template="$sdk/tornado-argfile"
