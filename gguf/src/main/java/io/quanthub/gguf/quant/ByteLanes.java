@@ -5,6 +5,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
 /**
  * The last step of most dequantizers, vectorized: sixteen small signed integers (levels, codebook values) widened to
  * floats and scaled. Each lane computes what the scalar {@code d * q} or {@code d * q - m} computes (Java rounds every
@@ -19,6 +22,11 @@ final class ByteLanes {
     private static final int LANES = FLOATS.length();
 
     private ByteLanes() {
+    }
+
+    /** The 16 bytes at {@code off} of {@code src}, any alignment. */
+    static ByteVector load(MemorySegment src, long off) {
+        return ByteVector.fromMemorySegment(SIXTEEN, src, off, ByteOrder.LITTLE_ENDIAN);
     }
 
     /** {@code dst[off + i] = d * q[i]} for the 16 lanes of q. */

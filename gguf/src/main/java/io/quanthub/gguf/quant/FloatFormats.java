@@ -3,6 +3,7 @@ package io.quanthub.gguf.quant;
 import io.quanthub.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -17,7 +18,7 @@ import java.nio.ByteOrder;
  * through {@code ggml_fp32_to_fp16_row} and BF16 through {@code ggml_fp32_to_bf16_row_ref} (both round to nearest
  * even, see {@link Numerics}). Reading them back is exact widening. The importance matrix has no meaning here.
  */
-enum FloatFormats implements QuantFormat, DequantizeKernel {
+enum FloatFormats implements QuantFormat {
     F32(GgmlType.F32) {
         private static final ValueLayout.OfFloat LE_FLOAT =
                 ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -28,15 +29,9 @@ enum FloatFormats implements QuantFormat, DequantizeKernel {
             MemorySegment.copy(src, srcOff, MemorySegment.ofArray(dst), LE_FLOAT, dstOff, n);
         }
 
+        /** One bulk copy. */
         @Override
-        void decode(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
-            MemorySegment.copy(MemorySegment.ofArray(src), LE_FLOAT, srcOff, dst, dstOff, n);
-        }
-
-        /** One bulk copy, straight from the segment: staging it through the heap would only copy it twice. */
-        @Override
-        public void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
-            QuantArgs.checkDequantize(GgmlType.F32, src, srcOff, dst, dstOff, n);
+        void decode(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
             MemorySegment.copy(src, LE_FLOAT, srcOff, dst, dstOff, n);
         }
     },
@@ -49,9 +44,9 @@ enum FloatFormats implements QuantFormat, DequantizeKernel {
         }
 
         @Override
-        void decode(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
+        void decode(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
             for (int i = 0; i < n; i++) {
-                dst[dstOff + i] = Numerics.fp16ToFp32(LittleEndian.getShort(src, srcOff + 2 * i));
+                dst[dstOff + i] = Numerics.fp16ToFp32(LittleEndian.getShort(src, srcOff + 2L * i));
             }
         }
     },
@@ -59,6 +54,7 @@ enum FloatFormats implements QuantFormat, DequantizeKernel {
         private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
         private static final VectorSpecies<Short> SHORTS =
                 VectorSpecies.of(short.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
+        private static final VectorSpecies<Integer> INTS = FLOATS.withLanes(int.class);
 
         @Override
         void encode(float[] src, int srcOff, byte[] dst, int dstOff, int n) {
@@ -80,9 +76,16 @@ enum FloatFormats implements QuantFormat, DequantizeKernel {
         }
 
         @Override
-        void decode(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
-            for (int i = 0; i < n; i++) {
-                dst[dstOff + i] = Numerics.bf16ToFp32(LittleEndian.getShort(src, srcOff + 2 * i));
+        void decode(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+            int i = 0;
+            // Numerics.bf16ToFp32 in each lane: the 16 bits become the top half of the float's bits.
+            for (; i <= n - FLOATS.length(); i += FLOATS.length()) {
+                ShortVector bits = ShortVector.fromMemorySegment(SHORTS, src, srcOff + 2L * i, ByteOrder.LITTLE_ENDIAN);
+                ((IntVector) bits.convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstOff + i);
+            }
+            for (; i < n; i++) {
+                dst[dstOff + i] = Numerics.bf16ToFp32(LittleEndian.getShort(src, srcOff + 2L * i));
             }
         }
     };
@@ -95,7 +98,8 @@ enum FloatFormats implements QuantFormat, DequantizeKernel {
 
     abstract void encode(float[] src, int srcOff, byte[] dst, int dstOff, int n);
 
-    abstract void decode(byte[] src, int srcOff, float[] dst, int dstOff, int n);
+    /** The {@code n} values at byte {@code srcOff} of {@code src}, read where they are. */
+    abstract void decode(MemorySegment src, long srcOff, float[] dst, int dstOff, int n);
 
     @Override
     public GgmlType type() {
@@ -109,18 +113,8 @@ enum FloatFormats implements QuantFormat, DequantizeKernel {
     }
 
     @Override
-    public void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
+    public void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
         QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
         decode(src, srcOff, dst, dstOff, n);
-    }
-
-    @Override
-    public void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
-        decode(src, srcOff, dst, dstOff, n);
-    }
-
-    @Override
-    public void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
-        SegmentBlocks.dequantize(type, this, src, srcOff, dst, dstOff, n);
     }
 }

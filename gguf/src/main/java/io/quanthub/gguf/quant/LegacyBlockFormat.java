@@ -16,7 +16,7 @@ import java.lang.foreign.MemorySegment;
  * quantizer of one block, and a dequantizer loop. The reference and dequantize loops run over all blocks of a call
  * in one subclass method so the JIT compiles them as one monomorphic loop.
  */
-abstract class LegacyBlockFormat implements QuantFormat, DequantizeKernel {
+abstract class LegacyBlockFormat implements QuantFormat {
     /** Values per block. */
     static final int QK = 32;
 
@@ -49,8 +49,8 @@ abstract class LegacyBlockFormat implements QuantFormat, DequantizeKernel {
      */
     abstract void quantizeWeighted(float[] x, int xOff, float[] w, byte[] y, int yOff, Scratch s);
 
-    /** {@code dequantize_row_*} over {@code nBlocks} consecutive blocks. */
-    abstract void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks);
+    /** {@code dequantize_row_*} over {@code nBlocks} consecutive blocks, read where they are. */
+    abstract void dequantizeBlocks(MemorySegment src, long srcOff, float[] dst, int dstOff, int nBlocks);
 
     /** Per-call working memory of the weighted quantizers, allocated once per quantize call. */
     static final class Scratch {
@@ -81,19 +81,9 @@ abstract class LegacyBlockFormat implements QuantFormat, DequantizeKernel {
     }
 
     @Override
-    public void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
+    public final void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
         QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
         dequantizeBlocks(src, srcOff, dst, dstOff, n / QK);
-    }
-
-    @Override
-    public final void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
-        dequantizeBlocks(src, srcOff, dst, dstOff, n / QK);
-    }
-
-    @Override
-    public final void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
-        SegmentBlocks.dequantize(type, this, src, srcOff, dst, dstOff, n);
     }
 
     /**

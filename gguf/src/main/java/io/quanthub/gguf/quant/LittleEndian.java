@@ -1,16 +1,37 @@
 package io.quanthub.gguf.quant;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
-/** Little-endian access to byte arrays, the byte order of every ggml block field. */
+/**
+ * Little-endian access to byte arrays and memory segments (any alignment), the byte order of every ggml block field.
+ */
 public final class LittleEndian {
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
 
+    private static final ValueLayout.OfShort SEGMENT_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt SEGMENT_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private LittleEndian() {
+    }
+
+    public static short getShort(MemorySegment s, long off) {
+        return s.get(SEGMENT_SHORT, off);
+    }
+
+    public static int getInt(MemorySegment s, long off) {
+        return s.get(SEGMENT_INT, off);
+    }
+
+    /** An fp16 field decoded to float. */
+    public static float getFp16(MemorySegment s, long off) {
+        return Numerics.fp16ToFp32(getShort(s, off));
     }
 
     public static short getShort(byte[] b, int off) {

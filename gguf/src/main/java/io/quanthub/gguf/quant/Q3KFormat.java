@@ -2,7 +2,10 @@ package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
 
+import java.lang.foreign.MemorySegment;
+
 import static io.quanthub.gguf.quant.Numerics.nearestInt;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * Q3_K (spec §6.2): 16 sub-blocks of 16 values, each {@code x ≈ d*sc*q} with a signed 3-bit q (low 2 bits in qs,
@@ -81,10 +84,10 @@ final class Q3KFormat extends KQuantFormat {
     }
 
     /** The signed scale (-32..31) of sub-block j. */
-    private static int scale(byte[] y, int yOff, int j) {
-        int sc = yOff + SCALES;
-        int lo = j < 8 ? y[sc + j] & 0xF : (y[sc + j - 8] & 0xFF) >> 4;
-        int hi = ((y[sc + 8 + j % 4] & 0xFF) >> (2 * (j / 4))) & 3;
+    private static int scale(MemorySegment y, long yOff, int j) {
+        long sc = yOff + SCALES;
+        int lo = j < 8 ? y.get(JAVA_BYTE, sc + j) & 0xF : (y.get(JAVA_BYTE, sc + j - 8) & 0xFF) >> 4;
+        int hi = ((y.get(JAVA_BYTE, sc + 8 + j % 4) & 0xFF) >> (2 * (j / 4))) & 3;
         return (lo | hi << 4) - 32;
     }
 
@@ -95,8 +98,9 @@ final class Q3KFormat extends KQuantFormat {
     private static void requantizeAndPack(float[] x, int xOff, byte[] y, int yOff, Scratch s) {
         byte[] L = s.L;
         float d = LittleEndian.getFp16(y, yOff + D);
+        MemorySegment block = MemorySegment.ofArray(y);
         for (int j = 0; j < 16; j++) {
-            float dj = d * scale(y, yOff, j);
+            float dj = d * scale(block, yOff, j);
             if (dj == 0) continue;
             Solvers.requantize(x, xOff + 16 * j, 16, 0f, dj, -4, 3, L, 16 * j, s.solver);
         }
@@ -112,20 +116,21 @@ final class Q3KFormat extends KQuantFormat {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff) {
+    void dequantizeBlock(MemorySegment y, long yOff, float[] out, int outOff) {
         float dAll = LittleEndian.getFp16(y, yOff + D);
         int o = outOff;
         int m = 1;
         for (int half = 0; half < 2; half++) {
-            int q = yOff + QS + 32 * half;
+            long q = yOff + QS + 32 * half;
             for (int j = 0; j < 4; j++) {
                 int shift = 2 * j;
                 for (int k = 0; k < 2; k++) {
                     float dl = dAll * scale(y, yOff, 8 * half + 2 * j + k);
-                    int qk = q + 16 * k;
-                    int hk = yOff + HMASK + 16 * k;
+                    long qk = q + 16 * k;
+                    long hk = yOff + HMASK + 16 * k;
                     for (int l = 0; l < 16; l++) {
-                        int v = ((y[qk + l] >> shift) & 3) - ((y[hk + l] & m) != 0 ? 0 : 4);
+                        int low = (y.get(JAVA_BYTE, qk + l) >> shift) & 3;
+                        int v = low - ((y.get(JAVA_BYTE, hk + l) & m) != 0 ? 0 : 4);
                         out[o++] = dl * v;
                     }
                 }

@@ -2,6 +2,10 @@ package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
 
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
 /**
  * Q4_0: 32 4-bit levels around 8 and one fp16 scale {@code d = max/-8}, where max is the signed value of largest
  * magnitude (spec §4.1). Fields: d, qs. The weighted path uses {@code make_qx_quants} (spec §6.6).
@@ -43,11 +47,11 @@ final class Q4_0Format extends LegacyBlockFormat {
     }
 
     @Override
-    void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
+    void dequantizeBlocks(MemorySegment src, long srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
             float d = LittleEndian.getFp16(src, srcOff + D);
             for (int j = 0; j < QK / 2; j++) {
-                int q = src[srcOff + QS + j];
+                int q = src.get(JAVA_BYTE, srcOff + QS + j);
                 dst[dstOff + j] = ((q & 0x0F) - 8) * d;
                 dst[dstOff + QK / 2 + j] = (((q >> 4) & 0x0F) - 8) * d;
             }

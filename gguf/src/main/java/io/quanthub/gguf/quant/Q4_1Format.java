@@ -4,6 +4,10 @@ import io.quanthub.gguf.GgmlType;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
 /**
  * Q4_1: 32 4-bit levels, an fp16 scale {@code d = (max-min)/15} and an fp16 offset {@code m = min} (spec §4.2).
  * Fields: d, m, qs. The weighted path uses {@code make_qkx3_quants} (spec §6.6).
@@ -59,12 +63,12 @@ final class Q4_1Format extends LegacyBlockFormat {
     }
 
     @Override
-    void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
+    void dequantizeBlocks(MemorySegment src, long srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
             float d = LittleEndian.getFp16(src, srcOff + D);
             float m = LittleEndian.getFp16(src, srcOff + M);
             for (int j = 0; j < QK / 2; j++) {
-                int q = src[srcOff + QS + j];
+                int q = src.get(JAVA_BYTE, srcOff + QS + j);
                 dst[dstOff + j] = (q & 0x0F) * d + m;
                 dst[dstOff + QK / 2 + j] = ((q >> 4) & 0x0F) * d + m;
             }

@@ -2,6 +2,10 @@ package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
 
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
 /**
  * Q5_K (spec §6.4): Q4_K with 5-bit q. Fields: d, dmin, scales, qh, qs.
  * The low 4 bits are packed as in Q4_K; bit 2c (low half) or 2c+1 (high half) of qh[l] holds the fifth bit of the
@@ -49,7 +53,7 @@ final class Q5KFormat extends KQuantFormat {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff) {
+    void dequantizeBlock(MemorySegment y, long yOff, float[] out, int outOff) {
         float d = LittleEndian.getFp16(y, yOff + ScaleMinK4.D);
         float min = LittleEndian.getFp16(y, yOff + ScaleMinK4.DMIN);
         for (int c = 0; c < 4; c++) {
@@ -59,14 +63,16 @@ final class Q5KFormat extends KQuantFormat {
             float m2 = min * ScaleMinK4.min(y, yOff, 2 * c + 1);
             int u1 = 1 << (2 * c);
             int u2 = 2 << (2 * c);
-            int q = yOff + QS + 32 * c;
-            int h = yOff + QH;
+            long q = yOff + QS + 32 * c;
+            long h = yOff + QH;
             int o = outOff + 64 * c;
             for (int l = 0; l < 32; l++) {
-                out[o + l] = d1 * ((y[q + l] & 0xF) + ((y[h + l] & u1) != 0 ? 16 : 0)) - m1;
+                int q1 = y.get(JAVA_BYTE, q + l) & 0xF;
+                out[o + l] = d1 * (q1 + ((y.get(JAVA_BYTE, h + l) & u1) != 0 ? 16 : 0)) - m1;
             }
             for (int l = 0; l < 32; l++) {
-                out[o + 32 + l] = d2 * (((y[q + l] & 0xFF) >> 4) + ((y[h + l] & u2) != 0 ? 16 : 0)) - m2;
+                int q2 = (y.get(JAVA_BYTE, q + l) & 0xFF) >> 4;
+                out[o + 32 + l] = d2 * (q2 + ((y.get(JAVA_BYTE, h + l) & u2) != 0 ? 16 : 0)) - m2;
             }
         }
     }

@@ -2,6 +2,10 @@ package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
 
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
 /**
  * Q5_0: 32 5-bit levels around 16 and one fp16 scale {@code d = max/-16} (spec §4.3). Fields: d, qh (one
  * little-endian u32), qs. The weighted path uses {@code make_qx_quants} (spec §6.6).
@@ -45,12 +49,12 @@ final class Q5_0Format extends LegacyBlockFormat {
     }
 
     @Override
-    void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
+    void dequantizeBlocks(MemorySegment src, long srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
             float d = LittleEndian.getFp16(src, srcOff + D);
             int qh = LittleEndian.getInt(src, srcOff + QH);
             for (int j = 0; j < QK / 2; j++) {
-                int q = src[srcOff + QS + j];
+                int q = src.get(JAVA_BYTE, srcOff + QS + j);
                 int h0 = ((qh >>> j) << 4) & 0x10;
                 int h1 = (qh >>> (j + 12)) & 0x10;
                 dst[dstOff + j] = (((q & 0x0F) | h0) - 16) * d;

@@ -4,6 +4,10 @@ import io.quanthub.gguf.GgmlType;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
 /**
  * Q5_1: 32 5-bit levels, an fp16 scale {@code d = (max-min)/31} and an fp16 offset {@code m = min} (spec §4.4).
  * Fields: d, m, qh (one little-endian u32), qs. The weighted path uses {@code make_qkx3_quants} (spec §6.6).
@@ -63,13 +67,13 @@ final class Q5_1Format extends LegacyBlockFormat {
     }
 
     @Override
-    void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
+    void dequantizeBlocks(MemorySegment src, long srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
             float d = LittleEndian.getFp16(src, srcOff + D);
             float m = LittleEndian.getFp16(src, srcOff + M);
             int qh = LittleEndian.getInt(src, srcOff + QH);
             for (int j = 0; j < QK / 2; j++) {
-                int q = src[srcOff + QS + j];
+                int q = src.get(JAVA_BYTE, srcOff + QS + j);
                 int h0 = ((qh >>> j) << 4) & 0x10;
                 int h1 = (qh >>> (j + 12)) & 0x10;
                 dst[dstOff + j] = ((q & 0x0F) | h0) * d + m;

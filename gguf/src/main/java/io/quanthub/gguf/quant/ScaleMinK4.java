@@ -2,8 +2,11 @@ package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
 
+import java.lang.foreign.MemorySegment;
+
 import static io.quanthub.gguf.quant.KQuantFormat.QK_K;
 import static io.quanthub.gguf.quant.Numerics.nearestInt;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * The common head of Q4_K and Q5_K blocks (spec §6.3): 8 sub-blocks of 32 values, each {@code x ≈ d*sc*q - dmin*m}
@@ -115,25 +118,28 @@ final class ScaleMinK4 {
     }
 
     /** The 6-bit scale of sub-block j (ggml's get_scale_min_k4, first output). */
-    static int scale(byte[] y, int yOff, int j) {
-        int q = yOff + SCALES;
-        return j < 4 ? y[q + j] & 63 : (y[q + j + 4] & 0xF) | ((y[q + j - 4] & 0xFF) >> 6) << 4;
+    static int scale(MemorySegment y, long yOff, int j) {
+        long q = yOff + SCALES;
+        return j < 4 ? y.get(JAVA_BYTE, q + j) & 63
+                : (y.get(JAVA_BYTE, q + j + 4) & 0xF) | ((y.get(JAVA_BYTE, q + j - 4) & 0xFF) >> 6) << 4;
     }
 
     /** The 6-bit min of sub-block j (ggml's get_scale_min_k4, second output). */
-    static int min(byte[] y, int yOff, int j) {
-        int q = yOff + SCALES;
-        return j < 4 ? y[q + j + 4] & 63 : (y[q + j + 4] & 0xFF) >> 4 | ((y[q + j] & 0xFF) >> 6) << 4;
+    static int min(MemorySegment y, long yOff, int j) {
+        long q = yOff + SCALES;
+        return j < 4 ? y.get(JAVA_BYTE, q + j + 4) & 63
+                : (y.get(JAVA_BYTE, q + j + 4) & 0xFF) >> 4 | ((y.get(JAVA_BYTE, q + j) & 0xFF) >> 6) << 4;
     }
 
     /** Levels against the stored fp16 d/dmin and 6-bit scales; a sub-block with a zero scale keeps the solver's. */
     private static void requantize(float[] x, int xOff, byte[] y, int yOff, KQuantFormat.Scratch s, int nmax) {
         float d = LittleEndian.getFp16(y, yOff + D);
         float dmin = LittleEndian.getFp16(y, yOff + DMIN);
+        MemorySegment block = MemorySegment.ofArray(y);
         for (int j = 0; j < 8; j++) {
-            float dj = d * scale(y, yOff, j);
+            float dj = d * scale(block, yOff, j);
             if (dj == 0) continue;
-            float mj = dmin * min(y, yOff, j);
+            float mj = dmin * min(block, yOff, j);
             Solvers.requantize(x, xOff + 32 * j, 32, mj, dj, 0, nmax, s.L, 32 * j, s.solver);
         }
     }
