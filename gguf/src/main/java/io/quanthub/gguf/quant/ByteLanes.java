@@ -37,6 +37,14 @@ final class ByteLanes {
         }
     }
 
+    /** {@code dst[off + i] = d * q[i] + m} for the 16 lanes of q: a multiply, then an add. */
+    static void scaleAdd(ByteVector q, float d, float m, float[] dst, int off) {
+        for (int part = 0; part < 16 / LANES; part++) {
+            FloatVector f = (FloatVector) q.convertShape(VectorOperators.B2F, FLOATS, part);
+            f.mul(d).add(m).intoArray(dst, off + part * LANES);
+        }
+    }
+
     /** {@code dst[off + i] = d * q[i] - m} for the 16 lanes of q: a multiply, then a subtract. */
     static void scaleMinus(ByteVector q, float d, float m, float[] dst, int off) {
         for (int part = 0; part < 16 / LANES; part++) {

@@ -12,11 +12,14 @@ import java.nio.ByteOrder;
 public final class LittleEndian {
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
 
     private static final ValueLayout.OfShort SEGMENT_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt SEGMENT_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong SEGMENT_LONG =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private LittleEndian() {
     }
@@ -27,6 +30,10 @@ public final class LittleEndian {
 
     public static int getInt(MemorySegment s, long off) {
         return s.get(SEGMENT_INT, off);
+    }
+
+    public static long getLong(MemorySegment s, long off) {
+        return s.get(SEGMENT_LONG, off);
     }
 
     /** An fp16 field decoded to float. */
@@ -48,6 +55,10 @@ public final class LittleEndian {
 
     public static void putInt(byte[] b, int off, int v) {
         INT.set(b, off, v);
+    }
+
+    public static long getLong(byte[] b, int off) {
+        return (long) LONG.get(b, off);
     }
 
     public static float getFloat(byte[] b, int off) {

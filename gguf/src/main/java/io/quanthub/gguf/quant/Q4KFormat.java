@@ -44,11 +44,13 @@ final class Q4KFormat extends KQuantFormat {
     void dequantizeBlock(MemorySegment y, long yOff, float[] out, int outOff) {
         float d = LittleEndian.getFp16(y, yOff + ScaleMinK4.D);
         float min = LittleEndian.getFp16(y, yOff + ScaleMinK4.DMIN);
+        long s8 = LittleEndian.getLong(y, yOff + ScaleMinK4.SCALES);
+        int s4 = LittleEndian.getInt(y, yOff + ScaleMinK4.SCALES + 8);
         for (int c = 0; c < 4; c++) {
-            float d1 = d * ScaleMinK4.scale(y, yOff, 2 * c);
-            float m1 = min * ScaleMinK4.min(y, yOff, 2 * c);
-            float d2 = d * ScaleMinK4.scale(y, yOff, 2 * c + 1);
-            float m2 = min * ScaleMinK4.min(y, yOff, 2 * c + 1);
+            float d1 = d * ScaleMinK4.scale(s8, s4, 2 * c);
+            float m1 = min * ScaleMinK4.min(s8, s4, 2 * c);
+            float d2 = d * ScaleMinK4.scale(s8, s4, 2 * c + 1);
+            float m2 = min * ScaleMinK4.min(s8, s4, 2 * c + 1);
             long q = yOff + QS + 32 * c;
             int o = outOff + 64 * c;
             // out[o + l] = d1 * (y[q + l] & 0xF) - m1, out[o + 32 + l] = d2 * ((y[q + l] & 0xFF) >> 4) - m2
