@@ -31,7 +31,7 @@ abstract class KQuantFormat implements QuantFormat {
     /** Like {@link #quantizeBlock}, weighted by the importance values {@code qw[qwOff..qwOff+255]} of these positions. */
     abstract void quantizeBlockWeighted(float[] x, int xOff, float[] qw, int qwOff, byte[] y, int yOff, Scratch s);
 
-    /** Dequantizes the block at byte {@code yOff} of {@code y}, read where it is, into the 256 floats {@code out[outOff..]}. */
+    /** Dequantizes the block at byte {@code yOff} of {@code y}, in place, into the 256 floats {@code out[outOff..]}. */
     abstract void dequantizeBlock(MemorySegment y, long yOff, float[] out, int outOff);
 
     @Override

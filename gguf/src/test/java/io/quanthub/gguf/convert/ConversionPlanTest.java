@@ -183,7 +183,8 @@ class ConversionPlanTest {
     @Test
     void f32PromotionOnlyForF32AndBf16Sources() {
         for (Dtype dtype : List.of(Dtype.BF16, Dtype.F32, Dtype.F16, Dtype.F8_E4M3, Dtype.F8_E5M2)) {
-            List<SyntheticTensor> s = List.of(new SyntheticTensor("double_blocks.0.img_attn.proj.weight", dtype, 64, 512),
+            List<SyntheticTensor> s = List.of(
+                    new SyntheticTensor("double_blocks.0.img_attn.proj.weight", dtype, 64, 512),
                     new SyntheticTensor("x.bias", dtype, 512),
                     new SyntheticTensor("small.weight", dtype, 32, 32),     // 1024 elements: the threshold itself
                     new SyntheticTensor("bigger.weight", dtype, 33, 32));  // 1056 elements
@@ -273,7 +274,8 @@ class ConversionPlanTest {
 
     @Test
     void sd1AtF16KeepsConvertPyKeyOrder() {
-        List<SyntheticTensor> s = List.of(new SyntheticTensor("down_blocks.0.downsamplers.0.conv.weight", Dtype.F32, 320, 320, 3, 3),
+        List<SyntheticTensor> s = List.of(
+                new SyntheticTensor("down_blocks.0.downsamplers.0.conv.weight", Dtype.F32, 320, 320, 3, 3),
                 new SyntheticTensor("down_blocks.0.resnets.0.conv1.bias", Dtype.F32, 320),
                 new SyntheticTensor("conv_in.weight", Dtype.F32, 320, 4, 3, 3));
         ConversionPlan p = plan(s, QuantLevel.F16);
@@ -290,7 +292,8 @@ class ConversionPlanTest {
 
     @Test
     void unquantizedLevelsKeepEveryDimLikeGgufPy() {
-        List<SyntheticTensor> s = List.of(new SyntheticTensor("double_blocks.0.img_attn.proj.weight", Dtype.F16, 256, 256),
+        List<SyntheticTensor> s = List.of(
+                new SyntheticTensor("double_blocks.0.img_attn.proj.weight", Dtype.F16, 256, 256),
                 new SyntheticTensor("proj.weight", Dtype.F16, 1, 512, 256));
         // gguf-py stores the numpy shape as is; ggml (llama-quantize) drops trailing 1-dims (leading in torch).
         assertRows(plan(s, QuantLevel.F16), new Row("proj.weight", F16, 256, 512, 1));
@@ -302,7 +305,8 @@ class ConversionPlanTest {
     @Test
     void ggufSourceOrigShapeIsReapplied() {
         // A convert.py GGUF stores reshaped tensors; its comfy.gguf.orig_shape key gives the logical shape back.
-        List<SyntheticTensor> stored = List.of(new SyntheticTensor("input_blocks.1.0.in_layers.2.weight", Dtype.F16, 3600, 256),
+        List<SyntheticTensor> stored = List.of(
+                new SyntheticTensor("input_blocks.1.0.in_layers.2.weight", Dtype.F16, 3600, 256),
                 new SyntheticTensor("label_emb.0.0.weight", Dtype.F16, 1280, 2816));
         ConversionPlan p = ConversionPlan.of(ModelFixtures.meta(stored),
                 Map.of("input_blocks.1.0.in_layers.2.weight", new long[] {320, 320, 3, 3}), QuantLevel.Q4_K_S);
@@ -428,7 +432,8 @@ class ConversionPlanTest {
 
     @Test
     void checkpointPrefixDropsEverythingElse() {
-        List<SyntheticTensor> s = List.of(new SyntheticTensor("model.diffusion_model.double_blocks.0.img_attn.proj.weight", Dtype.BF16, 256, 256),
+        List<SyntheticTensor> s = List.of(
+                new SyntheticTensor("model.diffusion_model.double_blocks.0.img_attn.proj.weight", Dtype.BF16, 256, 256),
                 new SyntheticTensor("first_stage_model.decoder.conv_in.weight", Dtype.F32, 512, 4, 3, 3),
                 new SyntheticTensor("text_encoders.t5xxl.transformer.shared.weight", Dtype.F16, 100, 64));
         ConversionPlan p = plan(s, QuantLevel.Q8_0);
@@ -459,7 +464,8 @@ class ConversionPlanTest {
                 QuantLevel.Q8_0));
 
         // llama-quantize's image path refuses diffusers block names among the quantizable tensors.
-        List<SyntheticTensor> mixed = List.of(new SyntheticTensor("double_blocks.0.img_attn.proj.weight", Dtype.BF16, 64, 64),
+        List<SyntheticTensor> mixed = List.of(
+                new SyntheticTensor("double_blocks.0.img_attn.proj.weight", Dtype.BF16, 64, 64),
                 new SyntheticTensor("single_transformer_blocks.0.proj_out.weight", Dtype.BF16, 64, 64),
                 new SyntheticTensor("single_transformer_blocks.0.proj_out.bias", Dtype.BF16, 64));
         e = assertThrows(ConversionException.class, () -> plan(mixed, QuantLevel.Q8_0));

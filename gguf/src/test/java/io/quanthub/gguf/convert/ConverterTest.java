@@ -156,7 +156,8 @@ class ConverterTest {
 
     @Test
     void sdShapeFixAndOrigShapeRoundTrip() throws Exception {
-        List<SyntheticTensor> sd1 = List.of(new SyntheticTensor("down_blocks.0.downsamplers.0.conv.weight", Dtype.BF16, 32, 32, 3, 3),
+        List<SyntheticTensor> sd1 = List.of(
+                new SyntheticTensor("down_blocks.0.downsamplers.0.conv.weight", Dtype.BF16, 32, 32, 3, 3),
                 new SyntheticTensor("down_blocks.0.downsamplers.0.conv.bias", Dtype.BF16, 32),
                 new SyntheticTensor("conv_in.weight", Dtype.BF16, 32, 4, 3, 3));
         Path src = ModelFixtures.write(dir.resolve("sd1.safetensors"), sd1, 11);

@@ -18,7 +18,9 @@ import java.util.SplittableRandom;
  * Dequantize speed of every type, in millions of values per second (best of several rounds over 64 rows of 3072
  * values): from a {@code byte[]}, and from a memory-mapped file (what the inference node's matmul reads) through
  * {@link QuantFormat#dequantize(MemorySegment, long, float[], int, int)}, by whole rows and in the 256-value slices
- * CpuMatmul asks for, next to what CpuMatmul does today (copy each slice to a {@code byte[]}, dequantize that).
+ * CpuMatmul asks for, next to what CpuMatmul did before the kernels read segments (copy each slice to a
+ * {@code byte[]}, dequantize that). Here the same kernels see arrays (heap segments) and a mapping in one JVM, where
+ * CpuMatmul's see only the mapping; {@code quanthub bench matmul} measures that case.
  * A plain main, not a test, so no timing is asserted; run it from the project root after {@code mvn -pl gguf
  * test-compile}:
  * <pre>
@@ -66,7 +68,7 @@ public final class DequantizeSpeed {
                 Runnable segmentRows = () -> {
                     for (int r = 0; r < ROWS; r++) format.dequantize(mapped, (long) r * rowBytes, out, 0, COLS);
                 };
-                // What CpuMatmul does today: copy a 256-value slice out of the mapping, then dequantize the copy.
+                // What CpuMatmul did before: copy a 256-value slice out of the mapping, then dequantize the copy.
                 Runnable copySlices = () -> {
                     for (long off = 0; off < bytes.length; off += sliceBytes) {
                         MemorySegment.copy(mapped, ValueLayout.JAVA_BYTE, off, scratch, 0, sliceBytes);

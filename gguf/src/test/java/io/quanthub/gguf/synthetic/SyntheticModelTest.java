@@ -99,7 +99,8 @@ class SyntheticModelTest {
 
     @Test
     void sameSeedSameBytesOtherSeedOtherBytes() throws IOException {
-        List<SyntheticTensor> specs = List.of(new SyntheticTensor("a.weight", Dtype.F32, 300, 512), new SyntheticTensor("b", Dtype.F16, 7),
+        List<SyntheticTensor> specs = List.of(
+                new SyntheticTensor("a.weight", Dtype.F32, 300, 512), new SyntheticTensor("b", Dtype.F16, 7),
                 new SyntheticTensor("c.weight", Dtype.BF16, 3, 1 << 20));
         Path one = SyntheticModel.write(dir.resolve("one.safetensors"), specs, 5);
         Path two = SyntheticModel.write(dir.resolve("two.safetensors"), specs, 5);
@@ -148,7 +149,8 @@ class SyntheticModelTest {
     @Test
     void refusesWhatItCannotGenerate() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> SyntheticModel.write(dir.resolve("x.safetensors"), List.of(new SyntheticTensor("ids", Dtype.I64, 4)), 1));
+                () -> SyntheticModel.write(dir.resolve("x.safetensors"), List.of(
+                        new SyntheticTensor("ids", Dtype.I64, 4)), 1));
         assertTrue(e.getMessage().contains("I64") && e.getMessage().contains("ids"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new FluxShape(100, 1, 1, 4096, 768));
         assertThrows(IllegalArgumentException.class, () -> new FluxShape(3072, 0, 1, 4096, 768));
