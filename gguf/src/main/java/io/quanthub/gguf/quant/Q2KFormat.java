@@ -7,7 +7,6 @@ import jdk.incubator.vector.VectorOperators;
 import java.lang.foreign.MemorySegment;
 
 import static io.quanthub.gguf.quant.Numerics.nearestInt;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * Q2_K (spec §6.1): 16 sub-blocks of 16 values, each {@code x ≈ d*sc*q - dmin*m} with a 2-bit q and 4-bit sc, m.
@@ -103,12 +102,13 @@ final class Q2KFormat extends KQuantFormat {
         int o = outOff;
         for (int half = 0; half < 2; half++) {
             long q = yOff + QS + 32 * half;
+            // The 8 scale bytes of this half (4-bit scale | 4-bit min << 4), one read.
+            long scales = LittleEndian.getLong(y, yOff + SCALES + 8 * half);
             for (int j = 0; j < 4; j++) {
                 int shift = 2 * j;
-                int is = 8 * half + 2 * j;
                 // two 16-value sub-blocks share the same qs bytes' bit pair: first q[0..15], then q[16..31]
                 for (int k = 0; k < 2; k++) {
-                    int sc = y.get(JAVA_BYTE, yOff + SCALES + is + k) & 0xFF;
+                    int sc = (int) (scales >>> (8 * (2 * j + k))) & 0xFF;
                     float dl = d * (sc & 0xF);
                     float ml = min * (sc >> 4);
                     // out[o + l] = dl * ((y[q + 16k + l] >> shift) & 3) - ml, 16 lanes at once
