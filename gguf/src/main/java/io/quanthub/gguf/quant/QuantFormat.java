@@ -24,11 +24,12 @@ public interface QuantFormat {
 
     /**
      * Dequantizes {@code n} values (a multiple of the block size) like ggml's {@code dequantize_row_*}: the
-     * {@link #dequantize(MemorySegment, long, float[], int, int) segment} kernel on the array.
+     * {@link #dequantize(MemorySegment, long, float[], int, int) segment} kernel, on the blocks staged a few kilobytes
+     * at a time in native memory (see {@link ArrayStaging} for why).
      */
     default void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         QuantArgs.checkDequantize(type(), src, srcOff, dst, dstOff, n);
-        dequantize(MemorySegment.ofArray(src), srcOff, dst, dstOff, n);
+        ArrayStaging.dequantize(this, src, srcOff, dst, dstOff, n);
     }
 
     /**
