@@ -25,8 +25,10 @@ import java.util.SplittableRandom;
  * test-compile}:
  * <pre>
  * java --add-modules jdk.incubator.vector -cp gguf/target/classes:gguf/target/test-classes \
- *     io.quanthub.gguf.quant.DequantizeSpeed [TYPE,...]
+ *     io.quanthub.gguf.quant.DequantizeSpeed [TYPE,...] [--mapped-only]
  * </pre>
+ * {@code --mapped-only} times only the two segment columns, so the kernels see only the mapping, as in the
+ * inference node.
  */
 public final class DequantizeSpeed {
     private static final int ROWS = 64;
@@ -40,7 +42,8 @@ public final class DequantizeSpeed {
     }
 
     public static void main(String[] args) throws IOException {
-        List<GgmlType> types = args.length > 0
+        boolean mappedOnly = List.of(args).contains("--mapped-only");
+        List<GgmlType> types = args.length > 0 && !args[0].startsWith("--")
                 ? java.util.Arrays.stream(args[0].split(",")).map(t -> GgmlType.byName(t).orElseThrow()).toList()
                 : Quants.supported();
         float[] values = QuantTestData.gaussian(new SplittableRandom(1), ROWS * COLS, 1f);
@@ -80,8 +83,13 @@ public final class DequantizeSpeed {
                         format.dequantize(mapped, off, out, 0, SLICE);
                     }
                 };
-                System.out.printf(Locale.ROOT, "%-7s %10.0f %10.0f %10.0f %10.0f%n", type, best(array),
-                        best(segmentRows), best(copySlices), best(segmentSlices));
+                if (mappedOnly) {
+                    System.out.printf(Locale.ROOT, "%-7s %10s %10.0f %10s %10.0f%n", type, "-", best(segmentRows), "-",
+                            best(segmentSlices));
+                } else {
+                    System.out.printf(Locale.ROOT, "%-7s %10.0f %10.0f %10.0f %10.0f%n", type, best(array),
+                            best(segmentRows), best(copySlices), best(segmentSlices));
+                }
             }
         } finally {
             Files.deleteIfExists(file);
