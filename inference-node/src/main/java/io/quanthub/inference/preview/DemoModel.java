@@ -3,7 +3,7 @@ package io.quanthub.inference.preview;
 import io.quanthub.gguf.safetensors.Dtype;
 import io.quanthub.gguf.safetensors.SafetensorsWriter;
 import io.quanthub.gguf.synthetic.FluxShape;
-import io.quanthub.gguf.synthetic.SyntheticModel;
+import io.quanthub.gguf.synthetic.SyntheticTensor;
 import io.quanthub.inference.pipeline.GaussianNoise;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -87,9 +87,9 @@ public final class DemoModel {
     /** The transformer, in the reference implementation's tensor order, stored in BF16 as Flux is released. */
     private static SafetensorsWriter transformer(long seed, FluxShape fluxShape) {
         SafetensorsWriter writer = new SafetensorsWriter();
-        List<SyntheticModel.Spec> specs = fluxShape.tensors(Dtype.BF16);
+        List<SyntheticTensor> specs = fluxShape.tensors(Dtype.BF16);
         for (int i = 0; i < specs.size(); i++) {
-            SyntheticModel.Spec s = specs.get(i);
+            SyntheticTensor s = specs.get(i);
             long[] shape = s.shape();
             int n = Math.toIntExact(s.elementCount());
             float[] values;

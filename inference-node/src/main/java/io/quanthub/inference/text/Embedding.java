@@ -12,14 +12,13 @@ final class Embedding {
         int dim = table.cols();
         float[] out = new float[ids.length * dim];
         float[] row = new float[dim];
-        byte[] scratch = new byte[Math.toIntExact(table.rowBytes())];
         for (int t = 0; t < ids.length; t++) {
             int id = ids[t];
             if (id < 0 || id >= table.rows()) {
                 throw new IllegalArgumentException("token id " + id + " is outside " + table.name() + "'s "
                         + table.rows() + " rows");
             }
-            table.dequantizeRows(id, 1, scratch, row);
+            table.dequantizeRows(id, 1, row);
             System.arraycopy(row, 0, out, t * dim, dim);
         }
         return out;

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,46 +32,6 @@ public final class SyntheticModel {
     private SyntheticModel() {
     }
 
-    /** A tensor to put in a model: name, dtype and PyTorch shape (outermost first). */
-    public record Spec(String name, Dtype dtype, long... shape) {
-        public Spec {
-            shape = shape.clone();
-            for (long d : shape) {
-                if (d < 0) throw new IllegalArgumentException("negative dimension in " + name + Arrays.toString(shape));
-            }
-        }
-
-        @Override
-        public long[] shape() {
-            return shape.clone();
-        }
-
-        public long elementCount() {
-            long n = 1;
-            for (long d : shape) n = Math.multiplyExact(n, d);
-            return n;
-        }
-
-        public long byteSize() {
-            return elementCount() * dtype.bytes;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Spec s && name.equals(s.name) && dtype == s.dtype && Arrays.equals(shape, s.shape);
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * (31 * name.hashCode() + dtype.hashCode()) + Arrays.hashCode(shape);
-        }
-
-        @Override
-        public String toString() {
-            return name + " " + dtype + " " + Arrays.toString(shape);
-        }
-    }
-
     /**
      * Writes a BF16 (Flux's own dtype) Flux-shaped model of at least {@code targetBytes} of tensor data; see
      * {@link FluxShape#forDataBytes} for the shape chosen.
@@ -91,8 +50,8 @@ public final class SyntheticModel {
      *
      * @throws IllegalArgumentException when a dtype is not F32, F16 or BF16 (the ones values can be rounded to)
      */
-    public static Path write(Path file, List<Spec> tensors, long seed) throws IOException {
-        for (Spec s : tensors) {
+    public static Path write(Path file, List<SyntheticTensor> tensors, long seed) throws IOException {
+        for (SyntheticTensor s : tensors) {
             if (s.dtype() != Dtype.F32 && s.dtype() != Dtype.F16 && s.dtype() != Dtype.BF16) {
                 throw new IllegalArgumentException("cannot generate " + s.dtype() + " values for " + s.name()
                         + "; synthetic tensors are F32, F16 or BF16");
@@ -104,7 +63,7 @@ public final class SyntheticModel {
             float[] values = new float[CHUNK_ELEMENTS];
             ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK_ELEMENTS * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
             for (int i = 0; i < tensors.size(); i++) {
-                Spec s = tensors.get(i);
+                SyntheticTensor s = tensors.get(i);
                 long n = s.elementCount();
                 for (long first = 0; first < n; first += CHUNK_ELEMENTS) {
                     int count = (int) Math.min(CHUNK_ELEMENTS, n - first);
@@ -122,12 +81,12 @@ public final class SyntheticModel {
      * The safetensors header: an 8-byte little-endian length, then JSON naming each tensor's dtype, shape and byte
      * range, padded with spaces so the data starts 8-byte aligned.
      */
-    private static byte[] header(List<Spec> tensors) {
+    private static byte[] header(List<SyntheticTensor> tensors) {
         Map<String, Object> header = new LinkedHashMap<>();
         long offset = 0;
-        for (Spec s : tensors) {
+        for (SyntheticTensor s : tensors) {
             List<Object> shape = new ArrayList<>();
-            for (long d : s.shape) shape.add(d);
+            for (long d : s.shape()) shape.add(d);
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("dtype", s.dtype().name());
             entry.put("shape", shape);

@@ -1,6 +1,7 @@
-package io.quanthub.cli;
+package io.quanthub.bench;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.quanthub.cli.QuantHubCli;
 import io.quanthub.cluster.ClusterMember;
 import io.quanthub.cluster.JobService;
 import io.quanthub.cluster.JobView;
@@ -36,8 +37,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import static io.quanthub.cli.BenchSupport.requireSpace;
-import static io.quanthub.cli.BenchSupport.seconds;
+import static io.quanthub.bench.BenchSupport.requireSpace;
+import static io.quanthub.bench.BenchSupport.seconds;
 
 /**
  * {@code quanthub bench cluster}: one conversion split across 1, 2, 3... converter member processes, against the

@@ -1,8 +1,9 @@
-package io.quanthub.cli;
+package io.quanthub.bench;
 
 import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
 import io.minio.errors.MinioException;
+import io.quanthub.cli.PageCache;
 import io.quanthub.cli.cache.HubCache;
 import io.quanthub.cli.hub.HubClient;
 import io.quanthub.cli.hub.ModelRef;
@@ -44,9 +45,9 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
-import static io.quanthub.cli.BenchSupport.median;
-import static io.quanthub.cli.BenchSupport.requireSpace;
-import static io.quanthub.cli.BenchSupport.seconds;
+import static io.quanthub.bench.BenchSupport.median;
+import static io.quanthub.bench.BenchSupport.requireSpace;
+import static io.quanthub.bench.BenchSupport.seconds;
 
 /**
  * {@code quanthub bench pull}: how much of the storage's speed a pull over the hub keeps. One run starts a real hub

@@ -1,5 +1,6 @@
-package io.quanthub.cli;
+package io.quanthub.bench;
 
+import io.quanthub.cli.TextTable;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Changes;
 import io.quanthub.storage.CommitRequest;
@@ -23,7 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-import static io.quanthub.cli.BenchSupport.median;
+import static io.quanthub.bench.BenchSupport.median;
 
 /**
  * {@code quanthub bench history}: whether resolving a branch and committing on it stay as fast at thousands of

@@ -1,5 +1,6 @@
-package io.quanthub.cli;
+package io.quanthub.bench;
 
+import io.quanthub.cli.ExtraCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Spec;
         subcommands = {BenchQuantizeCommand.class, BenchConvertCommand.class, BenchPullCommand.class,
                 BenchMatmulCommand.class, BenchFluxStepsCommand.class, BenchFluxForwardCommand.class,
                 BenchClusterCommand.class, BenchHistoryCommand.class})
-public final class BenchCommand implements Runnable {
+public final class BenchCommand implements Runnable, ExtraCommand {
     @Spec
     CommandSpec spec;
 

@@ -1,4 +1,4 @@
-package io.quanthub.cli;
+package io.quanthub.bench;
 
 import io.quanthub.gguf.GgmlType;
 import io.quanthub.gguf.quant.QuantFormat;

@@ -1,5 +1,6 @@
-package io.quanthub.cli;
+package io.quanthub.bench;
 
+import io.quanthub.cli.QuantHubCli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;

@@ -1,4 +1,4 @@
-package io.quanthub.cli;
+package io.quanthub.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

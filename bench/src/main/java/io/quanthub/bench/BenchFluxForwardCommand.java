@@ -1,4 +1,4 @@
-package io.quanthub.cli;
+package io.quanthub.bench;
 
 import io.quanthub.gguf.convert.ConversionException;
 import io.quanthub.gguf.convert.Converter;
@@ -285,12 +285,11 @@ public final class BenchFluxForwardCommand implements Runnable {
             writeFully(channel, prefix);
             for (Weight w : weights.tensors().values()) {
                 int rowsPerChunk = Math.max(1, (1 << 22) / w.cols());
-                byte[] raw = new byte[Math.toIntExact(rowsPerChunk * w.rowBytes())];
                 float[] values = new float[rowsPerChunk * w.cols()];
                 ByteBuffer buffer = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
                 for (int r = 0; r < w.rows(); r += rowsPerChunk) {
                     int count = Math.min(rowsPerChunk, w.rows() - r);
-                    w.dequantizeRows(r, count, raw, values);
+                    w.dequantizeRows(r, count, values);
                     buffer.clear();
                     buffer.asFloatBuffer().put(values, 0, count * w.cols());
                     buffer.limit(count * w.cols() * Float.BYTES);

@@ -1,5 +1,6 @@
-package io.quanthub.cli;
+package io.quanthub.bench;
 
+import io.quanthub.cli.PageCache;
 import io.quanthub.gguf.convert.ConversionPlan;
 import io.quanthub.gguf.convert.ConversionSummary;
 import io.quanthub.gguf.convert.Converter;
@@ -28,8 +29,8 @@ import java.util.Locale;
 import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 
-import static io.quanthub.cli.BenchSupport.requireSpace;
-import static io.quanthub.cli.BenchSupport.seconds;
+import static io.quanthub.bench.BenchSupport.requireSpace;
+import static io.quanthub.bench.BenchSupport.seconds;
 
 /**
  * {@code quanthub bench convert}: end-to-end conversion speed against the speed of the disk, in one run. It writes a
