@@ -117,15 +117,15 @@ public final class GarbageCollector {
     private Set<Digest> referencedBlobs() {
         Set<Digest> digests = new HashSet<>();
         s3.list("commits/").forEach(info -> s3.get(info.key()).ifPresent(json ->
-                digests.addAll(Json.read(json, Manifest.class, info.key()).files().values().stream()
+                digests.addAll(StoredJson.read(json, Manifest.class, info.key()).files().values().stream()
                         .map(Blob::digest).toList())));
         s3.list("variants/").forEach(info -> s3.get(info.key()).ifPresent(json -> {
-            Variant variant = Json.read(json, Variant.class, info.key());
+            Variant variant = StoredJson.read(json, Variant.class, info.key());
             digests.add(variant.key().source());
             if (variant.output() != null) digests.add(variant.output().digest());
         }));
         s3.list(PreviewImages.PREFIX).forEach(info -> s3.get(info.key()).ifPresent(json -> {
-            PreviewImages.Rendered rendered = Json.read(json, PreviewImages.Rendered.class, info.key());
+            PreviewImages.Rendered rendered = StoredJson.read(json, PreviewImages.Rendered.class, info.key());
             digests.add(Digest.parse(rendered.image()));
             if (rendered.heatmap() != null) digests.add(Digest.parse(rendered.heatmap()));
         }));
@@ -171,7 +171,7 @@ public final class GarbageCollector {
         // Intents of runs that crashed before withdrawing them (a live run stops deleting after MAX_RUN).
         if (!dryRun) {
             s3.list(UploadLeases.INTENTS).toList().forEach(info -> s3.get(info.key()).ifPresent(json -> {
-                if (Json.read(json, UploadLeases.Intent.class, info.key()).started()
+                if (StoredJson.read(json, UploadLeases.Intent.class, info.key()).started()
                         .isBefore(now.minus(STALE_INTENT))) {
                     s3.delete(info.key());
                 }

@@ -70,14 +70,14 @@ public final class RepoStore {
     /** Creates an empty repository, private or public; {@link StorageException.AlreadyExists} if taken. */
     public RepoInfo create(RepoName repo, String createdBy, boolean isPrivate) {
         RepoInfo info = new RepoInfo(repo, createdBy, now(), isPrivate);
-        if (!s3.putIfAbsent(repoKey(repo), Json.write(info))) {
+        if (!s3.putIfAbsent(repoKey(repo), StoredJson.write(info))) {
             throw new StorageException.AlreadyExists("repository " + repo + " already exists");
         }
         return info;
     }
 
     public Optional<RepoInfo> info(RepoName repo) {
-        return s3.get(repoKey(repo)).map(json -> Json.read(json, RepoInfo.class, repoKey(repo)));
+        return s3.get(repoKey(repo)).map(json -> StoredJson.read(json, RepoInfo.class, repoKey(repo)));
     }
 
     /** Every repository, in name order. */
@@ -104,7 +104,7 @@ public final class RepoStore {
                 for (Refs.Head move : refs.history(new Ref(repo, kind, name))) {
                     String id = move.commit();
                     while (id != null && !commits.contains(id)) {
-                        Manifest manifest = s3.get(COMMITS + id).map(json -> Json.read(json, Manifest.class, COMMITS))
+                        Manifest manifest = s3.get(COMMITS + id).map(json -> StoredJson.read(json, Manifest.class, COMMITS))
                                 .orElse(null);
                         if (manifest == null || !manifest.repo().equals(repo)) break; // never another repository's
                         commits.add(id);
@@ -194,7 +194,7 @@ public final class RepoStore {
     }
 
     private Commit write(Manifest manifest) {
-        byte[] json = Json.write(manifest);
+        byte[] json = StoredJson.write(manifest);
         String id = Digest.of(json).hex();
         // Content-addressed: an existing object with this id already holds these exact bytes.
         s3.putIfAbsent(COMMITS + id, json);
@@ -209,7 +209,7 @@ public final class RepoStore {
         if (!Digest.of(json).hex().equals(id)) {
             throw new StorageException("commit " + id + " is corrupt (its bytes hash to something else)");
         }
-        Manifest manifest = Json.read(json, Manifest.class, key);
+        Manifest manifest = StoredJson.read(json, Manifest.class, key);
         // Ids are global, but a commit is only visible through the repository it belongs to.
         if (!manifest.repo().equals(repo)) {
             throw new StorageException.NotFound("commit " + id + " not found in " + repo);

@@ -17,7 +17,7 @@ import java.io.IOException;
  * sorted by key, no whitespace, nulls left out, times as ISO-8601 strings. Unknown properties are ignored when
  * reading, so records written by a newer hub still load.
  */
-final class Json {
+final class StoredJson {
     private static final JsonMapper MAPPER = JsonMapper.builder()
             .addModule(new JavaTimeModule())
             .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
@@ -28,7 +28,7 @@ final class Json {
             .defaultPropertyInclusion(JsonInclude.Value.construct(NON_NULL, NON_NULL))
             .build();
 
-    private Json() {}
+    private StoredJson() {}
 
     static byte[] write(Object value) {
         try {
