@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 InfoCommand.class,
                 PushCommand.class,
                 PullCommand.class,
+                PreviewCommand.class,
                 CacheCommand.class,
                 ServeCommand.class,
                 InferenceNodeCommand.class,

@@ -71,7 +71,7 @@ public final class DemoModel {
         return written;
     }
 
-    private static String save(Path dir, String relative, SafetensorsWriter writer) throws IOException {
+    static String save(Path dir, String relative, SafetensorsWriter writer) throws IOException {
         Path file = dir.resolve(relative);
         Files.createDirectories(file.getParent());
         Path temp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".part");
@@ -168,13 +168,13 @@ public final class DemoModel {
                 .addF32("y", new long[] {1, shape.vectorWidth()}, gaussian(seed + 1, shape.vectorWidth(), 1f));
     }
 
-    private static float[] gaussian(long seed, int n, float scale) {
+    static float[] gaussian(long seed, int n, float scale) {
         float[] v = GaussianNoise.sample(seed, n);
         for (int i = 0; i < n; i++) v[i] *= scale;
         return v;
     }
 
-    private static float[] constant(int n, float value) {
+    static float[] constant(int n, float value) {
         float[] v = new float[n];
         java.util.Arrays.fill(v, value);
         return v;

@@ -379,7 +379,7 @@ class PreviewJobsTest {
 
     private PreviewNode startNode(PreviewJobs jobs) {
         Path cache = dir.resolve("cache-" + UUID.randomUUID());
-        PreviewNode node = PreviewNode.start(jobs, storage, cache, 1L << 30);
+        PreviewNode node = PreviewNode.start(jobs, storage, cache, 1L << 30, java.util.Map.of());
         nodes.add(node);
         return node;
     }
