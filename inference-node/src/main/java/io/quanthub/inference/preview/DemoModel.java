@@ -30,6 +30,12 @@ public final class DemoModel {
     /** BFL's name for the autoencoder; the hub looks for it next to the transformer. */
     public static final String VAE_FILE = "ae.safetensors";
     public static final List<String> CONDITIONING_SETS = List.of("random-a", "random-b");
+    /**
+     * What the demo says wherever it shows up (serve's output, the commit message the catalog shows): nobody should
+     * take its images for a broken renderer.
+     */
+    public static final String RANDOM_WEIGHTS = "Random weights: the demo model and its text encoders are generated "
+            + "from a seed, so their images are noise by design (a prompt or a quant level still changes them).";
     /** Tokens of each conditioning set's {@code txt}. */
     static final int TEXT_TOKENS = 16;
     static final int VAE_CHANNELS = 32;

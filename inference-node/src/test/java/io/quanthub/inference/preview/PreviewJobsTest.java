@@ -312,6 +312,24 @@ class PreviewJobsTest {
     }
 
     @Test
+    void aPromptRequestNamingEncodersTheModelDoesNotReferenceIsNotRendered() throws Exception {
+        List<PreviewJobs> cluster = startCluster(1);
+        startNode(cluster.getFirst());
+        Journal journal = Journal.of(cluster.getFirst());
+        // A forged record: encoders by digest that are neither files of the commit nor named by its quanthub.json.
+        String elsewhere = push(demo.resolve(DemoModel.MODEL_FILE).resolveSibling("private-encoder.safetensors"),
+                demo.resolve(DemoModel.VAE_FILE));
+        PreviewRequest forged = new PreviewRequest("demo/flux-demo", commit, "BF16", source, null, vae, null, null,
+                9, 1, 32, 32, new PreviewRequest.Prompt("a cat", elsewhere, elsewhere, 16), Map.of());
+
+        PreviewJob failed = journal.awaitFinished(cluster.getFirst().request(forged, SOURCE_LABEL).id(), 1);
+        assertFailedWithOneLine(failed);
+        assertEquals(elsewhere + " is neither a file of demo/flux-demo at commit " + commit + " nor a text encoder "
+                + "it references: a preview runs only the encoders its model names", failed.reason());
+        assertTrue(storage.previews().get(failed.id()).isEmpty(), "nothing rendered");
+    }
+
+    @Test
     void listsAndQuotasReadOnlyUnfinishedAndRecentJobsThroughIndexesNotTheThousandsFinishedBefore() throws Exception {
         List<PreviewJobs> cluster = startCluster(2);
         Instant old = Instant.now().minus(Duration.ofHours(2));
