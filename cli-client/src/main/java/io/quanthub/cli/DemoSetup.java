@@ -22,8 +22,8 @@ import java.util.List;
  * It generates {@link DemoModel} (a small Flux-architecture model, its VAE decoder and two conditioning sets) from a
  * fixed seed, converts it to a few quant levels, pushes everything as {@value #REPO} through the hub's own API, and
  * asks for a preview of each level. Random-weight text encoders ({@link DemoTextEncoders}) go to
- * {@value #ENCODERS_REPO}, which the model's {@code quanthub.json} names, so its previews take prompts too. Running it again finds the files already there (the push uploads nothing new,
- * and the previews are the same jobs).
+ * {@value #ENCODERS_REPO}, which the model's {@code quanthub.json} names, so its previews take prompts too. Running
+ * it again finds the files already there (the push uploads nothing new, and the previews are the same jobs).
  */
 final class DemoSetup {
     static final String REPO = "demo/flux-demo";

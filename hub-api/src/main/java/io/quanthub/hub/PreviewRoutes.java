@@ -38,8 +38,8 @@ import java.util.regex.Pattern;
  * </ul>
  *
  * <p>A preview takes a <em>prompt</em>, encoded on the node by the model's text encoders (roles {@code clip_l} and
- * {@code t5xxl} as {@link TextEncoders} resolves them for the caller), or a <em>conditioning set</em>, a safetensors file
- * {@code conditioning/<name>.safetensors} in the repository holding the encoded {@code txt} (T5) and {@code y}
+ * {@code t5xxl} as {@link TextEncoders} resolves them for the caller), or a <em>conditioning set</em>, a safetensors
+ * file {@code conditioning/<name>.safetensors} in the repository holding the encoded {@code txt} (T5) and {@code y}
  * (CLIP pooled) tensors. The VAE decoder is the repository's {@code ae.safetensors}.
  *
  * <p>Rendering is the scarcest thing the hub has, so {@link PreviewLimits} bounds it: anonymous callers get small
