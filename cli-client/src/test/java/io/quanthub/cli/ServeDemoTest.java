@@ -123,6 +123,14 @@ class ServeDemoTest {
             try (var files = java.nio.file.Files.list(png.getParent())) {
                 assertEquals(java.util.List.of(png), files.toList(), "no temporary file left");
             }
+            // Without :QUANT the model's default level (Q8_0): the same settings are the same job, answered at once.
+            Path again = dir.resolve("out/fox-default.png");
+            Cli rerun = Cli.run("preview", "demo/flux-demo", "--hub", base, "--prompt", "a red fox in the snow",
+                    "--seed", "2", "--steps", "2", "--width", "48", "--height", "32", "--t5-length", "64",
+                    "--out", again.toString(), "--no-progress");
+            assertEquals(0, rerun.exit(), rerun.err());
+            assertTrue(rerun.out().startsWith(again + "  demo/flux-demo:Q8_0, "), rerun.out());
+            assertTrue(java.util.Arrays.equals(bytes, java.nio.file.Files.readAllBytes(again)), "the same image");
         } finally {
             if (serve.server != null) serve.server.close();
         }
