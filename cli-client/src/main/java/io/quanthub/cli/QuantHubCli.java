@@ -22,6 +22,7 @@ import java.util.ServiceLoader;
                 InfoCommand.class,
                 PushCommand.class,
                 PullCommand.class,
+                PreviewCommand.class,
                 CacheCommand.class,
                 ServeCommand.class,
                 InferenceNodeCommand.class,

@@ -40,7 +40,7 @@ final class QuantRoutes {
             hub.access.visibleRepo(caller, repo);
             Commit commit = hub.storage.repos().resolve(repo, revision);
             ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
-            List<TextEncoder> encoders = hub.textEncoders.of(caller, commit, facts.architecture());
+            List<TextEncoder> encoders = hub.textEncoders.of(caller, repo, commit, facts.architecture());
             List<QuantTable.Level> rows = RevisionLevels.rows(repo, commit, facts, hub.storage.variants(),
                     hub.qualities, TextEncoders.totalBytes(encoders));
             ModelCatalog.SourceModel source = facts.source();

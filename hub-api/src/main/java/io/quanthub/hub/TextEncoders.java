@@ -1,8 +1,8 @@
 package io.quanthub.hub;
 
 import io.quanthub.gguf.convert.QuantLevel;
-import io.quanthub.gguf.json.Json;
 import io.quanthub.hub.api.TextEncoder;
+import io.quanthub.inference.text.TextEncoderReference;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Commit;
 import io.quanthub.storage.Digest;
@@ -29,64 +29,35 @@ import java.util.regex.Pattern;
  * a role ({@code clip_l}, {@code t5xxl}: lower-case letters, digits, {@code _}) to a reference of this hub: a file
  * ({@code org/name/path}), a quant level of a repository ({@code org/name:QUANT}, made on demand like any other), or
  * a repository's default level ({@code org/name}), all at the head of its {@code main} branch. A repository without
- * the file uses the admin's default for its architecture ({@code quanthub serve --text-encoders}).
+ * the file uses the admin's default for its architecture ({@code quanthub serve --text-encoders}); without either, a
+ * commit holding files with the conventional names ({@link #CONVENTIONAL_FILES}) uses those. This is the one place
+ * that decides a model's encoders: the catalog, the VRAM table, prompt previews and what a preview records.
  *
  * <p>A reference is resolved for each caller: one to a repository the caller may not see reads as unavailable, the
  * same as one to a repository that does not exist, so nothing of a private repository shows.
  */
 final class TextEncoders {
-    static final String FILE = "quanthub.json";
-    static final String KEY = "text_encoders";
+    static final String FILE = TextEncoderReference.FILE;
     static final int MAX_FILE_BYTES = 64 << 10;
-    static final int MAX_ENCODERS = 8;
-    private static final Pattern ROLE = Pattern.compile("[a-z0-9][a-z0-9_]{0,31}");
+    static final int MAX_ENCODERS = TextEncoderReference.MAX_ENCODERS;
+    /**
+     * The fallback when neither {@value #FILE} nor the admin names encoders: files of the same commit with the names
+     * Flux users give them (ComfyUI's {@code clip_l.safetensors} and {@code t5xxl_fp16.safetensors} /
+     * {@code t5xxl_fp8_e4m3fn.safetensors}, city96's {@code t5-v1_1-xxl-encoder-Q8_0.gguf}), at the top level or in
+     * {@code text_encoders/}; the first match in path order wins.
+     */
+    static final Map<String, Pattern> CONVENTIONAL_FILES = Map.of(
+            TextEncoderReference.CLIP_L, Pattern.compile("(text_encoders/)?clip_l[^/]*\\.safetensors"),
+            TextEncoderReference.T5XXL, Pattern.compile("(text_encoders/)?t5[^/]*\\.(safetensors|gguf)"));
+    static final String CONVENTIONAL_DESCRIPTION = "text_encoders/clip_l.safetensors and "
+            + "text_encoders/t5xxl_fp16.safetensors (or a t5*.gguf; the top level works too)";
     private static final Pattern ARCHITECTURE = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,31}");
-
-    /** A parsed reference: a file ({@code path}), a level ({@code quant}) or the default level (neither). */
-    record Reference(String role, String ref, RepoName repo, String path, QuantLevel quant) {
-        static Reference parse(String role, String ref) {
-            if (role == null || !ROLE.matcher(role).matches()) {
-                throw new IllegalArgumentException("text encoder role '" + role + "' must be 1-32 lower-case "
-                        + "letters, digits or '_' (e.g. clip_l, t5xxl)");
-            }
-            if (ref == null || ref.isBlank() || ref.length() > 512) {
-                throw new IllegalArgumentException("text encoder " + role + ": the reference must be org/name, "
-                        + "org/name:QUANT or org/name/path (at most 512 characters)");
-            }
-            String rest = ref;
-            QuantLevel quant = null;
-            int colon = rest.lastIndexOf(':');
-            if (colon >= 0) {
-                try {
-                    quant = QuantLevel.parse(rest.substring(colon + 1));
-                } catch (RuntimeException e) {
-                    throw new IllegalArgumentException("text encoder " + role + ": " + e.getMessage());
-                }
-                rest = rest.substring(0, colon);
-            }
-            int first = rest.indexOf('/');
-            int second = first < 0 ? -1 : rest.indexOf('/', first + 1);
-            String path = second < 0 ? null : rest.substring(second + 1);
-            if (quant != null && path != null) {
-                throw new IllegalArgumentException("text encoder " + role + ": '" + ref + "' names both a file and "
-                        + "a quant level");
-            }
-            RepoName repo;
-            try {
-                repo = RepoName.parse(second < 0 ? rest : rest.substring(0, second));
-                if (path != null) io.quanthub.storage.Names.requireFilePath(path);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("text encoder " + role + ": " + e.getMessage());
-            }
-            return new Reference(role, ref, repo, path, quant);
-        }
-    }
 
     private final HubStorage storage;
     private final Access access;
     private final ModelCatalog catalog;
     private final Map<String, Map<String, String>> defaults;
-    private final Map<Digest, List<Reference>> files = ModelCatalog.lru(256);
+    private final Map<Digest, List<TextEncoderReference>> files = ModelCatalog.lru(256);
 
     TextEncoders(HubStorage storage, Access access, ModelCatalog catalog, Map<String, Map<String, String>> defaults) {
         this.storage = storage;
@@ -107,44 +78,10 @@ final class TextEncoders {
                 throw new IllegalArgumentException("text encoder defaults of " + name + ": 1.." + MAX_ENCODERS
                         + " encoders");
             }
-            roles.forEach(Reference::parse);
+            roles.forEach(TextEncoderReference::parse);
             copy.put(name, Map.copyOf(new LinkedHashMap<>(roles)));
         });
         return Map.copyOf(copy);
-    }
-
-    /**
-     * The references of {@value #FILE}'s text (checked when committed).
-     *
-     * @throws IllegalArgumentException naming what is wrong
-     */
-    static List<Reference> parseFile(String text) {
-        Map<String, Object> root;
-        try {
-            root = Json.parseObject(text);
-        } catch (Json.JsonException e) {
-            throw new IllegalArgumentException(FILE + " is not a JSON object: " + e.getMessage());
-        }
-        Object encoders = root.get(KEY);
-        if (encoders == null) return List.of();
-        if (!(encoders instanceof Map<?, ?> map)) {
-            throw new IllegalArgumentException(FILE + ": " + KEY + " must be an object of role: reference");
-        }
-        if (map.size() > MAX_ENCODERS) {
-            throw new IllegalArgumentException(FILE + ": at most " + MAX_ENCODERS + " text encoders, not " + map.size());
-        }
-        List<Reference> refs = new ArrayList<>();
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            if (!(e.getValue() instanceof String ref)) {
-                throw new IllegalArgumentException(FILE + ": text encoder " + e.getKey() + " must be a string");
-            }
-            try {
-                refs.add(Reference.parse((String) e.getKey(), ref));
-            } catch (IllegalArgumentException bad) {
-                throw new IllegalArgumentException(FILE + ": " + bad.getMessage());
-            }
-        }
-        return List.copyOf(refs);
     }
 
     /** {@value #FILE} as committed: valid, else a 422 naming the problem. Blocks on storage. */
@@ -156,10 +93,14 @@ final class TextEncoders {
         }
     }
 
-    /** The text encoders of the model at {@code commit}, resolved for {@code caller}. Blocks on storage. */
-    List<TextEncoder> of(Caller caller, Commit commit, String architecture) {
+    /**
+     * The text encoders of the model at {@code commit} of {@code repo}, resolved for {@code caller}: those its
+     * {@value #FILE} names, else the admin's default for its architecture, else the {@link #CONVENTIONAL_FILES} of
+     * the commit itself. Blocks on storage.
+     */
+    List<TextEncoder> of(Caller caller, RepoName repo, Commit commit, String architecture) {
         Optional<Blob> file = commit.file(FILE);
-        List<Reference> refs = List.of();
+        List<TextEncoderReference> refs = List.of();
         TextEncoder.Origin origin = TextEncoder.Origin.REPOSITORY;
         if (file.isPresent()) {
             try {
@@ -172,11 +113,30 @@ final class TextEncoders {
             origin = TextEncoder.Origin.DEFAULT;
             refs = defaults.get(architecture).entrySet().stream()
                     .sorted(Map.Entry.comparingByKey())
-                    .map(e -> Reference.parse(e.getKey(), e.getValue())).toList();
+                    .map(e -> TextEncoderReference.parse(e.getKey(), e.getValue())).toList();
         }
+        if (refs.isEmpty()) return conventionalFiles(repo, commit);
         List<TextEncoder> encoders = new ArrayList<>();
-        for (Reference ref : refs) encoders.add(resolve(caller, ref, origin));
+        for (TextEncoderReference ref : refs) encoders.add(resolve(caller, ref, origin));
         return List.copyOf(encoders);
+    }
+
+    /** The encoders among the commit's own files, by their conventional names (both or none). */
+    private static List<TextEncoder> conventionalFiles(RepoName repo, Commit commit) {
+        List<TextEncoder> found = new ArrayList<>();
+        for (String role : List.of(TextEncoderReference.CLIP_L, TextEncoderReference.T5XXL)) {
+            Pattern pattern = CONVENTIONAL_FILES.get(role);
+            commit.files().entrySet().stream().filter(e -> pattern.matcher(e.getKey()).matches()).findFirst()
+                    .ifPresent(e -> found.add(new TextEncoder(role, repo + "/" + e.getKey(), TextEncoder.Origin.FILES,
+                            TextEncoder.Status.AVAILABLE, e.getKey(), null, e.getValue().digest(),
+                            e.getValue().size())));
+        }
+        return found.size() == CONVENTIONAL_FILES.size() ? List.copyOf(found) : List.of();
+    }
+
+    /** The encoder of {@code role}, if the model names one. */
+    static Optional<TextEncoder> role(List<TextEncoder> encoders, String role) {
+        return encoders.stream().filter(e -> e.role().equals(role)).findFirst();
     }
 
     /** The bytes of all encoders, or null when there are none or one is unavailable (then sizes are unknown). */
@@ -199,7 +159,7 @@ final class TextEncoders {
         return digests;
     }
 
-    private TextEncoder resolve(Caller caller, Reference ref, TextEncoder.Origin origin) {
+    private TextEncoder resolve(Caller caller, TextEncoderReference ref, TextEncoder.Origin origin) {
         RepoStore.RepoInfo info = access.repoInfo(ref.repo());
         if (info == null || !caller.canSee(info)) return unavailable(ref, origin);
         Commit head;
@@ -229,19 +189,19 @@ final class TextEncoders {
         return unavailable(ref, origin);
     }
 
-    private static TextEncoder available(Reference ref, TextEncoder.Origin origin, String path, QuantLevel level,
+    private static TextEncoder available(TextEncoderReference ref, TextEncoder.Origin origin, String path, QuantLevel level,
                                          Blob blob) {
         return new TextEncoder(ref.role(), ref.ref(), origin, TextEncoder.Status.AVAILABLE, path,
                 level == null ? null : level.name(), blob.digest(), blob.size());
     }
 
-    private static TextEncoder unavailable(Reference ref, TextEncoder.Origin origin) {
+    private static TextEncoder unavailable(TextEncoderReference ref, TextEncoder.Origin origin) {
         return new TextEncoder(ref.role(), ref.ref(), origin, TextEncoder.Status.UNAVAILABLE, null,
                 ref.quant() == null ? null : ref.quant().name(), null, null);
     }
 
-    private List<Reference> references(Blob blob) {
-        List<Reference> known = files.get(blob.digest());
+    private List<TextEncoderReference> references(Blob blob) {
+        List<TextEncoderReference> known = files.get(blob.digest());
         if (known != null) return known;
         if (blob.size() > MAX_FILE_BYTES) {
             throw new IllegalArgumentException(FILE + " is " + blob.size() + " bytes; at most " + MAX_FILE_BYTES);
@@ -252,7 +212,7 @@ final class TextEncoders {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + FILE + " from storage: " + e.getMessage(), e);
         }
-        List<Reference> refs = parseFile(text);
+        List<TextEncoderReference> refs = TextEncoderReference.parseFile(text);
         files.put(blob.digest(), refs);
         return refs;
     }
