@@ -129,7 +129,7 @@ final class PreviewRoutes {
             PreviewRequest request = new PreviewRequest(repo.toString(), commit.id(), level.name(),
                     available.blob().digest().toString(), source == null ? null : source.toString(),
                     vae.digest().toString(), params.conditioning(), conditioningDigest, params.seed(),
-                    params.steps(), params.width(), params.height(), prompt, TextEncoders.digests(encoders));
+                    params.steps(), params.width(), params.height(), prompt, ModelTextEncoders.digests(encoders));
             return hub.previews.request(request, "source",
                     new PreviewJob.Ticket(requester(ctx, caller), limits.timeBudget()), limits);
         }).onFailure(ctx::fail).onSuccess(view -> {
@@ -143,9 +143,9 @@ final class PreviewRoutes {
      * what to do when the model names none, or one not made yet or not to be had.
      */
     private static Digest promptEncoder(RepoName repo, List<TextEncoder> encoders, String role) {
-        TextEncoder encoder = TextEncoders.role(encoders, role).orElseThrow(() -> new ApiException(409, repo
+        TextEncoder encoder = ModelTextEncoders.role(encoders, role).orElseThrow(() -> new ApiException(409, repo
                 + " names no " + role + " text encoder, so its previews take no prompt: name clip_l and t5xxl in "
-                + TextEncoders.FILE + ", commit " + TextEncoders.CONVENTIONAL_DESCRIPTION
+                + ModelTextEncoders.FILE + ", commit " + ModelTextEncoders.CONVENTIONAL_DESCRIPTION
                 + ", or use a conditioning set"));
         return switch (encoder.status()) {
             case AVAILABLE -> encoder.digest();
@@ -262,7 +262,8 @@ final class PreviewRoutes {
     /** Whether a prompt preview would find both encoders available now. */
     private static boolean promptable(List<TextEncoder> encoders) {
         return List.of(TextEncoderReference.CLIP_L, TextEncoderReference.T5XXL).stream().allMatch(role ->
-                TextEncoders.role(encoders, role).filter(e -> e.status() == TextEncoder.Status.AVAILABLE).isPresent());
+                ModelTextEncoders.role(encoders, role)
+                        .filter(e -> e.status() == TextEncoder.Status.AVAILABLE).isPresent());
     }
 
     private void preview(RoutingContext ctx) {

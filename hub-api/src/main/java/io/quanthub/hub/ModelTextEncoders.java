@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
  * <p>A reference is resolved for each caller: one to a repository the caller may not see reads as unavailable, the
  * same as one to a repository that does not exist, so nothing of a private repository shows.
  */
-final class TextEncoders {
+final class ModelTextEncoders {
     static final String FILE = TextEncoderReference.FILE;
     static final int MAX_FILE_BYTES = 64 << 10;
     static final int MAX_ENCODERS = TextEncoderReference.MAX_ENCODERS;
@@ -59,7 +59,8 @@ final class TextEncoders {
     private final Map<String, Map<String, String>> defaults;
     private final Map<Digest, List<TextEncoderReference>> files = ModelCatalog.lru(256);
 
-    TextEncoders(HubStorage storage, Access access, ModelCatalog catalog, Map<String, Map<String, String>> defaults) {
+    ModelTextEncoders(HubStorage storage, Access access, ModelCatalog catalog,
+                      Map<String, Map<String, String>> defaults) {
         this.storage = storage;
         this.access = access;
         this.catalog = catalog;
