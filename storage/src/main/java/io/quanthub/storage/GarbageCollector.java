@@ -136,6 +136,12 @@ public final class GarbageCollector {
 
     /** Expired leases, and staged objects, multipart uploads and intents nobody will finish. */
     private Debris removeDebris(Instant now, Instant cutoff, boolean dryRun) {
+        // List the uploads and staged objects before reading the leases: an upload takes its lease before it starts,
+        // so every upload listed here has its lease in the read below. (Read the other way round, an upload started
+        // in between had no lease yet and, with S3's whole-second timestamps and a short grace, looked old.)
+        List<ObjectStore.PendingUpload> uploads = s3.listMultipartUploads("");
+        List<ObjectStore.ObjectInfo> stagedObjects = new ArrayList<>(s3.list(UploadLeases.STAGING).toList());
+        stagedObjects.addAll(s3.list(StagedUploads.OPEN).toList());
         List<UploadLeases.Lease> all = leases.all();
         Set<String> protectedKeys = new HashSet<>();
         int expired = 0;
@@ -151,16 +157,21 @@ public final class GarbageCollector {
         }
         int aborted = 0;
         long bytes = 0;
-        for (ObjectStore.PendingUpload upload : s3.listMultipartUploads("")) {
+        for (ObjectStore.PendingUpload upload : uploads) {
             if (upload.initiated().isBefore(cutoff) && !protectedKeys.contains(upload.key())) {
-                bytes += s3.multipartBytes(upload.key(), upload.uploadId());
-                if (!dryRun) s3.abortMultipart(upload.key(), upload.uploadId());
+                long uploadBytes = s3.multipartBytes(upload.key(), upload.uploadId());
+                if (!dryRun) {
+                    try {
+                        s3.abortMultipart(upload.key(), upload.uploadId());
+                    } catch (StorageException.NotFound endedMeanwhile) {
+                        continue; // completed or aborted by its owner since the listing: nothing to reclaim
+                    }
+                }
+                bytes += uploadBytes;
                 aborted++;
             }
         }
         int staged = 0;
-        List<ObjectStore.ObjectInfo> stagedObjects = new ArrayList<>(s3.list(UploadLeases.STAGING).toList());
-        stagedObjects.addAll(s3.list(StagedUploads.OPEN).toList());
         for (ObjectStore.ObjectInfo info : stagedObjects) {
             if (info.lastModified().isBefore(cutoff) && !protectedKeys.contains(info.key())) {
                 if (!dryRun) s3.delete(info.key());
