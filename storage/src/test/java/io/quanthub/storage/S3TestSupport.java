@@ -116,13 +116,22 @@ abstract class S3TestSupport {
     /** A clock the test moves by hand, so lease expiry and blob age need no waiting. */
     static final class MutableClock extends Clock {
         private volatile Duration offset = Duration.ZERO;
+        private final java.util.concurrent.atomic.AtomicReference<Runnable> onNextRead =
+                new java.util.concurrent.atomic.AtomicReference<>();
 
         void advance(Duration by) {
             offset = offset.plus(by);
         }
 
+        /** Runs {@code action} once, on the next read of the clock: a deterministic point inside an operation. */
+        void onNextRead(Runnable action) {
+            onNextRead.set(action);
+        }
+
         @Override
         public Instant instant() {
+            Runnable action = onNextRead.getAndSet(null);
+            if (action != null) action.run();
             return Instant.now().plus(offset);
         }
 
