@@ -130,6 +130,7 @@ class RepoStoreTest extends S3TestSupport {
         }
         assertEquals(List.of(), keys("refs/" + repo.owner() + "/" + repo.name() + "/"), "no ref log is left");
         assertFalse(storage.access().uploadedTo(repo, uploaded.digest()));
+        assertEquals(List.of(), storage.access().holders(first.files().get("a.txt").digest()), "nor what it held");
         assertThrows(StorageException.NotFound.class, () -> repos.delete(repo));
         assertEquals(kept, repos.resolve(other, "main"), "another repository is untouched");
 
