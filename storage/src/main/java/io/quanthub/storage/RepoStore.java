@@ -140,8 +140,10 @@ public final class RepoStore {
      * <p>The target is written completely before the source is touched, so a crash leaves the source whole (and
      * at worst a complete or partial target to delete). Concurrent pushes to the source are caught by the refs'
      * compare-and-set: once the target is written, each source ref is deleted only if it still points where it
-     * did when the copy began; if one moved, or a ref appeared, the source's refs are put back, the target is
-     * deleted and the move fails with {@link StorageException.RefConflict}. {@link StorageException.NotFound} if
+     * did when the copy began (a push that loses that race fails rather than re-creating the branch, see
+     * {@link #commit}); if one moved, or a ref appeared, the source's refs are put back (with any push that started
+     * a retired branch afresh replayed on top, see {@link #restore}), the target is deleted and the move fails with
+     * {@link StorageException.RefConflict}: nothing acknowledged is lost, and a retry moves it all. {@link StorageException.NotFound} if
      * {@code from} does not exist, {@link StorageException.AlreadyExists} if {@code to} does.
      */
     public RepoInfo move(RepoName from, RepoName to, String author) {
@@ -172,9 +174,9 @@ public final class RepoStore {
         } catch (RuntimeException e) {
             for (Ref ref : retired) {
                 try {
-                    refs.compareAndSet(ref, null, heads.get(ref), author);
-                } catch (StorageException.RefConflict pushedMeanwhile) {
-                    // A push re-created the ref after it was retired: the pusher's commit is its value now.
+                    restore(ref, heads.get(ref), author);
+                } catch (StorageException notRestored) {
+                    e.addSuppressed(notRestored); // the target still goes: the source's ref log keeps its history
                 }
             }
             // Also what no ref of the target reached yet: a later repository of its name must not resolve them.
@@ -185,6 +187,41 @@ public final class RepoStore {
         }
         delete(from);
         return moved;
+    }
+
+    /**
+     * Puts a ref the failed move retired back at {@code head}. A push that began while the ref was retired found no
+     * branch and started it afresh, from its own files only: its commits are replayed on top of {@code head} (the
+     * push only added paths its base did not have, or it would have failed as a conflict), so it is kept as well.
+     */
+    private void restore(Ref ref, String head, String author) {
+        String actual;
+        try {
+            refs.compareAndSet(ref, null, head, author);
+            return;
+        } catch (StorageException.RefConflict pushed) {
+            actual = pushed.actual();
+        }
+        Deque<Commit> oldestFirst = new ArrayDeque<>();
+        for (String id = actual; id != null && !id.equals(head); ) {
+            Commit commit = read(ref.repo(), id);
+            oldestFirst.push(commit);
+            id = commit.parent();
+        }
+        Commit onto = read(ref.repo(), head);
+        SortedMap<String, Blob> previous = new TreeMap<>();
+        for (Commit pushed : oldestFirst) {
+            SortedMap<String, Blob> files = new TreeMap<>(onto.files());
+            for (String path : previous.keySet()) if (!pushed.files().containsKey(path)) files.remove(path);
+            for (Map.Entry<String, Blob> file : pushed.files().entrySet()) {
+                if (!file.getValue().equals(previous.get(file.getKey()))) files.put(file.getKey(), file.getValue());
+            }
+            Manifest made = pushed.manifest();
+            onto = write(new Manifest(ref.repo(), onto.id(), files, made.author(), made.message(), made.time()));
+            previous = pushed.files();
+        }
+        // Should yet another push win this race, the ref keeps it and its log keeps the history.
+        refs.compareAndSet(ref, actual, onto.id(), author);
     }
 
     /** The conflict for a source ref that moved (or appeared) while its repository was being moved. */
@@ -209,17 +246,17 @@ public final class RepoStore {
      * to new id in {@code rewritten} and the blobs they list in {@code held}.
      */
     private void rewrite(RepoName from, RepoName to, String id, Map<String, String> rewritten, Set<Digest> held) {
-        Deque<Commit> newestFirst = new ArrayDeque<>();
+        Deque<Commit> oldestFirst = new ArrayDeque<>();
         for (String next = id; next != null && !rewritten.containsKey(next); ) {
             Commit commit = read(from, next);
-            newestFirst.push(commit);
+            oldestFirst.push(commit);
             next = commit.parent();
         }
-        while (!newestFirst.isEmpty()) {
-            Manifest old = newestFirst.peek().manifest();
+        while (!oldestFirst.isEmpty()) {
+            Manifest old = oldestFirst.peek().manifest();
             String parent = old.parent() == null ? null : rewritten.get(old.parent());
             Commit copy = write(new Manifest(to, parent, old.files(), old.author(), old.message(), old.time()));
-            rewritten.put(newestFirst.pop().id(), copy.id());
+            rewritten.put(oldestFirst.pop().id(), copy.id());
             old.files().values().forEach(blob -> held.add(blob.digest()));
         }
     }

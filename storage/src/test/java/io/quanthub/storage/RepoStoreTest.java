@@ -202,7 +202,7 @@ class RepoStoreTest extends S3TestSupport {
         repos.tag(repo, "v1", start.id(), "alice");
         Commit[] pushed = new Commit[1];
         // The clock is first read when the target's refs are set: after the copy, before the source is touched.
-        clock.onNextRead(() -> pushed[0] = commit("main", null, Changes.put("late", upload("late"))));
+        clock.onRead(1, () -> pushed[0] = commit("main", null, Changes.put("late", upload("late"))));
 
         assertThrows(StorageException.RefConflict.class, () -> repos.move(repo, to, "alice"));
 
@@ -215,6 +215,30 @@ class RepoStoreTest extends S3TestSupport {
         // Retried without a concurrent push, the move carries the push over.
         repos.move(repo, to, "alice");
         assertEquals(Set.of("start", "late"), repos.resolve(to, "main").files().keySet());
+    }
+
+    @Test
+    void aPushRacingTheRetirementOfTheSourceRefsFailsTheMoveAndIsKept() {
+        RepoName to = RepoName.parse("org2/moved");
+        Commit start = commit("main", null, Changes.put("start", upload("start")));
+        repos.tag(repo, "v1", start.id(), "alice");
+        // Clock reads in the move: the target's main (1) and v1 (2), then retiring the source's main (3, between its
+        // read of the head and its append) and v1 (4, main already retired).
+        clock.onRead(3, () -> commit("main", null, Changes.put("during", upload("during"))));
+        assertThrows(StorageException.RefConflict.class, () -> repos.move(repo, to, "alice"));
+        assertTrue(repos.info(to).isEmpty());
+        assertEquals(Set.of("start", "during"), repos.resolve(repo, "main").files().keySet());
+
+        Commit before = repos.resolve(repo, "main");
+        clock.onRead(4, () -> commit("main", null, Changes.put("after", upload("after"))));
+        assertThrows(StorageException.RefConflict.class, () -> repos.move(repo, to, "alice"));
+        assertTrue(repos.info(to).isEmpty());
+        // The push found main retired and started it afresh; putting main back keeps it, on top of the history.
+        Commit main = repos.resolve(repo, "main");
+        assertEquals(Set.of("start", "during", "after"), main.files().keySet());
+        assertEquals(before.id(), main.parent());
+        assertEquals("change [after]", main.manifest().message());
+        assertEquals(start, repos.resolve(repo, "v1"));
     }
 
     @Test
