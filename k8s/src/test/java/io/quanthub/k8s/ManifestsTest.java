@@ -94,7 +94,7 @@ class ManifestsTest {
     void imageRunsTheLauncherWithWhatItLoads() throws IOException {
         String launcher = Files.readString(K8S.toAbsolutePath().getParent().resolve("quanthub"));
         Set<String> needed = new TreeSet<>(Set.of("quanthub"));
-        Matcher paths = Pattern.compile("\\$ROOT/(cli-client/target/[A-Za-z0-9_./-]+?)(?:/\\*)?\"").matcher(launcher);
+        Matcher paths = Pattern.compile("\\$ROOT/(cli-client/target/[A-Za-z0-9_./-]+?)(?:/\\*)?[\":]").matcher(launcher);
         while (paths.find()) needed.add(paths.group(1));
         assertTrue(needed.size() >= 4, "launcher paths not found: " + needed); // jar, lib, stamp, launcher
 
