@@ -1,7 +1,6 @@
 package io.quanthub.cli;
 
 import io.quanthub.gguf.safetensors.SafetensorsWriter;
-import io.quanthub.inference.compute.CpuBackend;
 import io.quanthub.inference.flux.FluxInputs;
 import io.quanthub.inference.flux.FluxModel;
 import io.quanthub.inference.io.AtomicFile;
@@ -46,11 +45,14 @@ public final class DebugCommand {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
+        @picocli.CommandLine.Mixin
+        BackendOption backend;
+
         @Override
         public Integer call() throws IOException {
             FluxInputs in = FluxInputs.readSafetensors(inputs);
             try (ModelWeights weights = ModelWeights.open(model)) {
-                FluxModel flux = new FluxModel(weights, new CpuBackend());
+                FluxModel flux = new FluxModel(weights, backend.open(spec.commandLine().getErr()));
                 float[] velocity = flux.forward(in);
                 long[] shape = {1, in.imgTokens(), flux.config().outChannels()};
                 AtomicFile.write(out, new SafetensorsWriter().addF32("out", shape, velocity).bytes());
@@ -95,6 +97,9 @@ public final class DebugCommand {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
+        @picocli.CommandLine.Mixin
+        BackendOption backend;
+
         @Override
         public Integer call() throws IOException {
             Map<String, FloatTensor> tensors = FloatTensor.readSafetensors(inputs);
@@ -107,7 +112,7 @@ public final class DebugCommand {
             int height = (int) noiseShape[2];
             int width = (int) noiseShape[3];
             PrintWriter err = spec.commandLine().getErr();
-            try (FluxPipeline pipeline = FluxPipeline.open(model, vae, new CpuBackend())) {
+            try (FluxPipeline pipeline = FluxPipeline.open(model, vae, backend.open(err))) {
                 if (noiseShape[1] != pipeline.vaeConfig().zChannels()) {
                     throw new IllegalArgumentException(source + ": noise has " + noiseShape[1]
                             + " channels, the VAE decodes " + pipeline.vaeConfig().zChannels());

@@ -45,11 +45,16 @@ public final class InferenceNodeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    BackendOption backend;
+
     private final StopSignal stop = new StopSignal("quanthub-inference-node-shutdown");
 
     @Override
     public Integer call() throws Exception {
         long cacheBytes = ServeCommand.parseSize("--cache-size", cacheSize);
+        var backends = backend.factory();
+        backend.open(spec.commandLine().getErr());
         HazelcastInstance hz = cluster.startMember();
         HubStorage storage = null;
         PreviewJobs jobs = null;
@@ -59,7 +64,7 @@ public final class InferenceNodeCommand implements Callable<Integer> {
             S3Settings bucket = cluster.bucket();
             storage = HubStorage.open(bucket);
             jobs = new PreviewJobs(hz);
-            node = PreviewNode.start(jobs, storage, data.resolve("model-cache"), cacheBytes);
+            node = PreviewNode.start(jobs, storage, data.resolve("model-cache"), cacheBytes, backends);
             PrometheusMeterRegistry registry = OpsServer.newRegistry();
             new InferenceMetrics(node).bindTo(registry);
             ops = cluster.startOps(registry, hz, storage);

@@ -1,6 +1,7 @@
 package io.quanthub.inference.preview;
 
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.compute.CpuBackend;
 import io.quanthub.inference.model.FloatTensor;
 import io.quanthub.inference.pipeline.Conditioning;
@@ -31,6 +32,7 @@ import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 
@@ -63,16 +65,19 @@ public final class PreviewNode implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong renderNanos = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean busy;
 
+    /** Makes the backend of each model this node loads. */
+    private final Supplier<ComputeBackend> backends;
     /** The model kept loaded: its files' digests and the open pipeline. */
     private String loadedModel;
     private String loadedVae;
     private FluxPipeline pipeline;
 
-    private PreviewNode(PreviewJobs jobs, HubStorage storage, ModelFiles files) {
+    private PreviewNode(PreviewJobs jobs, HubStorage storage, ModelFiles files, Supplier<ComputeBackend> backends) {
+        this.backends = backends;
         this.jobs = jobs;
         this.storage = storage;
         this.files = files;
-        this.prompts = new PromptConditioning(files);
+        this.prompts = new PromptConditioning(files, backends);
         this.me = jobs.hazelcast().getCluster().getLocalMember().getUuid();
         var local = jobs.hazelcast().getCluster().getLocalMember().getAddress();
         this.address = local.getHost() + ":" + local.getPort();
@@ -85,7 +90,14 @@ public final class PreviewNode implements AutoCloseable {
      * @param cacheBytes how many bytes of model files to keep there
      */
     public static PreviewNode start(PreviewJobs jobs, HubStorage storage, Path cacheDir, long cacheBytes) {
-        PreviewNode node = new PreviewNode(jobs, storage, new ModelFiles(storage.blobs(), cacheDir, cacheBytes));
+        return start(jobs, storage, cacheDir, cacheBytes, CpuBackend::new);
+    }
+
+    /** {@link #start(PreviewJobs, HubStorage, Path, long)} on backends from {@code backends} (one per model). */
+    public static PreviewNode start(PreviewJobs jobs, HubStorage storage, Path cacheDir, long cacheBytes,
+                                    Supplier<ComputeBackend> backends) {
+        PreviewNode node = new PreviewNode(jobs, storage, new ModelFiles(storage.blobs(), cacheDir, cacheBytes),
+                backends);
         jobs.offerQueued();
         node.worker.execute(node::workLoop);
         return node;
@@ -249,7 +261,7 @@ public final class PreviewNode implements AutoCloseable {
         }
         files.pin(model, vae);
         try {
-            pipeline = FluxPipeline.open(modelFile, vaeFile, new CpuBackend());
+            pipeline = FluxPipeline.open(modelFile, vaeFile, backends.get());
         } catch (IOException | RuntimeException e) {
             files.unpin(model, vae); // not a model this node can open: the cache may evict it
             throw e;
