@@ -18,11 +18,17 @@ final class BackendOption {
         return Backends.parse(backend);
     }
 
-    /** A new backend, after printing {@code backend: <name> <device>} to {@code err}. */
-    ComputeBackend open(PrintWriter err) {
-        ComputeBackend b = factory().get();
-        err.println(Backends.describe(b));
+    /** A new backend of the selected kind. */
+    ComputeBackend create() {
+        return factory().get();
+    }
+
+    /**
+     * Prints {@code backend: <name> <device>} to {@code err}: once the model is loaded, so a file that is not a model
+     * still fails with one line.
+     */
+    static void announce(ComputeBackend backend, PrintWriter err) {
+        err.println(Backends.describe(backend));
         err.flush();
-        return b;
     }
 }

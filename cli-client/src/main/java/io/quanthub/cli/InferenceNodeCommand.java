@@ -54,7 +54,7 @@ public final class InferenceNodeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long cacheBytes = ServeCommand.parseSize("--cache-size", cacheSize);
         var backends = backend.factory();
-        backend.open(spec.commandLine().getErr());
+        BackendOption.announce(backends.get(), spec.commandLine().getErr());
         HazelcastInstance hz = cluster.startMember();
         HubStorage storage = null;
         PreviewJobs jobs = null;

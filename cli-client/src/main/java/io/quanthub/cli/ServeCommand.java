@@ -150,7 +150,7 @@ public final class ServeCommand implements Callable<Integer> {
             return BackgroundServe.start(spec.commandLine().getParseResult().originalArgs(), data, demo ? "demo: "
                     : "listening on ", out, spec.commandLine().getErr());
         }
-        if (!noInference && !noCluster) backend.open(spec.commandLine().getErr());
+        if (!noInference && !noCluster) BackendOption.announce(backend.create(), spec.commandLine().getErr());
         HubServer hub = HubServer.start(hubConfig());
         server = hub;
         Thread stopper = new Thread(hub::close, "quanthub-serve-shutdown");
