@@ -183,6 +183,35 @@ class CpuBackendTest {
         }
     }
 
+    /** Slicing, joining and element-wise operations on tensors, and that a freed tensor cannot be used. */
+    @Test
+    void tensorsMoveAndCombineOnTheBackend() {
+        CpuBackend cpu = new CpuBackend();
+        Tensor x = cpu.upload(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        Tensor y = cpu.upload(new float[] {10, 20, 30, 40, 50, 60}, 2, 3);
+        assertArrayEquals(new float[] {2, 3, 5, 6}, cpu.download(cpu.columns(x, 1, 2)));
+        assertArrayEquals(new float[] {4, 5, 6}, cpu.download(cpu.rows(x, 1, 1)));
+        assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60}, cpu.download(cpu.concatRows(x, y)));
+        assertArrayEquals(new float[] {1, 2, 3, 10, 20, 30, 4, 5, 6, 40, 50, 60},
+                cpu.download(cpu.concatColumns(x, y)));
+        assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, cpu.download(cpu.transpose(x)));
+        Tensor sum = cpu.copy(x);
+        cpu.add(sum, y);
+        assertArrayEquals(new float[] {11, 22, 33, 44, 55, 66}, cpu.download(sum));
+        cpu.multiply(sum, x);
+        assertArrayEquals(new float[] {11, 44, 99, 176, 275, 396}, cpu.download(sum));
+        Weight table = new Weight("emb", GgmlType.F32, new long[] {3, 2},
+                MemorySegment.ofArray(new float[] {0, 1, 2, 3, 4, 5}));
+        BackendWeight loaded = cpu.load(table);
+        assertArrayEquals(new float[] {4, 5, 0, 1, 4, 5}, cpu.download(cpu.embedding(loaded, new int[] {2, 0, 2})));
+        IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
+                () -> cpu.embedding(loaded, new int[] {3}));
+        assertEquals("token id 3 is outside emb's 3 rows", outside.getMessage());
+        cpu.free(x);
+        assertThrows(IllegalStateException.class, () -> cpu.download(x));
+        assertEquals(3, cpu.download(y).length / 2);
+    }
+
     @Test
     void rejectsMismatchedShapes() {
         Weight w = new Weight("w", GgmlType.F32, new long[] {2, 4}, MemorySegment.ofArray(new byte[32]));
