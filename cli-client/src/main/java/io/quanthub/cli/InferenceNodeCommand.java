@@ -16,6 +16,8 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
@@ -42,6 +44,12 @@ public final class InferenceNodeCommand implements Callable<Integer> {
             description = "Model files to keep in --data (default: ${DEFAULT-VALUE}); least recently used go first.")
     String cacheSize;
 
+    @Option(names = "--text-encoders", paramLabel = "ARCH:ROLE=REF[,ROLE=REF...]",
+            description = "The hub's default text encoders (the same options as its 'quanthub serve "
+                    + "--text-encoders'): prompt previews may run these besides the encoders a repository names. "
+                    + "Repeatable.")
+    List<String> textEncoders = new ArrayList<>();
+
     @Spec
     CommandSpec spec;
 
@@ -64,7 +72,8 @@ public final class InferenceNodeCommand implements Callable<Integer> {
             S3Settings bucket = cluster.bucket();
             storage = HubStorage.open(bucket);
             jobs = new PreviewJobs(hz);
-            node = PreviewNode.start(jobs, storage, data.resolve("model-cache"), cacheBytes, backends);
+            node = PreviewNode.start(jobs, storage, data.resolve("model-cache"), cacheBytes,
+                    ServeCommand.textEncoderDefaults(textEncoders), backends);
             PrometheusMeterRegistry registry = OpsServer.newRegistry();
             new InferenceMetrics(node).bindTo(registry);
             ops = cluster.startOps(registry, hz, storage);

@@ -23,7 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * from the disk. Asks Linux's {@code mincore(2)} about a read-only mapping of the file (mapping reads nothing and
  * needs no privileges); elsewhere the answer is unknown.
  */
-final class PageCache {
+public final class PageCache {
     /** sysconf name of the page size on Linux. */
     private static final int SC_PAGESIZE = 30;
 
@@ -31,7 +31,7 @@ final class PageCache {
     }
 
     /** The fraction (0..1) of the file's pages that are resident, or empty where this cannot be asked. */
-    static OptionalDouble residentFraction(Path file) throws IOException {
+    public static OptionalDouble residentFraction(Path file) throws IOException {
         if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) return OptionalDouble.empty();
         Linker linker = Linker.nativeLinker();
         Optional<MemorySegment> mincoreSymbol = linker.defaultLookup().find("mincore");

@@ -21,6 +21,8 @@ public final class ProgressBar {
     private final String label;
     private final long totalBytes;
     private final boolean interactive;
+    /** What is counted: null for bytes (sizes in binary units), else a unit name such as {@code steps}. */
+    private final String unit;
     private final LongSupplier nanoClock;
     private final long startNanos;
     private long lastDrawNanos;
@@ -31,15 +33,26 @@ public final class ProgressBar {
      * @param interactive true to redraw a bar in place (a terminal), false for periodic plain lines
      */
     public ProgressBar(PrintWriter out, String label, long totalBytes, boolean interactive) {
-        this(out, label, totalBytes, interactive, System::nanoTime);
+        this(out, label, totalBytes, interactive, null, System::nanoTime);
+    }
+
+    /** Counting {@code unit}s (a sampler's {@code steps}) instead of bytes. */
+    public static ProgressBar counting(PrintWriter out, String label, long total, String unit, boolean interactive) {
+        return new ProgressBar(out, label, total, interactive, unit, System::nanoTime);
     }
 
     /** With an explicit clock, for tests. */
     ProgressBar(PrintWriter out, String label, long totalBytes, boolean interactive, LongSupplier nanoClock) {
+        this(out, label, totalBytes, interactive, null, nanoClock);
+    }
+
+    ProgressBar(PrintWriter out, String label, long totalBytes, boolean interactive, String unit,
+                LongSupplier nanoClock) {
         this.out = out;
         this.label = label;
         this.totalBytes = totalBytes;
         this.interactive = interactive;
+        this.unit = unit;
         this.nanoClock = nanoClock;
         this.startNanos = nanoClock.getAsLong();
     }
@@ -105,8 +118,13 @@ public final class ProgressBar {
             int filled = (int) Math.round(fraction * BAR_WIDTH);
             s.append('[').append("#".repeat(filled)).append(".".repeat(BAR_WIDTH - filled)).append("] ");
         }
-        s.append(String.format(Locale.ROOT, "%3d%% %s/%s %s/s", (int) (fraction * 100),
-                bytes(doneBytes), bytes(totalBytes), bytes((long) bytesPerSecond)));
+        if (unit == null) {
+            s.append(String.format(Locale.ROOT, "%3d%% %s/%s %s/s", (int) (fraction * 100),
+                    bytes(doneBytes), bytes(totalBytes), bytes((long) bytesPerSecond)));
+        } else {
+            s.append(String.format(Locale.ROOT, "%3d%% %d/%d %s %.2f %s/s", (int) (fraction * 100), doneBytes,
+                    totalBytes, unit, bytesPerSecond, unit));
+        }
         if (doneBytes > 0 && doneBytes < totalBytes && bytesPerSecond > 0) {
             s.append(" ETA ").append(duration((long) ((totalBytes - doneBytes) / bytesPerSecond)));
         }

@@ -3,13 +3,14 @@ package io.quanthub.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.ServiceLoader;
+
 /** The {@code quanthub} command line: one subcommand per capability. */
 @Command(name = "quanthub", mixinStandardHelpOptions = true, version = "quanthub 0.1.0",
         description = "Quantized diffusion models: convert, inspect, host and pull GGUF variants.",
         subcommands = {
                 CommandLine.HelpCommand.class,
                 AdminCommand.class,
-                BenchCommand.class,
                 ConvertCommand.class,
                 ConverterCommand.class,
                 DebugCommand.class,
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
                 InfoCommand.class,
                 PushCommand.class,
                 PullCommand.class,
+                PreviewCommand.class,
                 CacheCommand.class,
                 ServeCommand.class,
                 InferenceNodeCommand.class,
@@ -45,6 +47,8 @@ public final class QuantHubCli implements Runnable {
     /** The configured command line (also used by tests to run commands in-process). */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new QuantHubCli());
+        // Before the handler below: picocli gives settings only to the subcommands present when they are made.
+        for (ExtraCommand extra : ServiceLoader.load(ExtraCommand.class)) cli.addSubcommand(extra);
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // Users get one line that names the problem, not a stack trace.
             cmd.getErr().println("quanthub: " + describe(ex));

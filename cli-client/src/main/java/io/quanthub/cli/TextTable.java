@@ -5,23 +5,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Columns of text aligned with spaces, for the listing commands: a header row, then one row per item. */
-final class TextTable {
+public final class TextTable {
     private final String[] headers;
     private final boolean[] rightAligned;
     private final List<String[]> rows = new ArrayList<>();
 
-    TextTable(String... headers) {
+    public TextTable(String... headers) {
         this.headers = headers;
         this.rightAligned = new boolean[headers.length];
     }
 
     /** Right-aligns the given columns (numbers, sizes). */
-    TextTable alignRight(int... columns) {
+    public TextTable alignRight(int... columns) {
         for (int c : columns) rightAligned[c] = true;
         return this;
     }
 
-    TextTable row(Object... cells) {
+    public TextTable row(Object... cells) {
         if (cells.length != headers.length) {
             throw new IllegalArgumentException(cells.length + " cells for " + headers.length + " columns");
         }
@@ -31,11 +31,11 @@ final class TextTable {
         return this;
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return rows.isEmpty();
     }
 
-    void print(PrintWriter out, String indent) {
+    public void print(PrintWriter out, String indent) {
         int[] widths = new int[headers.length];
         for (int i = 0; i < headers.length; i++) widths[i] = headers[i].length();
         for (String[] row : rows) {

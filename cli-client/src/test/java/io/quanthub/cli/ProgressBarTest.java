@@ -27,6 +27,13 @@ class ProgressBarTest {
     }
 
     @Test
+    void countsStepsWithTheirRateAndEta() {
+        ProgressBar steps = new ProgressBar(new PrintWriter(text), "preview", 4, true, "steps", now::get);
+        assertEquals("preview [######..................]  25% 1/4 steps 0.50 steps/s ETA 0:06  running",
+                steps.render(1, 2_000_000_000L, "running"));
+    }
+
+    @Test
     void terminalRedrawsInPlaceAtMostTenTimesASecond() {
         ProgressBar bar = bar(true);
         bar.update(1, "a");

@@ -3,7 +3,6 @@ package io.quanthub.cluster;
 import com.hazelcast.collection.IQueue;
 import com.hazelcast.config.IndexConfig;
 import com.hazelcast.config.IndexType;
-import com.hazelcast.config.MapConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.MapListener;
@@ -54,19 +53,12 @@ final class JobStore {
         this.prefetchQueue = hz.getQueue(PREFETCH_QUEUE);
     }
 
-    /**
-     * Declares the indexes the reads here use, for the whole cluster (Hazelcast's dynamic configuration reaches every
-     * member, and those that join later), before the maps are first used: without them a predicate is evaluated on
-     * every entry, deserializing each, which is what the predicates are there to avoid. Every member declares the
-     * same, which Hazelcast accepts.
-     */
+    /** Declares the indexes the reads here use ({@link ClusterIndexes}). */
     private static void declareIndexes(HazelcastInstance hz) {
-        hz.getConfig().addMapConfig(new MapConfig(JOBS)
-                .addIndexConfig(new IndexConfig(IndexType.HASH, "status"))
-                .addIndexConfig(new IndexConfig(IndexType.SORTED, "updatedAt")));
-        hz.getConfig().addMapConfig(new MapConfig(TASKS)
-                .addIndexConfig(new IndexConfig(IndexType.HASH, "owner"))
-                .addIndexConfig(new IndexConfig(IndexType.SORTED, "leaseUntil")));
+        ClusterIndexes.declare(hz, JOBS, new IndexConfig(IndexType.HASH, "status"),
+                new IndexConfig(IndexType.SORTED, "updatedAt"));
+        ClusterIndexes.declare(hz, TASKS, new IndexConfig(IndexType.HASH, "owner"),
+                new IndexConfig(IndexType.SORTED, "leaseUntil"));
     }
 
     /** Cluster time, epoch milliseconds: the clock of every job and lease. */

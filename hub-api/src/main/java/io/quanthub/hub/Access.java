@@ -271,4 +271,22 @@ final class Access {
         repos.delete(repo);
         repoInfos.remove(repo);
     }
+
+    /**
+     * Moves (renames) a repository the caller may write to (as {@link #deleteRepo}: 404 when it may not see it) into
+     * a namespace where it may create one (as {@link #createRepo}), keeping its history, refs and privacy; 409 when
+     * the target exists or a push to the source raced the move (see {@link RepoStore#move}).
+     */
+    RepoStore.RepoInfo moveRepo(Caller caller, RepoName from, RepoName to) {
+        writableRepo(caller, from);
+        caller.requireWriteTo(to.owner());
+        try {
+            return repos.move(from, to, caller.name());
+        } catch (StorageException.AlreadyExists e) {
+            throw new ApiException(409, "repository " + to + " already exists");
+        } finally {
+            repoInfos.remove(from);
+            repoInfos.remove(to);
+        }
+    }
 }

@@ -365,12 +365,25 @@ final class HfRoutes {
     }
 
     /**
-     * {@code POST /api/repos/move}: refused. A commit names its repository (commit ids are global and content
-     * addressed), so a move would rewrite the whole history under new ids.
+     * {@code POST /api/repos/move} {@code {fromRepo, toRepo, type?}} (huggingface_hub's {@code move_repo}): see
+     * {@link Access#moveRepo}. Every commit is rewritten under the new name, so commit ids change.
      */
     private void moveRepo(RoutingContext ctx) {
-        throw new ApiException(501, "QuantHub cannot move or rename repositories: commits name their repository; "
-                + "create the new repository and push its files to it");
+        ObjectNode request = body(ctx);
+        requireModelType(request);
+        RepoName from = RepoName.parse(required(request, "fromRepo"));
+        RepoName to = RepoName.parse(required(request, "toRepo"));
+        String base = base(ctx);
+        hub.json(ctx, 200, () -> {
+            hub.access.moveRepo(hub.caller(ctx), from, to);
+            return new HfShapes.CreatedRepo(base + "/" + to, to.toString(), to.toString());
+        });
+    }
+
+    private static String required(ObjectNode request, String field) {
+        String value = text(request, field);
+        if (value == null) throw ApiException.badRequest("\"" + field + "\" is missing");
+        return value;
     }
 
     private static void requireModelType(ObjectNode request) {

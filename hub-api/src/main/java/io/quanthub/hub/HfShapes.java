@@ -85,7 +85,10 @@ final class HfShapes {
 
     // ---- repositories ----------------------------------------------------------------------------------------------
 
-    /** The answer of {@code POST /api/repos/create}: huggingface_hub reads {@code url}, huggingface.js {@code url, id}. */
+    /**
+     * The answer of {@code POST /api/repos/create} (and {@code /api/repos/move}, naming the new repository):
+     * huggingface_hub reads {@code url}, huggingface.js {@code url, id}.
+     */
     record CreatedRepo(String url, String name, String id) {}
 
     // ---- uploads ---------------------------------------------------------------------------------------------------

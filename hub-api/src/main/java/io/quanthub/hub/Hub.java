@@ -40,7 +40,7 @@ final class Hub {
     /** Preview images rendered by the cluster's inference nodes; null without a cluster member. */
     final Previews previews;
     /** Which text encoders each model uses. */
-    final TextEncoders textEncoders;
+    final ModelTextEncoders textEncoders;
 
     /**
      * @param converter the converter-cluster member of this process, or null
@@ -53,7 +53,7 @@ final class Hub {
         this.access = new Access(storage.tokens(), storage.accounts(), storage.repos());
         this.catalog = new ModelCatalog(storage.blobs());
         this.qualities = new VariantQualities(storage.variants());
-        this.textEncoders = new TextEncoders(storage, access, catalog, config.textEncoderDefaults());
+        this.textEncoders = new ModelTextEncoders(storage, access, catalog, config.textEncoderDefaults());
         this.metrics = metrics;
         this.vertx = vertx;
         this.uploads = vertx.createSharedWorkerExecutor("quanthub-uploads", config.maxConcurrentUploads());

@@ -81,7 +81,7 @@ public record HubConfig(String host, int port, Path dataDir, S3Settings s3, long
         Objects.requireNonNull(previews, "preview limits");
         if (gcInterval.isNegative()) throw new IllegalArgumentException("negative garbage-collection interval");
         if (gcGrace.isNegative()) throw new IllegalArgumentException("negative garbage-collection grace period");
-        textEncoderDefaults = TextEncoders.validDefaults(textEncoderDefaults);
+        textEncoderDefaults = ModelTextEncoders.validDefaults(textEncoderDefaults);
     }
 
     /**

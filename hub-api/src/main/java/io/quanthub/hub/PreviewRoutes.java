@@ -5,8 +5,10 @@ import io.quanthub.hub.api.ConditioningSets;
 import io.quanthub.hub.api.HubJob;
 import io.quanthub.hub.api.Preview;
 import io.quanthub.hub.api.PreviewBody;
+import io.quanthub.hub.api.TextEncoder;
 import io.quanthub.inference.preview.PreviewJob;
 import io.quanthub.inference.preview.PreviewRequest;
+import io.quanthub.inference.text.TextEncoderReference;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Commit;
 import io.quanthub.storage.Digest;
@@ -35,9 +37,9 @@ import java.util.regex.Pattern;
  *   <li>{@code GET /api/models/{org}/{name}/conditioning[?revision=]}: the conditioning sets a preview may use.</li>
  * </ul>
  *
- * <p>A preview takes a <em>prompt</em>, encoded on the node by the repository's text encoders
- * ({@link TextEncoderFiles}: CLIP-L and T5), or a <em>conditioning set</em>, a safetensors file
- * {@code conditioning/<name>.safetensors} in the repository holding the encoded {@code txt} (T5) and {@code y}
+ * <p>A preview takes a <em>prompt</em>, encoded on the node by the model's text encoders (roles {@code clip_l} and
+ * {@code t5xxl} as {@link TextEncoders} resolves them for the caller), or a <em>conditioning set</em>, a safetensors
+ * file {@code conditioning/<name>.safetensors} in the repository holding the encoded {@code txt} (T5) and {@code y}
  * (CLIP pooled) tensors. The VAE decoder is the repository's {@code ae.safetensors}.
  *
  * <p>Rendering is the scarcest thing the hub has, so {@link PreviewLimits} bounds it: anonymous callers get small
@@ -112,16 +114,13 @@ final class PreviewRoutes {
             Blob vae = commit.file(VAE_PATH).orElseThrow(() -> new ApiException(409, repo + " has no VAE decoder: "
                     + "previews need " + VAE_PATH + " (BFL's decoder.* tensors) in the repository"));
             Digest source = facts.sourceDigest().orElse(null);
-            Map<String, String> namedEncoders = TextEncoders.digests(
-                    hub.textEncoders.of(caller, commit, facts.architecture()));
+            List<TextEncoder> encoders = hub.textEncoders.of(caller, repo, commit, facts.architecture());
             String conditioningDigest = null;
             PreviewRequest.Prompt prompt = null;
             if (params.prompt() != null) {
-                TextEncoderFiles encoders = TextEncoderFiles.of(commit).orElseThrow(() -> new ApiException(409,
-                        repo + " has no text encoders, so its previews take no prompt: add "
-                                + TextEncoderFiles.DESCRIPTION + ", or use a conditioning set"));
-                prompt = new PreviewRequest.Prompt(params.prompt(), encoders.clip().digest().toString(),
-                        encoders.t5().digest().toString(), params.t5Length());
+                prompt = new PreviewRequest.Prompt(params.prompt(),
+                        promptEncoder(repo, encoders, TextEncoderReference.CLIP_L).toString(),
+                        promptEncoder(repo, encoders, TextEncoderReference.T5XXL).toString(), params.t5Length());
             } else {
                 conditioningDigest = commit.file(conditioningPath(params.conditioning())).orElseThrow(() ->
                         new ApiException(404, "unknown conditioning '" + params.conditioning() + "' in " + repo
@@ -130,13 +129,35 @@ final class PreviewRoutes {
             PreviewRequest request = new PreviewRequest(repo.toString(), commit.id(), level.name(),
                     available.blob().digest().toString(), source == null ? null : source.toString(),
                     vae.digest().toString(), params.conditioning(), conditioningDigest, params.seed(),
-                    params.steps(), params.width(), params.height(), prompt, namedEncoders);
+                    params.steps(), params.width(), params.height(), prompt, ModelTextEncoders.digests(encoders));
             return hub.previews.request(request, "source",
                     new PreviewJob.Ticket(requester(ctx, caller), limits.timeBudget()), limits);
         }).onFailure(ctx::fail).onSuccess(view -> {
             ctx.response().putHeader("Location", view.job().links().get("preview"));
             Jsons.send(ctx, view.job().state() == HubJob.State.DONE ? 200 : 202, view);
         });
+    }
+
+    /**
+     * The digest of the model's encoder of {@code role} (resolved for the caller by {@link TextEncoders}); 409 naming
+     * what to do when the model names none, or one not made yet or not to be had.
+     */
+    private static Digest promptEncoder(RepoName repo, List<TextEncoder> encoders, String role) {
+        TextEncoder encoder = ModelTextEncoders.role(encoders, role).orElseThrow(() -> new ApiException(409, repo
+                + " names no " + role + " text encoder, so its previews take no prompt: name clip_l and t5xxl in "
+                + ModelTextEncoders.FILE + ", commit " + ModelTextEncoders.CONVENTIONAL_DESCRIPTION
+                + ", or use a conditioning set"));
+        return switch (encoder.status()) {
+            case AVAILABLE -> encoder.digest();
+            case PRODUCIBLE -> {
+                RepoName of = TextEncoderReference.parse(encoder.role(), encoder.ref()).repo();
+                throw new ApiException(409, "the " + role + " text encoder " + encoder.ref() + " of " + repo
+                        + " is not produced yet; produce it first (POST /api/models/" + of + "/quants/"
+                        + encoder.quant() + ")");
+            }
+            case UNAVAILABLE -> throw new ApiException(409, "the " + role + " text encoder " + encoder.ref() + " of "
+                    + repo + " is not available (no such file or level, or a repository you cannot see)");
+        };
     }
 
     /** Validated request parameters. */
@@ -229,11 +250,20 @@ final class PreviewRoutes {
         RepoName repo = Hub.repo(ctx);
         String revision = Hub.revision(ctx);
         hub.json(ctx, 200, () -> {
-            hub.access.visibleRepo(hub.caller(ctx), repo);
+            Caller caller = hub.caller(ctx);
+            hub.access.visibleRepo(caller, repo);
             Commit commit = hub.storage.repos().resolve(repo, revision);
             return new ConditioningSets(conditioningNames(commit), commit.file(VAE_PATH).isPresent(),
-                    hub.previews != null, TextEncoderFiles.of(commit).isPresent());
+                    hub.previews != null, promptable(hub.textEncoders.of(caller, repo, commit,
+                    hub.catalog.facts(commit).architecture())));
         });
+    }
+
+    /** Whether a prompt preview would find both encoders available now. */
+    private static boolean promptable(List<TextEncoder> encoders) {
+        return List.of(TextEncoderReference.CLIP_L, TextEncoderReference.T5XXL).stream().allMatch(role ->
+                ModelTextEncoders.role(encoders, role)
+                        .filter(e -> e.status() == TextEncoder.Status.AVAILABLE).isPresent());
     }
 
     private void preview(RoutingContext ctx) {

@@ -24,12 +24,16 @@ final class PreviewService implements AutoCloseable {
         this.node = node;
     }
 
-    /** The preview jobs of member {@code hz}, with an inference node of its own if {@code renders}. */
-    static PreviewService start(HazelcastInstance hz, HubStorage storage, Path dataDir, boolean renders) {
+    /**
+     * The preview jobs of member {@code hz}, with an inference node of its own if {@code renders} (running the admin's
+     * default text encoders, {@code textEncoderDefaults}, as the hub's own node).
+     */
+    static PreviewService start(HazelcastInstance hz, HubStorage storage, Path dataDir, boolean renders,
+                                java.util.Map<String, java.util.Map<String, String>> textEncoderDefaults) {
         PreviewJobs jobs = new PreviewJobs(hz);
         try {
             return new PreviewService(jobs, renders ? PreviewNode.start(jobs, storage, dataDir.resolve("model-cache"),
-                    CACHE_BYTES) : null);
+                    CACHE_BYTES, textEncoderDefaults) : null);
         } catch (RuntimeException e) {
             jobs.close();
             throw e;

@@ -40,9 +40,9 @@ final class QuantRoutes {
             hub.access.visibleRepo(caller, repo);
             Commit commit = hub.storage.repos().resolve(repo, revision);
             ModelCatalog.ModelFacts facts = hub.catalog.facts(commit);
-            List<TextEncoder> encoders = hub.textEncoders.of(caller, commit, facts.architecture());
+            List<TextEncoder> encoders = hub.textEncoders.of(caller, repo, commit, facts.architecture());
             List<QuantTable.Level> rows = RevisionLevels.rows(repo, commit, facts, hub.storage.variants(),
-                    hub.qualities, TextEncoders.totalBytes(encoders));
+                    hub.qualities, ModelTextEncoders.totalBytes(encoders));
             ModelCatalog.SourceModel source = facts.source();
             return new QuantTable(repo.toString(), revision, commit.id(), facts.architecture(),
                     facts.parameters(),

@@ -125,7 +125,7 @@ final class RepoRoutes {
                 commit.id(), commit.manifest().time(), commit.manifest().author(), commit.manifest().message(),
                 branches, tags, files, facts.architecture(), facts.parameters(),
                 facts.ggufs().stream().map(ModelCatalog.GgufModel::path).toList(), levelNames(facts),
-                hub.textEncoders.of(caller, commit, facts.architecture()));
+                hub.textEncoders.of(caller, repo, commit, facts.architecture()));
     }
 
     private void history(RoutingContext ctx) {

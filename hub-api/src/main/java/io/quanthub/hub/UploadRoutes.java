@@ -264,7 +264,9 @@ final class UploadRoutes {
             if (ModelCatalog.isSafetensors(file.getKey())) {
                 hub.catalog.safetensors(file.getKey(), stored(file.getValue()));
             }
-            if (file.getKey().equals(TextEncoders.FILE)) hub.textEncoders.requireValid(stored(file.getValue()));
+            if (file.getKey().equals(ModelTextEncoders.FILE)) {
+                hub.textEncoders.requireValid(stored(file.getValue()));
+            }
         }
         Commit commit = hub.storage.repos().commit(
                 new CommitRequest(repo, branch, parent, changes, caller.name(), message));

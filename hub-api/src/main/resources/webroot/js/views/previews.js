@@ -2,9 +2,10 @@
 // images of chosen quant levels rendered by the hub's inference nodes, side by side with the image of the model's
 // full-precision source, each with its PSNR and SSIM against the source and a heatmap of where it differs.
 //
-// There are no text encoders on the hub, so a preview takes no prompt: it takes a conditioning set, text already
-// encoded and stored in the repository (conditioning/<name>.safetensors). The form says so rather than offering a
-// prompt box that would be ignored.
+// A preview takes a prompt when the model has its text encoders (CLIP-L and T5, as the hub resolves them: its
+// quanthub.json, the admin's default, or conventionally named files), or a conditioning set: text already encoded and
+// stored in the repository (conditioning/<name>.safetensors). The prompt box shows only where a prompt can be encoded;
+// left empty, the conditioning set is used.
 
 import {api, watchJob} from '../api.js';
 import {h} from '../dom.js';
@@ -19,6 +20,10 @@ const MAX_SIDE = 1024;
 const MAX_STEPS = 50;
 // `quanthub serve --demo` renders its previews with these settings (DemoSetup.PREVIEW; ServeDemoTest checks they agree).
 const DEFAULTS = {seed: 0, steps: 4, width: 256, height: 256};
+/** What the prompt box holds on a first visit: something to edit rather than an empty box. */
+const EXAMPLE_PROMPT = 'a red fox in the snow, golden hour';
+/** The API's longest prompt (PreviewRoutes.MAX_PROMPT_CHARS). */
+const MAX_PROMPT_CHARS = 4000;
 /** Levels ticked when the address names none: the best, the smallest and one between. */
 const DEFAULT_PICKS = 3;
 
@@ -44,9 +49,10 @@ function unavailableReason(conditioning, quants, levels) {
     return 'Previews compare quant levels with the model’s full-precision source, and this revision has no '
       + 'safetensors model the hub can read.';
   }
-  if (!conditioning.conditioning.length) {
-    return 'This revision has no conditioning set. The hub has no text encoders, so a preview cannot take a prompt: '
-      + 'it needs text already encoded, as conditioning/<name>.safetensors holding the txt (T5) and y (CLIP) tensors.';
+  if (!conditioning.conditioning.length && !conditioning.prompts) {
+    return 'This revision has neither text encoders nor a conditioning set, so a preview cannot take a prompt: name '
+      + 'its CLIP-L and T5 encoders in quanthub.json (text_encoders: clip_l, t5xxl), or add text already encoded, as '
+      + 'conditioning/<name>.safetensors holding the txt (T5) and y (CLIP) tensors.';
   }
   if (!conditioning.vae) {
     return 'This revision has no VAE decoder: previews need ae.safetensors (the decoder.* tensors) next to the model.';
@@ -61,14 +67,15 @@ function previewsView(ctx, query, conditioning, quants) {
   if (reason) return h('p', {class: 'empty previews-unavailable'}, reason);
 
   const sourceLabel = `${quants.source.dtype ?? 'Full-precision'} source`;
-  const settings = settingsFrom(query, conditioning.conditioning, levels);
-  const form = settingsForm(settings, conditioning.conditioning, levels);
+  const settings = settingsFrom(query, conditioning, levels);
+  const form = settingsForm(settings, conditioning, levels);
   const message = h('p', {class: 'form-error', role: 'alert'});
   const grid = h('div', {class: 'preview-grid-wrap'});
   let rendering = null;  // aborts the follow-up of the grid being replaced
 
   const render = chosen => {
-    replaceQuery({revision: ctx.revision === 'main' ? '' : ctx.revision, conditioning: chosen.conditioning,
+    replaceQuery({revision: ctx.revision === 'main' ? '' : ctx.revision, prompt: chosen.prompt ?? '',
+      conditioning: chosen.conditioning ?? '',
       seed: chosen.seed, steps: chosen.steps, width: chosen.width, height: chosen.height,
       quants: chosen.quants.join(',')});
     rendering?.abort();
@@ -93,14 +100,21 @@ function previewsView(ctx, query, conditioning, quants) {
     form.element, message, grid);
 }
 
-/** The settings the address asks for, else defaults; levels not available here are dropped. */
-function settingsFrom(query, sets, levels) {
+/**
+ * The settings the address asks for, else defaults; levels not available here are dropped. A first visit to a model
+ * that takes prompts gets the example prompt; an address naming a conditioning set (and no prompt) keeps it.
+ */
+function settingsFrom(query, conditioning, levels) {
+  const sets = conditioning.conditioning;
   const number = (key, fallback) => {
     const n = Number(query.get(key));
     return query.get(key) !== null && Number.isInteger(n) ? n : fallback;
   };
   const named = (query.get('quants') ?? '').split(',').filter(q => levels.includes(q));
+  const asked = query.get('prompt');
+  const prompt = !conditioning.prompts ? '' : asked ? asked : query.get('conditioning') ? '' : EXAMPLE_PROMPT;
   return {
+    prompt,
     conditioning: sets.includes(query.get('conditioning')) ? query.get('conditioning') : sets[0],
     seed: number('seed', DEFAULTS.seed),
     steps: number('steps', DEFAULTS.steps),
@@ -118,9 +132,12 @@ function spread(levels, count) {
   return [...picks];
 }
 
-function settingsForm(settings, sets, levels) {
-  const conditioning = h('select', {id: 'preview-conditioning', name: 'conditioning'},
-    sets.map(name => h('option', {value: name, selected: name === settings.conditioning}, name)));
+function settingsForm(settings, available, levels) {
+  const sets = available.conditioning;
+  const conditioning = sets.length ? h('select', {id: 'preview-conditioning', name: 'conditioning'},
+    sets.map(name => h('option', {value: name, selected: name === settings.conditioning}, name))) : null;
+  const prompt = available.prompts ? h('textarea', {id: 'preview-prompt', name: 'prompt', rows: 2,
+    maxlength: MAX_PROMPT_CHARS, placeholder: EXAMPLE_PROMPT}, settings.prompt) : null;
   const numberField = (name, label, value, attrs, hint) => {
     const input = h('input', {id: `preview-${name}`, name, type: 'number', inputmode: 'numeric', value: String(value),
       required: true, ...attrs});
@@ -142,12 +159,18 @@ function settingsForm(settings, sets, levels) {
   });
 
   const element = h('form', {class: 'preview-form', 'aria-label': 'Preview settings', novalidate: true},
+    prompt ? h('div', {class: 'field field-prompt'},
+      h('label', {for: 'preview-prompt'}, 'Prompt'),
+      prompt,
+      h('span', {class: 'hint'}, 'Encoded on the hub by the model’s text encoders (CLIP-L and T5)'
+        + (conditioning ? '; leave it empty to use the conditioning set.' : '.'))) : null,
     h('div', {class: 'preview-settings'},
-      h('div', {class: 'field field-conditioning'},
+      conditioning ? h('div', {class: 'field field-conditioning'},
         h('label', {for: 'preview-conditioning'}, 'Conditioning set'),
         conditioning,
-        h('span', {class: 'hint'}, 'Text encoded ahead of time (conditioning/<name>.safetensors): the hub has no text '
-          + 'encoders, so previews take no prompt.')),
+        h('span', {class: 'hint'}, prompt ? 'Text encoded ahead of time (conditioning/<name>.safetensors), used when '
+          + 'the prompt is empty.' : 'Text encoded ahead of time (conditioning/<name>.safetensors): this model has no '
+          + 'text encoders, so its previews take no prompt.')) : null,
       seed.element, steps.element, width.element, height.element),
     h('fieldset', {class: 'preview-quants'},
       h('legend', {}, 'Quant levels to compare with the source'),
@@ -157,9 +180,11 @@ function settingsForm(settings, sets, levels) {
   /** The settings as entered, or {error} naming the first problem. */
   const read = () => {
     const value = input => Number(input.value);
-    const chosen = {conditioning: conditioning.value, seed: value(seed.input), steps: value(steps.input),
-      width: value(width.input), height: value(height.input),
+    const text = prompt?.value.trim() ?? '';
+    const chosen = {prompt: text || null, conditioning: text || !conditioning ? null : conditioning.value,
+      seed: value(seed.input), steps: value(steps.input), width: value(width.input), height: value(height.input),
       quants: boxes.filter(b => b.input.checked).map(b => b.level)};
+    if (!chosen.prompt && !chosen.conditioning) return {error: 'Type a prompt.'};
     if (!Number.isSafeInteger(chosen.seed) || chosen.seed < 0) return {error: 'The seed must be a whole number, 0 or more.'};
     if (!Number.isInteger(chosen.steps) || chosen.steps < 1 || chosen.steps > MAX_STEPS) {
       return {error: `Steps must be a whole number from 1 to ${MAX_STEPS}.`};
@@ -181,7 +206,7 @@ function settingsForm(settings, sets, levels) {
  */
 function previewGrid(ctx, chosen, sourceLabel) {
   const body = {seed: chosen.seed, steps: chosen.steps, width: chosen.width, height: chosen.height,
-    conditioning: chosen.conditioning};
+    ...(chosen.prompt ? {prompt: chosen.prompt} : {conditioning: chosen.conditioning})};
   const source = previewCell(chosen, sourceLabel, 'source');
   const cells = chosen.quants.map(level => previewCell(chosen, level, 'quant'));
   const grid = h('div', {class: 'preview-grid', role: 'list', 'aria-label': 'Previews side by side'},
@@ -212,11 +237,12 @@ function previewCell(chosen, label, role) {
   const progress = jobProgress({state: 'queued', progress: 0}, {describe: j => previewText(j, chosen.steps)});
   const media = h('div', {class: 'preview-media'}, progress.element);
   const numbers = h('dl', {class: 'preview-numbers'});
+  const text = h('p', {class: 'preview-prompt'}, textOf(chosen));
   const element = h('figure', {class: `preview-cell preview-${role}`, role: 'listitem', 'data-role': role,
     'data-quant': isSource ? null : label, 'data-state': 'queued'},
     h('figcaption', {}, h('h3', {class: isSource ? null : 'quant-name'}, label),
       isSource ? h('span', {class: 'muted'}, 'the reference every level is compared with') : null),
-    media, numbers);
+    media, text, numbers);
 
   const setState = state => {
     element.dataset.state = state;
@@ -247,6 +273,7 @@ function previewCell(chosen, label, role) {
       ]);
       media.replaceChildren(image);
       if (heatmap) media.append(h('div', {class: 'preview-heatmap'}, heatmap, h('span', {class: 'hint'}, 'Difference from the source')));
+      text.replaceChildren(textOf(view));  // what the hub rendered, as it recorded it
       numbers.replaceChildren(...previewNumbers(view, isSource).filter(Boolean));
       setState('done');
     } catch (error) {
@@ -254,6 +281,11 @@ function previewCell(chosen, label, role) {
     }
   };
   return {element, follow, fail};
+}
+
+/** The text an image shows: its prompt in quotes, or the conditioning set it was rendered from. */
+function textOf({prompt, conditioning}) {
+  return prompt ? `“${prompt}”` : `conditioning set ${conditioning}`;
 }
 
 /** "Queued…", "Step 1 of 4", "Decoding", "Done": the node reports each finished sampler step, then the VAE decode. */

@@ -137,16 +137,21 @@ const ENCODER_STATUS = {
 };
 
 /**
- * The text encoders the model uses (named in its quanthub.json, or the hub's default for its architecture), each
- * with the file it resolves to, its size and digest; nothing when the model names none.
+ * The text encoders the model uses (named in its quanthub.json, else the hub's default for its architecture, else
+ * conventionally named files of the commit), each with the file it resolves to, its size and digest; nothing when
+ * the model has none.
  */
+const ENCODER_ORIGIN = {
+  repository: 'Named by the repository’s quanthub.json.',
+  default: 'This hub’s default for the architecture (the repository names none).',
+  files: 'Files of this revision named as Flux users name them (clip_l*, t5*); quanthub.json can name others.',
+};
+
 export function textEncodersList(encoders) {
   if (!encoders.length) return null;
-  const fromDefault = encoders.every(e => e.origin === 'default');
   return h('section', {class: 'text-encoders', 'aria-labelledby': 'text-encoders-heading'},
     h('h3', {id: 'text-encoders-heading'}, 'Text encoders'),
-    h('p', {class: 'hint'}, fromDefault ? 'This hub’s default for the architecture (the repository names none).'
-      : 'Named by the repository’s quanthub.json.'),
+    h('p', {class: 'hint'}, ENCODER_ORIGIN[encoders[0].origin] ?? ''),
     h('ul', {}, encoders.map(e => h('li', {'data-role': e.role, 'data-status': e.status},
       h('strong', {}, e.role), ' ',
       e.status === 'available' || e.status === 'producible'

@@ -267,6 +267,8 @@ class HfApiTest extends HubTestSupport {
                     "{\"key\":\"deletedFile\",\"value\":{\"path\":\"secret.bin\"}}", token).status());
             assertEquals(writeRefusal, send("DELETE", "/api/repos/delete", "{\"name\":\"model\",\"organization\":"
                     + "\"hidden\"}", token, "Content-Type", "application/json").status());
+            assertEquals(writeRefusal, postJson("/api/repos/move", Map.of("fromRepo", "hidden/model", "toRepo",
+                    "outsider/model"), token).status());
             assertFalse(get("/api/models?search=hidden", token).text().contains("hidden/model"));
         }
         assertEquals(401, get("/api/whoami-v2", null).status());
@@ -329,7 +331,65 @@ class HfApiTest extends HubTestSupport {
         assertEquals(404, get("/api/models/gone/model/revision/" + old, null).status());
         assertEquals(0, get("/api/models/gone/model/refs", null).json().get("branches").size());
         assertEquals(0, get("/api/models/gone/model", null).json().get("siblings").size());
-        assertEquals(501, postJson("/api/repos/move", Map.of("fromRepo", "gone/model", "toRepo", "gone/other"),
-                admin).status());
+    }
+
+    private static Response move(String from, String to, String token) {
+        // huggingface_hub's move_repo: {"fromRepo", "toRepo", "type"}; the answer is only checked for its status.
+        return postJson("/api/repos/move", Map.of("fromRepo", from, "toRepo", to, "type", "model"), token);
+    }
+
+    @Test
+    void moveRepoRewritesTheHistoryUnderTheNewNameAndKeepsItPrivate() {
+        createRepo("team/model", true);
+        byte[] weights = randomBytes(7, 4_000);
+        commitFiles("team/model", "main", Map.of("w.bin", weights));
+        commitFiles("team/model", "main", Map.of("README.md", utf8("# model")));
+        List<String> titles = get("/api/models/team/model/commits/main", admin).json().findValuesAsText("title");
+        String uploadedOnly = upload("team/model", randomBytes(8, 2_000));
+        String outsider = userWithToken("mover-outsider", "read", "write");
+
+        assertEquals(401, move("team/model", "team2/renamed", null).status());
+        Response hidden = move("team/model", "mover-outsider/mine", outsider);
+        assertEquals(404, hidden.status(), "a private source is a 404 to who cannot see it: " + hidden.text());
+        assertEquals(404, move("team/absent", "team2/renamed", admin).status());
+
+        Response moved = move("team/model", "team2/renamed", admin);
+        assertEquals(200, moved.status(), moved.text());
+        assertEquals(hub.url() + "/team2/renamed", moved.json().get("url").asText().replaceAll("/$", ""));
+        assertEquals(404, get("/api/models/team/model", admin).status());
+        assertEquals(404, get("/api/models/team2/renamed", null).status(), "still private");
+        JsonNode info = get("/api/models/team2/renamed", admin).json();
+        assertTrue(info.get("private").asBoolean(), info.toString());
+        assertEquals(titles, get("/api/models/team2/renamed/commits/main", admin).json().findValuesAsText("title"));
+        assertArrayEquals(weights, get("/team2/renamed/resolve/main/w.bin", admin).body());
+
+        // Git LFS's rule follows the name: the upload to the old name is committable under the new one by its owner,
+        // not by a stranger who knows the digest.
+        Map<String, Object> files = Map.of("u.bin", Map.of("digest", uploadedOnly, "size", 2_000));
+        Response own = postJson("/api/models/team2/renamed/commits/main", Map.of("message", "u", "files", files), admin);
+        assertEquals(201, own.status(), own.text());
+        createRepo("mover-outsider/loot", false, outsider);
+        assertEquals(404, postJson("/api/models/mover-outsider/loot/commits/main", Map.of("message", "steal",
+                "files", files), outsider).status());
+    }
+
+    @Test
+    void moveRepoRefusals() {
+        String alice = userWithToken("mover-alice", "read", "write");
+        String bob = userWithToken("mover-bob", "read", "write");
+        createRepo("mover-alice/pub", false, alice);
+        createRepo("mover-bob/own", false, bob);
+        assertEquals(403, move("mover-alice/pub", "mover-bob/taken", bob).status(), "not hers to move");
+        assertEquals(403, move("mover-bob/own", "mover-alice/gift", bob).status(), "not his namespace");
+        assertEquals(409, move("mover-alice/pub", "mover-bob/own", admin).status(), "the target exists");
+        assertEquals(409, move("mover-alice/pub", "mover-alice/pub", alice).status());
+        assertEquals(400, move("mover-alice/pub", "no-slash", alice).status());
+        assertEquals(400, move("mover-alice/pub", "a/b/c", alice).status());
+        assertEquals(400, postJson("/api/repos/move", Map.of("toRepo", "mover-alice/x"), alice).status());
+        assertEquals(400, postJson("/api/repos/move", Map.of("fromRepo", "mover-alice/pub", "toRepo", "mover-alice/x",
+                "type", "dataset"), alice).status());
+        assertEquals(200, get("/api/models/mover-alice/pub", null).status(), "refusals change nothing");
+        assertEquals(200, move("mover-alice/pub", "mover-alice/renamed", alice).status());
+        assertEquals(200, get("/api/models/mover-alice/renamed", null).status());
     }
 }

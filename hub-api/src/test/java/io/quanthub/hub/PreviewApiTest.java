@@ -103,7 +103,7 @@ class PreviewApiTest extends HubTestSupport {
         assertTrue(postJson(path, Map.of("prompt", "a cat", "t5Length", 513), null).error(400)
                 .contains("t5Length must be 1..512"));
         assertTrue(postJson(path, Map.of("prompt", "a cat"), null).error(409)
-                .contains(REPO + " has no text encoders, so its previews take no prompt"));
+                .contains(REPO + " names no clip_l text encoder, so its previews take no prompt"));
         assertTrue(postJson("/api/models/" + REPO + "/quants/Q4_0/previews", SETTINGS, null).error(409)
                 .contains("Q4_0 of " + REPO + " is not available"));
         assertTrue(postJson("/api/models/" + REPO + "/quants/Q9/previews", SETTINGS, null).error(400)

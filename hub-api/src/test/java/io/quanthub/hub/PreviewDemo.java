@@ -8,6 +8,7 @@ import io.quanthub.gguf.convert.Converter;
 import io.quanthub.gguf.convert.QuantLevel;
 import io.quanthub.gguf.synthetic.FluxShape;
 import io.quanthub.inference.preview.DemoModel;
+import io.quanthub.inference.preview.DemoTextEncoders;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -81,9 +82,40 @@ public final class PreviewDemo {
         createAndCommit(hub, token, PROMPT_REPO, dir, files);
     }
 
+    /** The demo as {@code quanthub serve --demo} publishes it, prompts included: the model and its encoders' repo. */
+    public static final String PROMPT_DEMO = "demo/flux-demo-prompts";
+    public static final String DEMO_ENCODERS = "demo/flux-text-encoders";
+
+    /**
+     * Writes the demo model (its Q8_0 GGUF too) with {@code quanthub.json} naming random-weight text encoders
+     * ({@link DemoTextEncoders}), commits the encoders as {@link #DEMO_ENCODERS} and the model as {@link #PROMPT_DEMO},
+     * each with the demo's random-weights notice as its commit message.
+     */
+    public static void pushPromptDemo(HubServer hub, String token, Path dir) throws IOException, InterruptedException {
+        Path encoders = Files.createDirectories(dir.resolve("text-encoders"));
+        createAndCommit(hub, token, DEMO_ENCODERS, encoders, DemoTextEncoders.write(encoders, 5, DemoModel.SHAPE),
+                DemoModel.RANDOM_WEIGHTS);
+        List<String> files = new ArrayList<>(DemoModel.write(dir, 42));
+        Path gguf = dir.resolve("flux-demo-Q8_0.gguf");
+        if (!Files.exists(gguf)) {
+            new Converter(2, false).convert(dir.resolve(DemoModel.MODEL_FILE), QuantLevel.Q8_0, gguf,
+                    Converter.ProgressListener.NONE);
+        }
+        files.add(gguf.getFileName().toString());
+        Files.writeString(dir.resolve("quanthub.json"), DemoTextEncoders.quanthubJson(DEMO_ENCODERS));
+        files.add("quanthub.json");
+        createAndCommit(hub, token, PROMPT_DEMO, dir, files, DemoModel.RANDOM_WEIGHTS);
+    }
+
     /** Creates a public repository and commits {@code files} (paths relative to {@code dir}) to its main branch. */
     public static void createAndCommit(HubServer hub, String token, String repo, Path dir, List<String> files)
             throws IOException, InterruptedException {
+        createAndCommit(hub, token, repo, dir, files, "Add " + files);
+    }
+
+    /** {@link #createAndCommit(HubServer, String, String, Path, List)} with a commit message. */
+    public static void createAndCommit(HubServer hub, String token, String repo, Path dir, List<String> files,
+                                       String message) throws IOException, InterruptedException {
         send(hub, token, "POST", "/api/repos", json(Map.of("name", repo, "private", false)));
         Map<String, Object> entries = new TreeMap<>();
         for (String file : files) {
@@ -92,7 +124,7 @@ public final class PreviewDemo {
             entries.put(file, Map.of("digest", uploaded.get("digest").asText(), "size", uploaded.get("size").asLong()));
         }
         send(hub, token, "POST", "/api/models/" + repo + "/commits/main",
-                json(Map.of("message", "Add " + files, "files", entries)));
+                json(Map.of("message", message, "files", entries)));
     }
 
     private static HttpRequest.BodyPublisher json(Object body) throws IOException {

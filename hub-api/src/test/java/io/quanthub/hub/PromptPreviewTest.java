@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -26,7 +27,94 @@ class PromptPreviewTest extends HubTestSupport {
         hub.close();
         hub = PreviewDemo.startHub(config(dataDir.resolve("clustered")));
         admin = Files.readString(hub.adminTokenFile()).strip();
-        PreviewDemo.pushWithTextEncoders(hub, admin, dataDir.resolve("prompt-demo"));
+        Path demo = dataDir.resolve("prompt-demo");
+        PreviewDemo.pushWithTextEncoders(hub, admin, demo);
+        model = Map.of("flux-prompts-Q8_0.gguf", Files.readAllBytes(demo.resolve("flux-prompts-Q8_0.gguf")),
+                "flux-demo.safetensors", Files.readAllBytes(demo.resolve("flux-demo.safetensors")),
+                "ae.safetensors", Files.readAllBytes(demo.resolve("ae.safetensors")));
+        clip = Files.readAllBytes(demo.resolve("text_encoders/clip_l.safetensors"));
+        t5 = Files.readAllBytes(demo.resolve("text_encoders/t5xxl.gguf"));
+        createRepo("enc/tiny", false);
+        commitFiles("enc/tiny", "main", Map.of("clip_l.safetensors", clip, "t5xxl.gguf", t5));
+        createRepo("secret/tiny", true);
+        commitFiles("secret/tiny", "main", Map.of("clip_l.safetensors", clip, "t5xxl.gguf", t5));
+        createRepo("enc/t5-source", false);
+        commitFiles("enc/t5-source", "main", Map.of("t5.safetensors",
+                Files.readAllBytes(TextEncodersApiTest.DATA.resolve("text-encoders-tiny/t5.safetensors")),
+                "t5_tokenizer/tokenizer.json", Files.readAllBytes(TextEncodersApiTest.DATA.resolve(
+                        "text-encoders-tiny/t5_tokenizer/tokenizer.json"))));
+    }
+
+    private static Map<String, byte[]> model;
+    private static byte[] clip;
+    private static byte[] t5;
+
+    /** A public repository holding the prompt demo's model and {@code quanthub.json} naming {@code encoders}. */
+    private static String modelNaming(String repo, String clipRef, String t5Ref) {
+        createRepo(repo, false);
+        Map<String, byte[]> files = new java.util.HashMap<>(model);
+        if (clipRef != null) {
+            files.put("quanthub.json", TextEncodersApiTest.json("{\"text_encoders\": {\"clip_l\": \"" + clipRef
+                    + "\", \"t5xxl\": \"" + t5Ref + "\"}}"));
+        }
+        commitFiles(repo, "main", files);
+        return "/api/models/" + repo + "/quants/Q8_0/previews";
+    }
+
+    private static final Map<String, Object> FOX = Map.of("prompt", "a fox", "seed", 2, "steps", 1, "width", 32,
+            "height", 32, "t5Length", 64);
+
+    @Test
+    void encodersInAnotherRepositoryNamedByQuanthubJsonEncodeThePromptOnTheNode() throws Exception {
+        String path = modelNaming("demo/named-encoders", "enc/tiny/clip_l.safetensors", "enc/tiny/t5xxl.gguf");
+        JsonNode encoders = get("/api/models/demo/named-encoders", null).json().get("textEncoders");
+        assertEquals("repository", encoders.get(0).get("origin").asText(), encoders.toString());
+        Response requested = postJson(path, FOX, null);
+        assertTrue(requested.status() == 202 || requested.status() == 200, requested.text());
+        JsonNode done = awaitDone(requested.json().get("id").asText());
+        assertEquals("sha256:" + sha256(clip), done.get("textEncoders").get("clip_l").asText(), done.toString());
+        assertEquals("sha256:" + sha256(t5), done.get("textEncoders").get("t5xxl").asText(), done.toString());
+    }
+
+    @Test
+    void encodersInAPrivateRepositoryServeOnlyWhoMaySeeIt() throws Exception {
+        String path = modelNaming("demo/secret-encoders", "secret/tiny/clip_l.safetensors", "secret/tiny/t5xxl.gguf");
+        String error = postJson(path, FOX, null).error(409);
+        assertEquals("the clip_l text encoder secret/tiny/clip_l.safetensors of demo/secret-encoders is not "
+                + "available (no such file or level, or a repository you cannot see)", error);
+        assertTrue(!get("/api/models/demo/secret-encoders/conditioning", null).json().get("prompts").asBoolean());
+        // The admin sees the encoders' repository: the same request renders.
+        Response requested = postJson(path, FOX, admin);
+        assertTrue(requested.status() == 202 || requested.status() == 200, requested.text());
+        awaitDone(requested.json().get("id").asText());
+    }
+
+    @Test
+    void aT5LevelNotMadeYetIsToBeProducedFirst() {
+        String path = modelNaming("demo/t5-level", "enc/tiny/clip_l.safetensors", "enc/t5-source:Q8_0");
+        assertEquals("the t5xxl text encoder enc/t5-source:Q8_0 of demo/t5-level is not produced yet; produce it "
+                + "first (POST /api/models/enc/t5-source/quants/Q8_0)", postJson(path, FOX, admin).error(409));
+    }
+
+    @Test
+    void aModelThatNamesNoEncodersTakesNoPrompt() {
+        String path = modelNaming("demo/no-encoders", null, null);
+        assertTrue(get("/api/models/demo/no-encoders", null).json().get("textEncoders").isEmpty());
+        String error = postJson(path, FOX, null).error(409);
+        assertTrue(error.startsWith("demo/no-encoders names no clip_l text encoder, so its previews take no prompt"),
+                error);
+    }
+
+    @Test
+    void conventionallyNamedFilesOfTheCommitAreTheFallback() {
+        JsonNode encoders = get("/api/models/" + REPO, null).json().get("textEncoders");
+        assertEquals(2, encoders.size(), encoders.toString());
+        for (JsonNode e : encoders) {
+            assertEquals("files", e.get("origin").asText(), e.toString());
+            assertEquals("available", e.get("status").asText(), e.toString());
+        }
+        assertEquals("text_encoders/clip_l.safetensors", TextEncodersApiTest.encoder(encoders, "clip_l")
+                .get("path").asText());
     }
 
     @Test

@@ -71,14 +71,14 @@ public final class AccountStore {
     /** Creates a user; {@link StorageException.AlreadyExists} when a user or an organisation has the name. */
     public User createUser(String name, boolean admin, String createdBy) {
         User user = new User(name, admin, createdBy, now());
-        claim(USERS, ORGS, name, Json.write(user));
+        claim(USERS, ORGS, name, StoredJson.write(user));
         return user;
     }
 
     /** Creates an organisation; {@link StorageException.AlreadyExists} when a user or an organisation has the name. */
     public Org createOrg(String name, String createdBy) {
         Org org = new Org(name, createdBy, now());
-        claim(ORGS, USERS, name, Json.write(org));
+        claim(ORGS, USERS, name, StoredJson.write(org));
         return org;
     }
 
@@ -153,7 +153,7 @@ public final class AccountStore {
         Membership membership = new Membership(org, user, role, addedBy, now());
         if (org(org).isEmpty()) throw new StorageException.NotFound("organisation '" + org + "' not found");
         if (user(user).isEmpty()) throw new StorageException.NotFound("user '" + user + "' not found");
-        s3.put(memberKey(user, org), Json.write(membership));
+        s3.put(memberKey(user, org), StoredJson.write(membership));
         return membership;
     }
 
@@ -186,7 +186,7 @@ public final class AccountStore {
     // ---- records ---------------------------------------------------------------------------------------------------
 
     private <T> Optional<T> read(String key, Class<T> type) {
-        return s3.get(key).map(json -> Json.read(json, type, key));
+        return s3.get(key).map(json -> StoredJson.read(json, type, key));
     }
 
     private <T> List<T> readAll(String prefix, Class<T> type) {

@@ -14,8 +14,9 @@ import java.util.List;
  *       write there, who sent every byte);</li>
  *   <li>{@code access/held/<hex>/<owner>/<name>}: a commit of the repository lists the blob.</li>
  * </ul>
- * Markers are only ever added: a repository that held a blob once keeps offering it, as its history does. Whether a
- * caller can read a holder is the hub's decision. All methods block.
+ * A repository that held a blob once keeps offering it, as its history does; its markers go only when it is deleted
+ * or moved (a new repository of its name starts afresh). Whether a caller can read a holder is the hub's decision.
+ * All methods block.
  */
 public final class BlobAccess {
     static final String PREFIX = "access/";
@@ -47,6 +48,12 @@ public final class BlobAccess {
         s3.list(UPLOADED + repo.owner() + "/" + repo.name() + "/").forEach(info -> s3.delete(info.key()));
     }
 
+    /** Records every upload to {@code from} as an upload to {@code to} as well (a repository moving to a new name). */
+    public void copyUploads(RepoName from, RepoName to) {
+        String prefix = UPLOADED + from.owner() + "/" + from.name() + "/";
+        s3.list(prefix).forEach(info -> recordUpload(to, new Digest(info.key().substring(prefix.length()))));
+    }
+
     /** Whether {@code digest} was uploaded to {@code repo}. */
     public boolean uploadedTo(RepoName repo, Digest digest) {
         return s3.stat(uploadedKey(repo, digest)).isPresent();
@@ -57,6 +64,11 @@ public final class BlobAccess {
         for (Digest digest : digests) {
             s3.putIfAbsent(heldPrefix(digest) + repo.owner() + "/" + repo.name(), MARKER);
         }
+    }
+
+    /** Forgets that {@code repo} holds these blobs (the repository is deleted or moved). */
+    public void forgetHeld(RepoName repo, Collection<Digest> digests) {
+        for (Digest digest : digests) s3.delete(heldPrefix(digest) + repo.owner() + "/" + repo.name());
     }
 
     /** The repositories whose history holds {@code digest}, in name order. */

@@ -117,15 +117,15 @@ public final class GarbageCollector {
     private Set<Digest> referencedBlobs() {
         Set<Digest> digests = new HashSet<>();
         s3.list("commits/").forEach(info -> s3.get(info.key()).ifPresent(json ->
-                digests.addAll(Json.read(json, Manifest.class, info.key()).files().values().stream()
+                digests.addAll(StoredJson.read(json, Manifest.class, info.key()).files().values().stream()
                         .map(Blob::digest).toList())));
         s3.list("variants/").forEach(info -> s3.get(info.key()).ifPresent(json -> {
-            Variant variant = Json.read(json, Variant.class, info.key());
+            Variant variant = StoredJson.read(json, Variant.class, info.key());
             digests.add(variant.key().source());
             if (variant.output() != null) digests.add(variant.output().digest());
         }));
         s3.list(PreviewImages.PREFIX).forEach(info -> s3.get(info.key()).ifPresent(json -> {
-            PreviewImages.Rendered rendered = Json.read(json, PreviewImages.Rendered.class, info.key());
+            PreviewImages.Rendered rendered = StoredJson.read(json, PreviewImages.Rendered.class, info.key());
             digests.add(Digest.parse(rendered.image()));
             if (rendered.heatmap() != null) digests.add(Digest.parse(rendered.heatmap()));
         }));
@@ -136,6 +136,12 @@ public final class GarbageCollector {
 
     /** Expired leases, and staged objects, multipart uploads and intents nobody will finish. */
     private Debris removeDebris(Instant now, Instant cutoff, boolean dryRun) {
+        // List the uploads and staged objects before reading the leases: an upload takes its lease before it starts,
+        // so every upload listed here has its lease in the read below. (Read the other way round, an upload started
+        // in between had no lease yet and, with S3's whole-second timestamps and a short grace, looked old.)
+        List<ObjectStore.PendingUpload> uploads = s3.listMultipartUploads("");
+        List<ObjectStore.ObjectInfo> stagedObjects = new ArrayList<>(s3.list(UploadLeases.STAGING).toList());
+        stagedObjects.addAll(s3.list(StagedUploads.OPEN).toList());
         List<UploadLeases.Lease> all = leases.all();
         Set<String> protectedKeys = new HashSet<>();
         int expired = 0;
@@ -151,16 +157,21 @@ public final class GarbageCollector {
         }
         int aborted = 0;
         long bytes = 0;
-        for (ObjectStore.PendingUpload upload : s3.listMultipartUploads("")) {
+        for (ObjectStore.PendingUpload upload : uploads) {
             if (upload.initiated().isBefore(cutoff) && !protectedKeys.contains(upload.key())) {
-                bytes += s3.multipartBytes(upload.key(), upload.uploadId());
-                if (!dryRun) s3.abortMultipart(upload.key(), upload.uploadId());
+                long uploadBytes = s3.multipartBytes(upload.key(), upload.uploadId());
+                if (!dryRun) {
+                    try {
+                        s3.abortMultipart(upload.key(), upload.uploadId());
+                    } catch (StorageException.NotFound endedMeanwhile) {
+                        continue; // completed or aborted by its owner since the listing: nothing to reclaim
+                    }
+                }
+                bytes += uploadBytes;
                 aborted++;
             }
         }
         int staged = 0;
-        List<ObjectStore.ObjectInfo> stagedObjects = new ArrayList<>(s3.list(UploadLeases.STAGING).toList());
-        stagedObjects.addAll(s3.list(StagedUploads.OPEN).toList());
         for (ObjectStore.ObjectInfo info : stagedObjects) {
             if (info.lastModified().isBefore(cutoff) && !protectedKeys.contains(info.key())) {
                 if (!dryRun) s3.delete(info.key());
@@ -171,7 +182,7 @@ public final class GarbageCollector {
         // Intents of runs that crashed before withdrawing them (a live run stops deleting after MAX_RUN).
         if (!dryRun) {
             s3.list(UploadLeases.INTENTS).toList().forEach(info -> s3.get(info.key()).ifPresent(json -> {
-                if (Json.read(json, UploadLeases.Intent.class, info.key()).started()
+                if (StoredJson.read(json, UploadLeases.Intent.class, info.key()).started()
                         .isBefore(now.minus(STALE_INTENT))) {
                     s3.delete(info.key());
                 }

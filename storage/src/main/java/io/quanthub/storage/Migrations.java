@@ -56,7 +56,7 @@ public final class Migrations {
     private int indexCommits() {
         int[] count = {0};
         s3.list(RepoStore.COMMITS).forEach(info -> s3.get(info.key()).ifPresent(json -> {
-            Manifest manifest = Json.read(json, Manifest.class, info.key());
+            Manifest manifest = StoredJson.read(json, Manifest.class, info.key());
             access.recordHeld(manifest.repo(), manifest.files().values().stream().map(Blob::digest).toList());
             count[0]++;
         }));

@@ -39,12 +39,12 @@ public final class PreviewImages {
     }
 
     public void put(String jobId, Rendered rendered) {
-        s3.put(key(jobId), Json.write(rendered));
+        s3.put(key(jobId), StoredJson.write(rendered));
     }
 
     /** The images of job {@code jobId}; empty when no node has finished it (or the id is not a preview's). */
     public Optional<Rendered> get(String jobId) {
         if (!JOB_ID.matcher(jobId).matches()) return Optional.empty();
-        return s3.get(key(jobId)).map(json -> Json.read(json, Rendered.class, key(jobId)));
+        return s3.get(key(jobId)).map(json -> StoredJson.read(json, Rendered.class, key(jobId)));
     }
 }

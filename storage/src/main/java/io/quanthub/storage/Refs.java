@@ -83,13 +83,13 @@ public final class Refs {
 
     /** The head entry including a deletion (commit null), or empty if the log is empty. */
     private Optional<Head> latest(Ref ref) {
-        Optional<Hint> hint = s3.get(hintKey(ref)).map(json -> Json.read(json, Hint.class, hintKey(ref)));
+        Optional<Hint> hint = s3.get(hintKey(ref)).map(json -> StoredJson.read(json, Hint.class, hintKey(ref)));
         Hint known = hint.isPresent() ? hint.get() : latestByListing(ref).orElse(null);
         if (known == null) return Optional.empty();
         int probes = 0;
         for (Optional<byte[]> next; (next = s3.get(entryKey(ref, known.seq() + 1))).isPresent(); probes++) {
             long seq = known.seq() + 1;
-            known = new Hint(seq, Json.read(next.get(), Entry.class, entryKey(ref, seq)));
+            known = new Hint(seq, StoredJson.read(next.get(), Entry.class, entryKey(ref, seq)));
         }
         if (hint.isEmpty() || probes >= REWRITE_HINT_AFTER) writeHint(ref, known);
         Entry entry = known.entry();
@@ -103,14 +103,14 @@ public final class Refs {
         return s3.list(prefix).map(ObjectStore.ObjectInfo::key)
                 .filter(key -> !key.endsWith("/" + HINT))
                 .reduce((older, newer) -> newer)
-                .map(key -> new Hint(Long.parseLong(key.substring(prefix.length())), Json.read(s3.get(key)
+                .map(key -> new Hint(Long.parseLong(key.substring(prefix.length())), StoredJson.read(s3.get(key)
                         .orElseThrow(() -> new StorageException("ref log entry vanished: " + key)), Entry.class, key)));
     }
 
     /** Best effort: a failed hint write only makes the next reader probe further. */
     private void writeHint(Ref ref, Hint hint) {
         try {
-            s3.put(hintKey(ref), Json.write(hint));
+            s3.put(hintKey(ref), StoredJson.write(hint));
         } catch (StorageException e) {
             // The append already succeeded; the log, not the hint, is the ref's value.
         }
@@ -138,7 +138,7 @@ public final class Refs {
         if (!Objects.equals(actual, expected)) throw new StorageException.RefConflict(ref, expected, actual);
         long seq = latest.map(Head::seq).orElse(0L) + 1;
         Entry entry = new Entry(next, expected, author, options.clock().instant());
-        if (!s3.putIfAbsent(entryKey(ref, seq), Json.write(entry))) {
+        if (!s3.putIfAbsent(entryKey(ref, seq), StoredJson.write(entry))) {
             // Someone else appended entry `seq` after our read: report what the ref holds now.
             throw new StorageException.RefConflict(ref, expected, resolve(ref).orElse(null));
         }
@@ -161,7 +161,7 @@ public final class Refs {
         List<Head> moves = new ArrayList<>();
         s3.list(prefix).filter(info -> !info.key().endsWith("/" + HINT))
                 .forEach(info -> s3.get(info.key()).ifPresent(json -> {
-            Entry entry = Json.read(json, Entry.class, info.key());
+            Entry entry = StoredJson.read(json, Entry.class, info.key());
             moves.add(new Head(ref, Long.parseLong(info.key().substring(prefix.length())),
                     entry.commit(), entry.author(), entry.time()));
         }));

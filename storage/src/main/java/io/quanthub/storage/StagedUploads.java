@@ -64,7 +64,7 @@ public final class StagedUploads {
             throw e;
         }
         try {
-            s3.put(openKey(lease.id()), Json.write(new Open(upload, options.clock().instant())));
+            s3.put(openKey(lease.id()), StoredJson.write(new Open(upload, options.clock().instant())));
         } catch (RuntimeException e) {
             abort(upload);
             throw e;
@@ -134,7 +134,7 @@ public final class StagedUploads {
     /** Every staged upload started and not yet finished or aborted, by any process. */
     public List<Open> open() {
         return s3.list(OPEN).flatMap(info -> s3.get(info.key()).stream()
-                .map(json -> Json.read(json, Open.class, info.key()))).toList();
+                .map(json -> StoredJson.read(json, Open.class, info.key()))).toList();
     }
 
     /** Multipart uploads under {@code prefix} (all staged uploads: {@code "uploads/"}) still open. */

@@ -55,7 +55,7 @@ public final class TokenStore {
         Objects.requireNonNull(owner, "owner");
         TokenInfo info = new TokenInfo(name, scopes, createdBy,
                 options.clock().instant().truncatedTo(ChronoUnit.MILLIS), owner);
-        if (!s3.putIfAbsent(key(secretHash), Json.write(info))) {
+        if (!s3.putIfAbsent(key(secretHash), StoredJson.write(info))) {
             throw new StorageException.AlreadyExists("a token with this secret already exists");
         }
         return info;
@@ -63,7 +63,7 @@ public final class TokenStore {
 
     /** The token whose secret hashes to {@code secretHash}, or empty. */
     public Optional<TokenInfo> get(Digest secretHash) {
-        return s3.get(key(secretHash)).map(json -> Json.read(json, TokenInfo.class, key(secretHash)));
+        return s3.get(key(secretHash)).map(json -> StoredJson.read(json, TokenInfo.class, key(secretHash)));
     }
 
     /**

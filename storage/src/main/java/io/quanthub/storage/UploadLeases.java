@@ -60,14 +60,14 @@ final class UploadLeases {
     /** Takes a new lease, naming {@code digest} when the caller already knows it (else null). */
     Lease acquire(Digest digest) {
         Lease lease = new Lease(UUID.randomUUID().toString(), digest, expiryFromNow());
-        s3.put(lease.key(), Json.write(lease));
+        s3.put(lease.key(), StoredJson.write(lease));
         return lease;
     }
 
     /** Names the digest in the lease and renews it: the blob is protected for {@code leaseTtl} from now. */
     Lease bind(Lease lease, Digest digest) {
         Lease bound = new Lease(lease.id(), digest, expiryFromNow());
-        s3.put(bound.key(), Json.write(bound));
+        s3.put(bound.key(), StoredJson.write(bound));
         return bound;
     }
 
@@ -78,7 +78,7 @@ final class UploadLeases {
     /** Every lease, live or expired, for the collector. */
     List<Lease> all() {
         return s3.list(LEASES).flatMap(info -> s3.get(info.key()).stream()
-                .map(json -> Json.read(json, Lease.class, info.key()))).toList();
+                .map(json -> StoredJson.read(json, Lease.class, info.key()))).toList();
     }
 
     boolean isLive(Lease lease, Instant now) {
@@ -106,7 +106,7 @@ final class UploadLeases {
     private boolean collectionInProgress(Digest digest) {
         Instant staleBefore = options.clock().instant().minus(GarbageCollector.STALE_INTENT);
         return s3.list(INTENTS + digest.hex() + "/").anyMatch(info -> s3.get(info.key())
-                .map(json -> Json.read(json, Intent.class, info.key()).started().isAfter(staleBefore))
+                .map(json -> StoredJson.read(json, Intent.class, info.key()).started().isAfter(staleBefore))
                 .orElse(false));
     }
 
@@ -117,7 +117,7 @@ final class UploadLeases {
     }
 
     void declareIntent(Digest digest, String runId, Instant started) {
-        s3.put(intentKey(digest, runId), Json.write(new Intent(runId, started)));
+        s3.put(intentKey(digest, runId), StoredJson.write(new Intent(runId, started)));
     }
 
     void withdrawIntent(Digest digest, String runId) {

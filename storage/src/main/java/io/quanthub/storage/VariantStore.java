@@ -37,7 +37,7 @@ public final class VariantStore {
     }
 
     public Optional<Variant> get(Variant.Key key) {
-        return s3.get(key(key)).map(json -> Json.read(json, Variant.class, key(key)));
+        return s3.get(key(key)).map(json -> StoredJson.read(json, Variant.class, key(key)));
     }
 
     /** Where the repositories that asked for a variant are listed, one empty object each. */
@@ -65,7 +65,7 @@ public final class VariantStore {
     /** Every variant record of every source (for migrations; its cost grows with the number of variants). */
     List<Variant> all() {
         return s3.list(PREFIX)
-                .flatMap(info -> s3.get(info.key()).stream().map(json -> Json.read(json, Variant.class, info.key())))
+                .flatMap(info -> s3.get(info.key()).stream().map(json -> StoredJson.read(json, Variant.class, info.key())))
                 .toList();
     }
 
@@ -78,7 +78,7 @@ public final class VariantStore {
     /** Every variant of one source file, ordered by quant type and converter version. */
     public List<Variant> list(Digest source) {
         return s3.list(PREFIX + source.hex() + "/")
-                .flatMap(info -> s3.get(info.key()).stream().map(json -> Json.read(json, Variant.class, info.key())))
+                .flatMap(info -> s3.get(info.key()).stream().map(json -> StoredJson.read(json, Variant.class, info.key())))
                 .toList();
     }
 
@@ -88,7 +88,7 @@ public final class VariantStore {
      */
     public Variant request(Variant.Key key, Variant.Provenance provenance) {
         Variant pending = new Variant(key, Variant.Status.PENDING, null, null, provenance, null);
-        if (s3.putIfAbsent(key(key), Json.write(pending))) return pending;
+        if (s3.putIfAbsent(key(key), StoredJson.write(pending))) return pending;
         return get(key).orElseThrow(() -> new StorageException("variant " + key + " vanished while requested"));
     }
 
@@ -120,13 +120,13 @@ public final class VariantStore {
      */
     public Variant registerVariant(Variant.Key key, Blob output, double bitsPerWeight, Variant.Provenance provenance,
                                    VariantQuality quality) {
-        s3.put(qualityKey(key), Json.write(quality));
+        s3.put(qualityKey(key), StoredJson.write(quality));
         return registerVariant(key, output, bitsPerWeight, provenance);
     }
 
     /** The quality the converter measured for a variant it produced; empty for pushed quants and pending ones. */
     public Optional<VariantQuality> quality(Variant.Key key) {
-        return s3.get(qualityKey(key)).map(json -> Json.read(json, VariantQuality.class, qualityKey(key)));
+        return s3.get(qualityKey(key)).map(json -> StoredJson.read(json, VariantQuality.class, qualityKey(key)));
     }
 
     /** Records that producing a variant failed; an available variant stays available. */
@@ -146,13 +146,13 @@ public final class VariantStore {
             Optional<ObjectStore.Versioned> stored = s3.getVersioned(objectKey);
             if (stored.isEmpty()) {
                 if (initial == null) throw new StorageException.NotFound("variant " + key + " not found");
-                if (s3.putIfAbsent(objectKey, Json.write(initial))) return initial;
+                if (s3.putIfAbsent(objectKey, StoredJson.write(initial))) return initial;
                 continue;
             }
-            Variant existing = Json.read(stored.get().data(), Variant.class, objectKey);
+            Variant existing = StoredJson.read(stored.get().data(), Variant.class, objectKey);
             Variant next = change.apply(existing);
             if (next.equals(existing)) return existing;
-            if (s3.putIfMatch(objectKey, Json.write(next), stored.get().etag())) return next;
+            if (s3.putIfMatch(objectKey, StoredJson.write(next), stored.get().etag())) return next;
         }
         throw new StorageException("variant " + key + " kept changing; gave up after " + MAX_ATTEMPTS + " attempts");
     }

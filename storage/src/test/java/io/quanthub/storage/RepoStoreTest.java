@@ -130,6 +130,7 @@ class RepoStoreTest extends S3TestSupport {
         }
         assertEquals(List.of(), keys("refs/" + repo.owner() + "/" + repo.name() + "/"), "no ref log is left");
         assertFalse(storage.access().uploadedTo(repo, uploaded.digest()));
+        assertEquals(List.of(), storage.access().holders(first.files().get("a.txt").digest()), "nor what it held");
         assertThrows(StorageException.NotFound.class, () -> repos.delete(repo));
         assertEquals(kept, repos.resolve(other, "main"), "another repository is untouched");
 
@@ -138,6 +139,106 @@ class RepoStoreTest extends S3TestSupport {
         assertThrows(StorageException.NotFound.class, () -> repos.resolve(repo, first.id()));
         assertThrows(StorageException.NotFound.class, () -> repos.resolve(repo, "v1"));
         assertNull(commit("main", null, Changes.put("new.txt", upload("new"))).parent(), "history starts afresh");
+    }
+
+    @Test
+    void aMovedRepositoryKeepsItsHistoryTagsPrivacyAndBlobRuleUnderItsNewNameOnly() {
+        RepoName from = RepoName.parse("acme/secret");
+        RepoName to = RepoName.parse("org2/renamed");
+        RepoStore.RepoInfo created = repos.create(from, "bob", true);
+        Blob weights = upload("weights");
+        Commit first = repos.commit(CommitRequest.onHead(from, "main", Changes.put("w.gguf", weights), "bob", "one"));
+        repos.createBranch(from, "dev", "main", "bob");
+        clock.advance(java.time.Duration.ofMinutes(1));
+        Commit onDev = repos.commit(CommitRequest.onHead(from, "dev", Changes.put("d.txt", upload("d")), "carol", "dev"));
+        Commit second = repos.commit(CommitRequest.onHead(from, "main", Changes.put("r.md", upload("r")), "bob", "two"));
+        repos.tag(from, "v1", first.id(), "bob");
+        Blob onlyUploaded = upload("uploaded, not committed");
+        storage.access().recordUpload(from, onlyUploaded.digest());
+
+        RepoStore.RepoInfo moved = repos.move(from, to, "bob");
+
+        assertEquals(new RepoStore.RepoInfo(to, "bob", created.created(), true), moved);
+        assertEquals(moved, repos.info(to).orElseThrow());
+        assertTrue(repos.info(from).isEmpty(), "the old name is gone");
+        List<Commit> history = repos.history(to, repos.resolve(to, "main").id(), 10);
+        assertEquals(List.of("two", "one"), history.stream().map(c -> c.manifest().message()).toList());
+        List<Commit> old = List.of(second, first);
+        for (int i = 0; i < old.size(); i++) {
+            Manifest before = old.get(i).manifest();
+            Manifest after = history.get(i).manifest();
+            assertEquals(to, after.repo());
+            assertEquals(before.files(), after.files());
+            assertEquals(before.author(), after.author());
+            assertEquals(before.time(), after.time());
+        }
+        assertEquals(history.get(1).id(), history.get(0).parent(), "parents are the rewritten ids");
+        assertEquals(history.get(1), repos.resolve(to, "v1"), "the tag points at the rewritten commit");
+        Commit dev = repos.resolve(to, "dev");
+        assertEquals(onDev.files(), dev.files());
+        assertEquals(history.get(1).id(), dev.parent(), "branches share their rewritten ancestors");
+        for (Commit commit : List.of(first, second, onDev)) {
+            assertTrue(objects().get("commits/" + commit.id()).isEmpty(), "old commit " + commit.id() + " is deleted");
+        }
+        assertEquals(List.of(), keys("refs/acme/secret/"));
+        // The Git LFS rule: what was uploaded to or held by the old name is offered by the new name only.
+        assertTrue(storage.access().uploadedTo(to, onlyUploaded.digest()));
+        assertFalse(storage.access().uploadedTo(from, onlyUploaded.digest()));
+        assertEquals(List.of(to), storage.access().holders(weights.digest()));
+        repos.create(from, "mallory");
+        assertTrue(storage.refs().list(from, Ref.Kind.BRANCH).isEmpty(), "a new repository of the old name is empty");
+
+        assertThrows(StorageException.AlreadyExists.class, () -> repos.move(to, repo, "bob"));
+        assertThrows(StorageException.AlreadyExists.class, () -> repos.move(to, to, "bob"));
+        assertThrows(StorageException.NotFound.class, () -> repos.move(RepoName.parse("acme/none"), 
+                RepoName.parse("acme/other"), "bob"));
+        assertEquals(history.get(0), repos.resolve(to, "main"), "a refused move changes nothing");
+    }
+
+    @Test
+    void aPushDuringAMoveFailsTheMoveAndLeavesTheSourceWhole() {
+        RepoName to = RepoName.parse("org2/moved");
+        Commit start = commit("main", null, Changes.put("start", upload("start")));
+        repos.tag(repo, "v1", start.id(), "alice");
+        Commit[] pushed = new Commit[1];
+        // The clock is first read when the target's refs are set: after the copy, before the source is touched.
+        clock.onRead(1, () -> pushed[0] = commit("main", null, Changes.put("late", upload("late"))));
+
+        assertThrows(StorageException.RefConflict.class, () -> repos.move(repo, to, "alice"));
+
+        assertTrue(repos.info(to).isEmpty(), "the target is removed");
+        assertEquals(List.of(), keys("refs/org2/moved/"));
+        assertEquals(pushed[0], repos.resolve(repo, "main"), "the push landed on the source");
+        assertEquals(start.id(), pushed[0].parent());
+        assertEquals(start, repos.resolve(repo, "v1"));
+        assertEquals(List.of(repo), storage.access().holders(start.files().get("start").digest()));
+        // Retried without a concurrent push, the move carries the push over.
+        repos.move(repo, to, "alice");
+        assertEquals(Set.of("start", "late"), repos.resolve(to, "main").files().keySet());
+    }
+
+    @Test
+    void aPushRacingTheRetirementOfTheSourceRefsFailsTheMoveAndIsKept() {
+        RepoName to = RepoName.parse("org2/moved");
+        Commit start = commit("main", null, Changes.put("start", upload("start")));
+        repos.tag(repo, "v1", start.id(), "alice");
+        // Clock reads in the move: the target's main (1) and v1 (2), then retiring the source's main (3, between its
+        // read of the head and its append) and v1 (4, main already retired).
+        clock.onRead(3, () -> commit("main", null, Changes.put("during", upload("during"))));
+        assertThrows(StorageException.RefConflict.class, () -> repos.move(repo, to, "alice"));
+        assertTrue(repos.info(to).isEmpty());
+        assertEquals(Set.of("start", "during"), repos.resolve(repo, "main").files().keySet());
+
+        Commit before = repos.resolve(repo, "main");
+        clock.onRead(4, () -> commit("main", null, Changes.put("after", upload("after"))));
+        assertThrows(StorageException.RefConflict.class, () -> repos.move(repo, to, "alice"));
+        assertTrue(repos.info(to).isEmpty());
+        // The push found main retired and started it afresh; putting main back keeps it, on top of the history.
+        Commit main = repos.resolve(repo, "main");
+        assertEquals(Set.of("start", "during", "after"), main.files().keySet());
+        assertEquals(before.id(), main.parent());
+        assertEquals("change [after]", main.manifest().message());
+        assertEquals(start, repos.resolve(repo, "v1"));
     }
 
     @Test

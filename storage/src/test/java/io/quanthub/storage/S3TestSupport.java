@@ -116,13 +116,26 @@ abstract class S3TestSupport {
     /** A clock the test moves by hand, so lease expiry and blob age need no waiting. */
     static final class MutableClock extends Clock {
         private volatile Duration offset = Duration.ZERO;
+        private volatile Runnable onRead;
+        private final java.util.concurrent.atomic.AtomicInteger readsLeft = new java.util.concurrent.atomic.AtomicInteger();
 
         void advance(Duration by) {
             offset = offset.plus(by);
         }
 
+        /** Runs {@code action} once, on the {@code nth} next read of the clock: a deterministic point in an operation. */
+        void onRead(int nth, Runnable action) {
+            onRead = action;
+            readsLeft.set(nth);
+        }
+
         @Override
         public Instant instant() {
+            Runnable action = onRead;
+            if (action != null && readsLeft.decrementAndGet() == 0) {
+                onRead = null;
+                action.run();
+            }
             return Instant.now().plus(offset);
         }
 

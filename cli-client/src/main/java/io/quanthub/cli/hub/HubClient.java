@@ -199,6 +199,18 @@ public final class HubClient {
         return get("/api/previews/" + segment(id), Preview.class);
     }
 
+    /** {@code GET /api/previews/{id}/image}: the rendered PNG's bytes (404 until it is rendered). */
+    public byte[] previewImage(String id) throws IOException {
+        String path = "/api/previews/" + segment(id) + "/image";
+        HttpRequest request = request(path, CALL_TIMEOUT).header("Accept", "image/png").GET().build();
+        HttpResponse<byte[]> response = send(http, request, HttpResponse.BodyHandlers.ofByteArray(), "GET " + path);
+        if (response.statusCode() / 100 != 2) {
+            throw HubException.of(response.statusCode(), new String(response.body(), StandardCharsets.UTF_8),
+                    "GET " + path);
+        }
+        return response.body();
+    }
+
     /**
      * {@code POST /api/admin/gc} (admin): one garbage-collection run, or a dry run that deletes nothing; waits for it
      * as long as it takes. {@code grace} is in any form the hub accepts ({@code 24h}, {@code PT24H}), null for the

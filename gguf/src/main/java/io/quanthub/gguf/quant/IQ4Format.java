@@ -6,6 +6,8 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
 /**
  * IQ4_NL and IQ4_XS (spec §7): 4-bit indices into a fixed non-linear codebook, chosen per 32-value block by a scale
  * search ({@code quantize_row_iq4_nl_impl} with {@code ntry = 7}, the path llama-quantize uses with and without an
@@ -17,7 +19,7 @@ import java.lang.foreign.MemorySegment;
  * </ul>
  * The field offsets come from {@link GgmlType#layout}.
  */
-final class IQ4Format implements QuantFormat, DequantizeKernel {
+final class IQ4Format implements QuantFormat {
     /** {@code kvalues_iq4nl}: the codebook, ascending. */
     private static final byte[] KVALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
     private static final float[] CODEBOOK = new float[16];
@@ -186,13 +188,8 @@ final class IQ4Format implements QuantFormat, DequantizeKernel {
     }
 
     @Override
-    public void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
+    public final void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
         QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
-        dequantizeUnchecked(src, srcOff, dst, dstOff, n);
-    }
-
-    @Override
-    public void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
         int nb = superBlock / QK;
         for (int i = 0; i < n; i += superBlock, srcOff += type.typeSize) {
             float d = LittleEndian.getFp16(src, srcOff + dOffset);
@@ -200,11 +197,12 @@ final class IQ4Format implements QuantFormat, DequantizeKernel {
             for (int ib = 0; ib < nb; ib++) {
                 float dl = d;
                 if (nb > 1) {
-                    int ls = ((src[srcOff + SCALES_L + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((scalesH >> (2 * ib)) & 3) << 4);
+                    int low = (src.get(JAVA_BYTE, srcOff + SCALES_L + ib / 2) >> (4 * (ib % 2))) & 0xF;
+                    int ls = low | (((scalesH >> (2 * ib)) & 3) << 4);
                     dl = d * (ls - 32);
                 }
                 // dst[j] = dl * CODEBOOK[q[j] & 0xF], dst[16 + j] = dl * CODEBOOK[q[j] >> 4], 16 lanes at a time.
-                ByteVector q = ByteVector.fromArray(ByteLanes.SIXTEEN, src, srcOff + qsOffset + QK / 2 * ib);
+                ByteVector q = ByteLanes.load(src, srcOff + qsOffset + QK / 2 * ib);
                 ByteVector lo = q.and((byte) 0xF).selectFrom(CODEBOOK_LANES);
                 ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).selectFrom(CODEBOOK_LANES);
                 int out = dstOff + i + QK * ib;
@@ -212,10 +210,5 @@ final class IQ4Format implements QuantFormat, DequantizeKernel {
                 ByteLanes.scale(hi, dl, dst, out + QK / 2);
             }
         }
-    }
-
-    @Override
-    public final void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
-        SegmentBlocks.dequantize(type, this, src, srcOff, dst, dstOff, n);
     }
 }

@@ -10,7 +10,7 @@ import java.lang.foreign.MemorySegment;
  * and dequantized block by block. Subclasses supply the per-block code; this class checks arguments once per call,
  * walks the blocks and owns the scratch arrays, so no block allocates anything.
  */
-abstract class KQuantFormat implements QuantFormat, DequantizeKernel {
+abstract class KQuantFormat implements QuantFormat {
     /** Values per super-block (ggml's QK_K). */
     static final int QK_K = 256;
 
@@ -31,8 +31,8 @@ abstract class KQuantFormat implements QuantFormat, DequantizeKernel {
     /** Like {@link #quantizeBlock}, weighted by the importance values {@code qw[qwOff..qwOff+255]} of these positions. */
     abstract void quantizeBlockWeighted(float[] x, int xOff, float[] qw, int qwOff, byte[] y, int yOff, Scratch s);
 
-    /** Dequantizes the block at {@code y[yOff..]} into the 256 floats {@code out[outOff..]}. */
-    abstract void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff);
+    /** Dequantizes the block at byte {@code yOff} of {@code y}, in place, into the 256 floats {@code out[outOff..]}. */
+    abstract void dequantizeBlock(MemorySegment y, long yOff, float[] out, int outOff);
 
     @Override
     public final void quantize(float[] src, int srcOff, byte[] dst, int dstOff, int nRows, int nPerRow,
@@ -58,21 +58,11 @@ abstract class KQuantFormat implements QuantFormat, DequantizeKernel {
     }
 
     @Override
-    public final void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
-        QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
-        dequantizeUnchecked(src, srcOff, dst, dstOff, n);
-    }
-
-    @Override
-    public final void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
-        for (int b = 0; b < n / QK_K; b++) {
-            dequantizeBlock(src, srcOff + b * type.typeSize, dst, dstOff + b * QK_K);
-        }
-    }
-
-    @Override
     public final void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
-        SegmentBlocks.dequantize(type, this, src, srcOff, dst, dstOff, n);
+        QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
+        for (int b = 0; b < n / QK_K; b++) {
+            dequantizeBlock(src, srcOff + (long) b * type.typeSize, dst, dstOff + b * QK_K);
+        }
     }
 
     /** The 2-bit packing of Q2_K and Q3_K: value e goes to byte 32*(e/128) + e%32, bits 2*((e%128)/32). */

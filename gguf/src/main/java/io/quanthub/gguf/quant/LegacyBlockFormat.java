@@ -1,9 +1,11 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -16,7 +18,7 @@ import java.lang.foreign.MemorySegment;
  * quantizer of one block, and a dequantizer loop. The reference and dequantize loops run over all blocks of a call
  * in one subclass method so the JIT compiles them as one monomorphic loop.
  */
-abstract class LegacyBlockFormat implements QuantFormat, DequantizeKernel {
+abstract class LegacyBlockFormat implements QuantFormat {
     /** Values per block. */
     static final int QK = 32;
 
@@ -49,8 +51,26 @@ abstract class LegacyBlockFormat implements QuantFormat, DequantizeKernel {
      */
     abstract void quantizeWeighted(float[] x, int xOff, float[] w, byte[] y, int yOff, Scratch s);
 
-    /** {@code dequantize_row_*} over {@code nBlocks} consecutive blocks. */
-    abstract void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks);
+    /** {@code dequantize_row_*} over {@code nBlocks} consecutive blocks, read where they are. */
+    abstract void dequantizeBlocks(MemorySegment src, long srcOff, float[] dst, int dstOff, int nBlocks);
+
+    /** For {@link #fifthBits}: lanes 0-7 take byte 0 (or 2) of qh, lanes 8-15 byte 1 (or 3). */
+    private static final VectorShuffle<Byte> QH_LOW_HALF =
+            VectorShuffle.fromValues(ByteLanes.SIXTEEN, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    private static final VectorShuffle<Byte> QH_HIGH_HALF =
+            VectorShuffle.fromValues(ByteLanes.SIXTEEN, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    /** Lane j looks at bit j % 8 of its byte. */
+    private static final ByteVector BIT_OF_LANE =
+            ByteVector.fromArray(ByteLanes.SIXTEEN, new byte[] {0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7}, 0);
+
+    /**
+     * The fifth bits of Q5_0/Q5_1 as 16 lanes of 0 or 16: bits 0-15 of the 32-bit qh field ({@code half} 0, the low
+     * nibbles' values) or bits 16-31 ({@code half} 1). {@code qh} holds the field's 4 bytes in lanes 0-3.
+     */
+    static ByteVector fifthBits(ByteVector qh, int half) {
+        return qh.rearrange(half == 0 ? QH_LOW_HALF : QH_HIGH_HALF).lanewise(VectorOperators.LSHR, BIT_OF_LANE)
+                .and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+    }
 
     /** Per-call working memory of the weighted quantizers, allocated once per quantize call. */
     static final class Scratch {
@@ -81,19 +101,9 @@ abstract class LegacyBlockFormat implements QuantFormat, DequantizeKernel {
     }
 
     @Override
-    public void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
+    public final void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
         QuantArgs.checkDequantize(type, src, srcOff, dst, dstOff, n);
         dequantizeBlocks(src, srcOff, dst, dstOff, n / QK);
-    }
-
-    @Override
-    public final void dequantizeUnchecked(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
-        dequantizeBlocks(src, srcOff, dst, dstOff, n / QK);
-    }
-
-    @Override
-    public final void dequantize(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
-        SegmentBlocks.dequantize(type, this, src, srcOff, dst, dstOff, n);
     }
 
     /**

@@ -1,16 +1,45 @@
 package io.quanthub.gguf.quant;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
-/** Little-endian access to byte arrays, the byte order of every ggml block field. */
+/**
+ * Little-endian access to byte arrays and memory segments (any alignment), the byte order of every ggml block field.
+ */
 public final class LittleEndian {
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
 
+    private static final ValueLayout.OfShort SEGMENT_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt SEGMENT_INT =
+            ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong SEGMENT_LONG =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private LittleEndian() {
+    }
+
+    public static short getShort(MemorySegment s, long off) {
+        return s.get(SEGMENT_SHORT, off);
+    }
+
+    public static int getInt(MemorySegment s, long off) {
+        return s.get(SEGMENT_INT, off);
+    }
+
+    public static long getLong(MemorySegment s, long off) {
+        return s.get(SEGMENT_LONG, off);
+    }
+
+    /** An fp16 field decoded to float. */
+    public static float getFp16(MemorySegment s, long off) {
+        return Numerics.fp16ToFp32(getShort(s, off));
     }
 
     public static short getShort(byte[] b, int off) {
@@ -27,6 +56,10 @@ public final class LittleEndian {
 
     public static void putInt(byte[] b, int off, int v) {
         INT.set(b, off, v);
+    }
+
+    public static long getLong(byte[] b, int off) {
+        return (long) LONG.get(b, off);
     }
 
     public static float getFloat(byte[] b, int off) {

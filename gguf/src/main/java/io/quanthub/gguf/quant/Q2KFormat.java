@@ -4,6 +4,8 @@ import io.quanthub.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.MemorySegment;
+
 import static io.quanthub.gguf.quant.Numerics.nearestInt;
 
 /**
@@ -94,22 +96,23 @@ final class Q2KFormat extends KQuantFormat {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff) {
+    void dequantizeBlock(MemorySegment y, long yOff, float[] out, int outOff) {
         float d = LittleEndian.getFp16(y, yOff + D);
         float min = LittleEndian.getFp16(y, yOff + DMIN);
         int o = outOff;
         for (int half = 0; half < 2; half++) {
-            int q = yOff + QS + 32 * half;
+            long q = yOff + QS + 32 * half;
+            // The 8 scale bytes of this half (4-bit scale | 4-bit min << 4), one read.
+            long scales = LittleEndian.getLong(y, yOff + SCALES + 8 * half);
             for (int j = 0; j < 4; j++) {
                 int shift = 2 * j;
-                int is = 8 * half + 2 * j;
                 // two 16-value sub-blocks share the same qs bytes' bit pair: first q[0..15], then q[16..31]
                 for (int k = 0; k < 2; k++) {
-                    int sc = y[yOff + SCALES + is + k] & 0xFF;
+                    int sc = (int) (scales >>> (8 * (2 * j + k))) & 0xFF;
                     float dl = d * (sc & 0xF);
                     float ml = min * (sc >> 4);
                     // out[o + l] = dl * ((y[q + 16k + l] >> shift) & 3) - ml, 16 lanes at once
-                    ByteVector v = ByteVector.fromArray(ByteLanes.SIXTEEN, y, q + 16 * k);
+                    ByteVector v = ByteLanes.load(y, q + 16 * k);
                     ByteLanes.scaleMinus(v.lanewise(VectorOperators.LSHR, shift).and((byte) 3), dl, ml, out, o);
                     o += 16;
                 }

@@ -1,8 +1,13 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
 
 import static io.quanthub.gguf.quant.Numerics.nearestInt;
+import static io.quanthub.gguf.quant.ScaleMinK4.scaleByte;
 
 /**
  * Q3_K (spec §6.2): 16 sub-blocks of 16 values, each {@code x ≈ d*sc*q} with a signed 3-bit q (low 2 bits in qs,
@@ -80,11 +85,10 @@ final class Q3KFormat extends KQuantFormat {
         y[sc + 8 + j % 4] |= (byte) ((l >> 4) << (2 * (j / 4)));
     }
 
-    /** The signed scale (-32..31) of sub-block j. */
-    private static int scale(byte[] y, int yOff, int j) {
-        int sc = yOff + SCALES;
-        int lo = j < 8 ? y[sc + j] & 0xF : (y[sc + j - 8] & 0xFF) >> 4;
-        int hi = ((y[sc + 8 + j % 4] & 0xFF) >> (2 * (j / 4))) & 3;
+    /** The signed scale (-32..31) of sub-block j, from the 12 scale bytes as two words (see ScaleMinK4.scaleByte). */
+    private static int scale(long first8, int last4, int j) {
+        int lo = j < 8 ? scaleByte(first8, last4, j) & 0xF : scaleByte(first8, last4, j - 8) >> 4;
+        int hi = (scaleByte(first8, last4, 8 + j % 4) >> (2 * (j / 4))) & 3;
         return (lo | hi << 4) - 32;
     }
 
@@ -95,8 +99,10 @@ final class Q3KFormat extends KQuantFormat {
     private static void requantizeAndPack(float[] x, int xOff, byte[] y, int yOff, Scratch s) {
         byte[] L = s.L;
         float d = LittleEndian.getFp16(y, yOff + D);
+        long first8 = LittleEndian.getLong(y, yOff + SCALES);
+        int last4 = LittleEndian.getInt(y, yOff + SCALES + 8);
         for (int j = 0; j < 16; j++) {
-            float dj = d * scale(y, yOff, j);
+            float dj = d * scale(first8, last4, j);
             if (dj == 0) continue;
             Solvers.requantize(x, xOff + 16 * j, 16, 0f, dj, -4, 3, L, 16 * j, s.solver);
         }
@@ -112,24 +118,25 @@ final class Q3KFormat extends KQuantFormat {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff) {
+    void dequantizeBlock(MemorySegment y, long yOff, float[] out, int outOff) {
         float dAll = LittleEndian.getFp16(y, yOff + D);
+        long s8 = LittleEndian.getLong(y, yOff + SCALES);
+        int s4 = LittleEndian.getInt(y, yOff + SCALES + 8);
         int o = outOff;
-        int m = 1;
         for (int half = 0; half < 2; half++) {
-            int q = yOff + QS + 32 * half;
+            long q = yOff + QS + 32 * half;
             for (int j = 0; j < 4; j++) {
                 int shift = 2 * j;
+                // hmask bit 4*half + j: set keeps the 2-bit level, clear subtracts 4 (ggml's -4 offset).
+                int bit = 4 * half + j;
                 for (int k = 0; k < 2; k++) {
-                    float dl = dAll * scale(y, yOff, 8 * half + 2 * j + k);
-                    int qk = q + 16 * k;
-                    int hk = yOff + HMASK + 16 * k;
-                    for (int l = 0; l < 16; l++) {
-                        int v = ((y[qk + l] >> shift) & 3) - ((y[hk + l] & m) != 0 ? 0 : 4);
-                        out[o++] = dl * v;
-                    }
+                    float dl = dAll * scale(s8, s4, 8 * half + 2 * j + k);
+                    ByteVector low = ByteLanes.load(y, q + 16 * k).lanewise(VectorOperators.LSHR, shift).and((byte) 3);
+                    ByteVector clear = ByteLanes.load(y, yOff + HMASK + 16 * k).lanewise(VectorOperators.LSHR, bit)
+                            .and((byte) 1).lanewise(VectorOperators.XOR, (byte) 1);
+                    ByteLanes.scale(low.sub(clear.lanewise(VectorOperators.LSHL, 2)), dl, out, o);
+                    o += 16;
                 }
-                m <<= 1;
             }
         }
     }

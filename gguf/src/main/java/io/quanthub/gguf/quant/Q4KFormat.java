@@ -4,6 +4,10 @@ import io.quanthub.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
 /**
  * Q4_K (spec §6.3): 8 sub-blocks of 32 values, {@code x ≈ d*sc*q - dmin*m} with 4-bit q and 6-bit sc, m.
  * Fields ({@link GgmlType#layout}): d, dmin, scales, qs; qs byte 32c+l holds value 64c+l in its low
@@ -37,19 +41,21 @@ final class Q4KFormat extends KQuantFormat {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff) {
+    void dequantizeBlock(MemorySegment y, long yOff, float[] out, int outOff) {
         float d = LittleEndian.getFp16(y, yOff + ScaleMinK4.D);
         float min = LittleEndian.getFp16(y, yOff + ScaleMinK4.DMIN);
+        long s8 = LittleEndian.getLong(y, yOff + ScaleMinK4.SCALES);
+        int s4 = LittleEndian.getInt(y, yOff + ScaleMinK4.SCALES + 8);
         for (int c = 0; c < 4; c++) {
-            float d1 = d * ScaleMinK4.scale(y, yOff, 2 * c);
-            float m1 = min * ScaleMinK4.min(y, yOff, 2 * c);
-            float d2 = d * ScaleMinK4.scale(y, yOff, 2 * c + 1);
-            float m2 = min * ScaleMinK4.min(y, yOff, 2 * c + 1);
-            int q = yOff + QS + 32 * c;
+            float d1 = d * ScaleMinK4.scale(s8, s4, 2 * c);
+            float m1 = min * ScaleMinK4.min(s8, s4, 2 * c);
+            float d2 = d * ScaleMinK4.scale(s8, s4, 2 * c + 1);
+            float m2 = min * ScaleMinK4.min(s8, s4, 2 * c + 1);
+            long q = yOff + QS + 32 * c;
             int o = outOff + 64 * c;
             // out[o + l] = d1 * (y[q + l] & 0xF) - m1, out[o + 32 + l] = d2 * ((y[q + l] & 0xFF) >> 4) - m2
             for (int l = 0; l < 32; l += 16) {
-                ByteVector v = ByteVector.fromArray(ByteLanes.SIXTEEN, y, q + l);
+                ByteVector v = ByteLanes.load(y, q + l);
                 ByteLanes.scaleMinus(v.and((byte) 0xF), d1, m1, out, o + l);
                 ByteLanes.scaleMinus(v.lanewise(VectorOperators.LSHR, 4), d2, m2, out, o + 32 + l);
             }

@@ -1,6 +1,11 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
 
 /**
  * Q4_0: 32 4-bit levels around 8 and one fp16 scale {@code d = max/-8}, where max is the signed value of largest
@@ -43,14 +48,13 @@ final class Q4_0Format extends LegacyBlockFormat {
     }
 
     @Override
-    void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
+    void dequantizeBlocks(MemorySegment src, long srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
             float d = LittleEndian.getFp16(src, srcOff + D);
-            for (int j = 0; j < QK / 2; j++) {
-                int q = src[srcOff + QS + j];
-                dst[dstOff + j] = ((q & 0x0F) - 8) * d;
-                dst[dstOff + QK / 2 + j] = (((q >> 4) & 0x0F) - 8) * d;
-            }
+            // dst[j] = ((q[j] & 0xF) - 8) * d, dst[16 + j] = ((q[j] >> 4) - 8) * d, 16 lanes at a time
+            ByteVector q = ByteLanes.load(src, srcOff + QS);
+            ByteLanes.scale(q.and((byte) 0x0F).sub((byte) 8), d, dst, dstOff);
+            ByteLanes.scale(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), d, dst, dstOff + QK / 2);
         }
     }
 }

@@ -1,8 +1,12 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
 
 /**
  * Q4_1: 32 4-bit levels, an fp16 scale {@code d = (max-min)/15} and an fp16 offset {@code m = min} (spec §4.2).
@@ -59,15 +63,14 @@ final class Q4_1Format extends LegacyBlockFormat {
     }
 
     @Override
-    void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
+    void dequantizeBlocks(MemorySegment src, long srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
             float d = LittleEndian.getFp16(src, srcOff + D);
             float m = LittleEndian.getFp16(src, srcOff + M);
-            for (int j = 0; j < QK / 2; j++) {
-                int q = src[srcOff + QS + j];
-                dst[dstOff + j] = (q & 0x0F) * d + m;
-                dst[dstOff + QK / 2 + j] = ((q >> 4) & 0x0F) * d + m;
-            }
+            // dst[j] = (q[j] & 0xF) * d + m, dst[16 + j] = (q[j] >> 4) * d + m, 16 lanes at a time
+            ByteVector q = ByteLanes.load(src, srcOff + QS);
+            ByteLanes.scaleAdd(q.and((byte) 0x0F), d, m, dst, dstOff);
+            ByteLanes.scaleAdd(q.lanewise(VectorOperators.LSHR, 4), d, m, dst, dstOff + QK / 2);
         }
     }
 }

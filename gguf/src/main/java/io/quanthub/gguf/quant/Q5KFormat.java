@@ -1,6 +1,11 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
 
 /**
  * Q5_K (spec §6.4): Q4_K with 5-bit q. Fields: d, dmin, scales, qh, qs.
@@ -49,24 +54,27 @@ final class Q5KFormat extends KQuantFormat {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff) {
+    void dequantizeBlock(MemorySegment y, long yOff, float[] out, int outOff) {
         float d = LittleEndian.getFp16(y, yOff + ScaleMinK4.D);
         float min = LittleEndian.getFp16(y, yOff + ScaleMinK4.DMIN);
+        long s8 = LittleEndian.getLong(y, yOff + ScaleMinK4.SCALES);
+        int s4 = LittleEndian.getInt(y, yOff + ScaleMinK4.SCALES + 8);
         for (int c = 0; c < 4; c++) {
-            float d1 = d * ScaleMinK4.scale(y, yOff, 2 * c);
-            float m1 = min * ScaleMinK4.min(y, yOff, 2 * c);
-            float d2 = d * ScaleMinK4.scale(y, yOff, 2 * c + 1);
-            float m2 = min * ScaleMinK4.min(y, yOff, 2 * c + 1);
-            int u1 = 1 << (2 * c);
-            int u2 = 2 << (2 * c);
-            int q = yOff + QS + 32 * c;
-            int h = yOff + QH;
+            float d1 = d * ScaleMinK4.scale(s8, s4, 2 * c);
+            float m1 = min * ScaleMinK4.min(s8, s4, 2 * c);
+            float d2 = d * ScaleMinK4.scale(s8, s4, 2 * c + 1);
+            float m2 = min * ScaleMinK4.min(s8, s4, 2 * c + 1);
+            long q = yOff + QS + 32 * c;
             int o = outOff + 64 * c;
-            for (int l = 0; l < 32; l++) {
-                out[o + l] = d1 * ((y[q + l] & 0xF) + ((y[h + l] & u1) != 0 ? 16 : 0)) - m1;
-            }
-            for (int l = 0; l < 32; l++) {
-                out[o + 32 + l] = d2 * (((y[q + l] & 0xFF) >> 4) + ((y[h + l] & u2) != 0 ? 16 : 0)) - m2;
+            // 5-bit levels: a nibble of qs, plus 16 where qh bit 2c (first 32 values) or 2c+1 (next 32) is set.
+            for (int l = 0; l < 32; l += 16) {
+                ByteVector v = ByteLanes.load(y, q + l);
+                ByteVector h = ByteLanes.load(y, yOff + QH + l);
+                ByteVector h1 = h.lanewise(VectorOperators.LSHR, 2 * c).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+                ByteVector h2 = h.lanewise(VectorOperators.LSHR, 2 * c + 1).and((byte) 1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                ByteLanes.scaleMinus(v.and((byte) 0xF).or(h1), d1, m1, out, o + l);
+                ByteLanes.scaleMinus(v.lanewise(VectorOperators.LSHR, 4).or(h2), d2, m2, out, o + 32 + l);
             }
         }
     }

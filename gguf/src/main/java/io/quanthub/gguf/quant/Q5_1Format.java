@@ -1,8 +1,12 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
 
 /**
  * Q5_1: 32 5-bit levels, an fp16 scale {@code d = (max-min)/31} and an fp16 offset {@code m = min} (spec §4.4).
@@ -63,18 +67,15 @@ final class Q5_1Format extends LegacyBlockFormat {
     }
 
     @Override
-    void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
+    void dequantizeBlocks(MemorySegment src, long srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
             float d = LittleEndian.getFp16(src, srcOff + D);
             float m = LittleEndian.getFp16(src, srcOff + M);
-            int qh = LittleEndian.getInt(src, srcOff + QH);
-            for (int j = 0; j < QK / 2; j++) {
-                int q = src[srcOff + QS + j];
-                int h0 = ((qh >>> j) << 4) & 0x10;
-                int h1 = (qh >>> (j + 12)) & 0x10;
-                dst[dstOff + j] = ((q & 0x0F) | h0) * d + m;
-                dst[dstOff + QK / 2 + j] = (((q >> 4) & 0x0F) | h1) * d + m;
-            }
+            // dst[j] = ((q[j] & 0xF) | qh bit j << 4) * d + m, dst[16 + j] with q[j] >> 4 and qh bit 16 + j
+            ByteVector q = ByteLanes.load(src, srcOff + QS);
+            ByteVector qh = ByteLanes.load(src, srcOff + QH);
+            ByteLanes.scaleAdd(q.and((byte) 0x0F).or(fifthBits(qh, 0)), d, m, dst, dstOff);
+            ByteLanes.scaleAdd(q.lanewise(VectorOperators.LSHR, 4).or(fifthBits(qh, 1)), d, m, dst, dstOff + QK / 2);
         }
     }
 }

@@ -1,10 +1,14 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 import static io.quanthub.gguf.quant.Numerics.nearestInt;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * Q6_K (spec §6.5): 16 sub-blocks of 16 values, {@code x ≈ d*sc*q} with signed 6-bit q and signed 8-bit sc.
@@ -80,26 +84,31 @@ final class Q6KFormat extends KQuantFormat {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff) {
+    void dequantizeBlock(MemorySegment y, long yOff, float[] out, int outOff) {
         float d = LittleEndian.getFp16(y, yOff + D);
         for (int h = 0; h < 2; h++) {
-            int ql = yOff + QL + 64 * h;
-            int qh = yOff + QH + 32 * h;
-            int sc = yOff + SCALES + 8 * h;
+            long ql = yOff + QL + 64 * h;
+            long qh = yOff + QH + 32 * h;
+            long sc = yOff + SCALES + 8 * h;
             int o = outOff + 128 * h;
-            for (int l = 0; l < 32; l++) {
-                int is = sc + l / 16;
-                int low = y[ql + l] & 0xFF;
-                int low2 = y[ql + l + 32] & 0xFF;
-                int high = y[qh + l];
-                int q1 = ((low & 0xF) | (high & 3) << 4) - 32;
-                int q2 = ((low2 & 0xF) | ((high >> 2) & 3) << 4) - 32;
-                int q3 = ((low >> 4) | ((high >> 4) & 3) << 4) - 32;
-                int q4 = ((low2 >> 4) | ((high >> 6) & 3) << 4) - 32;
-                out[o + l] = d * y[is] * q1;
-                out[o + l + 32] = d * y[is + 2] * q2;
-                out[o + l + 64] = d * y[is + 4] * q3;
-                out[o + l + 96] = d * y[is + 6] * q4;
+            // Values l, l+32, l+64, l+96 for 16 l at a time: 6-bit levels (low nibble | 2 high bits << 4) - 32, each
+            // 16 sharing one scale. out = (d * sc) * q, as ggml's d * sc * q.
+            for (int l = 0; l < 32; l += 16) {
+                ByteVector low = ByteLanes.load(y, ql + l);
+                ByteVector low2 = ByteLanes.load(y, ql + l + 32);
+                ByteVector high = ByteLanes.load(y, qh + l);
+                long is = sc + l / 16;
+                ByteVector q1 = low.and((byte) 0xF).or(high.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                ByteVector q2 = low2.and((byte) 0xF)
+                        .or(high.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                ByteVector q3 = low.lanewise(VectorOperators.LSHR, 4)
+                        .or(high.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                ByteVector q4 = low2.lanewise(VectorOperators.LSHR, 4)
+                        .or(high.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+                ByteLanes.scale(q1.sub((byte) 32), d * y.get(JAVA_BYTE, is), out, o + l);
+                ByteLanes.scale(q2.sub((byte) 32), d * y.get(JAVA_BYTE, is + 2), out, o + l + 32);
+                ByteLanes.scale(q3.sub((byte) 32), d * y.get(JAVA_BYTE, is + 4), out, o + l + 64);
+                ByteLanes.scale(q4.sub((byte) 32), d * y.get(JAVA_BYTE, is + 6), out, o + l + 96);
             }
         }
     }

@@ -1,7 +1,8 @@
 package io.quanthub.gguf.quant;
 
 import io.quanthub.gguf.GgmlType;
-import jdk.incubator.vector.ByteVector;
+
+import java.lang.foreign.MemorySegment;
 
 /**
  * Q8_0: 32 signed bytes and one fp16 scale {@code d = amax/127} (spec §4.5). Fields: d, qs.
@@ -72,12 +73,12 @@ final class Q8_0Format extends LegacyBlockFormat {
     }
 
     @Override
-    void dequantizeBlocks(byte[] src, int srcOff, float[] dst, int dstOff, int nBlocks) {
+    void dequantizeBlocks(MemorySegment src, long srcOff, float[] dst, int dstOff, int nBlocks) {
         for (int i = 0; i < nBlocks; i++, srcOff += BLOCK_BYTES, dstOff += QK) {
             float d = LittleEndian.getFp16(src, srcOff + D);
             // dst[j] = q[j] * d, 16 lanes at a time
             for (int j = 0; j < QK; j += 16) {
-                ByteLanes.scale(ByteVector.fromArray(ByteLanes.SIXTEEN, src, srcOff + QS + j), d, dst, dstOff + j);
+                ByteLanes.scale(ByteLanes.load(src, srcOff + QS + j), d, dst, dstOff + j);
             }
         }
     }

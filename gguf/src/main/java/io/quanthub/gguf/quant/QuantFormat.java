@@ -23,17 +23,19 @@ public interface QuantFormat {
     void quantize(float[] src, int srcOff, byte[] dst, int dstOff, int nRows, int nPerRow, float[] imatrix);
 
     /**
-     * Dequantizes {@code n} values (a multiple of the block size) like ggml's {@code dequantize_row_*}.
+     * Dequantizes {@code n} values (a multiple of the block size) like ggml's {@code dequantize_row_*}: the
+     * {@link #dequantize(MemorySegment, long, float[], int, int) segment} kernel, on the blocks staged a few kilobytes
+     * at a time in native memory (see {@link ArrayStaging} for why).
      */
-    void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n);
+    default void dequantize(byte[] src, int srcOff, float[] dst, int dstOff, int n) {
+        QuantArgs.checkDequantize(type(), src, srcOff, dst, dstOff, n);
+        ArrayStaging.dequantize(this, src, srcOff, dst, dstOff, n);
+    }
 
     /**
-     * Dequantizes {@code n} values (a multiple of the block size) from the blocks at byte {@code srcOff} of
-     * {@code src}, with no alignment required: a memory-mapped file (the caller needs no copy or buffer of its own),
-     * native memory or a heap segment. The floats are bit-identical to
-     * {@link #dequantize(byte[], int, float[], int, int)}'s on the same bytes: the same kernel runs, on blocks staged
-     * a few kilobytes at a time through a per-thread buffer that stays in L1 (a {@code byte[]}-backed segment is read
-     * directly). Thread-safe.
+     * Dequantizes {@code n} values (a multiple of the block size) like ggml's {@code dequantize_row_*}, from the
+     * blocks at byte {@code srcOff} of {@code src}, with no alignment required: a memory-mapped file (read in place:
+     * no copy, no buffer), native memory or an array. Each type has this one kernel. Thread-safe.
      *
      * @param src holds at least {@code type().rowBytes(n)} bytes from {@code srcOff}
      * @param dst receives the {@code n} values from {@code dstOff}

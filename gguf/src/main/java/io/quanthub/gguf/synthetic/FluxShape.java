@@ -1,7 +1,6 @@
 package io.quanthub.gguf.synthetic;
 
 import io.quanthub.gguf.safetensors.Dtype;
-import io.quanthub.gguf.synthetic.SyntheticModel.Spec;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -86,8 +85,8 @@ public record FluxShape(int hiddenSize, int doubleBlocks, int singleBlocks, int 
     }
 
     /** Every tensor, in the order of the reference implementation's {@code state_dict()} (module order). */
-    public List<Spec> tensors(Dtype dtype) {
-        List<Spec> s = new ArrayList<>(embedders(dtype));
+    public List<SyntheticTensor> tensors(Dtype dtype) {
+        List<SyntheticTensor> s = new ArrayList<>(embedders(dtype));
         for (int i = 0; i < doubleBlocks; i++) s.addAll(doubleBlock(i, dtype));
         for (int i = 0; i < singleBlocks; i++) s.addAll(singleBlock(i, dtype));
         s.addAll(finalLayer(dtype));
@@ -112,9 +111,9 @@ public record FluxShape(int hiddenSize, int doubleBlocks, int singleBlocks, int 
                         : String.format(Locale.ROOT, "%.1f M", p / 1e6));
     }
 
-    private List<Spec> embedders(Dtype dtype) {
+    private List<SyntheticTensor> embedders(Dtype dtype) {
         int h = hiddenSize;
-        List<Spec> s = new ArrayList<>();
+        List<SyntheticTensor> s = new ArrayList<>();
         linear(s, "img_in", h, IN_CHANNELS, dtype);
         linear(s, "time_in.in_layer", h, TIMESTEP_WIDTH, dtype);
         linear(s, "time_in.out_layer", h, h, dtype);
@@ -127,15 +126,15 @@ public record FluxShape(int hiddenSize, int doubleBlocks, int singleBlocks, int 
     }
 
     /** Image and text streams, each with modulation, fused QKV, QK norms, projection and MLP. */
-    private List<Spec> doubleBlock(int i, Dtype dtype) {
+    private List<SyntheticTensor> doubleBlock(int i, Dtype dtype) {
         int h = hiddenSize;
-        List<Spec> s = new ArrayList<>();
+        List<SyntheticTensor> s = new ArrayList<>();
         for (String stream : List.of("img", "txt")) {
             String p = "double_blocks." + i + "." + stream;
             linear(s, p + "_mod.lin", 6L * h, h, dtype);
             linear(s, p + "_attn.qkv", 3L * h, h, dtype);
-            s.add(new Spec(p + "_attn.norm.query_norm.scale", dtype, HEAD_SIZE));
-            s.add(new Spec(p + "_attn.norm.key_norm.scale", dtype, HEAD_SIZE));
+            s.add(new SyntheticTensor(p + "_attn.norm.query_norm.scale", dtype, HEAD_SIZE));
+            s.add(new SyntheticTensor(p + "_attn.norm.key_norm.scale", dtype, HEAD_SIZE));
             linear(s, p + "_attn.proj", h, h, dtype);
             linear(s, p + "_mlp.0", (long) MLP_RATIO * h, h, dtype);
             linear(s, p + "_mlp.2", h, (long) MLP_RATIO * h, dtype);
@@ -144,30 +143,30 @@ public record FluxShape(int hiddenSize, int doubleBlocks, int singleBlocks, int 
     }
 
     /** linear1 makes QKV and the MLP input in one matmul; linear2 takes attention output and MLP hidden together. */
-    private List<Spec> singleBlock(int i, Dtype dtype) {
+    private List<SyntheticTensor> singleBlock(int i, Dtype dtype) {
         int h = hiddenSize;
         long mlp = (long) MLP_RATIO * h;
         String p = "single_blocks." + i;
-        List<Spec> s = new ArrayList<>();
+        List<SyntheticTensor> s = new ArrayList<>();
         linear(s, p + ".linear1", 3L * h + mlp, h, dtype);
         linear(s, p + ".linear2", h, h + mlp, dtype);
-        s.add(new Spec(p + ".norm.query_norm.scale", dtype, HEAD_SIZE));
-        s.add(new Spec(p + ".norm.key_norm.scale", dtype, HEAD_SIZE));
+        s.add(new SyntheticTensor(p + ".norm.query_norm.scale", dtype, HEAD_SIZE));
+        s.add(new SyntheticTensor(p + ".norm.key_norm.scale", dtype, HEAD_SIZE));
         linear(s, p + ".modulation.lin", 3L * h, h, dtype);
         return s;
     }
 
-    private List<Spec> finalLayer(Dtype dtype) {
-        List<Spec> s = new ArrayList<>();
+    private List<SyntheticTensor> finalLayer(Dtype dtype) {
+        List<SyntheticTensor> s = new ArrayList<>();
         linear(s, "final_layer.linear", IN_CHANNELS, hiddenSize, dtype);
         linear(s, "final_layer.adaLN_modulation.1", 2L * hiddenSize, hiddenSize, dtype);
         return s;
     }
 
     /** A Linear layer: weight [out, in] and bias [out]. */
-    private static void linear(List<Spec> s, String prefix, long out, long in, Dtype dtype) {
-        s.add(new Spec(prefix + ".weight", dtype, out, in));
-        s.add(new Spec(prefix + ".bias", dtype, out));
+    private static void linear(List<SyntheticTensor> s, String prefix, long out, long in, Dtype dtype) {
+        s.add(new SyntheticTensor(prefix + ".weight", dtype, out, in));
+        s.add(new SyntheticTensor(prefix + ".bias", dtype, out));
     }
 
     private long embedderAndFinalParameters() {
@@ -182,7 +181,7 @@ public record FluxShape(int hiddenSize, int doubleBlocks, int singleBlocks, int 
         return elements(singleBlock(0, Dtype.BF16));
     }
 
-    private static long elements(List<Spec> specs) {
-        return specs.stream().mapToLong(Spec::elementCount).sum();
+    private static long elements(List<SyntheticTensor> specs) {
+        return specs.stream().mapToLong(SyntheticTensor::elementCount).sum();
     }
 }

@@ -4,7 +4,7 @@ import io.quanthub.gguf.GgmlType;
 import io.quanthub.gguf.format.GgufValue;
 import io.quanthub.gguf.format.GgufValueType;
 import io.quanthub.gguf.safetensors.Dtype;
-import io.quanthub.gguf.synthetic.SyntheticModel.Spec;
+import io.quanthub.gguf.synthetic.SyntheticTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ConversionPlanTest {
 
-    private static ConversionPlan plan(List<Spec> specs, QuantLevel level) {
+    private static ConversionPlan plan(List<SyntheticTensor> specs, QuantLevel level) {
         return ConversionPlan.of(ModelFixtures.meta(specs), Map.of(), level);
     }
 
@@ -106,7 +106,7 @@ class ConversionPlanTest {
 
     @Test
     void fluxFusedQkvOverridesOfTheMediumAndLargeLevels() {
-        List<Spec> flux = ModelFixtures.flux(3072, 1, 1, Dtype.BF16);
+        List<SyntheticTensor> flux = ModelFixtures.flux(3072, 1, 1, Dtype.BF16);
         Object[][] table = {
                 {QuantLevel.Q3_K_S, Q3_K}, {QuantLevel.Q3_K_M, Q4_K}, {QuantLevel.Q3_K_L, Q4_K},
                 {QuantLevel.Q4_K_S, Q4_K}, {QuantLevel.Q4_K_M, Q5_K}, {QuantLevel.Q5_K_S, Q5_K},
@@ -122,15 +122,15 @@ class ConversionPlanTest {
     // ---------------------------------------------------------------- every level
 
     /** A flux-detected model with one tensor of every pattern group, rows of 512, plus odd row lengths. */
-    private static List<Spec> roleModel(Dtype dtype) {
-        List<Spec> s = new ArrayList<>();
-        s.add(new Spec("double_blocks.0.img_attn.proj.weight", dtype, 512, 512));   // OTHER (detection key)
-        for (int i = 0; i < 6; i++) s.add(new Spec("a" + i + ".attn.to_v.weight", dtype, 512, 512)); // V
-        s.add(new Spec("q.attn.qkv.weight", dtype, 1536, 512));                     // QKV
-        s.add(new Spec("f.ffn_down.weight", dtype, 512, 512));                      // FFN down
-        s.add(new Spec("odd320.weight", dtype, 64, 320));                           // 320 % 256 != 0
-        s.add(new Spec("odd48.weight", dtype, 64, 48));                             // 48 % 32 != 0
-        s.add(new Spec("q.attn.qkv.bias", dtype, 1536));
+    private static List<SyntheticTensor> roleModel(Dtype dtype) {
+        List<SyntheticTensor> s = new ArrayList<>();
+        s.add(new SyntheticTensor("double_blocks.0.img_attn.proj.weight", dtype, 512, 512));   // OTHER (detection key)
+        for (int i = 0; i < 6; i++) s.add(new SyntheticTensor("a" + i + ".attn.to_v.weight", dtype, 512, 512)); // V
+        s.add(new SyntheticTensor("q.attn.qkv.weight", dtype, 1536, 512));                     // QKV
+        s.add(new SyntheticTensor("f.ffn_down.weight", dtype, 512, 512));                      // FFN down
+        s.add(new SyntheticTensor("odd320.weight", dtype, 64, 320));                           // 320 % 256 != 0
+        s.add(new SyntheticTensor("odd48.weight", dtype, 64, 48));                             // 48 % 32 != 0
+        s.add(new SyntheticTensor("q.attn.qkv.bias", dtype, 1536));
         return s;
     }
 
@@ -183,10 +183,11 @@ class ConversionPlanTest {
     @Test
     void f32PromotionOnlyForF32AndBf16Sources() {
         for (Dtype dtype : List.of(Dtype.BF16, Dtype.F32, Dtype.F16, Dtype.F8_E4M3, Dtype.F8_E5M2)) {
-            List<Spec> s = List.of(new Spec("double_blocks.0.img_attn.proj.weight", dtype, 64, 512),
-                    new Spec("x.bias", dtype, 512),
-                    new Spec("small.weight", dtype, 32, 32),     // 1024 elements: the threshold itself
-                    new Spec("bigger.weight", dtype, 33, 32));  // 1056 elements
+            List<SyntheticTensor> s = List.of(
+                    new SyntheticTensor("double_blocks.0.img_attn.proj.weight", dtype, 64, 512),
+                    new SyntheticTensor("x.bias", dtype, 512),
+                    new SyntheticTensor("small.weight", dtype, 32, 32),     // 1024 elements: the threshold itself
+                    new SyntheticTensor("bigger.weight", dtype, 33, 32));  // 1056 elements
             boolean promotes = dtype == Dtype.BF16 || dtype == Dtype.F32;
             GgmlType big = dtype == Dtype.BF16 ? BF16 : F16;
             Map<String, TensorPlan> m = byName(plan(s, QuantLevel.Q8_0));
@@ -209,26 +210,26 @@ class ConversionPlanTest {
 
     // ---------------------------------------------------------------- SDXL / SD1: shape fix
 
-    private static List<Spec> sdxl(Dtype dtype) {
+    private static List<SyntheticTensor> sdxl(Dtype dtype) {
         return List.of(
-                new Spec("input_blocks.0.0.weight", dtype, 320, 4, 3, 3),
-                new Spec("input_blocks.0.0.bias", dtype, 320),
-                new Spec("input_blocks.1.0.in_layers.2.weight", dtype, 320, 320, 3, 3),
-                new Spec("input_blocks.1.1.transformer_blocks.0.attn1.to_v.weight", dtype, 320, 320),
-                new Spec("input_blocks.1.1.transformer_blocks.0.attn2.to_v.weight", dtype, 320, 2048),
-                new Spec("input_blocks.1.1.transformer_blocks.0.ff.net.2.weight", dtype, 320, 1280),
-                new Spec("input_blocks.3.0.op.weight", dtype, 320, 320, 3, 3),
-                new Spec("input_blocks.4.1.proj_in.weight", dtype, 640, 640),
-                new Spec("input_blocks.4.1.transformer_blocks.0.attn1.to_v.weight", dtype, 640, 640),
-                new Spec("input_blocks.4.1.transformer_blocks.1.attn1.to_v.weight", dtype, 640, 640),
-                new Spec("input_blocks.4.1.transformer_blocks.2.attn1.to_v.weight", dtype, 640, 640),
-                new Spec("input_blocks.6.0.op.weight", dtype, 640, 640, 3, 3),
-                new Spec("label_emb.0.0.weight", dtype, 1280, 2816),
-                new Spec("time_embed.0.weight", dtype, 1280, 320),
-                new Spec("middle_block.1.norm.weight", dtype, 16, 32),
-                new Spec("out.2.weight", dtype, 4, 320, 3, 3),
-                new Spec("output_blocks.2.2.conv.weight", dtype, 1280, 1280, 3, 3),
-                new Spec("output_blocks.5.2.conv.weight", dtype, 640, 640, 3, 3));
+                new SyntheticTensor("input_blocks.0.0.weight", dtype, 320, 4, 3, 3),
+                new SyntheticTensor("input_blocks.0.0.bias", dtype, 320),
+                new SyntheticTensor("input_blocks.1.0.in_layers.2.weight", dtype, 320, 320, 3, 3),
+                new SyntheticTensor("input_blocks.1.1.transformer_blocks.0.attn1.to_v.weight", dtype, 320, 320),
+                new SyntheticTensor("input_blocks.1.1.transformer_blocks.0.attn2.to_v.weight", dtype, 320, 2048),
+                new SyntheticTensor("input_blocks.1.1.transformer_blocks.0.ff.net.2.weight", dtype, 320, 1280),
+                new SyntheticTensor("input_blocks.3.0.op.weight", dtype, 320, 320, 3, 3),
+                new SyntheticTensor("input_blocks.4.1.proj_in.weight", dtype, 640, 640),
+                new SyntheticTensor("input_blocks.4.1.transformer_blocks.0.attn1.to_v.weight", dtype, 640, 640),
+                new SyntheticTensor("input_blocks.4.1.transformer_blocks.1.attn1.to_v.weight", dtype, 640, 640),
+                new SyntheticTensor("input_blocks.4.1.transformer_blocks.2.attn1.to_v.weight", dtype, 640, 640),
+                new SyntheticTensor("input_blocks.6.0.op.weight", dtype, 640, 640, 3, 3),
+                new SyntheticTensor("label_emb.0.0.weight", dtype, 1280, 2816),
+                new SyntheticTensor("time_embed.0.weight", dtype, 1280, 320),
+                new SyntheticTensor("middle_block.1.norm.weight", dtype, 16, 32),
+                new SyntheticTensor("out.2.weight", dtype, 4, 320, 3, 3),
+                new SyntheticTensor("output_blocks.2.2.conv.weight", dtype, 1280, 1280, 3, 3),
+                new SyntheticTensor("output_blocks.5.2.conv.weight", dtype, 640, 640, 3, 3));
     }
 
     @Test
@@ -273,9 +274,10 @@ class ConversionPlanTest {
 
     @Test
     void sd1AtF16KeepsConvertPyKeyOrder() {
-        List<Spec> s = List.of(new Spec("down_blocks.0.downsamplers.0.conv.weight", Dtype.F32, 320, 320, 3, 3),
-                new Spec("down_blocks.0.resnets.0.conv1.bias", Dtype.F32, 320),
-                new Spec("conv_in.weight", Dtype.F32, 320, 4, 3, 3));
+        List<SyntheticTensor> s = List.of(
+                new SyntheticTensor("down_blocks.0.downsamplers.0.conv.weight", Dtype.F32, 320, 320, 3, 3),
+                new SyntheticTensor("down_blocks.0.resnets.0.conv1.bias", Dtype.F32, 320),
+                new SyntheticTensor("conv_in.weight", Dtype.F32, 320, 4, 3, 3));
         ConversionPlan p = plan(s, QuantLevel.F16);
         assertEquals(Architecture.SD1, p.architecture());
         // convert.py's own order: version and file type come right after the architecture.
@@ -290,8 +292,9 @@ class ConversionPlanTest {
 
     @Test
     void unquantizedLevelsKeepEveryDimLikeGgufPy() {
-        List<Spec> s = List.of(new Spec("double_blocks.0.img_attn.proj.weight", Dtype.F16, 256, 256),
-                new Spec("proj.weight", Dtype.F16, 1, 512, 256));
+        List<SyntheticTensor> s = List.of(
+                new SyntheticTensor("double_blocks.0.img_attn.proj.weight", Dtype.F16, 256, 256),
+                new SyntheticTensor("proj.weight", Dtype.F16, 1, 512, 256));
         // gguf-py stores the numpy shape as is; ggml (llama-quantize) drops trailing 1-dims (leading in torch).
         assertRows(plan(s, QuantLevel.F16), new Row("proj.weight", F16, 256, 512, 1));
         assertRows(plan(s, QuantLevel.BF16), new Row("proj.weight", BF16, 256, 512, 1));
@@ -302,8 +305,9 @@ class ConversionPlanTest {
     @Test
     void ggufSourceOrigShapeIsReapplied() {
         // A convert.py GGUF stores reshaped tensors; its comfy.gguf.orig_shape key gives the logical shape back.
-        List<Spec> stored = List.of(new Spec("input_blocks.1.0.in_layers.2.weight", Dtype.F16, 3600, 256),
-                new Spec("label_emb.0.0.weight", Dtype.F16, 1280, 2816));
+        List<SyntheticTensor> stored = List.of(
+                new SyntheticTensor("input_blocks.1.0.in_layers.2.weight", Dtype.F16, 3600, 256),
+                new SyntheticTensor("label_emb.0.0.weight", Dtype.F16, 1280, 2816));
         ConversionPlan p = ConversionPlan.of(ModelFixtures.meta(stored),
                 Map.of("input_blocks.1.0.in_layers.2.weight", new long[] {320, 320, 3, 3}), QuantLevel.Q4_K_S);
         assertEquals(GgufValue.ofInts(320, 320, 3, 3),
@@ -313,26 +317,26 @@ class ConversionPlanTest {
 
     // ---------------------------------------------------------------- Wan: 5-D, modulation, n_dims fixes
 
-    private static List<Spec> wan(Dtype dtype, boolean withBias) {
-        List<Spec> s = new ArrayList<>();
-        s.add(new Spec("patch_embedding.weight", dtype, 5120, 16, 1, 2, 2));
-        if (withBias) s.add(new Spec("patch_embedding.bias", dtype, 5120));
-        s.add(new Spec("text_embedding.0.weight", dtype, 5120, 4096));
-        s.add(new Spec("text_embedding.2.weight", dtype, 5120, 5120));
-        s.add(new Spec("time_projection.1.weight", dtype, 30720, 5120));
-        s.add(new Spec("head.head.weight", dtype, 64, 5120));
-        s.add(new Spec("head.modulation", dtype, 1, 2, 5120));
-        s.add(new Spec("img_emb.emb_pos", dtype, 1, 514, 1280));
+    private static List<SyntheticTensor> wan(Dtype dtype, boolean withBias) {
+        List<SyntheticTensor> s = new ArrayList<>();
+        s.add(new SyntheticTensor("patch_embedding.weight", dtype, 5120, 16, 1, 2, 2));
+        if (withBias) s.add(new SyntheticTensor("patch_embedding.bias", dtype, 5120));
+        s.add(new SyntheticTensor("text_embedding.0.weight", dtype, 5120, 4096));
+        s.add(new SyntheticTensor("text_embedding.2.weight", dtype, 5120, 5120));
+        s.add(new SyntheticTensor("time_projection.1.weight", dtype, 30720, 5120));
+        s.add(new SyntheticTensor("head.head.weight", dtype, 64, 5120));
+        s.add(new SyntheticTensor("head.modulation", dtype, 1, 2, 5120));
+        s.add(new SyntheticTensor("img_emb.emb_pos", dtype, 1, 514, 1280));
         for (int b = 0; b < 3; b++) {
             String p = "blocks." + b + ".";
-            s.add(new Spec(p + "modulation", dtype, 1, 6, 5120));
-            s.add(new Spec(p + "self_attn.q.weight", dtype, 5120, 5120));
-            s.add(new Spec(p + "self_attn.v.weight", dtype, 5120, 5120));
-            s.add(new Spec(p + "self_attn.norm_q.weight", dtype, 5120));
-            s.add(new Spec(p + "cross_attn.v.weight", dtype, 5120, 5120));
-            s.add(new Spec(p + "ffn.0.weight", dtype, 13824, 5120));
-            s.add(new Spec(p + "ffn.2.weight", dtype, 5120, 13824));
-            s.add(new Spec(p + "ffn.2.bias", dtype, 5120));
+            s.add(new SyntheticTensor(p + "modulation", dtype, 1, 6, 5120));
+            s.add(new SyntheticTensor(p + "self_attn.q.weight", dtype, 5120, 5120));
+            s.add(new SyntheticTensor(p + "self_attn.v.weight", dtype, 5120, 5120));
+            s.add(new SyntheticTensor(p + "self_attn.norm_q.weight", dtype, 5120));
+            s.add(new SyntheticTensor(p + "cross_attn.v.weight", dtype, 5120, 5120));
+            s.add(new SyntheticTensor(p + "ffn.0.weight", dtype, 13824, 5120));
+            s.add(new SyntheticTensor(p + "ffn.2.weight", dtype, 5120, 13824));
+            s.add(new SyntheticTensor(p + "ffn.2.bias", dtype, 5120));
         }
         return s;
     }
@@ -381,16 +385,16 @@ class ConversionPlanTest {
 
     @Test
     void sd3PosEmbedQkvAndExactNames() {
-        List<Spec> s = List.of(new Spec("pos_embed", Dtype.F16, 1, 36864, 1536),
-                new Spec("joint_blocks.0.x_block.attn.qkv.weight", Dtype.F16, 4608, 1536),
-                new Spec("joint_blocks.0.x_block.attn.qkv.bias", Dtype.F16, 4608),
-                new Spec("joint_blocks.0.x_block.attn.ln_q.weight", Dtype.F16, 64),
-                new Spec("joint_blocks.0.x_block.mlp.fc2.weight", Dtype.F16, 1536, 6144),
-                new Spec("joint_blocks.0.context_block.attn.proj.weight", Dtype.F16, 1536, 1536),
-                new Spec("x_embedder.proj.weight", Dtype.F16, 1536, 16, 2, 2),
-                new Spec("context_embedder.weight", Dtype.F16, 1536, 4096),
-                new Spec("proj_out.weight", Dtype.F16, 64, 1536),
-                new Spec("final_layer.linear.weight", Dtype.F16, 64, 1536));
+        List<SyntheticTensor> s = List.of(new SyntheticTensor("pos_embed", Dtype.F16, 1, 36864, 1536),
+                new SyntheticTensor("joint_blocks.0.x_block.attn.qkv.weight", Dtype.F16, 4608, 1536),
+                new SyntheticTensor("joint_blocks.0.x_block.attn.qkv.bias", Dtype.F16, 4608),
+                new SyntheticTensor("joint_blocks.0.x_block.attn.ln_q.weight", Dtype.F16, 64),
+                new SyntheticTensor("joint_blocks.0.x_block.mlp.fc2.weight", Dtype.F16, 1536, 6144),
+                new SyntheticTensor("joint_blocks.0.context_block.attn.proj.weight", Dtype.F16, 1536, 1536),
+                new SyntheticTensor("x_embedder.proj.weight", Dtype.F16, 1536, 16, 2, 2),
+                new SyntheticTensor("context_embedder.weight", Dtype.F16, 1536, 4096),
+                new SyntheticTensor("proj_out.weight", Dtype.F16, 64, 1536),
+                new SyntheticTensor("final_layer.linear.weight", Dtype.F16, 64, 1536));
         ConversionPlan p = plan(s, QuantLevel.Q4_K_M);
         assertEquals(Architecture.SD3, p.architecture());
         assertRows(p,
@@ -410,12 +414,12 @@ class ConversionPlanTest {
 
     @Test
     void cosmosNetPrefixAndIgnoredKeys() {
-        List<Spec> s = List.of(new Spec("net.blocks.0.mlp.layer1.weight", Dtype.BF16, 8192, 2048),
-                new Spec("net.blocks.0.mlp.layer2.weight", Dtype.BF16, 2048, 8192),
-                new Spec("net.blocks.0.adaln_modulation_cross_attn.1.weight", Dtype.BF16, 256, 2048),
-                new Spec("net.pos_embedder.seq", Dtype.BF16, 128, 64),
-                new Spec("net.blocks.0.self_attn._extra_state", Dtype.BF16, 16),
-                new Spec("net.accum_video_sample_counter", Dtype.BF16, 1));
+        List<SyntheticTensor> s = List.of(new SyntheticTensor("net.blocks.0.mlp.layer1.weight", Dtype.BF16, 8192, 2048),
+                new SyntheticTensor("net.blocks.0.mlp.layer2.weight", Dtype.BF16, 2048, 8192),
+                new SyntheticTensor("net.blocks.0.adaln_modulation_cross_attn.1.weight", Dtype.BF16, 256, 2048),
+                new SyntheticTensor("net.pos_embedder.seq", Dtype.BF16, 128, 64),
+                new SyntheticTensor("net.blocks.0.self_attn._extra_state", Dtype.BF16, 16),
+                new SyntheticTensor("net.accum_video_sample_counter", Dtype.BF16, 1));
         ConversionPlan p = plan(s, QuantLevel.Q4_K_M);
         assertEquals(Architecture.COSMOS, p.architecture());
         assertEquals("net.", p.prefix().prefix());
@@ -428,9 +432,10 @@ class ConversionPlanTest {
 
     @Test
     void checkpointPrefixDropsEverythingElse() {
-        List<Spec> s = List.of(new Spec("model.diffusion_model.double_blocks.0.img_attn.proj.weight", Dtype.BF16, 256, 256),
-                new Spec("first_stage_model.decoder.conv_in.weight", Dtype.F32, 512, 4, 3, 3),
-                new Spec("text_encoders.t5xxl.transformer.shared.weight", Dtype.F16, 100, 64));
+        List<SyntheticTensor> s = List.of(
+                new SyntheticTensor("model.diffusion_model.double_blocks.0.img_attn.proj.weight", Dtype.BF16, 256, 256),
+                new SyntheticTensor("first_stage_model.decoder.conv_in.weight", Dtype.F32, 512, 4, 3, 3),
+                new SyntheticTensor("text_encoders.t5xxl.transformer.shared.weight", Dtype.F16, 100, 64));
         ConversionPlan p = plan(s, QuantLevel.Q8_0);
         assertEquals(List.of("double_blocks.0.img_attn.proj.weight"), p.tensors().stream().map(TensorPlan::name).toList());
         assertEquals("model.diffusion_model.double_blocks.0.img_attn.proj.weight", p.tensors().getFirst().source().name());
@@ -441,27 +446,28 @@ class ConversionPlanTest {
     void badModelsFailWithOneLineReasons() {
         String longName = "double_blocks.0." + "x".repeat(112) + ".weight"; // 135 bytes
         ConversionException e = assertThrows(ConversionException.class, () -> plan(List.of(
-                new Spec("double_blocks.0.img_attn.proj.weight", Dtype.BF16, 64, 64),
-                new Spec(longName, Dtype.BF16, 4)), QuantLevel.Q8_0));
+                new SyntheticTensor("double_blocks.0.img_attn.proj.weight", Dtype.BF16, 64, 64),
+                new SyntheticTensor(longName, Dtype.BF16, 4)), QuantLevel.Q8_0));
         assertTrue(e.getMessage().contains(longName + "' (" + longName.length() + ")"), e.getMessage());
 
         e = assertThrows(ConversionException.class, () -> plan(List.of(
-                new Spec("double_blocks.0.img_attn.proj.weight", Dtype.BF16, 64, 64),
-                new Spec("position_ids", Dtype.I64, 77)), QuantLevel.Q8_0));
+                new SyntheticTensor("double_blocks.0.img_attn.proj.weight", Dtype.BF16, 64, 64),
+                new SyntheticTensor("position_ids", Dtype.I64, 77)), QuantLevel.Q8_0));
         assertTrue(e.getMessage().contains("position_ids (I64)"), e.getMessage());
 
         e = assertThrows(ConversionException.class, () -> plan(List.of(
-                new Spec("double_blocks.0.img_attn.proj.weight", Dtype.BF16, 64, 64),
-                new Spec("img_in.proj.weight", Dtype.BF16, 64, 16, 1, 2, 2)), QuantLevel.Q8_0));
+                new SyntheticTensor("double_blocks.0.img_attn.proj.weight", Dtype.BF16, 64, 64),
+                new SyntheticTensor("img_in.proj.weight", Dtype.BF16, 64, 16, 1, 2, 2)), QuantLevel.Q8_0));
         assertTrue(e.getMessage().contains("'img_in.proj.weight' has 5 dims"), e.getMessage());
 
-        assertThrows(ConversionException.class, () -> plan(List.of(new Spec("unet.weight", Dtype.F16, 4, 4)),
+        assertThrows(ConversionException.class, () -> plan(List.of(new SyntheticTensor("unet.weight", Dtype.F16, 4, 4)),
                 QuantLevel.Q8_0));
 
         // llama-quantize's image path refuses diffusers block names among the quantizable tensors.
-        List<Spec> mixed = List.of(new Spec("double_blocks.0.img_attn.proj.weight", Dtype.BF16, 64, 64),
-                new Spec("single_transformer_blocks.0.proj_out.weight", Dtype.BF16, 64, 64),
-                new Spec("single_transformer_blocks.0.proj_out.bias", Dtype.BF16, 64));
+        List<SyntheticTensor> mixed = List.of(
+                new SyntheticTensor("double_blocks.0.img_attn.proj.weight", Dtype.BF16, 64, 64),
+                new SyntheticTensor("single_transformer_blocks.0.proj_out.weight", Dtype.BF16, 64, 64),
+                new SyntheticTensor("single_transformer_blocks.0.proj_out.bias", Dtype.BF16, 64));
         e = assertThrows(ConversionException.class, () -> plan(mixed, QuantLevel.Q8_0));
         assertTrue(e.getMessage().contains("'single_transformer_blocks.'"), e.getMessage());
         assertEquals(3, plan(mixed, QuantLevel.BF16).tensors().size()); // convert.py alone does not check

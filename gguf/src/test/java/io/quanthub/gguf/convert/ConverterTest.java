@@ -9,7 +9,7 @@ import io.quanthub.gguf.model.SourceTensor;
 import io.quanthub.gguf.quant.Quants;
 import io.quanthub.gguf.reference.GgmlLibrary;
 import io.quanthub.gguf.safetensors.Dtype;
-import io.quanthub.gguf.synthetic.SyntheticModel.Spec;
+import io.quanthub.gguf.synthetic.SyntheticTensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,11 +57,11 @@ class ConverterTest {
     }
 
     /** A small flux-shaped model plus a V, an FFN-down and an odd-row tensor, so every rule group is exercised. */
-    private static List<Spec> fluxPlus(Dtype dtype) {
-        List<Spec> s = new ArrayList<>(ModelFixtures.flux(256, 2, 1, dtype));
-        s.add(new Spec("extra.0.attn.to_v.weight", dtype, 256, 256));
-        s.add(new Spec("extra.0.ffn_down.weight", dtype, 256, 512));
-        s.add(new Spec("extra.odd.weight", dtype, 64, 320));
+    private static List<SyntheticTensor> fluxPlus(Dtype dtype) {
+        List<SyntheticTensor> s = new ArrayList<>(ModelFixtures.flux(256, 2, 1, dtype));
+        s.add(new SyntheticTensor("extra.0.attn.to_v.weight", dtype, 256, 256));
+        s.add(new SyntheticTensor("extra.0.ffn_down.weight", dtype, 256, 512));
+        s.add(new SyntheticTensor("extra.odd.weight", dtype, 64, 320));
         return s;
     }
 
@@ -156,9 +156,10 @@ class ConverterTest {
 
     @Test
     void sdShapeFixAndOrigShapeRoundTrip() throws Exception {
-        List<Spec> sd1 = List.of(new Spec("down_blocks.0.downsamplers.0.conv.weight", Dtype.BF16, 32, 32, 3, 3),
-                new Spec("down_blocks.0.downsamplers.0.conv.bias", Dtype.BF16, 32),
-                new Spec("conv_in.weight", Dtype.BF16, 32, 4, 3, 3));
+        List<SyntheticTensor> sd1 = List.of(
+                new SyntheticTensor("down_blocks.0.downsamplers.0.conv.weight", Dtype.BF16, 32, 32, 3, 3),
+                new SyntheticTensor("down_blocks.0.downsamplers.0.conv.bias", Dtype.BF16, 32),
+                new SyntheticTensor("conv_in.weight", Dtype.BF16, 32, 4, 3, 3));
         Path src = ModelFixtures.write(dir.resolve("sd1.safetensors"), sd1, 11);
         Path q = dir.resolve("sd1-Q4_K_S.gguf");
         convert(src, QuantLevel.Q4_K_S, q, 2);
@@ -181,13 +182,13 @@ class ConverterTest {
 
     @Test
     void wanFiveDimensionalTensorIsWrittenAsF32() throws Exception {
-        List<Spec> wan = List.of(new Spec("patch_embedding.weight", Dtype.BF16, 64, 16, 1, 2, 2),
-                new Spec("patch_embedding.bias", Dtype.BF16, 64),
-                new Spec("blocks.0.self_attn.norm_q.weight", Dtype.BF16, 64),
-                new Spec("blocks.0.modulation", Dtype.BF16, 1, 6, 64),
-                new Spec("blocks.0.self_attn.v.weight", Dtype.BF16, 256, 256),
-                new Spec("text_embedding.2.weight", Dtype.BF16, 64, 64),
-                new Spec("head.modulation", Dtype.BF16, 1, 2, 64));
+        List<SyntheticTensor> wan = List.of(new SyntheticTensor("patch_embedding.weight", Dtype.BF16, 64, 16, 1, 2, 2),
+                new SyntheticTensor("patch_embedding.bias", Dtype.BF16, 64),
+                new SyntheticTensor("blocks.0.self_attn.norm_q.weight", Dtype.BF16, 64),
+                new SyntheticTensor("blocks.0.modulation", Dtype.BF16, 1, 6, 64),
+                new SyntheticTensor("blocks.0.self_attn.v.weight", Dtype.BF16, 256, 256),
+                new SyntheticTensor("text_embedding.2.weight", Dtype.BF16, 64, 64),
+                new SyntheticTensor("head.modulation", Dtype.BF16, 1, 2, 64));
         Path src = ModelFixtures.write(dir.resolve("wan.safetensors"), wan, 5);
         Path out = dir.resolve("wan-Q8_0.gguf");
         convert(src, QuantLevel.Q8_0, out, 2);

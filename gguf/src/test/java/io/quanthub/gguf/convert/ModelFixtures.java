@@ -4,7 +4,7 @@ import io.quanthub.gguf.model.SourceTensor;
 import io.quanthub.gguf.safetensors.Dtype;
 import io.quanthub.gguf.synthetic.FluxShape;
 import io.quanthub.gguf.synthetic.SyntheticModel;
-import io.quanthub.gguf.synthetic.SyntheticModel.Spec;
+import io.quanthub.gguf.synthetic.SyntheticTensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -23,7 +23,7 @@ final class ModelFixtures {
      * error.
      */
     record Meta(String name, Dtype dtype, long[] shape) implements SourceTensor {
-        static Meta of(Spec s) {
+        static Meta of(SyntheticTensor s) {
             return new Meta(s.name(), s.dtype(), s.shape());
         }
 
@@ -38,12 +38,12 @@ final class ModelFixtures {
         }
     }
 
-    static List<SourceTensor> meta(List<Spec> specs) {
+    static List<SourceTensor> meta(List<SyntheticTensor> specs) {
         return specs.stream().<SourceTensor>map(Meta::of).toList();
     }
 
     /** A model file; tensor {@code i} gets the synthetic values of seed {@code seed + i}. */
-    static Path write(Path file, List<Spec> specs, long seed) throws IOException {
+    static Path write(Path file, List<SyntheticTensor> specs, long seed) throws IOException {
         return SyntheticModel.write(file, specs, seed);
     }
 
@@ -51,7 +51,7 @@ final class ModelFixtures {
      * Flux's tensor names and shapes at hidden size {@code h}, with text context and vector widths of {@code h} too
      * (so small test models stay small).
      */
-    static List<Spec> flux(int h, int doubleBlocks, int singleBlocks, Dtype dtype) {
+    static List<SyntheticTensor> flux(int h, int doubleBlocks, int singleBlocks, Dtype dtype) {
         return new FluxShape(h, doubleBlocks, singleBlocks, h, h).tensors(dtype);
     }
 }

@@ -18,13 +18,17 @@ import java.util.SplittableRandom;
  * Dequantize speed of every type, in millions of values per second (best of several rounds over 64 rows of 3072
  * values): from a {@code byte[]}, and from a memory-mapped file (what the inference node's matmul reads) through
  * {@link QuantFormat#dequantize(MemorySegment, long, float[], int, int)}, by whole rows and in the 256-value slices
- * CpuMatmul asks for, next to what CpuMatmul does today (copy each slice to a {@code byte[]}, dequantize that).
+ * CpuMatmul asks for, next to what CpuMatmul did before the kernels read segments (copy each slice to a
+ * {@code byte[]}, dequantize that). Here the same kernels see arrays (heap segments) and a mapping in one JVM, where
+ * CpuMatmul's see only the mapping; {@code quanthub bench matmul} measures that case.
  * A plain main, not a test, so no timing is asserted; run it from the project root after {@code mvn -pl gguf
  * test-compile}:
  * <pre>
  * java --add-modules jdk.incubator.vector -cp gguf/target/classes:gguf/target/test-classes \
- *     io.quanthub.gguf.quant.DequantizeSpeed [TYPE,...]
+ *     io.quanthub.gguf.quant.DequantizeSpeed [TYPE,...] [--mapped-only]
  * </pre>
+ * {@code --mapped-only} times only the two segment columns, so the kernels see only the mapping, as in the
+ * inference node.
  */
 public final class DequantizeSpeed {
     private static final int ROWS = 64;
@@ -38,7 +42,8 @@ public final class DequantizeSpeed {
     }
 
     public static void main(String[] args) throws IOException {
-        List<GgmlType> types = args.length > 0
+        boolean mappedOnly = List.of(args).contains("--mapped-only");
+        List<GgmlType> types = args.length > 0 && !args[0].startsWith("--")
                 ? java.util.Arrays.stream(args[0].split(",")).map(t -> GgmlType.byName(t).orElseThrow()).toList()
                 : Quants.supported();
         float[] values = QuantTestData.gaussian(new SplittableRandom(1), ROWS * COLS, 1f);
@@ -66,7 +71,7 @@ public final class DequantizeSpeed {
                 Runnable segmentRows = () -> {
                     for (int r = 0; r < ROWS; r++) format.dequantize(mapped, (long) r * rowBytes, out, 0, COLS);
                 };
-                // What CpuMatmul does today: copy a 256-value slice out of the mapping, then dequantize the copy.
+                // What CpuMatmul did before: copy a 256-value slice out of the mapping, then dequantize the copy.
                 Runnable copySlices = () -> {
                     for (long off = 0; off < bytes.length; off += sliceBytes) {
                         MemorySegment.copy(mapped, ValueLayout.JAVA_BYTE, off, scratch, 0, sliceBytes);
@@ -78,8 +83,13 @@ public final class DequantizeSpeed {
                         format.dequantize(mapped, off, out, 0, SLICE);
                     }
                 };
-                System.out.printf(Locale.ROOT, "%-7s %10.0f %10.0f %10.0f %10.0f%n", type, best(array),
-                        best(segmentRows), best(copySlices), best(segmentSlices));
+                if (mappedOnly) {
+                    System.out.printf(Locale.ROOT, "%-7s %10s %10.0f %10s %10.0f%n", type, "-", best(segmentRows), "-",
+                            best(segmentSlices));
+                } else {
+                    System.out.printf(Locale.ROOT, "%-7s %10.0f %10.0f %10.0f %10.0f%n", type, best(array),
+                            best(segmentRows), best(copySlices), best(segmentSlices));
+                }
             }
         } finally {
             Files.deleteIfExists(file);

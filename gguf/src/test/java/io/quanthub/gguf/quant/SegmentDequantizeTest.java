@@ -56,8 +56,8 @@ class SegmentDequantizeTest {
 
     private void check(GgmlType type) throws IOException {
         QuantFormat format = Quants.of(type);
-        // Enough blocks to cross several staging chunks, with the edge blocks first.
-        byte[] blocks = blocks(type, 3 * SegmentBlocks.CHUNK_BYTES / type.typeSize + 7, type.id * 1009L);
+        // Enough blocks to cross several of the byte[] path's staging chunks, with the edge blocks first.
+        byte[] blocks = blocks(type, 3 * ArrayStaging.CHUNK_BYTES / type.typeSize + 7, type.id * 1009L);
         int n = blocks.length / type.typeSize * type.blockSize;
         float[] expected = new float[n];
         format.dequantize(blocks, 0, expected, 0, n);

@@ -7,7 +7,7 @@ import io.quanthub.gguf.model.ModelSource;
 import io.quanthub.gguf.model.SourceTensor;
 import io.quanthub.gguf.quant.Numerics;
 import io.quanthub.gguf.safetensors.Dtype;
-import io.quanthub.gguf.synthetic.SyntheticModel.Spec;
+import io.quanthub.gguf.synthetic.SyntheticTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,7 +33,7 @@ class SyntheticModelTest {
         // 11.9 B as published; this count is the sum over the reference layout's tensors.
         assertEquals(11_901_408_320L, FluxShape.FLUX1_DEV.parameterCount());
         assertEquals(FluxShape.FLUX1_DEV.parameterCount(),
-                FluxShape.FLUX1_DEV.tensors(Dtype.BF16).stream().mapToLong(Spec::elementCount).sum());
+                FluxShape.FLUX1_DEV.tensors(Dtype.BF16).stream().mapToLong(SyntheticTensor::elementCount).sum());
         assertEquals(780, FluxShape.FLUX1_DEV.tensors(Dtype.BF16).size()); // as in flux1-dev.safetensors
     }
 
@@ -50,9 +50,9 @@ class SyntheticModelTest {
         assertEquals(4096, shape.contextWidth());
         assertEquals(768, shape.vectorWidth());
         assertEquals(shape.parameterCount(),
-                shape.tensors(Dtype.BF16).stream().mapToLong(Spec::elementCount).sum(), shape.toString());
+                shape.tensors(Dtype.BF16).stream().mapToLong(SyntheticTensor::elementCount).sum(), shape.toString());
         // Every weight row is a whole number of 256-value super-blocks, except img_in's 64 channels (as in Flux).
-        for (Spec s : shape.tensors(Dtype.BF16)) {
+        for (SyntheticTensor s : shape.tensors(Dtype.BF16)) {
             long[] d = s.shape();
             if (d.length == 2 && !s.name().equals("img_in.weight")) assertEquals(0, d[1] % 256, s.toString());
         }
@@ -69,14 +69,14 @@ class SyntheticModelTest {
     void writesAFluxFileThatModelSourceReadsAndDetects() throws IOException {
         Path file = dir.resolve("flux.safetensors");
         FluxShape shape = SyntheticModel.writeFlux(file, 12L << 20, 42);
-        List<Spec> specs = shape.tensors(Dtype.BF16);
+        List<SyntheticTensor> specs = shape.tensors(Dtype.BF16);
         long size = Files.size(file);
         assertTrue(size > shape.dataBytes(Dtype.BF16) && size < shape.dataBytes(Dtype.BF16) + 64 * 1024,
                 size + " bytes");
         try (ModelSource model = ModelSource.open(file)) {
             assertEquals(specs.size(), model.tensors().size());
             for (int i = 0; i < specs.size(); i++) {
-                Spec s = specs.get(i);
+                SyntheticTensor s = specs.get(i);
                 SourceTensor t = model.tensor(s.name());
                 assertEquals(Dtype.BF16, t.dtype(), s.name());
                 assertArrayEquals(s.shape(), t.shape(), s.name());
@@ -99,8 +99,9 @@ class SyntheticModelTest {
 
     @Test
     void sameSeedSameBytesOtherSeedOtherBytes() throws IOException {
-        List<Spec> specs = List.of(new Spec("a.weight", Dtype.F32, 300, 512), new Spec("b", Dtype.F16, 7),
-                new Spec("c.weight", Dtype.BF16, 3, 1 << 20));
+        List<SyntheticTensor> specs = List.of(
+                new SyntheticTensor("a.weight", Dtype.F32, 300, 512), new SyntheticTensor("b", Dtype.F16, 7),
+                new SyntheticTensor("c.weight", Dtype.BF16, 3, 1 << 20));
         Path one = SyntheticModel.write(dir.resolve("one.safetensors"), specs, 5);
         Path two = SyntheticModel.write(dir.resolve("two.safetensors"), specs, 5);
         Path other = SyntheticModel.write(dir.resolve("other.safetensors"), specs, 6);
@@ -148,7 +149,8 @@ class SyntheticModelTest {
     @Test
     void refusesWhatItCannotGenerate() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> SyntheticModel.write(dir.resolve("x.safetensors"), List.of(new Spec("ids", Dtype.I64, 4)), 1));
+                () -> SyntheticModel.write(dir.resolve("x.safetensors"), List.of(
+                        new SyntheticTensor("ids", Dtype.I64, 4)), 1));
         assertTrue(e.getMessage().contains("I64") && e.getMessage().contains("ids"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new FluxShape(100, 1, 1, 4096, 768));
         assertThrows(IllegalArgumentException.class, () -> new FluxShape(3072, 0, 1, 4096, 768));

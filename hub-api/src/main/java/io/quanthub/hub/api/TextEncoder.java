@@ -7,7 +7,8 @@ import java.util.Locale;
 /**
  * One text encoder of a model as the catalog shows it ({@code textEncoders} of {@link RepoDetails} and
  * {@link QuantTable}): a role ({@code clip_l}, {@code t5xxl}) and the reference the repository's {@code quanthub.json}
- * (or the hub's default for the architecture) gives it, resolved for the caller.
+ * (or the hub's default for the architecture, or a conventionally named file of the commit) gives it, resolved
+ * for the caller.
  *
  * @param path   the file in the referenced repository; null unless available
  * @param quant  the level when the reference resolves to one
@@ -21,7 +22,9 @@ public record TextEncoder(String role, String ref, Origin origin, Status status,
         /** The repository's {@code quanthub.json}. */
         REPOSITORY,
         /** The hub's default for the model's architecture. */
-        DEFAULT;
+        DEFAULT,
+        /** Neither names any: files of the model's own commit with conventional names ({@code clip_l*}, {@code t5*}). */
+        FILES;
 
         @JsonValue
         public String id() {

@@ -57,6 +57,52 @@ class PreviewPageTest {
         PreviewDemo.push(hub, admin, demo);
         PreviewDemo.createAndCommit(hub, admin, WITHOUT_CONDITIONING, demo,
                 List.of(DemoModel.MODEL_FILE, DemoModel.VAE_FILE, "flux-demo-Q8_0.gguf"));
+        PreviewDemo.pushPromptDemo(hub, admin, dir.resolve("prompt-demo"));
+    }
+
+    /**
+     * The demo as {@code serve --demo} publishes it, with its random-weight text encoders: the tab offers a prompt box
+     * holding the example prompt, renders the prompt typed there, and each image shows the prompt the hub recorded;
+     * the page says plainly that the demo's weights are random.
+     */
+    @Test
+    void theDemoTakesAPromptAndEveryImageShowsIt() throws Exception {
+        browser.setWindowSize(1440, 1000);
+        browser.open(hub.url() + "/#/models/" + PreviewDemo.PROMPT_DEMO + "/previews");
+        Browser.Element box = browser.await("textarea#preview-prompt");
+        String script = Files.readString(Path.of("src/main/resources/webroot/js/views/previews.js"));
+        java.util.regex.Matcher example = java.util.regex.Pattern.compile("const EXAMPLE_PROMPT = '([^']+)';")
+                .matcher(script);
+        assertTrue(example.find(), "previews.js has no EXAMPLE_PROMPT");
+        assertEquals(example.group(1), browser.script("return document.querySelector('#preview-prompt').value;"),
+                "the box holds the example prompt");
+        assertEquals("Prompt", browser.text(browser.find("label[for='preview-prompt']")));
+        assertTrue(browser.text(browser.await(".commit-message")).startsWith(DemoModel.RANDOM_WEIGHTS),
+                "the page says the weights are random");
+
+        browser.clear(box);
+        browser.type(box, "a lighthouse at dusk");
+        setNumber("#preview-seed", 1);
+        setNumber("#preview-steps", 1);
+        setNumber("#preview-width", WIDTH);
+        setNumber("#preview-height", HEIGHT);
+        browser.click(browser.find(".render-button"));
+        browser.waitFor("the source and Q8_0 to be done", () -> {
+            List<Browser.Element> cells = browser.findAll(".preview-grid .preview-cell");
+            return cells.size() == 2 && cells.stream().allMatch(c -> "done".equals(browser.attribute(c, "data-state")))
+                    ? true : null;
+        });
+        for (Browser.Element cell : browser.findAll(".preview-grid .preview-cell")) {
+            JsonNode view = preview(browser.attribute(cell, "data-preview"));
+            assertEquals("a lighthouse at dusk", view.get("prompt").asText(), view.toString());
+            assertEquals(2, view.get("textEncoders").size(), view.toString());
+        }
+        assertEquals(List.of("“a lighthouse at dusk”", "“a lighthouse at dusk”"), browser.script(
+                "return [...document.querySelectorAll('.preview-cell .preview-prompt')].map(p => p.textContent);"));
+        assertImage(cell("Q8_0") + " .preview-image");
+        String shared = (String) browser.script("return location.href;");
+        assertTrue(shared.contains("prompt=a+lighthouse+at+dusk") || shared.contains("prompt=a%20lighthouse"), shared);
+        browser.screenshot(TARGET.resolve("screenshots/previews-prompt-1440.png"), 1440, 1400);
     }
 
     @AfterAll
@@ -180,7 +226,7 @@ class PreviewPageTest {
     void aModelThatCannotBePreviewedSaysWhy() {
         browser.open(hub.url() + "/#/models/" + WITHOUT_CONDITIONING + "/previews");
         String reason = browser.text(browser.await(".previews-unavailable"));
-        assertTrue(reason.startsWith("This revision has no conditioning set."), reason);
+        assertTrue(reason.startsWith("This revision has neither text encoders nor a conditioning set"), reason);
         assertTrue(reason.contains("cannot take a prompt"), reason);
         assertTrue(browser.findAll(".preview-form").isEmpty(), "no form to fill in for nothing");
     }

@@ -116,7 +116,6 @@ public final class CpuBackend implements ComputeBackend {
         CpuTensor out = allocate(ids.length, dim);
         float[] o = out.data();
         float[] row = new float[dim];
-        byte[] raw = new byte[Math.toIntExact(w.rowBytes())];
         for (int t = 0; t < ids.length; t++) {
             int id = ids[t];
             if (id < 0 || id >= w.rows()) {
@@ -124,7 +123,7 @@ public final class CpuBackend implements ComputeBackend {
                 throw new IllegalArgumentException("token id " + id + " is outside " + w.name() + "'s " + w.rows()
                         + " rows");
             }
-            w.dequantizeRows(id, 1, raw, row);
+            w.dequantizeRows(id, 1, row);
             System.arraycopy(row, 0, o, t * dim, dim);
         }
         return out;

@@ -52,15 +52,9 @@ final class CpuMatmul {
 
     /** Per-thread scratch, grown on demand and kept: worker threads are reused. */
     private static final class Scratch {
-        byte[] bytes = new byte[0];
         float[] floats = new float[0];
         final float[] packed = new float[(STRIP / NR) * KC * NR];
         final float[] tile = new float[MR * NR];
-
-        byte[] bytes(long n) {
-            if (bytes.length < n) bytes = new byte[Math.toIntExact(n)];
-            return bytes;
-        }
 
         float[] floats(long n) {
             if (floats.length < n) floats = new float[Math.toIntExact(n)];
@@ -147,13 +141,12 @@ final class CpuMatmul {
      */
     private static void pack(Weight w, int o0, int width, int k0, int kc, Scratch s) {
         float[] row = s.floats(kc);
-        byte[] bytes = s.bytes(w.type().rowBytes(kc));
         float[] packed = s.packed;
         int rows = ceilDiv(width, NR) * NR;
         for (int r = 0; r < rows; r++) {
             int base = r / NR * KC * NR + r % NR;
             if (r < width) {
-                w.dequantizeSlice(o0 + r, k0, kc, bytes, row, 0);
+                w.dequantizeSlice(o0 + r, k0, kc, row, 0);
                 for (int k = 0; k < kc; k++) packed[base + k * NR] = row[k];
             } else {
                 for (int k = 0; k < kc; k++) packed[base + k * NR] = 0f;
@@ -259,7 +252,7 @@ final class CpuMatmul {
             int r0 = tile * TILE_ROWS;
             int rows = Math.min(TILE_ROWS, outDim - r0);
             float[] wt = s.floats((long) rows * in);
-            w.dequantizeRows(r0, rows, s.bytes(rows * w.rowBytes()), wt);
+            w.dequantizeRows(r0, rows, wt);
             for (int r = 0; r < rows; r++) {
                 float b = bias == null ? 0f : bias[r0 + r];
                 for (int t = 0; t < tokens; t++) out[t * outDim + r0 + r] = dot8(x, t * in, wt, r * in, in) + b;

@@ -5,7 +5,6 @@ import io.quanthub.gguf.quant.QuantFormat;
 import io.quanthub.gguf.quant.Quants;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -65,33 +64,25 @@ public record Weight(String name, GgmlType type, long[] shape, MemorySegment dat
     }
 
     /**
-     * Dequantizes rows {@code [firstRow, firstRow + count)} into {@code dst[0 .. count * cols)}, row after row.
-     *
-     * @param bytes scratch for the raw rows, at least {@code count * rowBytes()} long
+     * Dequantizes rows {@code [firstRow, firstRow + count)} into {@code dst[0 .. count * cols)}, row after row, read
+     * where the weight is (a memory-mapped file: no copy).
      */
-    public void dequantizeRows(int firstRow, int count, byte[] bytes, float[] dst) {
-        int n = Math.toIntExact(count * rowBytes());
-        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, firstRow * rowBytes(), bytes, 0, n);
-        format().dequantize(bytes, 0, dst, 0, count * cols());
+    public void dequantizeRows(int firstRow, int count, float[] dst) {
+        format().dequantize(data, firstRow * rowBytes(), dst, 0, count * cols());
     }
 
     /**
      * Dequantizes values {@code [firstCol, firstCol + count)} of one row into {@code dst[dstOff ..]}: a slice of a row
      * for kernels that walk the input dimension in chunks. Both ends must fall on block boundaries.
-     *
-     * @param bytes scratch for the raw blocks, at least {@code type.rowBytes(count)} long
      */
-    public void dequantizeSlice(int row, int firstCol, int count, byte[] bytes, float[] dst, int dstOff) {
-        long offset = row * rowBytes() + type.rowBytes(firstCol);
-        int n = Math.toIntExact(type.rowBytes(count));
-        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, offset, bytes, 0, n);
-        format().dequantize(bytes, 0, dst, dstOff, count);
+    public void dequantizeSlice(int row, int firstCol, int count, float[] dst, int dstOff) {
+        format().dequantize(data, row * rowBytes() + type.rowBytes(firstCol), dst, dstOff, count);
     }
 
     /** Every value, dequantized: for small tensors (biases, norm scales) only. */
     public float[] toFloats() {
         float[] values = new float[Math.multiplyExact(rows(), cols())];
-        dequantizeRows(0, rows(), new byte[Math.toIntExact(data.byteSize())], values);
+        dequantizeRows(0, rows(), values);
         return values;
     }
 

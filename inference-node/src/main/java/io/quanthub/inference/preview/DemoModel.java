@@ -3,7 +3,7 @@ package io.quanthub.inference.preview;
 import io.quanthub.gguf.safetensors.Dtype;
 import io.quanthub.gguf.safetensors.SafetensorsWriter;
 import io.quanthub.gguf.synthetic.FluxShape;
-import io.quanthub.gguf.synthetic.SyntheticModel;
+import io.quanthub.gguf.synthetic.SyntheticTensor;
 import io.quanthub.inference.pipeline.GaussianNoise;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,6 +30,12 @@ public final class DemoModel {
     /** BFL's name for the autoencoder; the hub looks for it next to the transformer. */
     public static final String VAE_FILE = "ae.safetensors";
     public static final List<String> CONDITIONING_SETS = List.of("random-a", "random-b");
+    /**
+     * What the demo says wherever it shows up (serve's output, the commit message the catalog shows): nobody should
+     * take its images for a broken renderer.
+     */
+    public static final String RANDOM_WEIGHTS = "Random weights: the demo model and its text encoders are generated "
+            + "from a seed, so their images are noise by design (a prompt or a quant level still changes them).";
     /** Tokens of each conditioning set's {@code txt}. */
     static final int TEXT_TOKENS = 16;
     static final int VAE_CHANNELS = 32;
@@ -71,7 +77,7 @@ public final class DemoModel {
         return written;
     }
 
-    private static String save(Path dir, String relative, SafetensorsWriter writer) throws IOException {
+    static String save(Path dir, String relative, SafetensorsWriter writer) throws IOException {
         Path file = dir.resolve(relative);
         Files.createDirectories(file.getParent());
         Path temp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".part");
@@ -87,9 +93,9 @@ public final class DemoModel {
     /** The transformer, in the reference implementation's tensor order, stored in BF16 as Flux is released. */
     private static SafetensorsWriter transformer(long seed, FluxShape fluxShape) {
         SafetensorsWriter writer = new SafetensorsWriter();
-        List<SyntheticModel.Spec> specs = fluxShape.tensors(Dtype.BF16);
+        List<SyntheticTensor> specs = fluxShape.tensors(Dtype.BF16);
         for (int i = 0; i < specs.size(); i++) {
-            SyntheticModel.Spec s = specs.get(i);
+            SyntheticTensor s = specs.get(i);
             long[] shape = s.shape();
             int n = Math.toIntExact(s.elementCount());
             float[] values;
@@ -168,13 +174,13 @@ public final class DemoModel {
                 .addF32("y", new long[] {1, shape.vectorWidth()}, gaussian(seed + 1, shape.vectorWidth(), 1f));
     }
 
-    private static float[] gaussian(long seed, int n, float scale) {
+    static float[] gaussian(long seed, int n, float scale) {
         float[] v = GaussianNoise.sample(seed, n);
         for (int i = 0; i < n; i++) v[i] *= scale;
         return v;
     }
 
-    private static float[] constant(int n, float value) {
+    static float[] constant(int n, float value) {
         float[] v = new float[n];
         java.util.Arrays.fill(v, value);
         return v;

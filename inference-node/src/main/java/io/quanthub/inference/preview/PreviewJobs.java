@@ -6,7 +6,6 @@ import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.collection.IQueue;
 import com.hazelcast.config.IndexConfig;
 import com.hazelcast.config.IndexType;
-import com.hazelcast.config.MapConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
@@ -15,6 +14,7 @@ import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
+import io.quanthub.cluster.ClusterIndexes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -77,11 +77,8 @@ public final class PreviewJobs implements AutoCloseable {
 
     public PreviewJobs(HazelcastInstance hz) {
         this.hz = hz;
-        // For the whole cluster (dynamic configuration reaches every member, and later ones), before first use.
-        hz.getConfig().addMapConfig(new MapConfig(JOBS)
-                .addIndexConfig(new IndexConfig(IndexType.HASH, "state"))
-                .addIndexConfig(new IndexConfig(IndexType.HASH, "owner"))
-                .addIndexConfig(new IndexConfig(IndexType.SORTED, "updatedAt")));
+        ClusterIndexes.declare(hz, JOBS, new IndexConfig(IndexType.HASH, "state"),
+                new IndexConfig(IndexType.HASH, "owner"), new IndexConfig(IndexType.SORTED, "updatedAt"));
         this.jobs = hz.getMap(JOBS);
         this.queue = hz.getQueue(QUEUE);
         this.membershipRegistration = hz.getCluster().addMembershipListener(new MembershipListener() {

@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
@@ -54,6 +55,7 @@ public final class PreviewNode implements AutoCloseable {
     private final HubStorage storage;
     private final ModelFiles files;
     private final PromptConditioning prompts;
+    private final PromptEncoderCheck promptEncoders;
     private final UUID me;
     private final String address;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofPlatform()
@@ -72,12 +74,14 @@ public final class PreviewNode implements AutoCloseable {
     private String loadedVae;
     private FluxPipeline pipeline;
 
-    private PreviewNode(PreviewJobs jobs, HubStorage storage, ModelFiles files, Supplier<ComputeBackend> backends) {
+    private PreviewNode(PreviewJobs jobs, HubStorage storage, ModelFiles files,
+                        Map<String, Map<String, String>> textEncoderDefaults, Supplier<ComputeBackend> backends) {
         this.backends = backends;
         this.jobs = jobs;
         this.storage = storage;
         this.files = files;
         this.prompts = new PromptConditioning(files, backends);
+        this.promptEncoders = new PromptEncoderCheck(storage, textEncoderDefaults);
         this.me = jobs.hazelcast().getCluster().getLocalMember().getUuid();
         var local = jobs.hazelcast().getCluster().getLocalMember().getAddress();
         this.address = local.getHost() + ":" + local.getPort();
@@ -88,16 +92,23 @@ public final class PreviewNode implements AutoCloseable {
      *
      * @param cacheDir   where model files are cached ({@code <hex digest>} each)
      * @param cacheBytes how many bytes of model files to keep there
+     * @param textEncoderDefaults the hub's per-architecture default text encoders (architecture to role to
+     *                   reference, as {@code quanthub serve --text-encoders} gives them): prompt previews may run these
      */
-    public static PreviewNode start(PreviewJobs jobs, HubStorage storage, Path cacheDir, long cacheBytes) {
-        return start(jobs, storage, cacheDir, cacheBytes, CpuBackend::new);
+    public static PreviewNode start(PreviewJobs jobs, HubStorage storage, Path cacheDir, long cacheBytes,
+                                    Map<String, Map<String, String>> textEncoderDefaults) {
+        return start(jobs, storage, cacheDir, cacheBytes, textEncoderDefaults, CpuBackend::new);
     }
 
-    /** {@link #start(PreviewJobs, HubStorage, Path, long)} on backends from {@code backends} (one per model). */
+    /**
+     * {@link #start(PreviewJobs, HubStorage, Path, long, Map)} on backends from {@code backends} (one per model and
+     * one per pair of text encoders).
+     */
     public static PreviewNode start(PreviewJobs jobs, HubStorage storage, Path cacheDir, long cacheBytes,
+                                    Map<String, Map<String, String>> textEncoderDefaults,
                                     Supplier<ComputeBackend> backends) {
         PreviewNode node = new PreviewNode(jobs, storage, new ModelFiles(storage.blobs(), cacheDir, cacheBytes),
-                backends);
+                textEncoderDefaults, backends);
         jobs.offerQueued();
         node.worker.execute(node::workLoop);
         return node;
@@ -226,8 +237,9 @@ public final class PreviewNode implements AutoCloseable {
 
     /**
      * The request's files must be files of its repository's commit (the model may also be a variant the hub made from
-     * the source there). A job record written through the cluster port could name any blob by digest, and this node
-     * would render private weights under a public repository's name.
+     * the source there; prompt encoders may also be those the model references, {@link PromptEncoderCheck}). A job
+     * record written through the cluster port could name any blob by digest, and this node would render private
+     * weights under a public repository's name.
      */
     private void requireFilesOfItsCommit(PreviewRequest r) {
         Commit commit = storage.repos().read(RepoName.parse(r.repo()), r.commit());
@@ -235,7 +247,6 @@ public final class PreviewNode implements AutoCloseable {
                 .collect(Collectors.toSet());
         List<String> needed = new ArrayList<>(List.of(r.vae()));
         if (r.conditioningDigest() != null) needed.add(r.conditioningDigest());
-        if (r.prompt() != null) needed.addAll(List.of(r.prompt().clip(), r.prompt().t5()));
         if (r.source() != null) needed.add(r.source());
         boolean variantOfSource = r.source() != null && storage.variants().list(Digest.parse(r.source())).stream()
                 .anyMatch(v -> v.status() == Variant.Status.AVAILABLE && v.output() != null
@@ -247,6 +258,7 @@ public final class PreviewNode implements AutoCloseable {
                         + r.commit() + ": a preview renders only its repository's files");
             }
         }
+        if (r.prompt() != null) promptEncoders.require(commit, r.repo(), List.of(r.prompt().clip(), r.prompt().t5()));
     }
 
     /** The pipeline for these files: the loaded one, or the previous one closed and these opened. */

@@ -77,7 +77,7 @@ final class PromptConditioning implements AutoCloseable {
             encoders = TextEncoders.open(clipFile, null, t5File, null, backends.get());
         } catch (IOException | RuntimeException e) {
             files.unpin(clip, t5);
-            throw new IOException("the repository's text encoders cannot be run: " + e.getMessage(), e);
+            throw new IOException("the model's text encoders cannot be run: " + e.getMessage(), e);
         }
         loadedClip = clip;
         loadedT5 = t5;

@@ -6,14 +6,14 @@ import java.util.Arrays;
  * A backend's single operations on host arrays, for kernel tests: upload the arguments, run, download the result and
  * free every tensor. In-place operations write their result back into the caller's array.
  */
-final class HostCalls {
+public final class HostCalls {
     private final ComputeBackend backend;
 
-    HostCalls(ComputeBackend backend) {
+    public HostCalls(ComputeBackend backend) {
         this.backend = backend;
     }
 
-    float[] matmul(float[] x, int tokens, Weight w, float[] bias) {
+    public float[] matmul(float[] x, int tokens, Weight w, float[] bias) {
         Tensor in = backend.upload(x, tokens, x.length / tokens);
         Tensor b = bias == null ? null : backend.upload(bias);
         try {
@@ -24,12 +24,12 @@ final class HostCalls {
     }
 
     /** {@link #matmul} after a tensor of the result's size full of NaN was freed: its storage, dirty, may be reused. */
-    float[] matmulAfterDirtyFree(float[] x, int tokens, Weight w, float[] bias) {
+    public float[] matmulAfterDirtyFree(float[] x, int tokens, Weight w, float[] bias) {
         freeDirty(tokens, w.rows());
         return matmul(x, tokens, w, bias);
     }
 
-    float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
+    public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
         int width = heads * headDim;
         Tensor tq = backend.upload(q, tokens, width);
         Tensor tk = backend.upload(k, tokens, width);
@@ -41,19 +41,19 @@ final class HostCalls {
         }
     }
 
-    float[] attentionAfterDirtyFree(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
+    public float[] attentionAfterDirtyFree(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
         freeDirty(tokens, heads * headDim);
         return attention(q, k, v, tokens, heads, headDim);
     }
 
-    void rope(float[] x, int tokens, int heads, int headDim, RopeTable table) {
+    public void rope(float[] x, int tokens, int heads, int headDim, RopeTable table) {
         Tensor cos = backend.upload(table.cos(), table.tokens(), table.pairs());
         Tensor sin = backend.upload(table.sin(), table.tokens(), table.pairs());
         inPlace(x, tokens, heads * headDim, t -> backend.rope(t, heads, cos, sin));
         backend.free(cos, sin);
     }
 
-    float[] layerNorm(float[] x, int tokens, int dim) {
+    public float[] layerNorm(float[] x, int tokens, int dim) {
         Tensor in = backend.upload(x, tokens, dim);
         try {
             return result(backend.layerNorm(in, CpuBackend.EPS, null, null));
@@ -62,21 +62,21 @@ final class HostCalls {
         }
     }
 
-    void rmsNorm(float[] x, int rows, int dim, float[] scale) {
+    public void rmsNorm(float[] x, int rows, int dim, float[] scale) {
         Tensor s = backend.upload(scale);
         inPlace(x, rows, dim, t -> backend.rmsNorm(t, dim, s));
         backend.free(s);
     }
 
-    void gelu(float[] x) {
+    public void gelu(float[] x) {
         inPlace(x, 1, x.length, backend::gelu);
     }
 
-    void silu(float[] x) {
+    public void silu(float[] x) {
         inPlace(x, 1, x.length, backend::silu);
     }
 
-    float[] conv2d(float[] x, int height, int width, Weight w, float[] bias) {
+    public float[] conv2d(float[] x, int height, int width, Weight w, float[] bias) {
         Tensor in = backend.upload(x, x.length / (height * width), height * width);
         Tensor b = bias == null ? null : backend.upload(bias);
         try {
@@ -86,20 +86,36 @@ final class HostCalls {
         }
     }
 
-    void groupNorm(float[] x, int channels, int spatial, int groups, float[] weight, float[] bias) {
+    public void groupNorm(float[] x, int channels, int spatial, int groups, float[] weight, float[] bias) {
         Tensor w = backend.upload(weight);
         Tensor b = backend.upload(bias);
         inPlace(x, channels, spatial, t -> backend.groupNorm(t, groups, w, b));
         backend.free(w, b);
     }
 
-    float[] upsampleNearest2x(float[] x, int channels, int height, int width) {
+    public float[] upsampleNearest2x(float[] x, int channels, int height, int width) {
         Tensor in = backend.upload(x, channels, height * width);
         try {
             return result(backend.upsampleNearest2x(in, height, width));
         } finally {
             backend.free(in);
         }
+    }
+
+    /** {@code x[t] = x[t] * (1 + scale) + shift} for each of the {@code tokens} rows. */
+    public void modulate(float[] x, int tokens, float[] shift, float[] scale) {
+        Tensor sh = backend.upload(shift);
+        Tensor sc = backend.upload(scale);
+        inPlace(x, tokens, x.length / tokens, t -> backend.modulate(t, sh, sc));
+        backend.free(sh, sc);
+    }
+
+    /** {@code x[t] += gate * y[t]} for each of the {@code tokens} rows. */
+    public void addGated(float[] x, int tokens, float[] gate, float[] y) {
+        Tensor g = backend.upload(gate);
+        Tensor ty = backend.upload(y, tokens, y.length / tokens);
+        inPlace(x, tokens, x.length / tokens, t -> backend.addGated(t, g, ty));
+        backend.free(g, ty);
     }
 
     private void freeDirty(int rows, int cols) {

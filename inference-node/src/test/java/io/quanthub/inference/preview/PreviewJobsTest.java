@@ -312,6 +312,46 @@ class PreviewJobsTest {
     }
 
     @Test
+    void aPromptRequestNamingEncodersTheModelDoesNotReferenceIsNotRendered() throws Exception {
+        List<PreviewJobs> cluster = startCluster(1);
+        startNode(cluster.getFirst());
+        Journal journal = Journal.of(cluster.getFirst());
+        // A forged record: encoders by digest that are neither files of the commit nor named by its quanthub.json.
+        String elsewhere = push(demo.resolve(DemoModel.MODEL_FILE).resolveSibling("private-encoder.safetensors"),
+                demo.resolve(DemoModel.VAE_FILE));
+        PreviewRequest forged = new PreviewRequest("demo/flux-demo", commit, "BF16", source, null, vae, null, null,
+                9, 1, 32, 32, new PreviewRequest.Prompt("a cat", elsewhere, elsewhere, 16), Map.of());
+
+        PreviewJob failed = journal.awaitFinished(cluster.getFirst().request(forged, SOURCE_LABEL).id(), 1);
+        assertFailedWithOneLine(failed);
+        assertEquals(elsewhere + " is neither a file of demo/flux-demo at commit " + commit + " nor a text encoder "
+                + "it references: a preview runs only the encoders its model names", failed.reason());
+        assertTrue(storage.previews().get(failed.id()).isEmpty(), "nothing rendered");
+    }
+
+    @Test
+    void encodersTheAdminNamesAsDefaultsAreAdmitted() throws Exception {
+        List<PreviewJobs> cluster = startCluster(1);
+        String encoder = push(demo.resolve(DemoModel.MODEL_FILE).resolveSibling("default-encoder.safetensors"),
+                demo.resolve(DemoModel.VAE_FILE));
+        RepoName encoders = RepoName.parse("enc/defaults");
+        storage.repos().create(encoders, "test");
+        storage.repos().commit(CommitRequest.onHead(encoders, "main", Changes.put("clip_l.safetensors",
+                storage.blobs().stat(Digest.parse(encoder)).orElseThrow()), "test", "add the encoder"));
+        Path cache = dir.resolve("cache-" + UUID.randomUUID());
+        nodes.add(PreviewNode.start(cluster.getFirst(), storage, cache, 1L << 30,
+                Map.of("flux", Map.of("clip_l", "enc/defaults/clip_l.safetensors"))));
+        Journal journal = Journal.of(cluster.getFirst());
+        PreviewRequest request = new PreviewRequest("demo/flux-demo", commit, "BF16", source, null, vae, null, null,
+                10, 1, 32, 32, new PreviewRequest.Prompt("a cat", encoder, encoder, 16), Map.of());
+
+        // Admitted, so the node goes on to open it, which a VAE's tensors cannot be: that is the failure now.
+        PreviewJob failed = journal.awaitFinished(cluster.getFirst().request(request, SOURCE_LABEL).id(), 1);
+        assertFailedWithOneLine(failed);
+        assertTrue(failed.reason().startsWith("the model's text encoders cannot be run"), failed.reason());
+    }
+
+    @Test
     void listsAndQuotasReadOnlyUnfinishedAndRecentJobsThroughIndexesNotTheThousandsFinishedBefore() throws Exception {
         List<PreviewJobs> cluster = startCluster(2);
         Instant old = Instant.now().minus(Duration.ofHours(2));
@@ -379,7 +419,7 @@ class PreviewJobsTest {
 
     private PreviewNode startNode(PreviewJobs jobs) {
         Path cache = dir.resolve("cache-" + UUID.randomUUID());
-        PreviewNode node = PreviewNode.start(jobs, storage, cache, 1L << 30);
+        PreviewNode node = PreviewNode.start(jobs, storage, cache, 1L << 30, java.util.Map.of());
         nodes.add(node);
         return node;
     }

@@ -1,0 +1,46 @@
+package io.quanthub.tornado;
+
+import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * Multi-head attention, every query over every key, scale 1/sqrt(headDim), with an online softmax: one work-item per
+ * (query, head) walks the keys in order keeping the running maximum and sum, and rescales its output row (in
+ * {@code out} itself) whenever the maximum grows, so no score matrix exists anywhere, not even one row of it.
+ * q, k, v and out are [tokens x heads * headDim], head-major within a token.
+ */
+final class AttentionKernel {
+    /** Below every score: exp of it minus a real score is 0. Not -Infinity, which some OpenCL compilers fold badly. */
+    static final float LOWEST = -3.0e38f;
+
+    private AttentionKernel() {
+    }
+
+    static void attention(FloatArray q, FloatArray k, FloatArray v, FloatArray out, int tokens, int heads,
+                          int headDim, float scale) {
+        for (@Parallel int t = 0; t < tokens; t++) {
+            for (@Parallel int h = 0; h < heads; h++) {
+                int width = heads * headDim;
+                int qo = t * width + h * headDim;
+                for (int d = 0; d < headDim; d++) out.set(qo + d, 0f);
+                float max = LOWEST;
+                float sum = 0f;
+                for (int s = 0; s < tokens; s++) {
+                    int ko = s * width + h * headDim;
+                    float score = 0f;
+                    for (int d = 0; d < headDim; d++) score += q.get(qo + d) * k.get(ko + d);
+                    score = score * scale;
+                    float newMax = TornadoMath.max(max, score);
+                    float correction = TornadoMath.exp(max - newMax);
+                    float p = TornadoMath.exp(score - newMax);
+                    sum = sum * correction + p;
+                    for (int d = 0; d < headDim; d++) out.set(qo + d, out.get(qo + d) * correction + p * v.get(ko + d));
+                    max = newMax;
+                }
+                float inv = 1f / sum;
+                for (int d = 0; d < headDim; d++) out.set(qo + d, out.get(qo + d) * inv);
+            }
+        }
+    }
+}
