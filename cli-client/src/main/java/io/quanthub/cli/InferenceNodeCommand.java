@@ -61,8 +61,7 @@ public final class InferenceNodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long cacheBytes = ServeCommand.parseSize("--cache-size", cacheSize);
-        var backends = backend.factory();
-        BackendOption.announce(backends.get(), spec.commandLine().getErr());
+        var backends = backend.factory(); // a backend this build cannot run fails before anything starts
         HazelcastInstance hz = cluster.startMember();
         HubStorage storage = null;
         PreviewJobs jobs = null;
@@ -77,6 +76,8 @@ public final class InferenceNodeCommand implements Callable<Integer> {
             PrometheusMeterRegistry registry = OpsServer.newRegistry();
             new InferenceMetrics(node).bindTo(registry);
             ops = cluster.startOps(registry, hz, storage);
+            // Announced once the options held: a bad option's error stays the only line.
+            BackendOption.announce(backends.get(), spec.commandLine().getErr());
             PrintWriter out = spec.commandLine().getOut();
             out.println("inference node at " + node.address() + " " + JoinOptions.joined(hz, bucket)
                     + "; model cache " + data.resolve("model-cache").toAbsolutePath());

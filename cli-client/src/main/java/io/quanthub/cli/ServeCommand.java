@@ -150,9 +150,10 @@ public final class ServeCommand implements Callable<Integer> {
             return BackgroundServe.start(spec.commandLine().getParseResult().originalArgs(), data, demo ? "demo: "
                     : "listening on ", out, spec.commandLine().getErr());
         }
-        if (!noInference && !noCluster) BackendOption.announce(backend.create(), spec.commandLine().getErr());
         HubServer hub = HubServer.start(hubConfig());
         server = hub;
+        // Announced once the options held: a bad option's error stays the only line.
+        if (!noInference && !noCluster) BackendOption.announce(backend.create(), spec.commandLine().getErr());
         Thread stopper = new Thread(hub::close, "quanthub-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(stopper);
 
