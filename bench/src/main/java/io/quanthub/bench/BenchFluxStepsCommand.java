@@ -8,8 +8,10 @@ import io.quanthub.gguf.reference.GgmlLibrary;
 import io.quanthub.gguf.safetensors.Dtype;
 import io.quanthub.gguf.synthetic.FluxShape;
 import io.quanthub.gguf.synthetic.SyntheticModel;
+import io.quanthub.inference.compute.BackendWeight;
 import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.compute.ForwardingBackend;
+import io.quanthub.inference.compute.Tensor;
 import io.quanthub.inference.compute.CpuBackend;
 import io.quanthub.inference.compute.Weight;
 import io.quanthub.inference.flux.FluxInputs;
@@ -223,35 +225,18 @@ public final class BenchFluxStepsCommand implements Runnable {
         }
 
         @Override
-        public float[] matmul(float[] x, int tokens, Weight w, float[] bias) {
+        public Tensor matmul(Tensor x, BackendWeight w, Tensor bias) {
             long t0 = System.nanoTime();
-            float[] out = delegate.matmul(x, tokens, w, bias);
+            Tensor out = delegate.matmul(x, w, bias);
             matmulNanos += System.nanoTime() - t0;
-            calls.merge(new Call(w, tokens), 1, Integer::sum);
+            calls.merge(new Call(w.source(), x.rows()), 1, Integer::sum);
             return out;
         }
 
         @Override
-        public float[] matmul(float[] x, int tokens, Weight w, float[] bias, float[] into) {
+        public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
             long t0 = System.nanoTime();
-            float[] out = delegate.matmul(x, tokens, w, bias, into);
-            matmulNanos += System.nanoTime() - t0;
-            calls.merge(new Call(w, tokens), 1, Integer::sum);
-            return out;
-        }
-
-        @Override
-        public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
-            long t0 = System.nanoTime();
-            float[] out = delegate.attention(q, k, v, tokens, heads, headDim);
-            attentionNanos += System.nanoTime() - t0;
-            return out;
-        }
-
-        @Override
-        public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, float[] into) {
-            long t0 = System.nanoTime();
-            float[] out = delegate.attention(q, k, v, tokens, heads, headDim, into);
+            Tensor out = delegate.attention(q, k, v, heads);
             attentionNanos += System.nanoTime() - t0;
             return out;
         }

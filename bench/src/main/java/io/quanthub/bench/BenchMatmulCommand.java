@@ -4,7 +4,9 @@ import io.quanthub.gguf.GgmlType;
 import io.quanthub.gguf.quant.Quants;
 import io.quanthub.gguf.reference.GgmlCpu;
 import io.quanthub.gguf.reference.GgmlLibrary;
+import io.quanthub.inference.compute.BackendWeight;
 import io.quanthub.inference.compute.CpuBackend;
+import io.quanthub.inference.compute.Tensor;
 import io.quanthub.inference.compute.Weight;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -126,21 +128,26 @@ public final class BenchMatmulCommand implements Runnable {
         float[] x = gaussian((long) tokens * cols, 1.0, 7);
         CpuBackend backend = new CpuBackend();
         Weight w = new Weight("bench", type, new long[] {rows, cols}, weightBytes);
+        BackendWeight loaded = backend.load(w);
+        Tensor input = backend.upload(x, tokens, cols);
         try (GgmlCpu.MulMat reference = ggml.mulMat(type, weightBytes, rows, cols, x, tokens)) {
-            float[] ours = backend.matmul(x, tokens, w, null);
+            Tensor ours = backend.matmul(input, loaded, null);
             reference.compute(threads);
             double bestOurs = Double.MAX_VALUE;
             double bestGgml = Double.MAX_VALUE;
             for (int round = 0; round < rounds; round++) {
+                backend.free(ours);
                 long t0 = System.nanoTime();
-                ours = backend.matmul(x, tokens, w, null);
+                ours = backend.matmul(input, loaded, null);
                 long t1 = System.nanoTime();
                 reference.compute(threads);
                 long t2 = System.nanoTime();
                 bestOurs = Math.min(bestOurs, (t1 - t0) / 1e9);
                 bestGgml = Math.min(bestGgml, (t2 - t1) / 1e9);
             }
-            return new Result(type, rows, cols, tokens, bestOurs, bestGgml, maxRelDiff(ours, reference.result()));
+            float[] result = backend.download(ours);
+            backend.free(ours, input);
+            return new Result(type, rows, cols, tokens, bestOurs, bestGgml, maxRelDiff(result, reference.result()));
         }
     }
 

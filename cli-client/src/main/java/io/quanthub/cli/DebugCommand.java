@@ -1,7 +1,7 @@
 package io.quanthub.cli;
 
 import io.quanthub.gguf.safetensors.SafetensorsWriter;
-import io.quanthub.inference.compute.CpuBackend;
+import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.flux.FluxInputs;
 import io.quanthub.inference.flux.FluxModel;
 import io.quanthub.inference.io.AtomicFile;
@@ -46,11 +46,16 @@ public final class DebugCommand {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
+        @picocli.CommandLine.Mixin
+        BackendOption backend;
+
         @Override
         public Integer call() throws IOException {
             FluxInputs in = FluxInputs.readSafetensors(inputs);
             try (ModelWeights weights = ModelWeights.open(model)) {
-                FluxModel flux = new FluxModel(weights, new CpuBackend());
+                ComputeBackend b = backend.create();
+                FluxModel flux = new FluxModel(weights, b);
+                BackendOption.announce(b, spec.commandLine().getErr());
                 float[] velocity = flux.forward(in);
                 long[] shape = {1, in.imgTokens(), flux.config().outChannels()};
                 AtomicFile.write(out, new SafetensorsWriter().addF32("out", shape, velocity).bytes());
@@ -95,6 +100,9 @@ public final class DebugCommand {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
+        @picocli.CommandLine.Mixin
+        BackendOption backend;
+
         @Override
         public Integer call() throws IOException {
             Map<String, FloatTensor> tensors = FloatTensor.readSafetensors(inputs);
@@ -107,7 +115,8 @@ public final class DebugCommand {
             int height = (int) noiseShape[2];
             int width = (int) noiseShape[3];
             PrintWriter err = spec.commandLine().getErr();
-            try (FluxPipeline pipeline = FluxPipeline.open(model, vae, new CpuBackend())) {
+            ComputeBackend b = backend.create();
+            try (FluxPipeline pipeline = FluxPipeline.open(model, vae, b)) {
                 if (noiseShape[1] != pipeline.vaeConfig().zChannels()) {
                     throw new IllegalArgumentException(source + ": noise has " + noiseShape[1]
                             + " channels, the VAE decodes " + pipeline.vaeConfig().zChannels());
@@ -118,6 +127,8 @@ public final class DebugCommand {
 
                             @Override
                             public void onStep(int step, int total, float t, long millis) {
+                                // Once the engine has run: bad settings still fail with one line.
+                                if (step == 1) BackendOption.announce(b, err);
                                 elapsed += millis;
                                 long eta = elapsed / step * (total - step) / 1000;
                                 err.printf(Locale.ROOT, "step %d/%d  t=%.4f  %d ms  ETA %s%n", step, total, t, millis,

@@ -2,13 +2,14 @@ package io.quanthub.cli;
 
 import io.quanthub.gguf.json.Json;
 import io.quanthub.gguf.safetensors.SafetensorsWriter;
-import io.quanthub.inference.compute.CpuBackend;
+import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.io.AtomicFile;
 import io.quanthub.inference.text.ClipTextModel;
 import io.quanthub.inference.text.TextEncoders;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -68,12 +69,17 @@ final class EncodeTextCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    BackendOption backend;
+
     @Override
     public Integer call() throws IOException {
         if (t5Length < 1) throw new IllegalArgumentException("--t5-length must be at least 1, got " + t5Length);
         Map<String, String> texts = prompts.prompt != null ? Map.of("", prompts.prompt) : readPrompts(prompts.file);
         SafetensorsWriter result = new SafetensorsWriter();
-        try (TextEncoders encoders = TextEncoders.open(clip, clipVocab, t5, t5Tokenizer, new CpuBackend())) {
+        ComputeBackend b = backend.create();
+        try (TextEncoders encoders = TextEncoders.open(clip, clipVocab, t5, t5Tokenizer, b)) {
+            BackendOption.announce(b, spec.commandLine().getErr());
             for (Map.Entry<String, String> e : texts.entrySet()) {
                 String prefix = e.getKey().isEmpty() ? "" : e.getKey() + ".";
                 write(result, prefix, encoders, e.getValue());

@@ -53,11 +53,15 @@ public final class InferenceNodeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    BackendOption backend;
+
     private final StopSignal stop = new StopSignal("quanthub-inference-node-shutdown");
 
     @Override
     public Integer call() throws Exception {
         long cacheBytes = ServeCommand.parseSize("--cache-size", cacheSize);
+        var backends = backend.factory(); // a backend this build cannot run fails before anything starts
         HazelcastInstance hz = cluster.startMember();
         HubStorage storage = null;
         PreviewJobs jobs = null;
@@ -68,10 +72,12 @@ public final class InferenceNodeCommand implements Callable<Integer> {
             storage = HubStorage.open(bucket);
             jobs = new PreviewJobs(hz);
             node = PreviewNode.start(jobs, storage, data.resolve("model-cache"), cacheBytes,
-                    ServeCommand.textEncoderDefaults(textEncoders));
+                    ServeCommand.textEncoderDefaults(textEncoders), backends);
             PrometheusMeterRegistry registry = OpsServer.newRegistry();
             new InferenceMetrics(node).bindTo(registry);
             ops = cluster.startOps(registry, hz, storage);
+            // Announced once the options held: a bad option's error stays the only line.
+            BackendOption.announce(backends.get(), spec.commandLine().getErr());
             PrintWriter out = spec.commandLine().getOut();
             out.println("inference node at " + node.address() + " " + JoinOptions.joined(hz, bucket)
                     + "; model cache " + data.resolve("model-cache").toAbsolutePath());

@@ -111,6 +111,10 @@ public final class ServeCommand implements Callable<Integer> {
             + "nodes started with `quanthub inference-node --join HOST:PORT` (the cluster member's address).")
     boolean noInference;
 
+    /** Only cpu runs today, so the hub's own node uses it; the option is checked and announced here. */
+    @Mixin
+    BackendOption backend;
+
     @Option(names = "--preview-time-budget", defaultValue = "600", paramLabel = "SECONDS",
             description = "How long an inference node may spend on one preview before it fails it (default: "
                     + "${DEFAULT-VALUE}). Anonymous previews are at most 512x512, 8 steps, seeds 0..3; each caller has at "
@@ -141,12 +145,15 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws java.io.IOException, InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
+        backend.factory(); // a backend this build cannot run fails before anything starts
         if (background) {
             return BackgroundServe.start(spec.commandLine().getParseResult().originalArgs(), data, demo ? "demo: "
                     : "listening on ", out, spec.commandLine().getErr());
         }
         HubServer hub = HubServer.start(hubConfig());
         server = hub;
+        // Announced once the options held: a bad option's error stays the only line.
+        if (!noInference && !noCluster) BackendOption.announce(backend.create(), spec.commandLine().getErr());
         Thread stopper = new Thread(hub::close, "quanthub-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(stopper);
 

@@ -25,6 +25,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -98,6 +99,20 @@ class DebugCommandTest {
                 relativeL2(out, reference("forward.safetensors", "out")),
                 relativeL2(sampled.get("latent"), reference("sample.safetensors", "latent")),
                 relativeL2(sampled.get("image"), reference("sample.safetensors", "image")));
+    }
+
+    @Test
+    void sayingWhichBackendRanAndRefusingOnesThisBuildLacks(@TempDir Path dir) throws Exception {
+        Run run = sample(TINY.resolve("model.safetensors"), dir, "--backend", "cpu");
+        assertTrue(run.err.startsWith("backend: cpu "), run.err);
+        assertEquals(1, run.err.lines().filter(l -> l.startsWith("backend: ")).count(), run.err);
+        String args = "--model " + TINY.resolve("model.safetensors") + " --inputs " + TINY.resolve("forward.safetensors")
+                + " --out " + dir.resolve("o");
+        String tornado = fails(("debug flux-forward --backend tornado:0 " + args).split(" "));
+        assertTrue(tornado.contains("--backend tornado:0: the TornadoVM backend is not part of this build"), tornado);
+        String unknown = fails(("debug flux-forward --backend gpu " + args).split(" "));
+        assertTrue(unknown.contains("--backend 'gpu' is not a backend: use cpu or tornado[:DEVICE]"), unknown);
+        assertFalse(Files.exists(dir.resolve("o")));
     }
 
     @Test

@@ -2,7 +2,9 @@ package io.quanthub.tornado;
 
 import io.quanthub.gguf.GgmlType;
 import io.quanthub.gguf.quant.Quants;
+import io.quanthub.inference.compute.BackendWeight;
 import io.quanthub.inference.compute.CpuBackend;
+import io.quanthub.inference.compute.Tensor;
 import io.quanthub.inference.compute.Weight;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -56,18 +58,24 @@ public final class MatmulBench {
             try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
                 plan.withGridScheduler(grids);
                 plan.execute();
-                float[] expected = cpu.matmul(x, tokens, w, null);
+                // The CPU side is device-resident too: its input uploaded once, each round's result freed.
+                Tensor cpuInput = cpu.upload(x, tokens, in);
+                BackendWeight cpuWeight = cpu.load(w);
+                Tensor first = cpu.matmul(cpuInput, cpuWeight, null);
+                float[] expected = cpu.download(first);
+                cpu.free(first);
                 long bestCpu = Long.MAX_VALUE;
                 long bestDevice = Long.MAX_VALUE;
                 for (int r = 0; r < rounds; r++) {
                     long t0 = System.nanoTime();
-                    cpu.matmul(x, tokens, w, null);
+                    cpu.free(cpu.matmul(cpuInput, cpuWeight, null));
                     long t1 = System.nanoTime();
                     plan.execute();
                     long t2 = System.nanoTime();
                     bestCpu = Math.min(bestCpu, t1 - t0);
                     bestDevice = Math.min(bestDevice, t2 - t1);
                 }
+                cpu.free(cpuInput);
                 float maxDiff = 0f;
                 float maxAbs = 0f;
                 for (int i = 0; i < expected.length; i++) {

@@ -3,6 +3,7 @@ package io.quanthub.tornado;
 import io.quanthub.gguf.GgmlType;
 import io.quanthub.gguf.quant.Quants;
 import io.quanthub.inference.compute.CpuBackend;
+import io.quanthub.inference.compute.HostCalls;
 import io.quanthub.inference.compute.Weight;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,7 +54,7 @@ class MatmulKernelsTest {
         float[] randomX = new float[randomTokens * cols];
         System.arraycopy(x, cols * cols, randomX, 0, randomX.length);
         float[] withBias = OPS.matmul(randomX, randomTokens, DeviceWeight.of(w), bias);
-        float[] cpu = new CpuBackend().matmul(randomX, randomTokens, w, bias);
+        float[] cpu = new HostCalls(new CpuBackend()).matmul(randomX, randomTokens, w, bias);
         assertClose(cpu, withBias, 1e-4f, type + " matmul");
     }
 

@@ -19,8 +19,8 @@ final class CpuImageOps {
     private CpuImageOps() {
     }
 
-    /** See {@link ComputeBackend#conv2d}; {@code matmul} runs the patches through the kernel. */
-    static float[] conv2d(ComputeBackend matmul, float[] x, int height, int width, Weight w, float[] bias) {
+    /** See {@link ComputeBackend#conv2d}; {@link CpuMatmul} runs the patches through the kernel. */
+    static float[] conv2d(float[] x, int height, int width, Weight w, float[] bias) {
         long[] shape = w.shape();
         if (shape.length != 4 && shape.length != 2) {
             throw new IllegalArgumentException("conv kernel " + w + " must be [out, in, k, k] (or [out, in] for 1x1)");
@@ -43,7 +43,7 @@ final class CpuImageOps {
         float[] y = new float[Math.multiplyExact(out, pixels)];
         if (k == 1) {
             float[] tokens = Rows.transpose(x, in, pixels);
-            float[] result = matmul.matmul(tokens, pixels, matrix, bias);
+            float[] result = CpuBackend.matmul(tokens, pixels, matrix, bias, new float[pixels * out]);
             return Rows.transpose(result, pixels, out);
         }
         int patch = in * k * k;
@@ -51,7 +51,7 @@ final class CpuImageOps {
         for (int y0 = 0; y0 < height; y0 += bandRows) {
             int rows = Math.min(bandRows, height - y0);
             float[] patches = im2col(x, in, height, width, k, y0, rows);
-            float[] result = matmul.matmul(patches, rows * width, matrix, bias);
+            float[] result = CpuBackend.matmul(patches, rows * width, matrix, bias, new float[rows * width * out]);
             int bandStart = y0 * width;
             int bandPixels = rows * width;
             IntStream.range(0, out).parallel().forEach(o -> {

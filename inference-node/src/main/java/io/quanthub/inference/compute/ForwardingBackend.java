@@ -2,7 +2,7 @@ package io.quanthub.inference.compute;
 
 /**
  * A backend that passes every operation to another one: the base for wrappers that watch some operations (time
- * them, record their arrays) and leave the rest alone, so that each overrides only what it watches and none has to
+ * them, record their tensors) and leave the rest alone, so that each overrides only what it watches and none has to
  * follow every change of {@link ComputeBackend}.
  */
 public abstract class ForwardingBackend implements ComputeBackend {
@@ -13,93 +13,152 @@ public abstract class ForwardingBackend implements ComputeBackend {
     }
 
     @Override
-    public float[] matmul(float[] x, int tokens, Weight w, float[] bias) {
-        return delegate.matmul(x, tokens, w, bias);
+    public String description() {
+        return delegate.description();
     }
 
     @Override
-    public float[] matmul(float[] x, int tokens, Weight w, float[] bias, float[] out) {
-        return delegate.matmul(x, tokens, w, bias, out);
+    public Tensor upload(float[] values, int rows, int cols) {
+        return delegate.upload(values, rows, cols);
     }
 
     @Override
-    public float[] layerNorm(float[] x, int tokens, int dim) {
-        return delegate.layerNorm(x, tokens, dim);
+    public float[] download(Tensor x) {
+        return delegate.download(x);
     }
 
     @Override
-    public float[] layerNorm(float[] x, int tokens, int dim, float[] out) {
-        return delegate.layerNorm(x, tokens, dim, out);
+    public void free(Tensor... tensors) {
+        delegate.free(tensors);
     }
 
     @Override
-    public void rmsNorm(float[] x, int rows, int dim, float[] scale) {
-        delegate.rmsNorm(x, rows, dim, scale);
+    public BackendWeight load(Weight stored) {
+        return delegate.load(stored);
     }
 
     @Override
-    public void modulate(float[] x, int tokens, float[] shift, float[] scale) {
-        delegate.modulate(x, tokens, shift, scale);
+    public Tensor embedding(BackendWeight table, int[] ids) {
+        return delegate.embedding(table, ids);
     }
 
     @Override
-    public void addGated(float[] x, int tokens, float[] gate, float[] y) {
-        delegate.addGated(x, tokens, gate, y);
+    public Tensor copy(Tensor x) {
+        return delegate.copy(x);
     }
 
     @Override
-    public void gelu(float[] x, int n) {
-        delegate.gelu(x, n);
+    public Tensor columns(Tensor x, int from, int count) {
+        return delegate.columns(x, from, count);
     }
 
     @Override
-    public void silu(float[] x, int n) {
-        delegate.silu(x, n);
+    public Tensor rows(Tensor x, int from, int count) {
+        return delegate.rows(x, from, count);
     }
 
     @Override
-    public void rope(float[] x, int tokens, int heads, int headDim, RopeTable table) {
-        delegate.rope(x, tokens, heads, headDim, table);
+    public Tensor concatRows(Tensor a, Tensor b) {
+        return delegate.concatRows(a, b);
     }
 
     @Override
-    public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
-        return delegate.attention(q, k, v, tokens, heads, headDim);
+    public Tensor concatColumns(Tensor a, Tensor b) {
+        return delegate.concatColumns(a, b);
     }
 
     @Override
-    public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, float[] out) {
-        return delegate.attention(q, k, v, tokens, heads, headDim, out);
+    public Tensor transpose(Tensor x) {
+        return delegate.transpose(x);
     }
 
     @Override
-    public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, AttentionBias bias,
-                             float[] out) {
-        return delegate.attention(q, k, v, tokens, heads, headDim, bias, out);
+    public Tensor matmul(Tensor x, BackendWeight w, Tensor bias) {
+        return delegate.matmul(x, w, bias);
     }
 
     @Override
-    public float[] layerNorm(float[] x, int tokens, int dim, float eps, float[] weight, float[] bias) {
-        return delegate.layerNorm(x, tokens, dim, eps, weight, bias);
+    public Tensor layerNorm(Tensor x, float eps, Tensor weight, Tensor bias) {
+        return delegate.layerNorm(x, eps, weight, bias);
     }
 
     @Override
-    public void quickGelu(float[] x, int n) {
-        delegate.quickGelu(x, n);
+    public void rmsNorm(Tensor x, int dim, Tensor scale) {
+        delegate.rmsNorm(x, dim, scale);
     }
 
     @Override
-    public float[] conv2d(float[] x, int height, int width, Weight w, float[] bias) {
+    public void modulate(Tensor x, Tensor shift, Tensor scale) {
+        delegate.modulate(x, shift, scale);
+    }
+
+    @Override
+    public void addGated(Tensor x, Tensor gate, Tensor y) {
+        delegate.addGated(x, gate, y);
+    }
+
+    @Override
+    public void add(Tensor x, Tensor y) {
+        delegate.add(x, y);
+    }
+
+    @Override
+    public void multiply(Tensor x, Tensor y) {
+        delegate.multiply(x, y);
+    }
+
+    @Override
+    public void gelu(Tensor x) {
+        delegate.gelu(x);
+    }
+
+    @Override
+    public void silu(Tensor x) {
+        delegate.silu(x);
+    }
+
+    @Override
+    public void quickGelu(Tensor x) {
+        delegate.quickGelu(x);
+    }
+
+    @Override
+    public void rope(Tensor x, int heads, Tensor cos, Tensor sin) {
+        delegate.rope(x, heads, cos, sin);
+    }
+
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
+        return delegate.attention(q, k, v, heads);
+    }
+
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, int heads, AttentionBias bias) {
+        return delegate.attention(q, k, v, heads, bias);
+    }
+
+    @Override
+    public Tensor conv2d(Tensor x, int height, int width, BackendWeight w, Tensor bias) {
         return delegate.conv2d(x, height, width, w, bias);
     }
 
     @Override
-    public void groupNorm(float[] x, int channels, int spatial, int groups, float[] weight, float[] bias) {
-        delegate.groupNorm(x, channels, spatial, groups, weight, bias);
+    public void groupNorm(Tensor x, int groups, Tensor weight, Tensor bias) {
+        delegate.groupNorm(x, groups, weight, bias);
     }
 
     @Override
-    public float[] upsampleNearest2x(float[] x, int channels, int height, int width) {
-        return delegate.upsampleNearest2x(x, channels, height, width);
+    public Tensor upsampleNearest2x(Tensor x, int height, int width) {
+        return delegate.upsampleNearest2x(x, height, width);
+    }
+
+    @Override
+    public Tensor upload(float[] values) {
+        return delegate.upload(values);
+    }
+
+    @Override
+    public void trim() {
+        delegate.trim();
     }
 }

@@ -56,10 +56,14 @@ public final class Rows {
 
     /** {@code x} [rows x cols] as [cols x rows]: between planar images [channels x pixels] and token rows. */
     public static float[] transpose(float[] x, int rows, int cols) {
-        if (x.length != (long) rows * cols) {
+        return transpose(x, rows, cols, new float[x.length]);
+    }
+
+    /** {@link #transpose(float[], int, int)} into {@code out}. */
+    public static float[] transpose(float[] x, int rows, int cols, float[] out) {
+        if (x.length != (long) rows * cols || out.length != x.length) {
             throw new IllegalArgumentException(x.length + " values are not " + rows + "x" + cols);
         }
-        float[] out = new float[x.length];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c];
         }

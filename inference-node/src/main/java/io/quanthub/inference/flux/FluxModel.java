@@ -1,64 +1,74 @@
 package io.quanthub.inference.flux;
 
-import io.quanthub.inference.compute.ArrayPool;
 import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.compute.RopeTable;
 import io.quanthub.inference.compute.Rows;
+import io.quanthub.inference.compute.Tensor;
 import io.quanthub.inference.model.Linear;
 import io.quanthub.inference.model.ModelWeights;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 /**
  * The Flux.1 transformer (black-forest-labs/flux {@code model.py} and {@code modules/layers.py}), batch size 1.
- * Weights stay in the model file; the backend dequantizes them as it multiplies.
+ * Weights are loaded into the backend in their stored type; every operation of a forward runs on the backend, and only
+ * the inputs go up and the velocity comes down.
  */
 public final class FluxModel {
+    private static final float LN_EPS = 1e-6f;
+
     /** {@code MLPEmbedder}: Linear, SiLU, Linear. */
     record MlpEmbedder(Linear in, Linear out) {
-        static MlpEmbedder of(ModelWeights w, String name) {
-            return new MlpEmbedder(Linear.of(w, name + ".in_layer"), Linear.of(w, name + ".out_layer"));
+        static MlpEmbedder of(ComputeBackend b, ModelWeights w, String name) {
+            return new MlpEmbedder(Linear.of(b, w, name + ".in_layer"), Linear.of(b, w, name + ".out_layer"));
         }
     }
 
     /** One stream (img or txt) of a double block. */
-    record StreamWeights(Linear mod, Linear qkv, float[] queryNorm, float[] keyNorm, Linear proj, Linear mlpIn,
+    record StreamWeights(Linear mod, Linear qkv, Tensor queryNorm, Tensor keyNorm, Linear proj, Linear mlpIn,
                          Linear mlpOut) {
-        static StreamWeights of(ModelWeights w, String prefix) {
-            return new StreamWeights(Linear.of(w, prefix + "_mod.lin"), Linear.of(w, prefix + "_attn.qkv"),
-                    w.vector(prefix + "_attn.norm.query_norm.scale"), w.vector(prefix + "_attn.norm.key_norm.scale"),
-                    Linear.of(w, prefix + "_attn.proj"), Linear.of(w, prefix + "_mlp.0"),
-                    Linear.of(w, prefix + "_mlp.2"));
+        static StreamWeights of(ComputeBackend b, ModelWeights w, String prefix) {
+            return new StreamWeights(Linear.of(b, w, prefix + "_mod.lin"), Linear.of(b, w, prefix + "_attn.qkv"),
+                    b.upload(w.vector(prefix + "_attn.norm.query_norm.scale")),
+                    b.upload(w.vector(prefix + "_attn.norm.key_norm.scale")),
+                    Linear.of(b, w, prefix + "_attn.proj"), Linear.of(b, w, prefix + "_mlp.0"),
+                    Linear.of(b, w, prefix + "_mlp.2"));
         }
     }
 
     record DoubleBlock(StreamWeights img, StreamWeights txt) {
     }
 
-    record SingleBlock(Linear mod, Linear linear1, Linear linear2, float[] queryNorm, float[] keyNorm) {
-        static SingleBlock of(ModelWeights w, String prefix) {
-            return new SingleBlock(Linear.of(w, prefix + ".modulation.lin"), Linear.of(w, prefix + ".linear1"),
-                    Linear.of(w, prefix + ".linear2"), w.vector(prefix + ".norm.query_norm.scale"),
-                    w.vector(prefix + ".norm.key_norm.scale"));
+    record SingleBlock(Linear mod, Linear linear1, Linear linear2, Tensor queryNorm, Tensor keyNorm) {
+        static SingleBlock of(ComputeBackend b, ModelWeights w, String prefix) {
+            return new SingleBlock(Linear.of(b, w, prefix + ".modulation.lin"), Linear.of(b, w, prefix + ".linear1"),
+                    Linear.of(b, w, prefix + ".linear2"), b.upload(w.vector(prefix + ".norm.query_norm.scale")),
+                    b.upload(w.vector(prefix + ".norm.key_norm.scale")));
         }
     }
 
-    /** shift, scale, gate: one third of a {@code Modulation} output. */
-    record Modulation(float[] shift, float[] scale, float[] gate) {
+    /** shift, scale, gate [1 x hidden]: one third of a {@code Modulation} output. */
+    record Modulation(Tensor shift, Tensor scale, Tensor gate) {
         /** The {@code index}-th (shift, scale, gate) triple of a modulation vector of 3 or 6 chunks of {@code dim}. */
-        static Modulation chunk(float[] mod, int index, int dim) {
+        static Modulation chunk(ComputeBackend b, Tensor mod, int index, int dim) {
             int base = index * 3 * dim;
-            return new Modulation(Arrays.copyOfRange(mod, base, base + dim),
-                    Arrays.copyOfRange(mod, base + dim, base + 2 * dim),
-                    Arrays.copyOfRange(mod, base + 2 * dim, base + 3 * dim));
+            return new Modulation(b.columns(mod, base, dim), b.columns(mod, base + dim, dim),
+                    b.columns(mod, base + 2 * dim, dim));
+        }
+
+        void free(ComputeBackend b) {
+            b.free(shift, scale, gate);
         }
     }
 
     /** Query, key and value [tokens x hidden] after QK-norm. */
-    private record Qkv(float[] q, float[] k, float[] v) {
+    private record Qkv(Tensor q, Tensor k, Tensor v) {
+    }
+
+    /** The RoPE angles of one call, [tokens x pairs] each. */
+    private record Rope(Tensor cos, Tensor sin) {
     }
 
     private final FluxConfig config;
@@ -72,29 +82,27 @@ public final class FluxModel {
     private final List<SingleBlock> singleBlocks;
     private final Linear finalModulation;
     private final Linear finalLinear;
-    /** Activation arrays reused from call to call (see {@link ArrayPool}); at most 16 GiB kept. */
-    private final ArrayPool arrays = new ArrayPool(16L << 30);
-    /** The token count of the last call: the pool is emptied when it changes. */
+    /** The token count of the last call: the backend's kept tensors are dropped when it changes. */
     private final AtomicInteger lastTokens = new AtomicInteger();
 
-    /** Binds the weights of {@code weights} (which must stay open while the model is used). */
+    /** Loads the weights of {@code weights} (which must stay open while the model is used) into {@code backend}. */
     public FluxModel(ModelWeights weights, ComputeBackend backend) {
         this.config = FluxConfig.of(weights);
         this.backend = backend;
-        this.imgIn = Linear.of(weights, "img_in");
-        this.txtIn = Linear.of(weights, "txt_in");
-        this.timeIn = MlpEmbedder.of(weights, "time_in");
-        this.guidanceIn = config.guidanceEmbed() ? MlpEmbedder.of(weights, "guidance_in") : null;
-        this.vectorIn = MlpEmbedder.of(weights, "vector_in");
+        this.imgIn = Linear.of(backend, weights, "img_in");
+        this.txtIn = Linear.of(backend, weights, "txt_in");
+        this.timeIn = MlpEmbedder.of(backend, weights, "time_in");
+        this.guidanceIn = config.guidanceEmbed() ? MlpEmbedder.of(backend, weights, "guidance_in") : null;
+        this.vectorIn = MlpEmbedder.of(backend, weights, "vector_in");
         this.doubleBlocks = IntStream.range(0, config.depth())
-                .mapToObj(i -> new DoubleBlock(StreamWeights.of(weights, "double_blocks." + i + ".img"),
-                        StreamWeights.of(weights, "double_blocks." + i + ".txt")))
+                .mapToObj(i -> new DoubleBlock(StreamWeights.of(backend, weights, "double_blocks." + i + ".img"),
+                        StreamWeights.of(backend, weights, "double_blocks." + i + ".txt")))
                 .toList();
         this.singleBlocks = IntStream.range(0, config.depthSingleBlocks())
-                .mapToObj(i -> SingleBlock.of(weights, "single_blocks." + i))
+                .mapToObj(i -> SingleBlock.of(backend, weights, "single_blocks." + i))
                 .toList();
-        this.finalModulation = Linear.of(weights, "final_layer.adaLN_modulation.1");
-        this.finalLinear = Linear.of(weights, "final_layer.linear");
+        this.finalModulation = Linear.of(backend, weights, "final_layer.adaLN_modulation.1");
+        this.finalLinear = Linear.of(backend, weights, "final_layer.linear");
     }
 
     public FluxConfig config() {
@@ -102,183 +110,213 @@ public final class FluxModel {
     }
 
     /**
-     * One transformer call: the predicted velocity [imgTokens x outChannels]. Activations come from and go back to a
-     * pool kept with the model, so a process that renders many images reuses the same arrays in every call.
+     * One transformer call: the predicted velocity [imgTokens x outChannels]. Activations are the backend's, freed as
+     * soon as they are used, so a process that renders many images reuses the same storage in every call.
      */
     public float[] forward(FluxInputs in) {
         check(in);
+        int tokens = in.txtTokens() + in.imgTokens();
+        int previous = lastTokens.getAndSet(tokens);
+        if (previous != tokens && previous != 0) backend.trim(); // other sizes now: let the old storage go
+        Tensor result = forward(backend.upload(in.img(), in.imgTokens(), config.inChannels()),
+                backend.upload(in.txt(), in.txtTokens(), config.contextInDim()), in);
+        try {
+            return backend.download(result);
+        } finally {
+            backend.free(result);
+        }
+    }
+
+    /** The forward on uploaded latent and text rows (both freed here); the rest of {@code in} is read on the host. */
+    private Tensor forward(Tensor imgInput, Tensor txtInput, FluxInputs in) {
         int hidden = config.hiddenSize();
         int txtTokens = in.txtTokens();
         int imgTokens = in.imgTokens();
         int tokens = txtTokens + imgTokens;
-        int previous = lastTokens.getAndSet(tokens);
-        if (previous != tokens && previous != 0) arrays.clear(); // other sizes now: let the old arrays go
 
-        float[] img = imgIn.apply(backend, in.img(), imgTokens, arrays.take(imgTokens * hidden));
-        float[] txt = txtIn.apply(backend, in.txt(), txtTokens, arrays.take(txtTokens * hidden));
+        Tensor img = imgIn.apply(backend, imgInput);
+        Tensor txt = txtIn.apply(backend, txtInput);
+        backend.free(imgInput, txtInput);
 
-        float[] vec = embed(timeIn, FluxEmbeddings.timestep(in.timestep(), FluxConfig.TIME_EMBED_DIM));
+        Tensor vec = embed(timeIn, FluxEmbeddings.timestep(in.timestep(), FluxConfig.TIME_EMBED_DIM));
         if (guidanceIn != null) {
-            add(vec, embed(guidanceIn, FluxEmbeddings.timestep(in.guidance(), FluxConfig.TIME_EMBED_DIM)));
+            addAndFree(vec, embed(guidanceIn, FluxEmbeddings.timestep(in.guidance(), FluxConfig.TIME_EMBED_DIM)));
         }
-        add(vec, embed(vectorIn, in.y()));
+        Tensor y = backend.upload(in.y());
+        addAndFree(vec, embed(vectorIn, y));
+        backend.free(y);
         // Every modulation layer is Linear(SiLU(vec)).
-        float[] siluVec = vec.clone();
-        backend.silu(siluVec, hidden);
+        Tensor siluVec = backend.copy(vec);
+        backend.free(vec);
+        backend.silu(siluVec);
 
         // Text tokens come first in the joint sequence, for positions as for attention.
-        RopeTable pe = FluxEmbeddings.rope(Rows.concatRows(in.txtIds(), in.imgIds()), tokens, config.axesDim(),
+        RopeTable table = FluxEmbeddings.rope(Rows.concatRows(in.txtIds(), in.imgIds()), tokens, config.axesDim(),
                 config.theta());
+        Rope pe = new Rope(backend.upload(table.cos(), tokens, table.pairs()),
+                backend.upload(table.sin(), tokens, table.pairs()));
 
         for (DoubleBlock block : doubleBlocks) doubleBlock(block, img, txt, siluVec, pe);
-        float[] x = Rows.concatRows(txt, img, arrays.take(tokens * hidden));
-        arrays.give(txt, img);
-        for (SingleBlock block : singleBlocks) singleBlock(block, x, tokens, siluVec, pe);
+        Tensor x = backend.concatRows(txt, img);
+        backend.free(txt, img);
+        for (SingleBlock block : singleBlocks) singleBlock(block, x, siluVec, pe);
+        backend.free(pe.cos(), pe.sin());
 
-        float[] out = Rows.rows(x, hidden, txtTokens, imgTokens, arrays.take(imgTokens * hidden));
-        arrays.give(x);
-        float[] result = finalLayer(out, imgTokens, siluVec);
-        arrays.give(out);
+        Tensor out = backend.rows(x, txtTokens, imgTokens);
+        backend.free(x);
+        Tensor result = finalLayer(out, siluVec);
+        backend.free(out, siluVec);
         return result;
     }
 
-    private float[] embed(MlpEmbedder e, float[] x) {
-        float[] h = e.in().apply(backend, x, 1);
-        backend.silu(h, h.length);
-        return e.out().apply(backend, h, 1);
-    }
-
-    /** Updates the residual streams {@code img} and {@code txt} in place. */
-    private void doubleBlock(DoubleBlock block, float[] img, float[] txt, float[] siluVec, RopeTable pe) {
-        int hidden = config.hiddenSize();
-        int imgTokens = img.length / hidden;
-        int txtTokens = txt.length / hidden;
-        int tokens = imgTokens + txtTokens;
-        float[] imgMod = block.img().mod().apply(backend, siluVec, 1);
-        float[] txtMod = block.txt().mod().apply(backend, siluVec, 1);
-        Modulation imgMod1 = Modulation.chunk(imgMod, 0, hidden);
-        Modulation imgMod2 = Modulation.chunk(imgMod, 1, hidden);
-        Modulation txtMod1 = Modulation.chunk(txtMod, 0, hidden);
-        Modulation txtMod2 = Modulation.chunk(txtMod, 1, hidden);
-
-        Qkv imgQkv = qkv(block.img().qkv(), block.img().queryNorm(), block.img().keyNorm(),
-                modulatedNorm(img, imgTokens, imgMod1), imgTokens);
-        Qkv txtQkv = qkv(block.txt().qkv(), block.txt().queryNorm(), block.txt().keyNorm(),
-                modulatedNorm(txt, txtTokens, txtMod1), txtTokens);
-        Qkv joint = join(txtQkv, imgQkv);
-        float[] attn = attention(joint, tokens, pe);
-        float[] txtAttn = Rows.rows(attn, hidden, 0, txtTokens, arrays.take(txtTokens * hidden));
-        float[] imgAttn = Rows.rows(attn, hidden, txtTokens, imgTokens, arrays.take(imgTokens * hidden));
-        arrays.give(attn);
-
-        streamUpdate(block.img(), img, imgTokens, imgAttn, imgMod1, imgMod2);
-        streamUpdate(block.txt(), txt, txtTokens, txtAttn, txtMod1, txtMod2);
-        arrays.give(txtAttn, imgAttn);
-    }
-
-    /** {@code x += gate1 * proj(attn)}; {@code x += gate2 * mlp((1 + scale2) LN(x) + shift2)}. */
-    private void streamUpdate(StreamWeights w, float[] x, int tokens, float[] attn, Modulation mod1,
-                              Modulation mod2) {
-        int hidden = config.hiddenSize();
-        float[] proj = w.proj().apply(backend, attn, tokens, arrays.take(tokens * hidden));
-        backend.addGated(x, tokens, mod1.gate(), proj);
-        float[] norm = modulatedNorm(x, tokens, mod2);
-        float[] h = w.mlpIn().apply(backend, norm, tokens, arrays.take(tokens * w.mlpIn().outFeatures()));
-        arrays.give(norm);
-        backend.gelu(h, h.length);
-        w.mlpOut().apply(backend, h, tokens, proj);
-        arrays.give(h);
-        backend.addGated(x, tokens, mod2.gate(), proj);
-        arrays.give(proj);
-    }
-
-    /** {@code x += gate * linear2([attn | gelu(mlp)])} with {@code [qkv | mlp] = linear1((1 + scale) LN(x) + shift)}. */
-    private void singleBlock(SingleBlock block, float[] x, int tokens, float[] siluVec, RopeTable pe) {
-        int hidden = config.hiddenSize();
-        int mlpHidden = config.mlpHidden();
-        Modulation mod = Modulation.chunk(block.mod().apply(backend, siluVec, 1), 0, hidden);
-        int width = block.linear1().outFeatures();
-        float[] norm = modulatedNorm(x, tokens, mod);
-        float[] h = block.linear1().apply(backend, norm, tokens, arrays.take(tokens * width));
-        arrays.give(norm);
-        float[] qkv = Rows.columns(h, tokens, width, 0, 3 * hidden, arrays.take(tokens * 3 * hidden));
-        float[] mlp = Rows.columns(h, tokens, width, 3 * hidden, mlpHidden, arrays.take(tokens * mlpHidden));
-        float[] attn = attention(splitQkv(qkv, tokens, block.queryNorm(), block.keyNorm()), tokens, pe);
-        backend.gelu(mlp, mlp.length);
-        // h is [tokens x (3 hidden + mlpHidden)]; [attn | mlp] is [tokens x (hidden + mlpHidden)]: a new size.
-        arrays.give(h);
-        float[] joined = Rows.concatColumns(attn, hidden, mlp, mlpHidden, tokens,
-                arrays.take(tokens * (hidden + mlpHidden)));
-        arrays.give(attn, mlp);
-        float[] out = block.linear2().apply(backend, joined, tokens, arrays.take(tokens * hidden));
-        arrays.give(joined);
-        backend.addGated(x, tokens, mod.gate(), out);
-        arrays.give(out);
-    }
-
-    /** {@code linear((1 + scale) LN(x) + shift)} with {@code [shift | scale] = adaLN_modulation(vec)}: a new array. */
-    private float[] finalLayer(float[] img, int tokens, float[] siluVec) {
-        int hidden = config.hiddenSize();
-        float[] mod = finalModulation.apply(backend, siluVec, 1);
-        float[] shift = Arrays.copyOfRange(mod, 0, hidden);
-        float[] scale = Arrays.copyOfRange(mod, hidden, 2 * hidden);
-        float[] h = backend.layerNorm(img, tokens, hidden, arrays.take(tokens * hidden));
-        backend.modulate(h, tokens, shift, scale);
-        float[] out = finalLinear.apply(backend, h, tokens);
-        arrays.give(h);
+    /** The embedder on a host vector (a timestep embedding, or an uploaded {@code y}). */
+    private Tensor embed(MlpEmbedder e, float[] x) {
+        Tensor t = backend.upload(x);
+        Tensor out = embed(e, t);
+        backend.free(t);
         return out;
     }
 
-    /** {@code (1 + scale) LN(x) + shift}, in an array from the pool. */
-    private float[] modulatedNorm(float[] x, int tokens, Modulation mod) {
-        float[] h = backend.layerNorm(x, tokens, config.hiddenSize(), arrays.take(x.length));
-        backend.modulate(h, tokens, mod.shift(), mod.scale());
+    private Tensor embed(MlpEmbedder e, Tensor x) {
+        Tensor h = e.in().apply(backend, x);
+        backend.silu(h);
+        Tensor out = e.out().apply(backend, h);
+        backend.free(h);
+        return out;
+    }
+
+    private void addAndFree(Tensor x, Tensor y) {
+        backend.add(x, y);
+        backend.free(y);
+    }
+
+    /** Updates the residual streams {@code img} and {@code txt} in place. */
+    private void doubleBlock(DoubleBlock block, Tensor img, Tensor txt, Tensor siluVec, Rope pe) {
+        int hidden = config.hiddenSize();
+        int imgTokens = img.rows();
+        int txtTokens = txt.rows();
+        Tensor imgMod = block.img().mod().apply(backend, siluVec);
+        Tensor txtMod = block.txt().mod().apply(backend, siluVec);
+        Modulation imgMod1 = Modulation.chunk(backend, imgMod, 0, hidden);
+        Modulation imgMod2 = Modulation.chunk(backend, imgMod, 1, hidden);
+        Modulation txtMod1 = Modulation.chunk(backend, txtMod, 0, hidden);
+        Modulation txtMod2 = Modulation.chunk(backend, txtMod, 1, hidden);
+        backend.free(imgMod, txtMod);
+
+        Qkv imgQkv = qkv(block.img().qkv(), block.img().queryNorm(), block.img().keyNorm(),
+                modulatedNorm(img, imgMod1));
+        Qkv txtQkv = qkv(block.txt().qkv(), block.txt().queryNorm(), block.txt().keyNorm(),
+                modulatedNorm(txt, txtMod1));
+        Qkv joint = join(txtQkv, imgQkv);
+        Tensor attn = attention(joint, pe);
+        Tensor txtAttn = backend.rows(attn, 0, txtTokens);
+        Tensor imgAttn = backend.rows(attn, txtTokens, imgTokens);
+        backend.free(attn);
+
+        streamUpdate(block.img(), img, imgAttn, imgMod1, imgMod2);
+        streamUpdate(block.txt(), txt, txtAttn, txtMod1, txtMod2);
+        backend.free(txtAttn, imgAttn);
+        for (Modulation m : List.of(imgMod1, imgMod2, txtMod1, txtMod2)) m.free(backend);
+    }
+
+    /** {@code x += gate1 * proj(attn)}; {@code x += gate2 * mlp((1 + scale2) LN(x) + shift2)}. */
+    private void streamUpdate(StreamWeights w, Tensor x, Tensor attn, Modulation mod1, Modulation mod2) {
+        Tensor proj = w.proj().apply(backend, attn);
+        backend.addGated(x, mod1.gate(), proj);
+        backend.free(proj);
+        Tensor norm = modulatedNorm(x, mod2);
+        Tensor h = w.mlpIn().apply(backend, norm);
+        backend.free(norm);
+        backend.gelu(h);
+        Tensor mlp = w.mlpOut().apply(backend, h);
+        backend.free(h);
+        backend.addGated(x, mod2.gate(), mlp);
+        backend.free(mlp);
+    }
+
+    /** {@code x += gate * linear2([attn | gelu(mlp)])} with {@code [qkv | mlp] = linear1((1 + scale) LN(x) + shift)}. */
+    private void singleBlock(SingleBlock block, Tensor x, Tensor siluVec, Rope pe) {
+        int hidden = config.hiddenSize();
+        int mlpHidden = config.mlpHidden();
+        Tensor modVec = block.mod().apply(backend, siluVec);
+        Modulation mod = Modulation.chunk(backend, modVec, 0, hidden);
+        backend.free(modVec);
+        Tensor norm = modulatedNorm(x, mod);
+        Tensor h = block.linear1().apply(backend, norm);
+        backend.free(norm);
+        Tensor qkv = backend.columns(h, 0, 3 * hidden);
+        Tensor mlp = backend.columns(h, 3 * hidden, mlpHidden);
+        backend.free(h);
+        Tensor attn = attention(splitQkv(qkv, block.queryNorm(), block.keyNorm()), pe);
+        backend.gelu(mlp);
+        Tensor joined = backend.concatColumns(attn, mlp);
+        backend.free(attn, mlp);
+        Tensor out = block.linear2().apply(backend, joined);
+        backend.free(joined);
+        backend.addGated(x, mod.gate(), out);
+        backend.free(out);
+        mod.free(backend);
+    }
+
+    /** {@code linear((1 + scale) LN(x) + shift)} with {@code [shift | scale] = adaLN_modulation(vec)}: a new tensor. */
+    private Tensor finalLayer(Tensor img, Tensor siluVec) {
+        int hidden = config.hiddenSize();
+        Tensor mod = finalModulation.apply(backend, siluVec);
+        Tensor shift = backend.columns(mod, 0, hidden);
+        Tensor scale = backend.columns(mod, hidden, hidden);
+        backend.free(mod);
+        Tensor h = backend.layerNorm(img, LN_EPS, null, null);
+        backend.modulate(h, shift, scale);
+        backend.free(shift, scale);
+        Tensor out = finalLinear.apply(backend, h);
+        backend.free(h);
+        return out;
+    }
+
+    /** {@code (1 + scale) LN(x) + shift}: a new tensor. */
+    private Tensor modulatedNorm(Tensor x, Modulation mod) {
+        Tensor h = backend.layerNorm(x, LN_EPS, null, null);
+        backend.modulate(h, mod.shift(), mod.scale());
         return h;
     }
 
-    /** {@code qkvLinear(x)}, split; {@code x} goes back to the pool. */
-    private Qkv qkv(Linear qkvLinear, float[] queryNorm, float[] keyNorm, float[] x, int tokens) {
-        float[] qkv = qkvLinear.apply(backend, x, tokens, arrays.take(tokens * qkvLinear.outFeatures()));
-        arrays.give(x);
-        return splitQkv(qkv, tokens, queryNorm, keyNorm);
+    /** {@code qkvLinear(x)}, split; {@code x} is freed. */
+    private Qkv qkv(Linear qkvLinear, Tensor queryNorm, Tensor keyNorm, Tensor x) {
+        Tensor qkv = qkvLinear.apply(backend, x);
+        backend.free(x);
+        return splitQkv(qkv, queryNorm, keyNorm);
     }
 
     /**
      * Splits [tokens x 3 hidden] into q | k | v (each head-major) and applies the per-head QK RMSNorm; {@code qkv}
-     * goes back to the pool.
+     * is freed.
      */
-    private Qkv splitQkv(float[] qkv, int tokens, float[] queryNorm, float[] keyNorm) {
+    private Qkv splitQkv(Tensor qkv, Tensor queryNorm, Tensor keyNorm) {
         int hidden = config.hiddenSize();
-        float[] q = Rows.columns(qkv, tokens, 3 * hidden, 0, hidden, arrays.take(tokens * hidden));
-        float[] k = Rows.columns(qkv, tokens, 3 * hidden, hidden, hidden, arrays.take(tokens * hidden));
-        float[] v = Rows.columns(qkv, tokens, 3 * hidden, 2 * hidden, hidden, arrays.take(tokens * hidden));
-        arrays.give(qkv);
-        backend.rmsNorm(q, tokens * config.numHeads(), config.headDim(), queryNorm);
-        backend.rmsNorm(k, tokens * config.numHeads(), config.headDim(), keyNorm);
+        Tensor q = backend.columns(qkv, 0, hidden);
+        Tensor k = backend.columns(qkv, hidden, hidden);
+        Tensor v = backend.columns(qkv, 2 * hidden, hidden);
+        backend.free(qkv);
+        backend.rmsNorm(q, config.headDim(), queryNorm);
+        backend.rmsNorm(k, config.headDim(), keyNorm);
         return new Qkv(q, k, v);
     }
 
-    /** Text rows then image rows of each of q, k, v; the parts go back to the pool. */
+    /** Text rows then image rows of each of q, k, v; the parts are freed. */
     private Qkv join(Qkv txt, Qkv img) {
-        Qkv joint = new Qkv(Rows.concatRows(txt.q, img.q, arrays.take(txt.q.length + img.q.length)),
-                Rows.concatRows(txt.k, img.k, arrays.take(txt.k.length + img.k.length)),
-                Rows.concatRows(txt.v, img.v, arrays.take(txt.v.length + img.v.length)));
-        arrays.give(txt.q, txt.k, txt.v, img.q, img.k, img.v);
+        Qkv joint = new Qkv(backend.concatRows(txt.q, img.q), backend.concatRows(txt.k, img.k),
+                backend.concatRows(txt.v, img.v));
+        backend.free(txt.q, txt.k, txt.v, img.q, img.k, img.v);
         return joint;
     }
 
-    /** RoPE on q and k, then attention over the whole joint sequence: [tokens x hidden]; q, k, v go back to the pool. */
-    private float[] attention(Qkv qkv, int tokens, RopeTable pe) {
-        backend.rope(qkv.q(), tokens, config.numHeads(), config.headDim(), pe);
-        backend.rope(qkv.k(), tokens, config.numHeads(), config.headDim(), pe);
-        float[] out = backend.attention(qkv.q(), qkv.k(), qkv.v(), tokens, config.numHeads(), config.headDim(),
-                arrays.take(qkv.q().length));
-        arrays.give(qkv.q(), qkv.k(), qkv.v());
+    /** RoPE on q and k, then attention over the whole joint sequence: [tokens x hidden]; q, k, v are freed. */
+    private Tensor attention(Qkv qkv, Rope pe) {
+        backend.rope(qkv.q(), config.numHeads(), pe.cos(), pe.sin());
+        backend.rope(qkv.k(), config.numHeads(), pe.cos(), pe.sin());
+        Tensor out = backend.attention(qkv.q(), qkv.k(), qkv.v(), config.numHeads());
+        backend.free(qkv.q(), qkv.k(), qkv.v());
         return out;
-    }
-
-    private static void add(float[] x, float[] y) {
-        for (int i = 0; i < x.length; i++) x[i] += y[i];
     }
 
     private void check(FluxInputs in) {

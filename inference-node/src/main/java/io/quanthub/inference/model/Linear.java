@@ -1,40 +1,37 @@
 package io.quanthub.inference.model;
 
+import io.quanthub.inference.compute.BackendWeight;
 import io.quanthub.inference.compute.ComputeBackend;
+import io.quanthub.inference.compute.Tensor;
 import io.quanthub.inference.compute.Weight;
 
 /**
- * A PyTorch {@code Linear}: the weight [out, in] stays in the model file, the bias (null for none) is small and kept
- * as floats.
+ * A PyTorch {@code Linear} loaded into a backend: the weight [out, in] in its stored type, the bias (null for none)
+ * as a [1 x out] tensor.
  */
-public record Linear(Weight weight, float[] bias) {
+public record Linear(BackendWeight weight, Tensor bias) {
     /** {@code name.weight} and {@code name.bias}. */
-    public static Linear of(ModelWeights weights, String name) {
+    public static Linear of(ComputeBackend backend, ModelWeights weights, String name) {
         Weight w = weights.weight(name + ".weight");
         float[] bias = weights.vector(name + ".bias");
         if (bias.length != w.rows()) {
             throw new IllegalArgumentException(name + ".bias has " + bias.length + " values for " + w.rows()
                     + " outputs");
         }
-        return new Linear(w, bias);
+        return new Linear(backend.load(w), backend.upload(bias));
     }
 
     /** A Linear without bias (T5's, CLIP's text projection): the weight {@code name}. */
-    public static Linear withoutBias(ModelWeights weights, String name) {
-        return new Linear(weights.weight(name), null);
+    public static Linear withoutBias(ComputeBackend backend, ModelWeights weights, String name) {
+        return new Linear(backend.load(weights.weight(name)), null);
     }
 
     public int outFeatures() {
         return weight.rows();
     }
 
-    /** {@code x} [tokens x in] to [tokens x out]. */
-    public float[] apply(ComputeBackend backend, float[] x, int tokens) {
-        return backend.matmul(x, tokens, weight, bias);
-    }
-
-    /** {@link #apply(ComputeBackend, float[], int)} into {@code out} [tokens x out]. */
-    public float[] apply(ComputeBackend backend, float[] x, int tokens, float[] out) {
-        return backend.matmul(x, tokens, weight, bias, out);
+    /** {@code x} [tokens x in] to a new tensor [tokens x out]. */
+    public Tensor apply(ComputeBackend backend, Tensor x) {
+        return backend.matmul(x, weight, bias);
     }
 }

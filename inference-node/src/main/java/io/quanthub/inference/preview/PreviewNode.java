@@ -1,6 +1,7 @@
 package io.quanthub.inference.preview;
 
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.compute.CpuBackend;
 import io.quanthub.inference.model.FloatTensor;
 import io.quanthub.inference.pipeline.Conditioning;
@@ -32,6 +33,7 @@ import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 
@@ -65,17 +67,20 @@ public final class PreviewNode implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong renderNanos = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean busy;
 
+    /** Makes the backend of each model this node loads. */
+    private final Supplier<ComputeBackend> backends;
     /** The model kept loaded: its files' digests and the open pipeline. */
     private String loadedModel;
     private String loadedVae;
     private FluxPipeline pipeline;
 
     private PreviewNode(PreviewJobs jobs, HubStorage storage, ModelFiles files,
-                        Map<String, Map<String, String>> textEncoderDefaults) {
+                        Map<String, Map<String, String>> textEncoderDefaults, Supplier<ComputeBackend> backends) {
+        this.backends = backends;
         this.jobs = jobs;
         this.storage = storage;
         this.files = files;
-        this.prompts = new PromptConditioning(files);
+        this.prompts = new PromptConditioning(files, backends);
         this.promptEncoders = new PromptEncoderCheck(storage, textEncoderDefaults);
         this.me = jobs.hazelcast().getCluster().getLocalMember().getUuid();
         var local = jobs.hazelcast().getCluster().getLocalMember().getAddress();
@@ -92,8 +97,18 @@ public final class PreviewNode implements AutoCloseable {
      */
     public static PreviewNode start(PreviewJobs jobs, HubStorage storage, Path cacheDir, long cacheBytes,
                                     Map<String, Map<String, String>> textEncoderDefaults) {
+        return start(jobs, storage, cacheDir, cacheBytes, textEncoderDefaults, CpuBackend::new);
+    }
+
+    /**
+     * {@link #start(PreviewJobs, HubStorage, Path, long, Map)} on backends from {@code backends} (one per model and
+     * one per pair of text encoders).
+     */
+    public static PreviewNode start(PreviewJobs jobs, HubStorage storage, Path cacheDir, long cacheBytes,
+                                    Map<String, Map<String, String>> textEncoderDefaults,
+                                    Supplier<ComputeBackend> backends) {
         PreviewNode node = new PreviewNode(jobs, storage, new ModelFiles(storage.blobs(), cacheDir, cacheBytes),
-                textEncoderDefaults);
+                textEncoderDefaults, backends);
         jobs.offerQueued();
         node.worker.execute(node::workLoop);
         return node;
@@ -258,7 +273,7 @@ public final class PreviewNode implements AutoCloseable {
         }
         files.pin(model, vae);
         try {
-            pipeline = FluxPipeline.open(modelFile, vaeFile, new CpuBackend());
+            pipeline = FluxPipeline.open(modelFile, vaeFile, backends.get());
         } catch (IOException | RuntimeException e) {
             files.unpin(model, vae); // not a model this node can open: the cache may evict it
             throw e;

@@ -1,5 +1,6 @@
 package io.quanthub.inference.preview;
 
+import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.compute.CpuBackend;
 import io.quanthub.inference.pipeline.Conditioning;
 import io.quanthub.inference.text.TextEncoders;
@@ -7,6 +8,7 @@ import io.quanthub.inference.text.TextEncoders;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Prompts encoded into Flux conditioning on this node: {@code y} is CLIP-L's pooled state over the 77 EOS-padded
@@ -33,7 +35,15 @@ final class PromptConditioning implements AutoCloseable {
     private String loadedT5;
     private int encoded;
 
+    private final Supplier<ComputeBackend> backends;
+
     PromptConditioning(LocalFiles files) {
+        this(files, CpuBackend::new);
+    }
+
+    /** Encoders opened on a backend from {@code backends}. */
+    PromptConditioning(LocalFiles files, Supplier<ComputeBackend> backends) {
+        this.backends = backends;
         this.files = files;
     }
 
@@ -64,7 +74,7 @@ final class PromptConditioning implements AutoCloseable {
         files.pin(clip, t5);
         try {
             // Cached files are named by digest: the tokenizers are the T5 GGUF's own or the shipped ones.
-            encoders = TextEncoders.open(clipFile, null, t5File, null, new CpuBackend());
+            encoders = TextEncoders.open(clipFile, null, t5File, null, backends.get());
         } catch (IOException | RuntimeException e) {
             files.unpin(clip, t5);
             throw new IOException("the model's text encoders cannot be run: " + e.getMessage(), e);

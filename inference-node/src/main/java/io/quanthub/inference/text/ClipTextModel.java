@@ -1,8 +1,9 @@
 package io.quanthub.inference.text;
 
 import io.quanthub.inference.compute.AttentionBias;
+import io.quanthub.inference.compute.BackendWeight;
 import io.quanthub.inference.compute.ComputeBackend;
-import io.quanthub.inference.compute.Rows;
+import io.quanthub.inference.compute.Tensor;
 import io.quanthub.inference.compute.Weight;
 import io.quanthub.inference.model.Linear;
 import io.quanthub.inference.model.ModelWeights;
@@ -24,9 +25,9 @@ public final class ClipTextModel {
                          float[] pooledProjected, int eotIndex) {
     }
 
-    private record Norm(float[] weight, float[] bias) {
-        static Norm of(ModelWeights w, String name) {
-            return new Norm(w.vector(name + ".weight"), w.vector(name + ".bias"));
+    private record Norm(Tensor weight, Tensor bias) {
+        static Norm of(ComputeBackend b, ModelWeights w, String name) {
+            return new Norm(b.upload(w.vector(name + ".weight")), b.upload(w.vector(name + ".bias")));
         }
     }
 
@@ -36,8 +37,9 @@ public final class ClipTextModel {
     private final ComputeBackend backend;
     private final int heads;
     private final int hidden;
-    private final Weight tokenEmbedding;
-    private final float[] positions;
+    private final BackendWeight tokenEmbedding;
+    /** [maxPositions x hidden]. */
+    private final Tensor positions;
     private final int maxPositions;
     private final List<Layer> layers = new ArrayList<>();
     private final Norm finalNorm;
@@ -51,29 +53,31 @@ public final class ClipTextModel {
     public ClipTextModel(ModelWeights weights, int heads, ComputeBackend backend) {
         this.backend = backend;
         this.heads = heads;
-        this.tokenEmbedding = weights.weight(PREFIX + "embeddings.token_embedding.weight");
+        this.tokenEmbedding = backend.load(weights.weight(PREFIX + "embeddings.token_embedding.weight"));
         this.hidden = tokenEmbedding.cols();
         if (heads <= 0 || hidden % heads != 0) {
             throw new IllegalArgumentException("CLIP hidden size " + hidden + " cannot be split in " + heads
                     + " heads");
         }
         Weight position = weights.weight(PREFIX + "embeddings.position_embedding.weight");
-        this.positions = position.toFloats();
+        this.positions = backend.upload(position.toFloats(), position.rows(), position.cols());
         this.maxPositions = position.rows();
         for (int i = 0; weights.has(layerName(i) + "layer_norm1.weight"); i++) {
             String p = layerName(i);
-            layers.add(new Layer(Norm.of(weights, p + "layer_norm1"), Linear.of(weights, p + "self_attn.q_proj"),
-                    Linear.of(weights, p + "self_attn.k_proj"), Linear.of(weights, p + "self_attn.v_proj"),
-                    Linear.of(weights, p + "self_attn.out_proj"), Norm.of(weights, p + "layer_norm2"),
-                    Linear.of(weights, p + "mlp.fc1"), Linear.of(weights, p + "mlp.fc2")));
+            layers.add(new Layer(Norm.of(backend, weights, p + "layer_norm1"),
+                    Linear.of(backend, weights, p + "self_attn.q_proj"),
+                    Linear.of(backend, weights, p + "self_attn.k_proj"),
+                    Linear.of(backend, weights, p + "self_attn.v_proj"),
+                    Linear.of(backend, weights, p + "self_attn.out_proj"), Norm.of(backend, weights, p + "layer_norm2"),
+                    Linear.of(backend, weights, p + "mlp.fc1"), Linear.of(backend, weights, p + "mlp.fc2")));
         }
         if (layers.size() < 2) {
             throw new IllegalArgumentException(weights.path().getFileName() + " has " + layers.size()
                     + " CLIP text layers (text_model.encoder.layers.N); at least 2 are needed");
         }
-        this.finalNorm = Norm.of(weights, PREFIX + "final_layer_norm");
+        this.finalNorm = Norm.of(backend, weights, PREFIX + "final_layer_norm");
         this.projection = weights.has("text_projection.weight")
-                ? Linear.withoutBias(weights, "text_projection.weight") : null;
+                ? Linear.withoutBias(backend, weights, "text_projection.weight") : null;
     }
 
     private static String layerName(int i) {
@@ -94,30 +98,42 @@ public final class ClipTextModel {
         if (tokens == 0 || tokens > maxPositions) {
             throw new IllegalArgumentException("CLIP takes 1 to " + maxPositions + " tokens, got " + tokens);
         }
-        float[] x = Embedding.lookup(tokenEmbedding, ids);
-        for (int i = 0; i < x.length; i++) x[i] += positions[i];
+        Tensor x = backend.embedding(tokenEmbedding, ids);
+        Tensor position = backend.rows(positions, 0, tokens);
+        addAndFree(x, position);
         int headDim = hidden / heads;
         AttentionBias causal = AttentionBias.causal(headDim);
-        float[] penultimate = null;
+        Tensor penultimate = null;
         for (int l = 0; l < layers.size(); l++) {
-            if (l == layers.size() - 1) penultimate = x.clone();
+            if (l == layers.size() - 1) penultimate = backend.copy(x);
             Layer layer = layers.get(l);
-            float[] h = backend.layerNorm(x, tokens, hidden, LN_EPS, layer.norm1().weight(), layer.norm1().bias());
-            float[] q = layer.q().apply(backend, h, tokens);
-            float[] k = layer.k().apply(backend, h, tokens);
-            float[] v = layer.v().apply(backend, h, tokens);
-            float[] attn = backend.attention(q, k, v, tokens, heads, headDim, causal, new float[tokens * hidden]);
-            add(x, layer.out().apply(backend, attn, tokens));
-            h = backend.layerNorm(x, tokens, hidden, LN_EPS, layer.norm2().weight(), layer.norm2().bias());
-            float[] mlp = layer.fc1().apply(backend, h, tokens);
-            backend.quickGelu(mlp, mlp.length);
-            add(x, layer.fc2().apply(backend, mlp, tokens));
+            Tensor h = backend.layerNorm(x, LN_EPS, layer.norm1().weight(), layer.norm1().bias());
+            Tensor q = layer.q().apply(backend, h);
+            Tensor k = layer.k().apply(backend, h);
+            Tensor v = layer.v().apply(backend, h);
+            backend.free(h);
+            Tensor attn = backend.attention(q, k, v, heads, causal);
+            backend.free(q, k, v);
+            addAndFree(x, layer.out().apply(backend, attn));
+            backend.free(attn);
+            h = backend.layerNorm(x, LN_EPS, layer.norm2().weight(), layer.norm2().bias());
+            Tensor mlp = layer.fc1().apply(backend, h);
+            backend.free(h);
+            backend.quickGelu(mlp);
+            addAndFree(x, layer.fc2().apply(backend, mlp));
+            backend.free(mlp);
         }
-        float[] last = backend.layerNorm(x, tokens, hidden, LN_EPS, finalNorm.weight(), finalNorm.bias());
+        Tensor last = backend.layerNorm(x, LN_EPS, finalNorm.weight(), finalNorm.bias());
+        backend.free(x);
         int eot = argmax(ids);
-        float[] pooled = Rows.rows(last, hidden, eot, 1);
-        float[] projected = projection == null ? null : projection.apply(backend, pooled, 1);
-        return new Output(ids.clone(), hidden, last, penultimate, pooled, projected, eot);
+        Tensor pooled = backend.rows(last, eot, 1);
+        Tensor projected = projection == null ? null : projection.apply(backend, pooled);
+        try {
+            return new Output(ids.clone(), hidden, backend.download(last), backend.download(penultimate),
+                    backend.download(pooled), projected == null ? null : backend.download(projected), eot);
+        } finally {
+            backend.free(last, penultimate, pooled, projected);
+        }
     }
 
     /** The first position of the largest id: the end-of-text token, whatever the padding. */
@@ -129,7 +145,8 @@ public final class ClipTextModel {
         return best;
     }
 
-    private static void add(float[] x, float[] y) {
-        for (int i = 0; i < x.length; i++) x[i] += y[i];
+    private void addAndFree(Tensor x, Tensor y) {
+        backend.add(x, y);
+        backend.free(y);
     }
 }

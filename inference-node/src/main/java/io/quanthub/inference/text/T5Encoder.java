@@ -1,7 +1,9 @@
 package io.quanthub.inference.text;
 
 import io.quanthub.inference.compute.AttentionBias;
+import io.quanthub.inference.compute.BackendWeight;
 import io.quanthub.inference.compute.ComputeBackend;
+import io.quanthub.inference.compute.Tensor;
 import io.quanthub.inference.compute.Weight;
 import io.quanthub.inference.model.Linear;
 import io.quanthub.inference.model.ModelWeights;
@@ -39,12 +41,12 @@ public final class T5Encoder {
             Map.entry("encoder.block.%d.layer.1.layer_norm.weight", "enc.blk.%d.ffn_norm.weight"),
             Map.entry("encoder.final_layer_norm.weight", "enc.output_norm.weight"));
 
-    private record Block(float[] attnNorm, Linear q, Linear k, Linear v, Linear o, float[] ffnNorm, Linear gate,
+    private record Block(Tensor attnNorm, Linear q, Linear k, Linear v, Linear o, Tensor ffnNorm, Linear gate,
                          Linear up, Linear down) {
     }
 
     private final ComputeBackend backend;
-    private final Weight embedding;
+    private final BackendWeight embedding;
     private final int dModel;
     private final int heads;
     private final int headDim;
@@ -52,15 +54,15 @@ public final class T5Encoder {
     /** [buckets x heads], block 0's. */
     private final float[] relativeTable;
     private final List<Block> blocks = new ArrayList<>();
-    private final float[] finalNorm;
+    private final Tensor finalNorm;
 
     /** Binds the weights of an open model (HF or llama.cpp names). */
     public T5Encoder(ModelWeights weights, ComputeBackend backend) {
         this.backend = backend;
         boolean gguf = weights.has("token_embd.weight");
-        Names names = new Names(weights, gguf);
-        this.embedding = weights.has("shared.weight") || gguf ? names.weight("shared.weight", 0)
-                : weights.weight("encoder.embed_tokens.weight");
+        Names names = new Names(weights, gguf, backend);
+        this.embedding = backend.load(weights.has("shared.weight") || gguf ? names.weight("shared.weight", 0)
+                : weights.weight("encoder.embed_tokens.weight"));
         this.dModel = embedding.cols();
         Weight rel = names.weight("encoder.block.%d.layer.0.SelfAttention.relative_attention_bias.weight", 0);
         this.buckets = rel.rows();
@@ -90,7 +92,7 @@ public final class T5Encoder {
     }
 
     /** Looks tensors up by their HF name, translated to llama.cpp's for a GGUF. */
-    private record Names(ModelWeights weights, boolean gguf) {
+    private record Names(ModelWeights weights, boolean gguf, ComputeBackend backend) {
         String name(String hf, int block) {
             return String.format(java.util.Locale.ROOT, gguf ? GGUF_NAMES.get(hf) : hf, block);
         }
@@ -103,12 +105,12 @@ public final class T5Encoder {
             return weights.weight(name(hf, block));
         }
 
-        float[] vector(String hf, int block) {
-            return weights.vector(name(hf, block));
+        Tensor vector(String hf, int block) {
+            return backend.upload(weights.vector(name(hf, block)));
         }
 
         Linear linear(String hf, int block) {
-            return Linear.withoutBias(weights, name(hf, block));
+            return Linear.withoutBias(backend, weights, name(hf, block));
         }
     }
 
@@ -120,27 +122,36 @@ public final class T5Encoder {
     public float[] encode(int[] ids) {
         int tokens = ids.length;
         if (tokens == 0) throw new IllegalArgumentException("T5 needs at least one token");
-        float[] x = Embedding.lookup(embedding, ids);
+        Tensor x = backend.embedding(embedding, ids);
         AttentionBias bias = AttentionBias.relative(relativeBias(tokens));
-        int width = heads * headDim;
         for (Block b : blocks) {
-            float[] h = x.clone();
-            backend.rmsNorm(h, tokens, dModel, b.attnNorm());
-            float[] q = b.q().apply(backend, h, tokens);
-            float[] k = b.k().apply(backend, h, tokens);
-            float[] v = b.v().apply(backend, h, tokens);
-            float[] attn = backend.attention(q, k, v, tokens, heads, headDim, bias, new float[tokens * width]);
-            add(x, b.o().apply(backend, attn, tokens));
-            h = x.clone();
-            backend.rmsNorm(h, tokens, dModel, b.ffnNorm());
-            float[] gate = b.gate().apply(backend, h, tokens);
-            float[] up = b.up().apply(backend, h, tokens);
-            backend.gelu(gate, gate.length);
-            for (int i = 0; i < gate.length; i++) gate[i] *= up[i];
-            add(x, b.down().apply(backend, gate, tokens));
+            Tensor h = backend.copy(x);
+            backend.rmsNorm(h, dModel, b.attnNorm());
+            Tensor q = b.q().apply(backend, h);
+            Tensor k = b.k().apply(backend, h);
+            Tensor v = b.v().apply(backend, h);
+            backend.free(h);
+            Tensor attn = backend.attention(q, k, v, heads, bias);
+            backend.free(q, k, v);
+            addAndFree(x, b.o().apply(backend, attn));
+            backend.free(attn);
+            h = backend.copy(x);
+            backend.rmsNorm(h, dModel, b.ffnNorm());
+            Tensor gate = b.gate().apply(backend, h);
+            Tensor up = b.up().apply(backend, h);
+            backend.free(h);
+            backend.gelu(gate);
+            backend.multiply(gate, up);
+            backend.free(up);
+            addAndFree(x, b.down().apply(backend, gate));
+            backend.free(gate);
         }
-        backend.rmsNorm(x, tokens, dModel, finalNorm);
-        return x;
+        backend.rmsNorm(x, dModel, finalNorm);
+        try {
+            return backend.download(x);
+        } finally {
+            backend.free(x);
+        }
     }
 
     /** [heads x (2 tokens - 1)]: the learned bias of each head for each distance {@code key - query}. */
@@ -169,7 +180,8 @@ public final class T5Encoder {
         return base + Math.min(maxExact + (int) scaled, half - 1);
     }
 
-    private static void add(float[] x, float[] y) {
-        for (int i = 0; i < x.length; i++) x[i] += y[i];
+    private void addAndFree(Tensor x, Tensor y) {
+        backend.add(x, y);
+        backend.free(y);
     }
 }

@@ -1,8 +1,8 @@
 package io.quanthub.inference.vae;
 
+import io.quanthub.inference.compute.BackendWeight;
 import io.quanthub.inference.compute.ComputeBackend;
-import io.quanthub.inference.compute.Rows;
-import io.quanthub.inference.compute.Weight;
+import io.quanthub.inference.compute.Tensor;
 import io.quanthub.inference.model.ModelWeights;
 
 import java.util.ArrayList;
@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * The decoder half of BFL's {@code AutoEncoder} ({@code modules/autoencoder.py}): latent [z x h x w] to RGB
- * [3 x (h * scale) x (w * scale)], nominally in [-1, 1]. Shape from {@link VaeConfig}; weights stay in the file, in
- * whatever type they are stored.
+ * [3 x (h * scale) x (w * scale)], nominally in [-1, 1]. Shape from {@link VaeConfig}; weights are loaded into the
+ * backend in whatever type they are stored, and every operation runs there: the latent goes up, the image comes down.
  *
  * <pre>
  * conv_in -> mid.block_1 -> mid.attn_1 -> mid.block_2
@@ -20,75 +20,91 @@ import java.util.List;
  * </pre>
  */
 public final class VaeDecoder {
-    record Conv(Weight weight, float[] bias) {
-        static Conv of(ModelWeights w, String name) {
-            return new Conv(w.weight(name + ".weight"), w.vector(name + ".bias"));
+    record Conv(BackendWeight weight, Tensor bias) {
+        static Conv of(ComputeBackend b, ModelWeights w, String name) {
+            return new Conv(b.load(w.weight(name + ".weight")), b.upload(w.vector(name + ".bias")));
         }
 
-        int outChannels() {
-            return (int) weight.shape()[0];
-        }
-
-        float[] apply(ComputeBackend backend, float[] x, int height, int width) {
+        /** A new tensor [out x height * width]. */
+        Tensor apply(ComputeBackend backend, Tensor x, int height, int width) {
             return backend.conv2d(x, height, width, weight, bias);
         }
     }
 
     /** GroupNorm(32, eps 1e-6) with its affine weight and bias. */
-    record Norm(float[] weight, float[] bias) {
-        static Norm of(ModelWeights w, String name) {
-            return new Norm(w.vector(name + ".weight"), w.vector(name + ".bias"));
+    record Norm(Tensor weight, Tensor bias) {
+        static Norm of(ComputeBackend b, ModelWeights w, String name) {
+            return new Norm(b.upload(w.vector(name + ".weight")), b.upload(w.vector(name + ".bias")));
         }
 
         /** A normalized copy of {@code x} [channels x pixels]. */
-        float[] apply(ComputeBackend backend, float[] x, int pixels) {
-            float[] h = x.clone();
-            backend.groupNorm(h, weight.length, pixels, VaeConfig.GROUPS, weight, bias);
+        Tensor apply(ComputeBackend backend, Tensor x) {
+            Tensor h = backend.copy(x);
+            backend.groupNorm(h, VaeConfig.GROUPS, weight, bias);
             return h;
         }
     }
 
     /** {@code x + conv2(swish(norm2(conv1(swish(norm1(x))))))}, x through a 1x1 {@code nin_shortcut} if widths differ. */
     record ResnetBlock(Norm norm1, Conv conv1, Norm norm2, Conv conv2, Conv shortcut) {
-        static ResnetBlock of(ModelWeights w, String name) {
-            return new ResnetBlock(Norm.of(w, name + ".norm1"), Conv.of(w, name + ".conv1"),
-                    Norm.of(w, name + ".norm2"), Conv.of(w, name + ".conv2"),
-                    w.has(name + ".nin_shortcut.weight") ? Conv.of(w, name + ".nin_shortcut") : null);
+        static ResnetBlock of(ComputeBackend b, ModelWeights w, String name) {
+            return new ResnetBlock(Norm.of(b, w, name + ".norm1"), Conv.of(b, w, name + ".conv1"),
+                    Norm.of(b, w, name + ".norm2"), Conv.of(b, w, name + ".conv2"),
+                    w.has(name + ".nin_shortcut.weight") ? Conv.of(b, w, name + ".nin_shortcut") : null);
         }
 
-        float[] apply(ComputeBackend backend, float[] x, int height, int width) {
-            int pixels = height * width;
-            float[] h = norm1.apply(backend, x, pixels);
-            backend.silu(h, h.length);
-            h = conv1.apply(backend, h, height, width);
-            h = norm2.apply(backend, h, pixels);
-            backend.silu(h, h.length);
-            h = conv2.apply(backend, h, height, width);
-            float[] skip = shortcut == null ? x : shortcut.apply(backend, x, height, width);
-            for (int i = 0; i < h.length; i++) h[i] += skip[i];
+        /** A new tensor; {@code x} stays the caller's. */
+        Tensor apply(ComputeBackend backend, Tensor x, int height, int width) {
+            Tensor n1 = norm1.apply(backend, x);
+            backend.silu(n1);
+            Tensor c1 = conv1.apply(backend, n1, height, width);
+            backend.free(n1);
+            Tensor n2 = norm2.apply(backend, c1);
+            backend.free(c1);
+            backend.silu(n2);
+            Tensor h = conv2.apply(backend, n2, height, width);
+            backend.free(n2);
+            if (shortcut == null) {
+                backend.add(h, x);
+            } else {
+                Tensor skip = shortcut.apply(backend, x, height, width);
+                backend.add(h, skip);
+                backend.free(skip);
+            }
             return h;
         }
     }
 
     /** Single-head self-attention over all positions: {@code x + proj_out(attention(q, k, v of norm(x)))}. */
     record AttnBlock(Norm norm, Conv q, Conv k, Conv v, Conv projOut) {
-        static AttnBlock of(ModelWeights w, String name) {
-            return new AttnBlock(Norm.of(w, name + ".norm"), Conv.of(w, name + ".q"), Conv.of(w, name + ".k"),
-                    Conv.of(w, name + ".v"), Conv.of(w, name + ".proj_out"));
+        static AttnBlock of(ComputeBackend b, ModelWeights w, String name) {
+            return new AttnBlock(Norm.of(b, w, name + ".norm"), Conv.of(b, w, name + ".q"), Conv.of(b, w, name + ".k"),
+                    Conv.of(b, w, name + ".v"), Conv.of(b, w, name + ".proj_out"));
         }
 
-        float[] apply(ComputeBackend backend, float[] x, int height, int width) {
-            int pixels = height * width;
-            int channels = x.length / pixels;
-            float[] h = norm.apply(backend, x, pixels);
+        /** A new tensor; {@code x} stays the caller's. */
+        Tensor apply(ComputeBackend backend, Tensor x, int height, int width) {
+            Tensor h = norm.apply(backend, x);
             // b c h w -> b 1 (h w) c: one token per position, one head as wide as the channels.
-            float[] qt = Rows.transpose(q.apply(backend, h, height, width), channels, pixels);
-            float[] kt = Rows.transpose(k.apply(backend, h, height, width), channels, pixels);
-            float[] vt = Rows.transpose(v.apply(backend, h, height, width), channels, pixels);
-            float[] attended = Rows.transpose(backend.attention(qt, kt, vt, pixels, 1, channels), pixels, channels);
-            float[] out = projOut.apply(backend, attended, height, width);
-            for (int i = 0; i < out.length; i++) out[i] += x[i];
+            Tensor qt = tokens(backend, q.apply(backend, h, height, width));
+            Tensor kt = tokens(backend, k.apply(backend, h, height, width));
+            Tensor vt = tokens(backend, v.apply(backend, h, height, width));
+            backend.free(h);
+            Tensor attended = backend.attention(qt, kt, vt, 1);
+            backend.free(qt, kt, vt);
+            Tensor planar = backend.transpose(attended);
+            backend.free(attended);
+            Tensor out = projOut.apply(backend, planar, height, width);
+            backend.free(planar);
+            backend.add(out, x);
             return out;
+        }
+
+        /** Planar [channels x pixels] as token rows [pixels x channels]; {@code planar} is freed. */
+        private static Tensor tokens(ComputeBackend backend, Tensor planar) {
+            Tensor t = backend.transpose(planar);
+            backend.free(planar);
+            return t;
         }
     }
 
@@ -107,27 +123,27 @@ public final class VaeDecoder {
     private final Norm normOut;
     private final Conv convOut;
 
-    /** Binds the decoder weights of {@code weights} (which must stay open while the decoder is used). */
+    /** Loads the decoder weights of {@code weights} (which must stay open while the decoder is used). */
     public VaeDecoder(ModelWeights weights, ComputeBackend backend) {
         this.config = VaeConfig.of(weights);
         this.backend = backend;
         String p = config.prefix();
-        this.convIn = Conv.of(weights, p + "conv_in");
-        this.midBlock1 = ResnetBlock.of(weights, p + "mid.block_1");
-        this.midAttn = AttnBlock.of(weights, p + "mid.attn_1");
-        this.midBlock2 = ResnetBlock.of(weights, p + "mid.block_2");
+        this.convIn = Conv.of(backend, weights, p + "conv_in");
+        this.midBlock1 = ResnetBlock.of(backend, weights, p + "mid.block_1");
+        this.midAttn = AttnBlock.of(backend, weights, p + "mid.attn_1");
+        this.midBlock2 = ResnetBlock.of(backend, weights, p + "mid.block_2");
         List<UpLevel> levels = new ArrayList<>();
         for (int level = 0; level < config.levels(); level++) {
             List<ResnetBlock> blocks = new ArrayList<>();
             for (int b = 0; b <= config.numResBlocks(); b++) {
-                blocks.add(ResnetBlock.of(weights, p + "up." + level + ".block." + b));
+                blocks.add(ResnetBlock.of(backend, weights, p + "up." + level + ".block." + b));
             }
-            Conv upsample = level == 0 ? null : Conv.of(weights, p + "up." + level + ".upsample.conv");
+            Conv upsample = level == 0 ? null : Conv.of(backend, weights, p + "up." + level + ".upsample.conv");
             levels.add(new UpLevel(List.copyOf(blocks), upsample));
         }
         this.up = List.copyOf(levels);
-        this.normOut = Norm.of(weights, p + "norm_out");
-        this.convOut = Conv.of(weights, p + "conv_out");
+        this.normOut = Norm.of(backend, weights, p + "norm_out");
+        this.convOut = Conv.of(backend, weights, p + "conv_out");
     }
 
     public VaeConfig config() {
@@ -135,7 +151,8 @@ public final class VaeDecoder {
     }
 
     /**
-     * Decodes a latent as the sampler leaves it (before BFL's {@code z / scale + shift}, which this applies).
+     * Decodes a latent as the sampler leaves it (before BFL's {@code z / scale + shift}, which this applies on the
+     * host as the latent goes up).
      *
      * @param latent [zChannels x height x width]
      * @return RGB [3 x height * pixelScale x width * pixelScale], unclamped
@@ -147,24 +164,35 @@ public final class VaeDecoder {
         }
         float[] z = new float[latent.length];
         for (int i = 0; i < z.length; i++) z[i] = latent[i] / config.scaleFactor() + config.shiftFactor();
+        Tensor zt = backend.upload(z, config.zChannels(), height * width);
 
-        float[] h = convIn.apply(backend, z, height, width);
-        h = midBlock1.apply(backend, h, height, width);
-        h = midAttn.apply(backend, h, height, width);
-        h = midBlock2.apply(backend, h, height, width);
+        Tensor h = next(convIn.apply(backend, zt, height, width), zt);
+        h = next(midBlock1.apply(backend, h, height, width), h);
+        h = next(midAttn.apply(backend, h, height, width), h);
+        h = next(midBlock2.apply(backend, h, height, width), h);
         for (int level = up.size() - 1; level >= 0; level--) {
             UpLevel l = up.get(level);
-            for (ResnetBlock block : l.blocks()) h = block.apply(backend, h, height, width);
+            for (ResnetBlock block : l.blocks()) h = next(block.apply(backend, h, height, width), h);
             if (l.upsample() != null) {
-                int channels = h.length / (height * width);
-                h = backend.upsampleNearest2x(h, channels, height, width);
+                h = next(backend.upsampleNearest2x(h, height, width), h);
                 height *= 2;
                 width *= 2;
-                h = l.upsample().apply(backend, h, height, width);
+                h = next(l.upsample().apply(backend, h, height, width), h);
             }
         }
-        h = normOut.apply(backend, h, height * width);
-        backend.silu(h, h.length);
-        return convOut.apply(backend, h, height, width);
+        h = next(normOut.apply(backend, h), h);
+        backend.silu(h);
+        Tensor rgb = next(convOut.apply(backend, h, height, width), h);
+        try {
+            return backend.download(rgb);
+        } finally {
+            backend.free(rgb);
+        }
+    }
+
+    /** {@code result}, after freeing {@code used}: one step of the decoder's chain. */
+    private Tensor next(Tensor result, Tensor used) {
+        backend.free(used);
+        return result;
     }
 }

@@ -11,7 +11,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -22,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The CPU kernels against plain scalar formulas computed in double. */
 class CpuBackendTest {
-    private final CpuBackend backend = new CpuBackend();
+    private final HostCalls backend = new HostCalls(new CpuBackend());
 
     /**
      * Every type QuantHub writes, in shapes that exercise each path of {@link CpuMatmul}: the matrix-matrix kernel
@@ -81,9 +80,7 @@ class CpuBackendTest {
             float[] out = backend.matmul(x, tokens, w, null);
             assertProduct(x, tokens, dequantized, rows, cols, null, out, "native Q8_0");
             // Into a used array (contents ignored): the same bytes.
-            float[] reused = new float[out.length];
-            Arrays.fill(reused, Float.NaN);
-            assertArrayEquals(out, backend.matmul(x, tokens, w, null, reused));
+            assertArrayEquals(out, backend.matmulAfterDirtyFree(x, tokens, w, null));
         }
     }
 
@@ -121,9 +118,7 @@ class CpuBackendTest {
 
         float[] out = backend.attention(q, k, v, tokens, heads, headDim);
         // Into a used array (contents ignored), with the backend's pooled key/value copies reused: the same bytes.
-        float[] reused = new float[out.length];
-        Arrays.fill(reused, Float.NaN);
-        assertArrayEquals(out, backend.attention(q, k, v, tokens, heads, headDim, reused));
+        assertArrayEquals(out, backend.attentionAfterDirtyFree(q, k, v, tokens, heads, headDim));
 
         int width = heads * headDim;
         for (int h = 0; h < heads; h++) {
@@ -178,14 +173,43 @@ class CpuBackendTest {
     void activationsMatchTheirFormulas() {
         float[] g = {-3f, -0.5f, 0f, 0.7f, 4f};
         float[] s = g.clone();
-        backend.gelu(g, g.length);
-        backend.silu(s, s.length);
+        backend.gelu(g);
+        backend.silu(s);
         float[] in = {-3f, -0.5f, 0f, 0.7f, 4f};
         for (int i = 0; i < in.length; i++) {
             double v = in[i];
             assertEquals(0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))), g[i], 1e-6);
             assertEquals(v / (1 + Math.exp(-v)), s[i], 1e-6);
         }
+    }
+
+    /** Slicing, joining and element-wise operations on tensors, and that a freed tensor cannot be used. */
+    @Test
+    void tensorsMoveAndCombineOnTheBackend() {
+        CpuBackend cpu = new CpuBackend();
+        Tensor x = cpu.upload(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        Tensor y = cpu.upload(new float[] {10, 20, 30, 40, 50, 60}, 2, 3);
+        assertArrayEquals(new float[] {2, 3, 5, 6}, cpu.download(cpu.columns(x, 1, 2)));
+        assertArrayEquals(new float[] {4, 5, 6}, cpu.download(cpu.rows(x, 1, 1)));
+        assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60}, cpu.download(cpu.concatRows(x, y)));
+        assertArrayEquals(new float[] {1, 2, 3, 10, 20, 30, 4, 5, 6, 40, 50, 60},
+                cpu.download(cpu.concatColumns(x, y)));
+        assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, cpu.download(cpu.transpose(x)));
+        Tensor sum = cpu.copy(x);
+        cpu.add(sum, y);
+        assertArrayEquals(new float[] {11, 22, 33, 44, 55, 66}, cpu.download(sum));
+        cpu.multiply(sum, x);
+        assertArrayEquals(new float[] {11, 44, 99, 176, 275, 396}, cpu.download(sum));
+        Weight table = new Weight("emb", GgmlType.F32, new long[] {3, 2},
+                MemorySegment.ofArray(new float[] {0, 1, 2, 3, 4, 5}));
+        BackendWeight loaded = cpu.load(table);
+        assertArrayEquals(new float[] {4, 5, 0, 1, 4, 5}, cpu.download(cpu.embedding(loaded, new int[] {2, 0, 2})));
+        IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
+                () -> cpu.embedding(loaded, new int[] {3}));
+        assertEquals("token id 3 is outside emb's 3 rows", outside.getMessage());
+        cpu.free(x);
+        assertThrows(IllegalStateException.class, () -> cpu.download(x));
+        assertEquals(3, cpu.download(y).length / 2);
     }
 
     @Test

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The VAE's image operations on the CPU against direct loops in double. */
 class CpuImageOpsTest {
-    private final CpuBackend backend = new CpuBackend();
+    private final HostCalls backend = new HostCalls(new CpuBackend());
 
     /** Kernel sizes 1 and 3, odd image sides, and a band split (MAX_PATCH_FLOATS forces several im2col bands). */
     @ParameterizedTest(name = "{0} -> {1} channels, k={2}, {3}x{4}")

@@ -3,7 +3,8 @@ package io.quanthub.inference.flux;
 import io.quanthub.inference.TinyFlux;
 import io.quanthub.inference.compute.ForwardingBackend;
 import io.quanthub.inference.compute.CpuBackend;
-import io.quanthub.inference.compute.Weight;
+import io.quanthub.inference.compute.BackendWeight;
+import io.quanthub.inference.compute.Tensor;
 import io.quanthub.inference.model.ModelWeights;
 import org.junit.jupiter.api.Test;
 
@@ -14,11 +15,13 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A preview node renders many images with one model in one process: calls after the first write their activations
  * into the arrays of the first (instead of allocating, zeroing and collecting a few GB of humongous arrays per call at
- * Flux size, which made every second call slower and grew the resident memory), and give the same result.
+ * Flux size, which made every second call slower and grew the resident memory), and give the same result. The
+ * arrays are the backend's: freed tensors' storage comes back as later results.
  */
 class FluxModelReuseTest {
     @Test
@@ -29,13 +32,13 @@ class FluxModelReuseTest {
             FluxInputs in = FluxInputs.readSafetensors(TinyFlux.dir().resolve("forward.safetensors"));
             float[] first = flux.forward(in);
             Set<float[]> firstArrays = backend.outputs;
+            int firstCount = firstArrays.size();
             backend.outputs = Collections.newSetFromMap(new IdentityHashMap<>());
             float[] second = flux.forward(in);
             float[] third = flux.forward(in);
             assertArrayEquals(first, second);
             assertArrayEquals(first, third);
-            // The returned output is the caller's to keep: one new array per call (final_layer.linear), no other.
-            assertEquals(3, backend.allocating, "token-row results in new arrays in 3 calls");
+            assertTrue(firstCount > 0, "no token-row results recorded");
             Set<float[]> fresh = Collections.newSetFromMap(new IdentityHashMap<>());
             fresh.addAll(backend.outputs);
             fresh.removeAll(firstArrays);
@@ -45,48 +48,36 @@ class FluxModelReuseTest {
 
     /** The CPU backend, noting the arrays that matmul, layerNorm and attention write their [tokens x n] results to. */
     private static final class RecordingBackend extends ForwardingBackend {
+        private final CpuBackend cpu;
         Set<float[]> outputs = Collections.newSetFromMap(new IdentityHashMap<>());
-        /** Calls of the allocating forms with more than one token (the per-call vectors may allocate). */
-        int allocating;
 
         RecordingBackend() {
-            super(new CpuBackend());
+            this(new CpuBackend());
+        }
+
+        private RecordingBackend(CpuBackend cpu) {
+            super(cpu);
+            this.cpu = cpu;
+        }
+
+        private Tensor note(Tensor t) {
+            if (t.rows() > 1) outputs.add(cpu.array(t));
+            return t;
         }
 
         @Override
-        public float[] matmul(float[] x, int tokens, Weight w, float[] bias) {
-            if (tokens > 1) allocating++;
-            return delegate.matmul(x, tokens, w, bias);
+        public Tensor matmul(Tensor x, BackendWeight w, Tensor bias) {
+            return note(delegate.matmul(x, w, bias));
         }
 
         @Override
-        public float[] matmul(float[] x, int tokens, Weight w, float[] bias, float[] out) {
-            outputs.add(out);
-            return delegate.matmul(x, tokens, w, bias, out);
+        public Tensor layerNorm(Tensor x, float eps, Tensor weight, Tensor bias) {
+            return note(delegate.layerNorm(x, eps, weight, bias));
         }
 
         @Override
-        public float[] layerNorm(float[] x, int tokens, int dim) {
-            allocating++;
-            return delegate.layerNorm(x, tokens, dim);
-        }
-
-        @Override
-        public float[] layerNorm(float[] x, int tokens, int dim, float[] out) {
-            outputs.add(out);
-            return delegate.layerNorm(x, tokens, dim, out);
-        }
-
-        @Override
-        public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim) {
-            allocating++;
-            return delegate.attention(q, k, v, tokens, heads, headDim);
-        }
-
-        @Override
-        public float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int headDim, float[] out) {
-            outputs.add(out);
-            return delegate.attention(q, k, v, tokens, heads, headDim, out);
+        public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
+            return note(delegate.attention(q, k, v, heads));
         }
     }
 }
