@@ -9,9 +9,10 @@ import com.hazelcast.core.HazelcastInstance;
  * evaluated on every entry, deserializing each, which is what the predicates are there to avoid.
  *
  * <p>Two steps, because each covers what the other misses. The dynamic map configuration reaches every member and
- * those that join later, but only map containers created after it arrives take it; a member that joined while another
- * was declaring (seen under load) may already hold the map without indexes. {@code IMap.addIndex} indexes the
- * map's existing containers on every member. Every member declares the same indexes, which Hazelcast accepts.
+ * those that join later, but only map containers created after it arrives take it; {@code IMap.addIndex} indexes
+ * the containers members already hold (a member that joined while another was declaring). Every member declares the
+ * same indexes, which Hazelcast accepts. While partitions migrate, Hazelcast answers queries by scanning: the
+ * indexes save the reads once the cluster is stable.
  */
 public final class ClusterIndexes {
     private ClusterIndexes() {

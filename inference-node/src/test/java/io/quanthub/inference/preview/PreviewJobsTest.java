@@ -365,6 +365,7 @@ class PreviewJobsTest {
         records.put(live.id(), live);
         IMap<String, PreviewJob> map = members.getFirst().getMap(PreviewJobs.JOBS);
         map.putAll(records);
+        awaitNoMigrations();
         long[] before = queryCounts();
 
         assertEquals(List.of(live.id()), cluster.get(1).list().stream().map(PreviewJob::id).toList());
@@ -380,6 +381,18 @@ class PreviewJobsTest {
     private static PreviewRequest request(long seed) {
         return new PreviewRequest(REPO.toString(), commit, "Q8_0", q8, null, vae, "random-a", conditioning, seed, 1, 32,
                 32);
+    }
+
+    /**
+     * Waits until no partition is migrating: while one is (just after members join, longer under load), Hazelcast
+     * answers a query by scanning rather than from its not yet complete global indexes.
+     */
+    private void awaitNoMigrations() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!members.stream().allMatch(m -> m.getPartitionService().isClusterSafe())) {
+            if (System.nanoTime() > deadline) throw new AssertionError("partitions still migrating after 60 s");
+            Thread.sleep(20);
+        }
     }
 
     /** Queries run on the previews map, and those an index answered, summed over the members. */
