@@ -109,7 +109,7 @@ final class Workers implements AutoCloseable {
             return false; // this member is stopping; the others take the task over when it has left
         } catch (RuntimeException | Error e) {
             if (closed || !hz.getLifecycleService().isRunning()) return false;
-            String reason = task + " failed: " + oneLine(e);
+            String reason = task + " failed: " + FailureReason.of(e);
             if (isInputError(e)) {
                 steps.fail(task.job(), reason);
             } else {
@@ -140,11 +140,6 @@ final class Workers implements AutoCloseable {
             closed = true;
             return null;
         }
-    }
-
-    private static String oneLine(Throwable e) {
-        String message = e.getMessage() != null ? e.getMessage() : e.toString();
-        return message.replaceAll("\\s*\\R\\s*", " ");
     }
 
     /**

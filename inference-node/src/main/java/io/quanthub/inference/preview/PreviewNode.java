@@ -1,6 +1,7 @@
 package io.quanthub.inference.preview;
 
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import io.quanthub.cluster.FailureReason;
 import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.compute.CpuBackend;
 import io.quanthub.inference.model.FloatTensor;
@@ -157,7 +158,7 @@ public final class PreviewNode implements AutoCloseable {
         } catch (Exception | OutOfMemoryError e) {
             if (closed) throw new InterruptedException("stopping");
             LOG.log(System.Logger.Level.WARNING, job.request() + " failed", e);
-            jobs.fail(job.id(), oneLine(e));
+            jobs.fail(job.id(), FailureReason.of(e));
             failed.incrementAndGet();
         } finally {
             renderNanos.addAndGet(System.nanoTime() - started);
@@ -347,11 +348,6 @@ public final class PreviewNode implements AutoCloseable {
             }
         }
         return rgb;
-    }
-
-    private static String oneLine(Throwable e) {
-        String message = e.getMessage() != null ? e.getMessage() : e.toString();
-        return message.replaceAll("\\s*\\R\\s*", " ");
     }
 
     /** Stops rendering (a render in progress is abandoned at its next step; the cluster requeues it). */
