@@ -33,6 +33,13 @@ public interface ComputeBackend {
     /** One line for the {@code backend: ...} note: the backend's name and the device, e.g. thread count and SIMD. */
     String description();
 
+    /**
+     * Bytes of memory this backend can hold model weights and activations in: the device's global memory on a GPU,
+     * the machine's physical memory on the CPU. Inference nodes report it to the cluster, which sends them only jobs
+     * whose model fits.
+     */
+    long deviceMemoryBytes();
+
     // Edges: the only operations that move values between host and backend.
 
     /** A new tensor [rows x cols] holding {@code values} (row-major, exactly {@code rows * cols} of them). */

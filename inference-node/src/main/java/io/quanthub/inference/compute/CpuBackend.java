@@ -43,6 +43,14 @@ public final class CpuBackend implements ComputeBackend {
                 + " bits)";
     }
 
+    /** The machine's physical memory (the weights are mapped files the OS pages in; activations live on the heap). */
+    @Override
+    public long deviceMemoryBytes() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize()
+                : Runtime.getRuntime().maxMemory();
+    }
+
     // Edges and storage
 
     @Override

@@ -18,6 +18,11 @@ public abstract class ForwardingBackend implements ComputeBackend {
     }
 
     @Override
+    public long deviceMemoryBytes() {
+        return delegate.deviceMemoryBytes();
+    }
+
+    @Override
     public Tensor upload(float[] values, int rows, int cols) {
         return delegate.upload(values, rows, cols);
     }
