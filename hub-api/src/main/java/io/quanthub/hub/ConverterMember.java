@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.ApiJson;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
@@ -62,7 +63,7 @@ final class ConverterMember implements AutoCloseable {
             hz = Hazelcast.newHazelcastInstance(hzConfig);
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot start the converter-cluster member on " + address + ": "
-                    + Jsons.oneLine(e.getMessage()) + " (choose another --cluster-port, or 0 for a free one)", e);
+                    + ApiJson.oneLine(e.getMessage()) + " (choose another --cluster-port, or 0 for a free one)", e);
         }
         try {
             JobService jobs = new JobService(hz, storage, config.options(), JobService.TaskObserver.NONE);

@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.ApiJson;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Commit;
 import io.quanthub.storage.Names;
@@ -72,7 +73,7 @@ final class DownloadRoutes {
                 .putHeader("Content-Disposition", contentDisposition(path));
         String ifMatch = ctx.request().getHeader("If-Match");
         if (!Preconditions.ifMatch(ifMatch, etag)) {
-            Jsons.sendError(ctx, 412, "If-Match " + Jsons.oneLine(ifMatch) + " does not match " + path
+            Jsons.sendError(ctx, 412, "If-Match " + ApiJson.oneLine(ifMatch) + " does not match " + path
                     + ", whose ETag is now " + etag);
             return;
         }

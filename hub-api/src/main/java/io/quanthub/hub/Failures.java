@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.ApiJson;
 import io.quanthub.storage.StorageException;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
@@ -54,7 +55,7 @@ final class Failures {
 
     /** Status and message for a failure. */
     static Map.Entry<Integer, String> map(Throwable failure) {
-        String message = Jsons.oneLine(failure.getMessage());
+        String message = ApiJson.oneLine(failure.getMessage());
         return switch (failure) {
             case ApiException e -> Map.entry(e.status(), message);
             case StorageException.NotFound e -> Map.entry(404, message);

@@ -215,7 +215,7 @@ final class HfRoutes {
         try {
             return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("cursor '" + Jsons.oneLine(cursor) + "' is not one this hub gave");
+            throw ApiException.badRequest("cursor '" + ApiJson.oneLine(cursor) + "' is not one this hub gave");
         }
     }
 
@@ -389,7 +389,7 @@ final class HfRoutes {
     private static void requireModelType(ObjectNode request) {
         String type = text(request, "type");
         if (type != null && !type.equals("model")) {
-            throw ApiException.badRequest("QuantHub hosts model repositories only, not '" + Jsons.oneLine(type) + "'");
+            throw ApiException.badRequest("QuantHub hosts model repositories only, not '" + ApiJson.oneLine(type) + "'");
         }
     }
 
@@ -414,7 +414,7 @@ final class HfRoutes {
         if (encoding.equalsIgnoreCase("utf-8") || encoding.equalsIgnoreCase("utf8")) {
             return content.getBytes(StandardCharsets.UTF_8);
         }
-        throw ApiException.badRequest("unknown encoding '" + Jsons.oneLine(encoding) + "' of '" + path
+        throw ApiException.badRequest("unknown encoding '" + ApiJson.oneLine(encoding) + "' of '" + path
                 + "' (base64 or utf-8)");
     }
 
@@ -429,7 +429,7 @@ final class HfRoutes {
             JsonNode node = ApiJson.MAPPER.readTree(body.getBytes());
             if (node instanceof ObjectNode object) return object;
         } catch (IOException e) {
-            throw ApiException.badRequest("invalid JSON body: " + Jsons.oneLine(e.getMessage()));
+            throw ApiException.badRequest("invalid JSON body: " + ApiJson.oneLine(e.getMessage()));
         }
         throw ApiException.badRequest("request body must be a JSON object");
     }

@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.ApiJson;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.quanthub.storage.Blob;
 import io.quanthub.storage.Digest;
@@ -165,7 +166,7 @@ final class HfShapes {
     /** A digest as the Hub's {@code oid}: bare lower-case hex; 400 for anything else. */
     static Digest oid(String oid) {
         if (oid == null || !oid.matches("[0-9a-f]{64}")) {
-            throw ApiException.badRequest("oid " + (oid == null ? "null" : "'" + Jsons.oneLine(oid) + "'")
+            throw ApiException.badRequest("oid " + (oid == null ? "null" : "'" + ApiJson.oneLine(oid) + "'")
                     + " is not a sha256 (64 lower-case hex digits)");
         }
         return new Digest(oid);

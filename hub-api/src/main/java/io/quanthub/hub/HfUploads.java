@@ -142,7 +142,7 @@ final class HfUploads {
             try {
                 operation = ApiJson.MAPPER.readTree(line);
             } catch (IOException e) {
-                throw ApiException.badRequest("a commit line is not JSON: " + Jsons.oneLine(e.getMessage()));
+                throw ApiException.badRequest("a commit line is not JSON: " + ApiJson.oneLine(e.getMessage()));
             }
             String key = HfRoutes.text(operation, "key");
             JsonNode value = operation.path("value");
@@ -169,7 +169,7 @@ final class HfUploads {
                 case "deletedFile" -> deletes.add(Names.requireFilePath(value.path("path").asText()));
                 case "deletedFolder" ->
                         deletedFolders.add(Names.requireFilePath(value.path("path").asText().replaceAll("/+$", "")));
-                default -> throw ApiException.badRequest("unknown commit operation '" + Jsons.oneLine(key)
+                default -> throw ApiException.badRequest("unknown commit operation '" + ApiJson.oneLine(key)
                         + "' (header, file, lfsFile, deletedFile, deletedFolder)");
             }
         }

@@ -31,9 +31,9 @@ final class Jsons {
             if (cause instanceof IllegalArgumentException || cause instanceof ApiException) {
                 throw ApiException.badRequest(cause.getMessage());
             }
-            throw ApiException.badRequest("invalid JSON body: " + oneLine(e.getOriginalMessage()));
+            throw ApiException.badRequest("invalid JSON body: " + ApiJson.oneLine(e.getOriginalMessage()));
         } catch (IOException e) {
-            throw ApiException.badRequest("unreadable request body: " + oneLine(e.getMessage()));
+            throw ApiException.badRequest("unreadable request body: " + ApiJson.oneLine(e.getMessage()));
         }
     }
 
@@ -54,9 +54,5 @@ final class Jsons {
     /** Sends {@code {"error": message}} with this status. */
     static void sendError(RoutingContext ctx, int status, String message) {
         send(ctx, status, ApiError.of(message));
-    }
-
-    static String oneLine(String message) {
-        return ApiJson.oneLine(message);
     }
 }

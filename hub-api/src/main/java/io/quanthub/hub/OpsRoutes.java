@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.ApiJson;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.quanthub.hub.api.HealthStatus;
 import io.vertx.ext.web.Router;
@@ -34,6 +35,6 @@ final class OpsRoutes {
             return null;
         }).onSuccess(ok -> Jsons.send(ctx, 200, new HealthStatus("ready")))
                 .onFailure(e -> Jsons.sendError(ctx, 503, "storage is not reachable: "
-                        + Jsons.oneLine(e.getMessage())));
+                        + ApiJson.oneLine(e.getMessage())));
     }
 }

@@ -1,5 +1,6 @@
 package io.quanthub.hub;
 
+import io.quanthub.hub.api.ApiJson;
 import io.quanthub.hub.api.CommitBody;
 import io.quanthub.hub.api.Committed;
 import io.quanthub.hub.api.Uploaded;
@@ -150,7 +151,7 @@ final class UploadRoutes {
                 if (ctx.response().closed()) {
                     // The client went away; storage has aborted the upload. Nobody is left to answer.
                     LOG.log(System.Logger.Level.INFO, "upload to " + repo + " by " + user
-                            + " aborted: " + Jsons.oneLine(e.getMessage()));
+                            + " aborted: " + ApiJson.oneLine(e.getMessage()));
                 } else {
                     ctx.fail(e);
                 }
