@@ -74,8 +74,13 @@ public final class InferenceNodes {
      */
     public String waitingReason(long bytes) {
         OptionalLong largest = largestDevice();
-        if (largest.isEmpty() || bytes <= largest.getAsLong()) return null;
+        return largest.isEmpty() ? null : waitingReason(bytes, largest.getAsLong());
+    }
+
+    /** {@link #waitingReason(long)} when the largest live node has {@code largestDevice} bytes. */
+    public static String waitingReason(long bytes, long largestDevice) {
+        if (bytes <= largestDevice) return null;
         return "needs " + DeviceMemory.format(bytes) + "; the largest inference node has "
-                + DeviceMemory.format(largest.getAsLong());
+                + DeviceMemory.format(largestDevice);
     }
 }
