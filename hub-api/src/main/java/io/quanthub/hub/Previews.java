@@ -134,7 +134,8 @@ final class Previews implements JobDirectory {
         return new Preview(toHubJob(job).withLinks(), r.conditioning(), r.prompt() == null ? null : r.prompt().text(),
                 r.seed(), r.steps(), r.width(), r.height(),
                 job.reference(), r.isReference(), result == null ? null : result.psnr(),
-                result == null ? null : result.ssim(), timings, job.node(), new java.util.TreeMap<>(r.textEncoders()));
+                result == null ? null : result.ssim(), timings, job.node(), new java.util.TreeMap<>(r.textEncoders()),
+                r.memoryBytes());
     }
 
     /** The job as the hub reports it, saying why it waits when no inference node's device fits it. */
