@@ -139,7 +139,8 @@ class InferenceNodeCommandTest {
                     + DeviceMemory.format(quant.memoryBytes()), waiting.job().message());
             String queue = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
-            assertTrue(queue.contains("\"message\":\"" + waiting.job().message() + "\""), "the queue says it: " + queue);
+            assertTrue(queue.contains("\"message\":\"" + waiting.job().message() + "\""),
+                    "the queue says it: " + queue);
 
             String largeAddress = startNode(large, commands, member, "large", source.memoryBytes(), nodeExits);
             Preview reference = awaitDone(hub, source.job().id());

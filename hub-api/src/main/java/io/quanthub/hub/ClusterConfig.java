@@ -30,7 +30,9 @@ public record ClusterConfig(String host, int port, Discovery join, JobService.Op
         if (host == null || host.isBlank()) throw new IllegalArgumentException("cluster host is empty");
         if (port < 0 || port > 65535) throw new IllegalArgumentException("cluster port " + port + " is not in 0..65535");
         if (options == null) throw new IllegalArgumentException("no job service options");
-        if (deviceMemory != null && deviceMemory <= 0) throw new IllegalArgumentException("device memory must be positive");
+        if (deviceMemory != null && deviceMemory <= 0) {
+            throw new IllegalArgumentException("device memory must be positive");
+        }
     }
 
     /**

@@ -51,7 +51,8 @@ public final class InferenceNodes {
         List<NodeStatus> live = new ArrayList<>();
         for (Member member : hz.getCluster().getMembers()) {
             try {
-                if (nodes.get(member.getUuid()) instanceof NodeStatus status && status.member().equals(member.getUuid())) {
+                if (nodes.get(member.getUuid()) instanceof NodeStatus status
+                        && status.member().equals(member.getUuid())) {
                     live.add(status);
                 }
             } catch (RuntimeException e) {

@@ -44,7 +44,9 @@ public record NodeStatus(UUID member, String address, String backend, String dev
         device = text("device", device);
         if (deviceMemoryBytes <= 0) throw new IllegalArgumentException("device memory must be positive");
         loaded = List.copyOf(loaded);
-        if (loaded.size() > MAX_LOADED) throw new IllegalArgumentException("more than " + MAX_LOADED + " loaded models");
+        if (loaded.size() > MAX_LOADED) {
+            throw new IllegalArgumentException("more than " + MAX_LOADED + " loaded models");
+        }
     }
 
     /** The same node holding {@code now}. */

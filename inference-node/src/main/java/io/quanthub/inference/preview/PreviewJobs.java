@@ -43,8 +43,8 @@ import java.util.function.Consumer;
  * A request creates the job with {@code putIfAbsent} under an id that hashes its repository and everything that
  * determines the result, so the same preview of a repository requested anywhere, any number of times, is one job (a failed one asked for again is queued
  * again). A preview of a quant first requests the reference preview of the same settings from the model's source,
- * so the reference is queued ahead of it. A job carries the device memory it needs ({@link PreviewRequest#memoryBytes});
- * a node claims the oldest queued job that fits its device (QUEUED to RUNNING, naming itself), reports each
+ * so the reference is queued ahead of it. A job carries the device memory it needs
+ * ({@link PreviewRequest#memoryBytes}); a node claims the oldest queued job that fits its device (QUEUED to RUNNING, naming itself), reports each
  * sampler step, and records the result (DONE) or the reason (FAILED). Rendering is deterministic, so a job rendered
  * twice (its node was thought dead, or a request raced a requeue) stores the same PNG under the same digest.
  *

@@ -91,7 +91,9 @@ public final class PreviewNode implements AutoCloseable {
         var local = jobs.hazelcast().getCluster().getLocalMember().getAddress();
         this.address = local.getHost() + ":" + local.getPort();
         ComputeBackend backend = backends.get();
-        if (deviceMemory != null && deviceMemory <= 0) throw new IllegalArgumentException("device memory must be positive");
+        if (deviceMemory != null && deviceMemory <= 0) {
+            throw new IllegalArgumentException("device memory must be positive");
+        }
         this.deviceBytes = deviceMemory != null ? deviceMemory : backend.deviceMemoryBytes();
         String device = backend.description();
         this.status = new NodeStatus(me, address, device.split(" ", 2)[0], device, deviceBytes, List.of());
