@@ -485,6 +485,24 @@ class PreviewJobsTest {
                 "b, used least recently, made room for c; a was used again");
     }
 
+    @Test
+    void nodeRecordsWrittenThroughTheClusterPortCountOnlyAsTheLiveMemberTheyNameUnderItsOwnKey() throws Exception {
+        List<PreviewJobs> cluster = startCluster(2);
+        PreviewJobs hub = cluster.getFirst();
+        PreviewNode node = startNode(cluster.get(1), 1L << 30);
+        UUID hubMember = members.getFirst().getCluster().getLocalMember().getUuid();
+        IMap<Object, Object> records = hub.hazelcast().getMap(InferenceNodes.NODES);
+        // A huge device claimed for the hub's member under another member's name, one for a member that is not in
+        // the cluster, and a value that is no node record at all under the hub's own key.
+        UUID stranger = UUID.randomUUID();
+        records.set(stranger, new NodeStatus(stranger, "127.0.0.1:1", "cpu", "forged", Long.MAX_VALUE, List.of()));
+        records.set(hubMember, "not a node");
+        assertEquals(List.of(node.status()), hub.nodes().live());
+        records.set(hubMember, new NodeStatus(stranger, "127.0.0.1:1", "cpu", "forged", Long.MAX_VALUE, List.of()));
+        assertEquals(List.of(node.status()), hub.nodes().live());
+        assertEquals(1L << 30, hub.nodes().largestDevice().orElseThrow());
+    }
+
     /** The files of the models {@code node} reports loaded to the cluster (least recently used first). */
     private static List<List<String>> loaded(PreviewJobs jobs, PreviewNode node) {
         NodeStatus reported = jobs.nodes().live().stream().filter(n -> n.address().equals(node.address()))
