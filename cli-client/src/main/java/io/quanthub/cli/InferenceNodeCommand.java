@@ -3,6 +3,7 @@ package io.quanthub.cli;
 import com.hazelcast.core.HazelcastInstance;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.quanthub.cluster.OpsServer;
+import io.quanthub.inference.preview.DeviceMemory;
 import io.quanthub.inference.preview.InferenceMetrics;
 import io.quanthub.inference.preview.PreviewJobs;
 import io.quanthub.inference.preview.PreviewNode;
@@ -56,11 +57,15 @@ public final class InferenceNodeCommand implements Callable<Integer> {
     @Mixin
     BackendOption backend;
 
+    @Mixin
+    DeviceMemoryOption deviceMemory;
+
     private final StopSignal stop = new StopSignal("quanthub-inference-node-shutdown");
 
     @Override
     public Integer call() throws Exception {
         long cacheBytes = ServeCommand.parseSize("--cache-size", cacheSize);
+        Long deviceBytes = deviceMemory.bytes();
         var backends = backend.factory(); // a backend this build cannot run fails before anything starts
         HazelcastInstance hz = cluster.startMember();
         HubStorage storage = null;
@@ -72,7 +77,7 @@ public final class InferenceNodeCommand implements Callable<Integer> {
             storage = HubStorage.open(bucket);
             jobs = new PreviewJobs(hz);
             node = PreviewNode.start(jobs, storage, data.resolve("model-cache"), cacheBytes,
-                    ServeCommand.textEncoderDefaults(textEncoders), backends);
+                    ServeCommand.textEncoderDefaults(textEncoders), backends, deviceBytes);
             PrometheusMeterRegistry registry = OpsServer.newRegistry();
             new InferenceMetrics(node).bindTo(registry);
             ops = cluster.startOps(registry, hz, storage);
@@ -80,7 +85,8 @@ public final class InferenceNodeCommand implements Callable<Integer> {
             BackendOption.announce(backends.get(), spec.commandLine().getErr());
             PrintWriter out = spec.commandLine().getOut();
             out.println("inference node at " + node.address() + " " + JoinOptions.joined(hz, bucket)
-                    + "; model cache " + data.resolve("model-cache").toAbsolutePath());
+                    + "; model cache " + data.resolve("model-cache").toAbsolutePath() + "; device memory "
+                    + DeviceMemory.format(node.status().deviceMemoryBytes()));
             out.println(cluster.opsLine(ops));
             out.flush();
             stop.await();

@@ -115,6 +115,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     BackendOption backend;
 
+    @Mixin
+    DeviceMemoryOption deviceMemory;
+
     @Option(names = "--preview-time-budget", defaultValue = "600", paramLabel = "SECONDS",
             description = "How long an inference node may spend on one preview before it fails it (default: "
                     + "${DEFAULT-VALUE}). Anonymous previews are at most 512x512, 8 steps, seeds 0..3; each caller has at "
@@ -242,7 +245,8 @@ public final class ServeCommand implements Callable<Integer> {
                 && spec.commandLine().getParseResult().hasMatchedOption("--cluster-port");
         int port = portGiven || clusterPort == 0 ? clusterPort : ClusterMember.firstFreePort(clusterHost, clusterPort);
         ClusterConfig cluster = ClusterConfig.defaults().withHost(clusterHost).withPort(port)
-                .withJoin(join == null ? null : Discovery.parse(join)).withRenders(!noInference);
+                .withJoin(join == null ? null : Discovery.parse(join)).withRenders(!noInference)
+                .withDeviceMemory(deviceMemory.bytes());
         if (converterWorkers == null) return cluster;
         if (converterWorkers < 0) throw new IllegalArgumentException("--converter-workers must be 0 or more");
         return converterWorkers == 0 ? cluster.withConverts(false)

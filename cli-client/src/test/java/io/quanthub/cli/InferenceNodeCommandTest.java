@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.quanthub.cli.hub.HubClient;
 import io.quanthub.hub.api.HubJob;
 import io.quanthub.hub.api.Preview;
+import io.quanthub.inference.preview.DeviceMemory;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PipedReader;
@@ -100,6 +101,97 @@ class InferenceNodeCommandTest {
         assertEquals(0, hubExit.get());
     }
 
+    /**
+     * Two nodes with different {@code --device-memory}: the small one fits the demo's quants but not its BF16 source,
+     * so the source's reference preview waits, saying why, until the large node joins and renders it.
+     */
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a hang guard: the printed lines are read with no time limit
+    void aPreviewNoNodeFitsWaitsSayingWhyUntilANodeWithMoreDeviceMemoryJoins() throws Exception {
+        ServeCommand serve = new ServeCommand();
+        CommandLine serveCli = new CommandLine(serve);
+        BufferedReader hubOut = pipeOut(serveCli);
+        StringWriter hubErr = errTo(serveCli);
+        ExecutorService commands = Executors.newCachedThreadPool();
+        CompletableFuture<Integer> hubExit = CompletableFuture.supplyAsync(() -> serveCli.execute("--port", "0",
+                "--cluster-port", "0", "--data", dir.resolve("hub").toString(), "--no-inference", "--demo"),
+                commands);
+        InferenceNodeCommand small = new InferenceNodeCommand();
+        InferenceNodeCommand large = new InferenceNodeCommand();
+        java.util.List<CompletableFuture<Integer>> nodeExits = new java.util.ArrayList<>();
+        try {
+            String member = awaitLine(hubOut, CLUSTER, hubErr).group(1);
+            String base = awaitLine(hubOut, LISTENING, hubErr).group(1);
+            awaitLine(hubOut, Pattern.compile("demo: 3 previews are rendering .*"), hubErr);
+            String admin = Files.readString(dir.resolve("hub").resolve("admin-token")).strip();
+            HubClient hub = new HubClient(base, null, HTTP);
+            Preview quant = hub.requestPreview("demo/flux-demo", null, "Q4_K_M", DemoSetup.PREVIEW);
+            Preview source = hub.preview(quant.reference());
+            assertTrue(quant.memoryBytes() > 0 && quant.memoryBytes() < source.memoryBytes(),
+                    quant.memoryBytes() + " vs " + source.memoryBytes());
+
+            nodeExits.add(startNode(small, commands, member, "small", quant.memoryBytes()));
+            assertTrue(nodes(base, admin).contains("\"deviceMemoryBytes\":" + quant.memoryBytes()),
+                    "the small node reports its --device-memory");
+            Preview waiting = hub.preview(source.job().id());
+            assertEquals(HubJob.State.QUEUED, waiting.job().state(), waiting.toString());
+            assertEquals("needs " + DeviceMemory.format(source.memoryBytes()) + "; the largest inference node has "
+                    + DeviceMemory.format(quant.memoryBytes()), waiting.job().message());
+            String queue = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(queue.contains("\"message\":\"" + waiting.job().message() + "\""),
+                    "the queue says it: " + queue);
+
+            String largeAddress = startNode(large, commands, member, "large", source.memoryBytes(), nodeExits);
+            Preview reference = awaitDone(hub, source.job().id());
+            assertEquals(largeAddress, reference.node(), "only the large node fits the source");
+            assertEquals(null, reference.job().message());
+            assertTrue(awaitDone(hub, quant.job().id()).psnr() != null, "the quant, compared with its reference");
+            String listed = nodes(base, admin);
+            assertTrue(listed.indexOf(largeAddress) < listed.indexOf("\"deviceMemoryBytes\":" + quant.memoryBytes()),
+                    "both nodes, the large one first: " + listed);
+            assertTrue(listed.contains("\"backend\":\"cpu\""), listed);
+            assertEquals(401, HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/admin/nodes")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode(), "administrators only");
+        } finally {
+            small.stop();
+            large.stop();
+            for (CompletableFuture<Integer> exit : nodeExits) assertEquals(0, exit.get());
+            if (serve.server != null) serve.server.close();
+            commands.shutdown();
+        }
+        assertEquals(0, hubExit.get());
+    }
+
+    /** Starts {@code node} with {@code --device-memory bytes}; returns its exit, once it printed that it runs. */
+    private CompletableFuture<Integer> startNode(InferenceNodeCommand node, ExecutorService commands, String member,
+                                                 String name, long bytes) throws IOException {
+        java.util.List<CompletableFuture<Integer>> exits = new java.util.ArrayList<>();
+        startNode(node, commands, member, name, bytes, exits);
+        return exits.getFirst();
+    }
+
+    /** Starts {@code node} with {@code --device-memory bytes}, adding its exit to {@code exits}; its address. */
+    private String startNode(InferenceNodeCommand node, ExecutorService commands, String member, String name,
+                             long bytes, java.util.List<CompletableFuture<Integer>> exits) throws IOException {
+        CommandLine cli = new CommandLine(node);
+        BufferedReader out = pipeOut(cli);
+        StringWriter err = errTo(cli);
+        exits.add(CompletableFuture.supplyAsync(() -> cli.execute("--join", member,
+                "--s3-config", dir.resolve("hub").resolve("s3.properties").toString(),
+                "--data", dir.resolve(name).toString(), "--device-memory", Long.toString(bytes)), commands));
+        return awaitLine(out, Pattern.compile("inference node at (127\\.0\\.0\\.1:\\d+) joined a cluster of \\d "
+                + "members; .*; device memory " + Pattern.quote(DeviceMemory.format(bytes))), err).group(1);
+    }
+
+    /** {@code GET /api/admin/nodes} as the administrator: the JSON text. */
+    private static String nodes(String base, String admin) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/admin/nodes"))
+                .header("Authorization", "Bearer " + admin).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return r.body();
+    }
+
     @Test
     void badOptionsAreOneLineErrors() {
         Cli badJoin = Cli.run("inference-node", "--join", "hub-without-port", "--data", dir.toString());
@@ -114,6 +206,11 @@ class InferenceNodeCommandTest {
         Cli badSize = Cli.run("inference-node", "--join", "127.0.0.1:5701", "--cache-size", "lots");
         assertEquals(1, badSize.exit());
         assertEquals("quanthub: --cache-size 'lots' is not a size such as 50G, 512M or 1000000\n", badSize.err());
+
+        Cli badDevice = Cli.run("inference-node", "--join", "127.0.0.1:5701", "--device-memory", "8 gigs");
+        assertEquals(1, badDevice.exit());
+        assertEquals("quanthub: --device-memory '8 gigs' is not a size such as 50G, 512M or 1000000\n",
+                badDevice.err());
 
         Cli noJoin = Cli.run("inference-node");
         assertEquals(2, noJoin.exit());

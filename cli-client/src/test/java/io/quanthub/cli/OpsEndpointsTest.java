@@ -79,7 +79,8 @@ class OpsEndpointsTest {
                     "quanthub_member_throughput_bytes_per_second", "jvm_memory_used_bytes");
             assertMetrics(nodeOps, "quanthub_previews_rendered_total", "quanthub_previews_failed_total",
                     "quanthub_preview_render_seconds_total", "quanthub_inference_busy", "quanthub_model_cache_bytes",
-                    "jvm_memory_used_bytes");
+                    "quanthub_inference_device_memory_bytes", "quanthub_inference_loaded_models",
+                    "quanthub_inference_loaded_bytes", "jvm_memory_used_bytes");
             for (String base : new String[] {hub, converterOps, nodeOps}) {
                 HttpResponse<String> health = get(base + "/health");
                 assertEquals(200, health.statusCode(), base);

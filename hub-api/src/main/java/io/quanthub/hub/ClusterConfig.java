@@ -18,9 +18,11 @@ import io.quanthub.cluster.JobService;
  *                 (a hub whose converting is left to converter members)
  * @param renders  whether an inference node runs in this process to render previews, or rendering is left to
  *                 inference nodes that join the cluster ({@code quanthub inference-node --join})
+ * @param deviceMemory the device memory that node schedules and loads models by ({@code --device-memory}), or null
+ *                 for what its backend reports
  */
 public record ClusterConfig(String host, int port, Discovery join, JobService.Options options, boolean converts,
-                            boolean renders) {
+                            boolean renders, Long deviceMemory) {
     public static final int DEFAULT_PORT = Discovery.DEFAULT_PORT;
     public static final String DEFAULT_HOST = "127.0.0.1";
 
@@ -28,6 +30,9 @@ public record ClusterConfig(String host, int port, Discovery join, JobService.Op
         if (host == null || host.isBlank()) throw new IllegalArgumentException("cluster host is empty");
         if (port < 0 || port > 65535) throw new IllegalArgumentException("cluster port " + port + " is not in 0..65535");
         if (options == null) throw new IllegalArgumentException("no job service options");
+        if (deviceMemory != null && deviceMemory <= 0) {
+            throw new IllegalArgumentException("device memory must be positive");
+        }
     }
 
     /**
@@ -36,30 +41,34 @@ public record ClusterConfig(String host, int port, Discovery join, JobService.Op
      */
     public static ClusterConfig defaults() {
         return new ClusterConfig(DEFAULT_HOST, DEFAULT_PORT, null, JobService.Options.defaults(
-                JobService.CONVERTER_VERSION), true, true);
+                JobService.CONVERTER_VERSION), true, true, null);
     }
 
     public ClusterConfig withHost(String newHost) {
-        return new ClusterConfig(newHost, port, join, options, converts, renders);
+        return new ClusterConfig(newHost, port, join, options, converts, renders, deviceMemory);
     }
 
     public ClusterConfig withPort(int newPort) {
-        return new ClusterConfig(host, newPort, join, options, converts, renders);
+        return new ClusterConfig(host, newPort, join, options, converts, renders, deviceMemory);
     }
 
     public ClusterConfig withJoin(Discovery discovery) {
-        return new ClusterConfig(host, port, discovery, options, converts, renders);
+        return new ClusterConfig(host, port, discovery, options, converts, renders, deviceMemory);
     }
 
     public ClusterConfig withOptions(JobService.Options newOptions) {
-        return new ClusterConfig(host, port, join, newOptions, converts, renders);
+        return new ClusterConfig(host, port, join, newOptions, converts, renders, deviceMemory);
     }
 
     public ClusterConfig withConverts(boolean runsTasks) {
-        return new ClusterConfig(host, port, join, options, runsTasks, renders);
+        return new ClusterConfig(host, port, join, options, runsTasks, renders, deviceMemory);
     }
 
     public ClusterConfig withRenders(boolean runsInferenceNode) {
-        return new ClusterConfig(host, port, join, options, converts, runsInferenceNode);
+        return new ClusterConfig(host, port, join, options, converts, runsInferenceNode, deviceMemory);
+    }
+
+    public ClusterConfig withDeviceMemory(Long bytes) {
+        return new ClusterConfig(host, port, join, options, converts, renders, bytes);
     }
 }

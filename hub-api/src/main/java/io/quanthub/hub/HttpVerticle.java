@@ -38,6 +38,7 @@ final class HttpVerticle extends VerticleBase {
         new TokenRoutes(hub).mount(router, json);
         new AccountRoutes(hub).mount(router, json);
         new GcRoutes(hub).mount(router);
+        new NodeRoutes(hub).mount(router);
         HfRoutes huggingFace = new HfRoutes(hub); // before RepoRoutes: it answers GET /api/models/{org}/{name}
         huggingFace.mount(router, json);
         new HfUploads(hub, huggingFace).mount(router, json);

@@ -103,7 +103,7 @@ public final class HubServer implements AutoCloseable {
             if (config.cluster() != null) converter = ConverterMember.start(config.cluster(), storage);
             if (converter != null) {
                 previews = PreviewService.start(converter.hazelcast(), storage, data, config.cluster().renders(),
-                        config.textEncoderDefaults());
+                        config.textEncoderDefaults(), config.cluster().deviceMemory());
             }
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

@@ -117,10 +117,13 @@ final class PreviewRoutes {
             List<TextEncoder> encoders = hub.textEncoders.of(caller, repo, commit, facts.architecture());
             String conditioningDigest = null;
             PreviewRequest.Prompt prompt = null;
+            long encoderBytes = 0;
             if (params.prompt() != null) {
-                prompt = new PreviewRequest.Prompt(params.prompt(),
-                        promptEncoder(repo, encoders, TextEncoderReference.CLIP_L).toString(),
-                        promptEncoder(repo, encoders, TextEncoderReference.T5XXL).toString(), params.t5Length());
+                TextEncoder clip = promptEncoder(repo, encoders, TextEncoderReference.CLIP_L);
+                TextEncoder t5 = promptEncoder(repo, encoders, TextEncoderReference.T5XXL);
+                prompt = new PreviewRequest.Prompt(params.prompt(), clip.digest().toString(), t5.digest().toString(),
+                        params.t5Length());
+                encoderBytes = (clip.size() == null ? 0 : clip.size()) + (t5.size() == null ? 0 : t5.size());
             } else {
                 conditioningDigest = commit.file(conditioningPath(params.conditioning())).orElseThrow(() ->
                         new ApiException(404, "unknown conditioning '" + params.conditioning() + "' in " + repo
@@ -129,7 +132,9 @@ final class PreviewRoutes {
             PreviewRequest request = new PreviewRequest(repo.toString(), commit.id(), level.name(),
                     available.blob().digest().toString(), source == null ? null : source.toString(),
                     vae.digest().toString(), params.conditioning(), conditioningDigest, params.seed(),
-                    params.steps(), params.width(), params.height(), prompt, ModelTextEncoders.digests(encoders));
+                    params.steps(), params.width(), params.height(), prompt, ModelTextEncoders.digests(encoders),
+                    new PreviewRequest.Sizes(available.blob().size(), facts.source() == null ? 0
+                            : facts.source().blob().size(), vae.size(), encoderBytes));
             return hub.previews.request(request, "source",
                     new PreviewJob.Ticket(requester(ctx, caller), limits.timeBudget()), limits);
         }).onFailure(ctx::fail).onSuccess(view -> {
@@ -139,16 +144,16 @@ final class PreviewRoutes {
     }
 
     /**
-     * The digest of the model's encoder of {@code role} (resolved for the caller by {@link TextEncoders}); 409 naming
+     * The model's encoder of {@code role} (resolved for the caller by {@link TextEncoders}), available; 409 naming
      * what to do when the model names none, or one not made yet or not to be had.
      */
-    private static Digest promptEncoder(RepoName repo, List<TextEncoder> encoders, String role) {
+    private static TextEncoder promptEncoder(RepoName repo, List<TextEncoder> encoders, String role) {
         TextEncoder encoder = ModelTextEncoders.role(encoders, role).orElseThrow(() -> new ApiException(409, repo
                 + " names no " + role + " text encoder, so its previews take no prompt: name clip_l and t5xxl in "
                 + ModelTextEncoders.FILE + ", commit " + ModelTextEncoders.CONVENTIONAL_DESCRIPTION
                 + ", or use a conditioning set"));
         return switch (encoder.status()) {
-            case AVAILABLE -> encoder.digest();
+            case AVAILABLE -> encoder;
             case PRODUCIBLE -> {
                 RepoName of = TextEncoderReference.parse(encoder.role(), encoder.ref()).repo();
                 throw new ApiException(409, "the " + role + " text encoder " + encoder.ref() + " of " + repo

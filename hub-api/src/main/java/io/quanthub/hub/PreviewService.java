@@ -1,6 +1,7 @@
 package io.quanthub.hub;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.quanthub.inference.compute.CpuBackend;
 import io.quanthub.inference.preview.PreviewJobs;
 import io.quanthub.inference.preview.PreviewNode;
 import io.quanthub.storage.HubStorage;
@@ -26,14 +27,16 @@ final class PreviewService implements AutoCloseable {
 
     /**
      * The preview jobs of member {@code hz}, with an inference node of its own if {@code renders} (running the admin's
-     * default text encoders, {@code textEncoderDefaults}, as the hub's own node).
+     * default text encoders, {@code textEncoderDefaults}, as the hub's own node, scheduling by {@code deviceMemory}
+     * bytes, or by its backend's when null).
      */
     static PreviewService start(HazelcastInstance hz, HubStorage storage, Path dataDir, boolean renders,
-                                java.util.Map<String, java.util.Map<String, String>> textEncoderDefaults) {
+                                java.util.Map<String, java.util.Map<String, String>> textEncoderDefaults,
+                                Long deviceMemory) {
         PreviewJobs jobs = new PreviewJobs(hz);
         try {
             return new PreviewService(jobs, renders ? PreviewNode.start(jobs, storage, dataDir.resolve("model-cache"),
-                    CACHE_BYTES, textEncoderDefaults) : null);
+                    CACHE_BYTES, textEncoderDefaults, CpuBackend::new, deviceMemory) : null);
         } catch (RuntimeException e) {
             jobs.close();
             throw e;

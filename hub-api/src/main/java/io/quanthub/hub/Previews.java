@@ -2,6 +2,8 @@ package io.quanthub.hub;
 
 import io.quanthub.hub.api.HubJob;
 import io.quanthub.hub.api.Preview;
+import io.quanthub.inference.preview.InferenceNodes;
+import io.quanthub.inference.preview.NodeStatus;
 import io.quanthub.inference.preview.PreviewJob;
 import io.quanthub.inference.preview.PreviewJobs;
 import io.quanthub.inference.preview.PreviewRequest;
@@ -12,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Consumer;
 
 /**
@@ -92,17 +95,26 @@ final class Previews implements JobDirectory {
     }
 
     Optional<Preview> view(String id) {
-        return jobs.find(id).map(Previews::view);
+        return jobs.find(id).map(this::view);
     }
 
     @Override
     public Optional<HubJob> find(String id) {
-        return jobs.find(id).map(Previews::toHubJob);
+        return jobs.find(id).map(this::toHubJob);
     }
 
     @Override
     public List<HubJob> list() {
-        return jobs.list().stream().map(Previews::toHubJob).toList();
+        List<PreviewJob> all = jobs.list();
+        // The nodes are read once for the whole list, not once per queued job.
+        OptionalLong largest = all.stream().anyMatch(j -> j.state() == PreviewJob.State.QUEUED)
+                ? jobs.nodes().largestDevice() : OptionalLong.empty();
+        return all.stream().map(job -> toHubJob(job, waitingReason(job, largest))).toList();
+    }
+
+    /** The inference nodes of the cluster, largest device first. */
+    List<NodeStatus> nodes() {
+        return jobs.nodes().live();
     }
 
     @Override
@@ -110,7 +122,7 @@ final class Previews implements JobDirectory {
         return jobs.onChange(job -> listener.accept(new Change(job.id(), () -> toHubJob(job))));
     }
 
-    static Preview view(PreviewJob job) {
+    Preview view(PreviewJob job) {
         PreviewRequest r = job.request();
         PreviewJob.Result result = job.result();
         Preview.Timings timings = null;
@@ -122,10 +134,22 @@ final class Previews implements JobDirectory {
         return new Preview(toHubJob(job).withLinks(), r.conditioning(), r.prompt() == null ? null : r.prompt().text(),
                 r.seed(), r.steps(), r.width(), r.height(),
                 job.reference(), r.isReference(), result == null ? null : result.psnr(),
-                result == null ? null : result.ssim(), timings, job.node(), new java.util.TreeMap<>(r.textEncoders()));
+                result == null ? null : result.ssim(), timings, job.node(), new java.util.TreeMap<>(r.textEncoders()),
+                r.memoryBytes());
     }
 
-    static HubJob toHubJob(PreviewJob job) {
+    /** The job as the hub reports it, saying why it waits when no inference node's device fits it. */
+    HubJob toHubJob(PreviewJob job) {
+        return toHubJob(job, job.state() == PreviewJob.State.QUEUED
+                ? jobs.nodes().waitingReason(job.request().memoryBytes()) : null);
+    }
+
+    private static String waitingReason(PreviewJob job, OptionalLong largestDevice) {
+        if (job.state() != PreviewJob.State.QUEUED || largestDevice.isEmpty()) return null;
+        return InferenceNodes.waitingReason(job.request().memoryBytes(), largestDevice.getAsLong());
+    }
+
+    private static HubJob toHubJob(PreviewJob job, String message) {
         PreviewRequest r = job.request();
         PreviewJob.Result result = job.result();
         Map<String, String> links = new LinkedHashMap<>();
@@ -138,7 +162,7 @@ final class Previews implements JobDirectory {
         if (job.reference() != null) links.put("reference", "/api/previews/" + job.reference());
         return new HubJob(job.id(), KIND, state(job.state()), job.progress(), 0, 0, job.reason(), r.repo(),
                 r.commit(), r.quant(), result == null ? null : result.image(), orNow(job.createdAt()),
-                orNow(job.updatedAt()), links);
+                orNow(job.updatedAt()), links, message);
     }
 
     private static HubJob.State state(PreviewJob.State state) {

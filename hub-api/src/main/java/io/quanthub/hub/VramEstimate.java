@@ -1,6 +1,7 @@
 package io.quanthub.hub;
 
 import io.quanthub.gguf.convert.Architecture;
+import io.quanthub.inference.preview.DeviceMemory;
 import java.util.Map;
 import java.util.Optional;
 
@@ -17,9 +18,6 @@ import java.util.Optional;
  * (Wan, also Cosmos-Predict2), 0.49 (HunyuanVideo), 1.0 (LTX-Video).
  */
 final class VramEstimate {
-    /** Users are told to keep the weights under 70% of the GPU's memory. */
-    static final double USABLE_FRACTION = 0.7;
-
     private static final long GB = 1_000_000_000L;
     private static final long T5_XXL = 9_500_000_000L;
     private static final long CLIP_L = 250_000_000L;
@@ -51,9 +49,9 @@ final class VramEstimate {
 
     private VramEstimate() {}
 
-    /** GPU memory for weights of this many bytes. */
+    /** GPU memory for weights of this many bytes: the rule inference nodes schedule previews by. */
     static long forWeights(long bytes) {
-        return (long) Math.ceil(bytes / USABLE_FRACTION);
+        return DeviceMemory.forWeights(bytes);
     }
 
     /**

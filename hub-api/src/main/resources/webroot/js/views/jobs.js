@@ -35,7 +35,8 @@ export function jobProgress(job, {describe = jobText} = {}) {
 function jobText(job) {
   const state = job.kind === 'preview' && job.state === 'running' ? 'Rendering' : STATE_TEXT[job.state] ?? job.state;
   if (job.state === 'failed') return `${state}: ${job.reason ?? 'no reason given'}`;
-  if (job.state === 'queued') return `${state}…`;
+  // A preview no inference node's device fits says so ("needs 12.3 GiB; the largest inference node has 8.0 GiB").
+  if (job.state === 'queued') return job.message ? `${state}: ${job.message}` : `${state}…`;
   const percent = `${Math.floor((job.progress ?? 0) * 100)}%`;
   const bytes = job.bytesTotal ? ` · ${formatBytes(job.bytesDone)} of ${formatBytes(job.bytesTotal)}` : '';
   return `${state} ${percent}${bytes}`;

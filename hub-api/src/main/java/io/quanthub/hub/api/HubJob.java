@@ -29,10 +29,12 @@ import java.util.Objects;
  * @param updated    when it last changed
  * @param links      {@code self} and {@code events} (added by {@link #withLinks}), plus what the kind offers, e.g.
  *                   {@code download} once done
+ * @param message    why a queued job waits, when something other than its turn holds it (a preview that no
+ *                   inference node's device fits: "needs 12.3 GiB; the largest inference node has 8.0 GiB"), or null
  */
 public record HubJob(String id, String kind, State state, double progress, long bytesDone, long bytesTotal,
                      String reason, String repo, String commit, String quant, String output, Instant created,
-                     Instant updated, Map<String, String> links) {
+                     Instant updated, Map<String, String> links, String message) {
     public enum State {
         QUEUED, RUNNING, DONE, FAILED;
 
@@ -50,6 +52,14 @@ public record HubJob(String id, String kind, State state, double progress, long 
         links = Map.copyOf(links == null ? Map.of() : links);
     }
 
+    /** A job with nothing to say beyond its state. */
+    public HubJob(String id, String kind, State state, double progress, long bytesDone, long bytesTotal, String reason,
+                  String repo, String commit, String quant, String output, Instant created, Instant updated,
+                  Map<String, String> links) {
+        this(id, kind, state, progress, bytesDone, bytesTotal, reason, repo, commit, quant, output, created, updated,
+                links, null);
+    }
+
     public boolean finished() {
         return state == State.DONE || state == State.FAILED;
     }
@@ -60,7 +70,7 @@ public record HubJob(String id, String kind, State state, double progress, long 
      */
     public HubJob redacted() {
         return new HubJob(id, kind, state, progress, bytesDone, bytesTotal, reason, null, null, quant, output,
-                created, updated, Map.of());
+                created, updated, Map.of(), message);
     }
 
     /** This job with its API links: {@code self} and {@code events}, next to the kind's own. */
@@ -69,6 +79,6 @@ public record HubJob(String id, String kind, State state, double progress, long 
         all.put("self", "/api/jobs/" + id);
         all.put("events", "/api/jobs/" + id + "/events");
         return new HubJob(id, kind, state, progress, bytesDone, bytesTotal, reason, repo, commit, quant, output,
-                created, updated, all);
+                created, updated, all, message);
     }
 }

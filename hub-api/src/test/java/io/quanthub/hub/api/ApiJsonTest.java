@@ -45,7 +45,7 @@ class ApiJsonTest {
                 "Q8_0", DIGEST.toString(), T, T, Map.of("preview", "/api/previews/preview-1"));
         Preview preview = new Preview(job, null, "a photo of a cat", 1, 4, 128, 128, "preview-2", false, 31.5, 0.97,
                 new Preview.Timings(List.of(10L, 11L), 5, 3, 26), "127.0.0.1:5701",
-                Map.of("clip_l", DIGEST.toString()));
+                Map.of("clip_l", DIGEST.toString()), 12L << 30);
         roundTrip(preview);
         String json = ApiJson.writeString(preview);
         assertTrue(json.startsWith("{\"id\":\"preview-1\""), json);

@@ -36,13 +36,15 @@ import java.util.function.Consumer;
  *   <li>{@code quanthub.previews}: job id to {@link PreviewJob}, the authoritative state of each preview.</li>
  *   <li>{@code quanthub.preview-queue}: ids of queued jobs, only to wake nodes; a lost or duplicate id is harmless,
  *       because a node renders only after claiming the job in the map.</li>
+ *   <li>{@code quanthub.inference-nodes}: what each node runs on and holds ({@link InferenceNodes}).</li>
  * </ul>
  *
  * <h2>A job's life</h2>
  * A request creates the job with {@code putIfAbsent} under an id that hashes its repository and everything that
  * determines the result, so the same preview of a repository requested anywhere, any number of times, is one job (a failed one asked for again is queued
  * again). A preview of a quant first requests the reference preview of the same settings from the model's source,
- * so the reference is queued ahead of it. A node claims a job (QUEUED to RUNNING, naming itself), reports each
+ * so the reference is queued ahead of it. A job carries the device memory it needs
+ * ({@link PreviewRequest#memoryBytes}); a node claims the oldest queued job that fits its device (QUEUED to RUNNING, naming itself), reports each
  * sampler step, and records the result (DONE) or the reason (FAILED). Rendering is deterministic, so a job rendered
  * twice (its node was thought dead, or a request raced a requeue) stores the same PNG under the same digest.
  *
@@ -71,6 +73,7 @@ public final class PreviewJobs implements AutoCloseable {
     private final HazelcastInstance hz;
     private final IMap<String, PreviewJob> jobs;
     private final IQueue<String> queue;
+    private final InferenceNodes nodes;
     private final UUID membershipRegistration;
     private final ExecutorService housekeeping = Executors.newSingleThreadExecutor(Thread.ofPlatform()
             .name("quanthub-preview-membership").daemon().factory());
@@ -81,6 +84,7 @@ public final class PreviewJobs implements AutoCloseable {
                 new IndexConfig(IndexType.HASH, "owner"), new IndexConfig(IndexType.SORTED, "updatedAt"));
         this.jobs = hz.getMap(JOBS);
         this.queue = hz.getQueue(QUEUE);
+        this.nodes = new InferenceNodes(hz);
         this.membershipRegistration = hz.getCluster().addMembershipListener(new MembershipListener() {
             @Override
             public void memberAdded(MembershipEvent event) {
@@ -89,13 +93,21 @@ public final class PreviewJobs implements AutoCloseable {
             @Override
             public void memberRemoved(MembershipEvent event) {
                 // Not on the event thread: requeueing queries the cluster.
-                housekeeping.execute(() -> requeueJobsOf(event.getMember()));
+                housekeeping.execute(() -> {
+                    nodes.forget(event.getMember().getUuid());
+                    requeueJobsOf(event.getMember());
+                });
             }
         });
     }
 
     HazelcastInstance hazelcast() {
         return hz;
+    }
+
+    /** The cluster's inference nodes, as they report themselves. */
+    public InferenceNodes nodes() {
+        return nodes;
     }
 
     // ---- requests ----------------------------------------------------------------------------------------------
@@ -204,16 +216,38 @@ public final class PreviewJobs implements AutoCloseable {
 
     // ---- transitions used by nodes ---------------------------------------------------------------------------
 
-    /** The next queued job id, waiting up to {@code timeout}; null if none came. */
-    String poll(Duration timeout) throws InterruptedException {
-        return queue.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    /**
+     * Waits up to {@code timeout} for a job to be queued (a wake-up only: a node then claims the oldest job that fits
+     * it with {@link #claimNext}, which also finds jobs whose wake-up another node took).
+     */
+    void awaitQueued(Duration timeout) throws InterruptedException {
+        queue.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Claims a queued job for {@code member}; null if it is gone, claimed or finished. */
-    PreviewJob claim(String id, UUID member, String address) {
+    /**
+     * Claims the oldest queued job that fits a device of {@code deviceBytes} for {@code member}; null when none does.
+     * Jobs too large for it stay queued for a larger node (the hub shows why they wait, {@link InferenceNodes}).
+     */
+    PreviewJob claimNext(UUID member, String address, long deviceBytes) {
+        List<PreviewJob> queued = new ArrayList<>(jobs.values(Predicates.equal("state", PreviewJob.State.QUEUED)));
+        queued.sort(Comparator.comparing(PreviewJob::createdAt).thenComparing(PreviewJob::id));
+        for (PreviewJob job : queued) {
+            if (job.request().memoryBytes() > deviceBytes) continue;
+            PreviewJob claimed = claim(job.id(), member, address, deviceBytes);
+            if (claimed != null) return claimed;
+        }
+        return null;
+    }
+
+    /**
+     * Claims a queued job for {@code member} if it fits a device of {@code deviceBytes}; null if it is gone, claimed,
+     * finished or too large. The check and the claim are one entry processor, so racing nodes claim a job once.
+     */
+    PreviewJob claim(String id, UUID member, String address, long deviceBytes) {
         Instant now = Instant.now();
         JobUpdate.Result claimed = jobs.executeOnKey(id, new JobUpdate(job ->
-                job.state() == PreviewJob.State.QUEUED ? job.running(member, address, now) : job));
+                job.state() == PreviewJob.State.QUEUED && job.request().memoryBytes() <= deviceBytes
+                        ? job.running(member, address, now) : job));
         return claimed.changed() ? claimed.after() : null;
     }
 

@@ -39,9 +39,11 @@ import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 
 /**
- * An inference node: claims queued preview jobs on the cluster and renders them on this machine's CPU, one at a
- * time (a render already uses every core). Model files come from the bucket into a local {@link ModelFiles} cache;
- * one model is kept loaded between jobs, so previews of the same quant in a row do not reopen it.
+ * An inference node: claims queued preview jobs on the cluster and renders them on its {@link ComputeBackend}, one at
+ * a time (a render already uses every core). It reports its backend, device memory and loaded models to the cluster
+ * ({@link InferenceNodes}) and claims only jobs whose models fit its device. Model files come from the bucket into a
+ * local {@link ModelFiles} cache; models stay loaded between jobs, as many as the device holds ({@link LoadedModels},
+ * least recently used evicted first), so previews of the same quants in a row do not reopen them.
  *
  * <p>A quant preview, once rendered, is compared with its reference: if the reference is done, its PNG is read back;
  * if it is still queued this node claims and renders it itself; if another node is rendering it, this node waits
@@ -70,22 +72,43 @@ public final class PreviewNode implements AutoCloseable {
 
     /** Makes the backend of each model this node loads. */
     private final Supplier<ComputeBackend> backends;
-    /** The model kept loaded: its files' digests and the open pipeline. */
-    private String loadedModel;
-    private String loadedVae;
-    private FluxPipeline pipeline;
+    /** The device memory this node schedules and loads by. */
+    private final long deviceBytes;
+    /** The models kept loaded (transformers with their VAE, text encoders). */
+    private final LoadedModels loaded;
+    /** What this node last reported to the cluster. */
+    private volatile NodeStatus status;
 
     private PreviewNode(PreviewJobs jobs, HubStorage storage, ModelFiles files,
-                        Map<String, Map<String, String>> textEncoderDefaults, Supplier<ComputeBackend> backends) {
+                        Map<String, Map<String, String>> textEncoderDefaults, Supplier<ComputeBackend> backends,
+                        Long deviceMemory) {
         this.backends = backends;
         this.jobs = jobs;
         this.storage = storage;
         this.files = files;
-        this.prompts = new PromptConditioning(files, backends);
         this.promptEncoders = new PromptEncoderCheck(storage, textEncoderDefaults);
         this.me = jobs.hazelcast().getCluster().getLocalMember().getUuid();
         var local = jobs.hazelcast().getCluster().getLocalMember().getAddress();
         this.address = local.getHost() + ":" + local.getPort();
+        ComputeBackend backend = backends.get();
+        if (deviceMemory != null && deviceMemory <= 0) {
+            throw new IllegalArgumentException("device memory must be positive");
+        }
+        this.deviceBytes = deviceMemory != null ? deviceMemory : backend.deviceMemoryBytes();
+        String device = backend.description();
+        this.status = new NodeStatus(me, address, device.split(" ", 2)[0], device, deviceBytes, List.of());
+        this.loaded = new LoadedModels(files, deviceBytes, this::report);
+        this.prompts = new PromptConditioning(files, backends, loaded);
+    }
+
+    /** Reports what this node holds now to the cluster. */
+    private void report(List<NodeStatus.Loaded> now) {
+        status = status.withLoaded(now);
+        try {
+            jobs.nodes().report(status);
+        } catch (HazelcastInstanceNotActiveException e) {
+            // Stopping: the others forget this member's record.
+        }
     }
 
     /**
@@ -98,21 +121,30 @@ public final class PreviewNode implements AutoCloseable {
      */
     public static PreviewNode start(PreviewJobs jobs, HubStorage storage, Path cacheDir, long cacheBytes,
                                     Map<String, Map<String, String>> textEncoderDefaults) {
-        return start(jobs, storage, cacheDir, cacheBytes, textEncoderDefaults, CpuBackend::new);
+        return start(jobs, storage, cacheDir, cacheBytes, textEncoderDefaults, CpuBackend::new, null);
     }
 
     /**
      * {@link #start(PreviewJobs, HubStorage, Path, long, Map)} on backends from {@code backends} (one per model and
      * one per pair of text encoders).
+     *
+     * @param deviceMemory the device memory to schedule and load by, instead of what the backend reports (to share a
+     *                     device between processes); null for the backend's
      */
     public static PreviewNode start(PreviewJobs jobs, HubStorage storage, Path cacheDir, long cacheBytes,
                                     Map<String, Map<String, String>> textEncoderDefaults,
-                                    Supplier<ComputeBackend> backends) {
+                                    Supplier<ComputeBackend> backends, Long deviceMemory) {
         PreviewNode node = new PreviewNode(jobs, storage, new ModelFiles(storage.blobs(), cacheDir, cacheBytes),
-                textEncoderDefaults, backends);
+                textEncoderDefaults, backends, deviceMemory);
+        node.report(List.of());
         jobs.offerQueued();
         node.worker.execute(node::workLoop);
         return node;
+    }
+
+    /** What this node runs on and holds, as it reports it to the cluster. */
+    public NodeStatus status() {
+        return status;
     }
 
     /** {@code host:port} of this node's cluster member, as jobs report it. */
@@ -123,9 +155,8 @@ public final class PreviewNode implements AutoCloseable {
     private void workLoop() {
         while (!closed) {
             try {
-                String id = jobs.poll(POLL);
-                if (id == null) continue;
-                PreviewJob job = jobs.claim(id, me, address);
+                jobs.awaitQueued(POLL);
+                PreviewJob job = jobs.claimNext(me, address, deviceBytes);
                 if (job != null) run(job);
             } catch (InterruptedException | HazelcastInstanceNotActiveException e) {
                 return; // stopping: the other members requeue what this one was rendering
@@ -140,10 +171,11 @@ public final class PreviewNode implements AutoCloseable {
     private void run(PreviewJob job) throws InterruptedException {
         busy = true;
         long started = System.nanoTime();
+        loaded.beginJob();
         try {
-            Rendered rendered = render(job);
+            Rendered rendered = render(job, started);
             PreviewJob.Result result = rendered.result();
-            if (job.reference() != null) result = compare(job, rendered);
+            if (job.reference() != null) result = compare(job, rendered, started);
             // The hub serves the images from this storage record, never from the job record in cluster state.
             storage.previews().put(job.id(), new PreviewImages.Rendered(job.request().repo(), result.image(),
                     result.heatmap()));
@@ -201,11 +233,10 @@ public final class PreviewNode implements AutoCloseable {
     /** A rendered preview: its result (image stored) and its pixels, for the comparison. */
     private record Rendered(PreviewJob.Result result, byte[] rgb) {}
 
-    private Rendered render(PreviewJob job) throws IOException {
+    private Rendered render(PreviewJob job, long claimedAt) throws IOException {
         PreviewRequest r = job.request();
         requireFilesOfItsCommit(r);
-        long loadStart = System.nanoTime();
-        long claimedAt = loadStart; // the budget covers fetching the model too
+        long loadStart = System.nanoTime(); // the budget, from claimedAt, covers fetching the model too
         FluxPipeline p = pipeline(r.model(), r.vae());
         // Named as the user knows it: the cached file's name is only the digest.
         Conditioning conditioning = r.prompt() != null ? prompts.get(r.prompt())
@@ -213,7 +244,6 @@ public final class PreviewNode implements AutoCloseable {
                         "the conditioning set '" + r.conditioning() + "'");
         long loadMillis = (System.nanoTime() - loadStart) / 1_000_000;
         String id = job.id();
-        Duration budget = job.ticket().budget();
         Generation g = p.generate(conditioning, new GenerationParams(r.seed(), r.steps(), r.width(), r.height(),
                 PreviewRequest.GUIDANCE), new StepListener() {
                     @Override
@@ -221,11 +251,7 @@ public final class PreviewNode implements AutoCloseable {
                         if (closed) throw new CancellationException("the node is stopping");
                         // Cancelled (or taken from this node): stop now rather than render for nobody.
                         if (!jobs.step(id, me, step)) throw new CancellationException(id + " is no longer ours");
-                        if (System.nanoTime() - claimedAt > budget.toNanos()) {
-                            throw new BudgetExceeded("the preview exceeded its time budget of "
-                                    + (budget.toMillis() % 1000 == 0 ? budget.toSeconds() + " s"
-                                    : budget.toMillis() + " ms") + " (at step " + step + " of " + steps + ")");
-                        }
+                        requireWithinBudget(job, claimedAt, "at step " + step + " of " + steps);
                     }
                 });
         byte[] rgb = g.image().toRgbBytes();
@@ -262,32 +288,27 @@ public final class PreviewNode implements AutoCloseable {
         if (r.prompt() != null) promptEncoders.require(commit, r.repo(), List.of(r.prompt().clip(), r.prompt().t5()));
     }
 
-    /** The pipeline for these files: the loaded one, or the previous one closed and these opened. */
+    /** Fails the job when it ran past its time budget since {@code claimedAt}, saying {@code where}. */
+    private static void requireWithinBudget(PreviewJob job, long claimedAt, String where) {
+        Duration budget = job.ticket().budget();
+        if (System.nanoTime() - claimedAt > budget.toNanos()) {
+            throw new BudgetExceeded("the preview exceeded its time budget of "
+                    + (budget.toMillis() % 1000 == 0 ? budget.toSeconds() + " s" : budget.toMillis() + " ms")
+                    + " (" + where + ")");
+        }
+    }
+
+    /** The pipeline for these files: loaded already, or opened now (evicting what the device cannot hold with it). */
     private FluxPipeline pipeline(String model, String vae) throws IOException {
-        if (pipeline != null && model.equals(loadedModel) && vae.equals(loadedVae)) return pipeline;
-        Path modelFile = files.get(model);
-        Path vaeFile = files.get(vae);
-        if (pipeline != null) {
-            pipeline.close();
-            files.unpin(loadedModel, loadedVae);
-            pipeline = null;
-        }
-        files.pin(model, vae);
-        try {
-            pipeline = FluxPipeline.open(modelFile, vaeFile, backends.get());
-        } catch (IOException | RuntimeException e) {
-            files.unpin(model, vae); // not a model this node can open: the cache may evict it
-            throw e;
-        }
-        loadedModel = model;
-        loadedVae = vae;
-        return pipeline;
+        return loaded.get(List.of(model, vae), () -> FluxPipeline.open(files.get(model), files.get(vae),
+                backends.get()));
     }
 
     /** PSNR, SSIM and the heatmap against the reference, rendering the reference here if nobody has. */
-    private PreviewJob.Result compare(PreviewJob job, Rendered rendered) throws IOException, InterruptedException {
+    private PreviewJob.Result compare(PreviewJob job, Rendered rendered, long claimedAt)
+            throws IOException, InterruptedException {
         PreviewRequest r = job.request();
-        PreviewJob reference = awaitReference(job);
+        PreviewJob reference = awaitReference(job, claimedAt);
         // The reference's image as its node recorded it in storage (the job record's digest could be forged).
         String referenceImage = storage.previews().get(reference.id()).map(PreviewImages.Rendered::image)
                 .orElseThrow(() -> new IllegalStateException("the reference preview " + reference.id()
@@ -299,7 +320,11 @@ public final class PreviewNode implements AutoCloseable {
         return rendered.result().compared(heatmap.digest().toString(), comparison);
     }
 
-    private PreviewJob awaitReference(PreviewJob job) throws InterruptedException {
+    /**
+     * The reference of {@code job}, done: rendered by another node, or claimed and rendered here when it fits this
+     * node's device. One that only a larger node fits is waited for within the job's time budget.
+     */
+    private PreviewJob awaitReference(PreviewJob job, long claimedAt) throws InterruptedException {
         PreviewRequest referenceRequest = job.request().reference("source");
         while (!closed) {
             PreviewJob reference = jobs.find(job.reference()).orElse(null);
@@ -315,8 +340,14 @@ public final class PreviewNode implements AutoCloseable {
                 case FAILED -> throw new IllegalStateException("the reference preview " + reference.id()
                         + " failed: " + reference.reason());
                 case QUEUED -> {
-                    PreviewJob claimed = jobs.claim(reference.id(), me, address);
-                    if (claimed != null) run(claimed);
+                    PreviewJob claimed = jobs.claim(reference.id(), me, address, deviceBytes);
+                    if (claimed != null) {
+                        run(claimed);
+                    } else {
+                        requireWithinBudget(job, claimedAt, "waiting for a node large enough for the reference "
+                                + "preview, which needs " + DeviceMemory.format(reference.request().memoryBytes()));
+                        Thread.sleep(REFERENCE_WAIT);
+                    }
                 }
                 case RUNNING -> Thread.sleep(REFERENCE_WAIT);
             }
@@ -361,11 +392,14 @@ public final class PreviewNode implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         try {
-            if (jobs.hazelcast().getLifecycleService().isRunning()) jobs.release(me);
+            if (jobs.hazelcast().getLifecycleService().isRunning()) {
+                jobs.nodes().forget(me);
+                jobs.release(me);
+            }
         } catch (HazelcastInstanceNotActiveException ignored) {
-            // The member stopped too: the others requeue its jobs.
+            // The member stopped too: the others requeue its jobs and forget its record.
         }
-        if (pipeline != null) pipeline.close();
         prompts.close();
+        loaded.close();
     }
 }

@@ -32,7 +32,8 @@ import java.util.TreeMap;
  */
 public record PreviewRequest(String repo, String commit, String quant, String model, String source, String vae,
                              String conditioning, String conditioningDigest, long seed, int steps, int width,
-                             int height, Prompt prompt, Map<String, String> textEncoders) implements Serializable {
+                             int height, Prompt prompt, Map<String, String> textEncoders, Sizes sizes)
+        implements Serializable {
     /**
      * A prompt, encoded on the node by the repository's text encoders (each a blob digest).
      *
@@ -47,6 +48,23 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
             Digest.parse(clip);
             Digest.parse(t5);
             if (t5Length < 1) throw new IllegalArgumentException("T5 length must be positive, not " + t5Length);
+        }
+    }
+
+    /**
+     * The bytes of the weights a preview loads, as the hub's blob records give them.
+     *
+     * @param model        the transformer ({@code model})
+     * @param source       the full-precision transformer ({@code source}); 0 without one
+     * @param vae          the VAE decoder
+     * @param textEncoders the text encoders the node runs: the prompt's CLIP and T5; 0 for a conditioning set
+     */
+    public record Sizes(long model, long source, long vae, long textEncoders) implements Serializable {
+        public Sizes {
+            if (model < 0 || source < 0 || vae < 0 || textEncoders < 0) {
+                throw new IllegalArgumentException("file sizes cannot be negative");
+            }
+            Math.addExact(Math.addExact(Math.addExact(model, source), vae), textEncoders); // no sum that wraps
         }
     }
 
@@ -72,12 +90,20 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
         textEncoders.values().forEach(Digest::parse);
     }
 
+    /** A preview whose file sizes are not known (it fits any node). */
+    public PreviewRequest(String repo, String commit, String quant, String model, String source, String vae,
+                          String conditioning, String conditioningDigest, long seed, int steps, int width,
+                          int height, Prompt prompt, Map<String, String> textEncoders) {
+        this(repo, commit, quant, model, source, vae, conditioning, conditioningDigest, seed, steps, width, height,
+                prompt, textEncoders, null);
+    }
+
     /** A preview of a conditioning set, of a model that names no text encoders. */
     public PreviewRequest(String repo, String commit, String quant, String model, String source, String vae,
                           String conditioning, String conditioningDigest, long seed, int steps, int width,
                           int height) {
         this(repo, commit, quant, model, source, vae, conditioning, conditioningDigest, seed, steps, width, height,
-                null, Map.of());
+                null, Map.of(), null);
     }
 
     /** True for the preview that previews of the same settings from quants of its model are compared with. */
@@ -94,7 +120,17 @@ public record PreviewRequest(String repo, String commit, String quant, String mo
     public PreviewRequest reference(String dtype) {
         if (source == null) throw new IllegalStateException("preview of " + quant + " has no source to compare with");
         return new PreviewRequest(repo, commit, dtype, source, source, vae, conditioning, conditioningDigest, seed,
-                steps, width, height, prompt, textEncoders);
+                steps, width, height, prompt, textEncoders,
+                sizes == null ? null : new Sizes(sizes.source(), sizes.source(), sizes.vae(), sizes.textEncoders()));
+    }
+
+    /**
+     * The device memory rendering it needs: its transformer, VAE and text encoders by {@link DeviceMemory}'s rule,
+     * the hub's VRAM estimate with text encoders and VAE; 0 when the sizes are not known. A node claims only jobs
+     * that fit its device.
+     */
+    public long memoryBytes() {
+        return sizes == null ? 0 : DeviceMemory.forWeights(sizes.model() + sizes.vae() + sizes.textEncoders());
     }
 
     /**

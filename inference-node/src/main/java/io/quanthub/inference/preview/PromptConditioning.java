@@ -7,13 +7,14 @@ import io.quanthub.inference.text.TextEncoders;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
  * Prompts encoded into Flux conditioning on this node: {@code y} is CLIP-L's pooled state over the 77 EOS-padded
  * tokens, {@code txt} the T5 states over the tokens padded to the request's length (no mask), as BFL's sampling does.
- * One pair of encoders stays loaded (and its files pinned in the cache); encoded prompts are kept by (encoder
+ * The encoders stay loaded among the node's models ({@link LoadedModels}); encoded prompts are kept by (encoder
  * digests, prompt, length), so previews of every quant level of a model encode their prompt once.
  */
 final class PromptConditioning implements AutoCloseable {
@@ -30,21 +31,30 @@ final class PromptConditioning implements AutoCloseable {
             return size() > CACHED;
         }
     };
-    private TextEncoders encoders;
-    private String loadedClip;
-    private String loadedT5;
+    private final LoadedModels loaded;
+    private final boolean ownsLoaded;
     private int encoded;
 
     private final Supplier<ComputeBackend> backends;
 
     PromptConditioning(LocalFiles files) {
-        this(files, CpuBackend::new);
+        this(files, CpuBackend::new, new LoadedModels(files, Long.MAX_VALUE, loaded -> {}), true);
     }
 
-    /** Encoders opened on a backend from {@code backends}. */
-    PromptConditioning(LocalFiles files, Supplier<ComputeBackend> backends) {
+    /**
+     * Encoders opened on a backend from {@code backends}, kept among the node's {@code loaded} models (which evicts
+     * them as it evicts a transformer).
+     */
+    PromptConditioning(LocalFiles files, Supplier<ComputeBackend> backends, LoadedModels loaded) {
+        this(files, backends, loaded, false);
+    }
+
+    private PromptConditioning(LocalFiles files, Supplier<ComputeBackend> backends, LoadedModels loaded,
+                               boolean ownsLoaded) {
         this.backends = backends;
         this.files = files;
+        this.loaded = loaded;
+        this.ownsLoaded = ownsLoaded;
     }
 
     /** The conditioning of {@code prompt}: from the cache, or encoded now. */
@@ -67,32 +77,20 @@ final class PromptConditioning implements AutoCloseable {
     }
 
     private TextEncoders encoders(String clip, String t5) throws IOException {
-        if (encoders != null && clip.equals(loadedClip) && t5.equals(loadedT5)) return encoders;
-        var clipFile = files.get(clip);
-        var t5File = files.get(t5);
-        closeEncoders();
-        files.pin(clip, t5);
-        try {
-            // Cached files are named by digest: the tokenizers are the T5 GGUF's own or the shipped ones.
-            encoders = TextEncoders.open(clipFile, null, t5File, null, backends.get());
-        } catch (IOException | RuntimeException e) {
-            files.unpin(clip, t5);
-            throw new IOException("the model's text encoders cannot be run: " + e.getMessage(), e);
-        }
-        loadedClip = clip;
-        loadedT5 = t5;
-        return encoders;
-    }
-
-    private void closeEncoders() {
-        if (encoders == null) return;
-        encoders.close();
-        files.unpin(loadedClip, loadedT5);
-        encoders = null;
+        return loaded.get(List.of(clip, t5), () -> {
+            var clipFile = files.get(clip);
+            var t5File = files.get(t5);
+            try {
+                // Cached files are named by digest: the tokenizers are the T5 GGUF's own or the shipped ones.
+                return TextEncoders.open(clipFile, null, t5File, null, backends.get());
+            } catch (IOException | RuntimeException e) {
+                throw new IOException("the model's text encoders cannot be run: " + e.getMessage(), e);
+            }
+        });
     }
 
     @Override
     public synchronized void close() {
-        closeEncoders();
+        if (ownsLoaded) loaded.close();
     }
 }

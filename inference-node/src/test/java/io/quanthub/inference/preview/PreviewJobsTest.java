@@ -387,6 +387,161 @@ class PreviewJobsTest {
      * Waits until no partition is migrating: while one is (just after members join, longer under load), Hazelcast
      * answers a query by scanning rather than from its not yet complete global indexes.
      */
+    // ---- scheduling by device memory ------------------------------------------------------------------------------
+
+    @Test
+    void aJobThatFitsOnlyTheLargerDeviceGoesToTheNodeWithIt() throws Exception {
+        List<PreviewJobs> cluster = startCluster(3);
+        PreviewJobs hub = cluster.getFirst(); // asks and watches; renders nothing
+        PreviewNode small = startNode(cluster.get(1), need(q8));
+        PreviewNode large = startNode(cluster.get(2), need(source));
+        Journal journal = Journal.of(hub);
+        assertTrue(need(q8) < need(source), "the quant is smaller than its source");
+
+        // Sources that only the large node fits, and quants either fits, asked for in turns.
+        List<String> sources = new ArrayList<>();
+        List<String> quants = new ArrayList<>();
+        for (int seed = 0; seed < 3; seed++) {
+            sources.add(hub.request(sized("BF16", source, seed), SOURCE_LABEL).id());
+            quants.add(hub.request(sized("Q8_0", q8, seed), SOURCE_LABEL).id());
+        }
+        for (String id : sources) {
+            assertEquals(PreviewJob.State.DONE, journal.awaitFinished(id, 1).state());
+            assertEquals(List.of(large.address()), journal.claims(id), "only the large node fits " + id);
+        }
+        for (String id : quants) assertEquals(PreviewJob.State.DONE, journal.awaitFinished(id, 1).state());
+        assertEquals(need(source), hub.nodes().largestDevice().orElseThrow());
+        assertEquals(List.of(large.address(), small.address()), hub.nodes().live().stream()
+                .map(NodeStatus::address).toList(), "both nodes report themselves, largest first");
+    }
+
+    @Test
+    void aJobNoNodeFitsWaitsSayingWhyAndRunsWhenALargeEnoughNodeJoins() throws Exception {
+        List<PreviewJobs> cluster = startCluster(2);
+        PreviewJobs hub = cluster.getFirst();
+        PreviewNode small = startNode(cluster.get(1), need(q8));
+        Journal journal = Journal.of(hub);
+
+        String tooLarge = hub.request(sized("BF16", source, 7), SOURCE_LABEL).id();
+        // Asked for after it: the small node renders this one, so it has looked at the queue and passed the first.
+        String fits = hub.request(sized("Q8_0", q8, 7), SOURCE_LABEL).id();
+        assertEquals(PreviewJob.State.DONE, journal.awaitFinished(fits, 1).state());
+        assertEquals(List.of(small.address()), journal.claims(fits));
+        PreviewJob waiting = hub.find(tooLarge).orElseThrow();
+        assertEquals(PreviewJob.State.QUEUED, waiting.state(), waiting.toString());
+        assertEquals(need(source), waiting.request().memoryBytes());
+        assertEquals("needs " + DeviceMemory.format(need(source)) + "; the largest inference node has "
+                + DeviceMemory.format(need(q8)), hub.nodes().waitingReason(waiting.request().memoryBytes()));
+
+        // A large node joins the cluster: it picks the job up.
+        int port = freePorts(1).getFirst();
+        HazelcastInstance joining = ClusterMember.start(members.getFirst().getConfig().getClusterName(),
+                List.of(address(members.getFirst()), "127.0.0.1:" + port), port);
+        members.add(joining);
+        PreviewJobs joined = new PreviewJobs(joining);
+        services.add(joined);
+        PreviewNode large = startNode(joined, need(source));
+        PreviewJob done = journal.awaitFinished(tooLarge, 1);
+        assertEquals(PreviewJob.State.DONE, done.state(), done.toString());
+        assertEquals(List.of(large.address()), journal.claims(tooLarge));
+        assertEquals(null, hub.nodes().waitingReason(need(source)), "a node fits it now");
+
+        // The large node's member dies: the others remove its record, and the job would wait again.
+        joining.getLifecycleService().terminate();
+        assertEquals(List.of(small.address()), awaitNodes(hub, 1).stream().map(NodeStatus::address).toList());
+        IMap<Object, Object> records = hub.hazelcast().getMap(InferenceNodes.NODES);
+        Instant deadline = Instant.now().plus(PATIENCE); // a hang guard, not a timing assertion
+        while (records.size() > 1 && Instant.now().isBefore(deadline)) Thread.sleep(20);
+        assertEquals(java.util.Set.of(cluster.get(1).hazelcast().getCluster().getLocalMember().getUuid()),
+                records.keySet(), "only the small node's record is left");
+        assertEquals("needs " + DeviceMemory.format(need(source)) + "; the largest inference node has "
+                + DeviceMemory.format(need(q8)), hub.nodes().waitingReason(need(source)));
+    }
+
+    @Test
+    void aNodeKeepsTheModelsItsDeviceHoldsAndEvictsTheLeastRecentlyUsed() throws Exception {
+        // Three transformers of about the same size: the Q8_0 file, and copies of it one and two bytes longer.
+        String a = q8;
+        String b = push(dir.resolve("q8-b.gguf"), demo.resolve("flux-demo-Q8_0.gguf"));
+        String c = push(dir.resolve("q8-c.gguf"), dir.resolve("q8-b.gguf"));
+        commitFile("flux-demo-b.gguf", b);
+        String withCopies = commitFile("flux-demo-c.gguf", c);
+        long largestTwo = size(b) + size(c) + 2 * size(vae);
+        assertFalse(DeviceMemory.fits(size(a) + size(vae) + largestTwo, DeviceMemory.forWeights(largestTwo)),
+                "three do not fit");
+        List<PreviewJobs> cluster = startCluster(2);
+        PreviewJobs hub = cluster.getFirst();
+        PreviewNode node = startNode(cluster.get(1), DeviceMemory.forWeights(largestTwo));
+        Journal journal = Journal.of(hub);
+
+        int seed = 0;
+        for (String model : List.of(a, b, a, c)) {
+            PreviewRequest r = new PreviewRequest("demo/flux-demo", withCopies, "Q8_0", model, null, vae, "random-a",
+                    conditioning, seed++, 1, 16, 16);
+            assertEquals(PreviewJob.State.DONE, journal.awaitFinished(hub.request(r, SOURCE_LABEL).id(), 1).state());
+            if (seed == 2) assertEquals(List.of(List.of(a, vae), List.of(b, vae)), loaded(hub, node), "both fit");
+        }
+        assertEquals(List.of(List.of(a, vae), List.of(c, vae)), loaded(hub, node),
+                "b, used least recently, made room for c; a was used again");
+    }
+
+    @Test
+    void nodeRecordsWrittenThroughTheClusterPortCountOnlyAsTheLiveMemberTheyNameUnderItsOwnKey() throws Exception {
+        List<PreviewJobs> cluster = startCluster(2);
+        PreviewJobs hub = cluster.getFirst();
+        PreviewNode node = startNode(cluster.get(1), 1L << 30);
+        UUID hubMember = members.getFirst().getCluster().getLocalMember().getUuid();
+        IMap<Object, Object> records = hub.hazelcast().getMap(InferenceNodes.NODES);
+        // A huge device claimed for the hub's member under another member's name, one for a member that is not in
+        // the cluster, and a value that is no node record at all under the hub's own key.
+        UUID stranger = UUID.randomUUID();
+        records.set(stranger, new NodeStatus(stranger, "127.0.0.1:1", "cpu", "forged", Long.MAX_VALUE, List.of()));
+        records.set(hubMember, "not a node");
+        assertEquals(List.of(node.status()), hub.nodes().live());
+        records.set(hubMember, new NodeStatus(stranger, "127.0.0.1:1", "cpu", "forged", Long.MAX_VALUE, List.of()));
+        assertEquals(List.of(node.status()), hub.nodes().live());
+        assertEquals(1L << 30, hub.nodes().largestDevice().orElseThrow());
+    }
+
+    /** The files of the models {@code node} reports loaded to the cluster (least recently used first). */
+    private static List<List<String>> loaded(PreviewJobs jobs, PreviewNode node) {
+        NodeStatus reported = jobs.nodes().live().stream().filter(n -> n.address().equals(node.address()))
+                .findFirst().orElseThrow();
+        assertEquals(node.status(), reported, "the cluster has what the node holds");
+        return reported.loaded().stream().map(NodeStatus.Loaded::files).toList();
+    }
+
+    /** Polls until {@code n} nodes are live (a hang guard bounds it, not a timing assertion). */
+    private static List<NodeStatus> awaitNodes(PreviewJobs jobs, int n) throws InterruptedException {
+        Instant deadline = Instant.now().plus(PATIENCE);
+        while (Instant.now().isBefore(deadline)) {
+            List<NodeStatus> live = jobs.nodes().live();
+            if (live.size() == n) return live;
+            Thread.sleep(20);
+        }
+        throw new AssertionError("never " + n + " nodes: " + jobs.nodes().live());
+    }
+
+    /** The device memory a preview of {@code model} with the demo VAE needs (no text encoders: a conditioning set). */
+    private static long need(String model) {
+        return DeviceMemory.forWeights(size(model) + size(vae));
+    }
+
+    private static long size(String digest) {
+        return storage.blobs().stat(Digest.parse(digest)).orElseThrow().size();
+    }
+
+    /** A preview of {@code model} alone (no reference) that carries its files' sizes, as the hub asks for one. */
+    private static PreviewRequest sized(String quant, String model, long seed) {
+        return new PreviewRequest("demo/flux-demo", commit, quant, model, null, vae, "random-a", conditioning, seed, 1,
+                16, 16, null, Map.of(), new PreviewRequest.Sizes(size(model), 0, size(vae), 0));
+    }
+
+    private static String address(HazelcastInstance member) {
+        var a = member.getCluster().getLocalMember().getAddress();
+        return a.getHost() + ":" + a.getPort();
+    }
+
     private void awaitNoMigrations() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!members.stream().allMatch(m -> m.getPartitionService().isClusterSafe())) {
@@ -431,8 +586,14 @@ class PreviewJobsTest {
     }
 
     private PreviewNode startNode(PreviewJobs jobs) {
+        return startNode(jobs, null);
+    }
+
+    /** A node that schedules by {@code deviceMemory} bytes ({@code --device-memory}; null: the CPU backend's). */
+    private PreviewNode startNode(PreviewJobs jobs, Long deviceMemory) {
         Path cache = dir.resolve("cache-" + UUID.randomUUID());
-        PreviewNode node = PreviewNode.start(jobs, storage, cache, 1L << 30, java.util.Map.of());
+        PreviewNode node = PreviewNode.start(jobs, storage, cache, 1L << 30, java.util.Map.of(), CpuBackend::new,
+                deviceMemory);
         nodes.add(node);
         return node;
     }
