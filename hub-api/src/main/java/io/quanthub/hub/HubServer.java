@@ -102,7 +102,7 @@ public final class HubServer implements AutoCloseable {
             AdminToken.Result adminToken = AdminToken.ensure(data, storage.tokens(), storage.accounts());
             if (config.cluster() != null) converter = ConverterMember.start(config.cluster(), storage);
             if (converter != null) {
-                previews = PreviewService.start(converter.hazelcast(), storage, data, config.cluster().renders(),
+                previews = PreviewService.start(converter.hazelcast(), storage, data, config.cluster(),
                         config.textEncoderDefaults());
             }
 

@@ -25,15 +25,15 @@ final class PreviewService implements AutoCloseable {
     }
 
     /**
-     * The preview jobs of member {@code hz}, with an inference node of its own if {@code renders} (running the admin's
-     * default text encoders, {@code textEncoderDefaults}, as the hub's own node).
+     * The preview jobs of member {@code hz}, with an inference node of its own if the cluster config {@code renders}
+     * (on its backend, running the admin's default text encoders, {@code textEncoderDefaults}, as the hub's own node).
      */
-    static PreviewService start(HazelcastInstance hz, HubStorage storage, Path dataDir, boolean renders,
+    static PreviewService start(HazelcastInstance hz, HubStorage storage, Path dataDir, ClusterConfig cluster,
                                 java.util.Map<String, java.util.Map<String, String>> textEncoderDefaults) {
         PreviewJobs jobs = new PreviewJobs(hz);
         try {
-            return new PreviewService(jobs, renders ? PreviewNode.start(jobs, storage, dataDir.resolve("model-cache"),
-                    CACHE_BYTES, textEncoderDefaults) : null);
+            return new PreviewService(jobs, cluster.renders() ? PreviewNode.start(jobs, storage,
+                    dataDir.resolve("model-cache"), CACHE_BYTES, textEncoderDefaults, cluster.backends()) : null);
         } catch (RuntimeException e) {
             jobs.close();
             throw e;
