@@ -13,7 +13,7 @@
 # Everything but the path goes to stderr, so callers can write TORNADOVM_HOME="$(scripts/tornadovm.sh)".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE="$ROOT/.cache/tornadovm"
+CACHE="${TORNADOVM_CACHE:-$ROOT/.cache/tornadovm}"  # scripts/gpu-check.sh renders its own pack's argfile
 
 # Links and renders the files above for the SDK at $1, and prints its path.
 use_sdk() {

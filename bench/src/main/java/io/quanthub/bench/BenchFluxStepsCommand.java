@@ -75,6 +75,10 @@ public final class BenchFluxStepsCommand implements Runnable {
     @Option(names = "--ggml-lib", description = "Path to libggml-base.so (default: -Dggml.lib, QUANTHUB_GGML_LIB or .cache/ggml).")
     Path ggmlLib;
 
+    @Option(names = "--no-ggml", description = "Skip the matmul re-run beside ggml (always skipped off the CPU "
+            + "backend), e.g. on a machine without ggml's library.")
+    boolean noGgml;
+
     @Mixin
     BenchBackendOption backend;
 
@@ -100,7 +104,9 @@ public final class BenchFluxStepsCommand implements Runnable {
         var backends = backend.factory(); // a backend this build cannot run fails before the model is made
         PrintWriter out = spec.commandLine().getOut();
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        GgmlCpu ggml = GgmlCpu.load(ggmlLib != null ? GgmlLibrary.load(ggmlLib) : GgmlLibrary.load());
+        // The re-run compares the CPU backend's matmul with ggml's: nothing to compare on another backend.
+        GgmlCpu ggml = noGgml || !backend.isCpu() ? null
+                : GgmlCpu.load(ggmlLib != null ? GgmlLibrary.load(ggmlLib) : GgmlLibrary.load());
         int threads = BenchMatmulCommand.threads();
         Path work = null;
         try {
@@ -112,7 +118,7 @@ public final class BenchFluxStepsCommand implements Runnable {
             out.println(BenchSupport.machineLine(load));
             out.println(Backends.describe(backends.get()));
             out.printf(Locale.ROOT, "threads: %d (ours and ggml's %s); %d timed steps after a warm-up; txt tokens %d%n",
-                    threads, ggml.libraryName(), steps, txtTokens);
+                    threads, ggml == null ? "-" : ggml.libraryName(), steps, txtTokens);
             out.println("split: matmul and attention are the backend calls' wall time, rest is everything else of the "
                     + "step; matmul ours/ggml re-runs every matmul of one step on both sides (same mapped weights, "
                     + "same threads, best of 2 alternating rounds; with --backend cpu only)");
@@ -124,7 +130,7 @@ public final class BenchFluxStepsCommand implements Runnable {
                 new Converter(threads, false).convert(source, level, gguf, Converter.ProgressListener.NONE);
                 try (ModelWeights weights = ModelWeights.open(gguf)) {
                     for (int size : sizes) {
-                        Row row = measure(weights, size, backends.get(), backend.isCpu() ? ggml : null, threads);
+                        Row row = measure(weights, size, backends.get(), ggml, threads);
                         String rerun = Double.isNaN(row.matmulOurs) ? String.format("%10s %10s %9s", "-", "-", "-")
                                 : String.format(Locale.ROOT, "%10.2f %10.2f %8.2fx", row.matmulOurs, row.matmulGgml,
                                         row.matmulGgml / row.matmulOurs);
