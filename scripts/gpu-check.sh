@@ -17,10 +17,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PACK="$ROOT/target/gpu-check"
 # What the check never loads: TornadoVM's own examples, benchmarks, tests and their libraries (no module the
 # backend resolves requires them) and Truffle (the Graal compiler only uses it for Truffle languages).
-PRUNE=(examples share/java/tornado/tornado-benchmarks-* share/java/tornado/tornado-examples-*
-       share/java/tornado/tornado-unittests-* share/java/tornado/tornado-fuzz-* share/java/tornado/jmh-core-*
-       share/java/tornado/jopt-simple-* share/java/tornado/junit-* share/java/tornado/hamcrest-core-*
-       share/java/tornado/lucene-core-* share/java/graalJars/truffle-api-*)
+PRUNE=('examples' 'share/java/tornado/tornado-benchmarks-*' 'share/java/tornado/tornado-examples-*'
+       'share/java/tornado/tornado-unittests-*' 'share/java/tornado/tornado-fuzz-*' 'share/java/tornado/jmh-core-*'
+       'share/java/tornado/jopt-simple-*' 'share/java/tornado/junit-*' 'share/java/tornado/hamcrest-core-*'
+       'share/java/tornado/lucene-core-*' 'share/java/graalJars/truffle-api-*')
 JUNIT_CONSOLE="org.junit.platform:junit-platform-console-standalone:1.11.4"
 
 die() { echo "gpu-check: $*" >&2; exit 1; }
@@ -42,7 +42,8 @@ pack() {
     && mvn -B -ntp -q dependency:copy -Dartifact="$JUNIT_CONSOLE" -DoutputDirectory="$PACK.tmp/junit") \
     || die "the build failed"
   rm -rf "$PACK.tmp/sdk" "$PACK.tmp/lib" "$PACK.tmp/test-classes" && mkdir -p "$PACK.tmp/lib"
-  cp -r "$sdk" "$PACK.tmp/sdk" && (cd "$PACK.tmp/sdk" && rm -rf "${PRUNE[@]}")
+  cp -r "$sdk" "$PACK.tmp/sdk"
+  local p; for p in "${PRUNE[@]}"; do (cd "$PACK.tmp/sdk" && rm -rf $p); done  # unquoted: the patterns glob there
   # The engine's jars: the bench runs without the CLI's (EngineBenchMain), the tests need the test fixtures.
   cp "$ROOT"/gguf/target/quanthub-gguf-*.jar "$ROOT"/inference-node/target/quanthub-inference-node-*.jar \
      "$ROOT/bench/target/quanthub-bench.jar" "$ROOT/inference-tornado/target/quanthub-inference-tornado.jar" \
@@ -71,17 +72,18 @@ check() {
   TORNADOVM_HOME="$PACK/sdk" TORNADOVM_CACHE="$PACK" "$ROOT/scripts/tornadovm.sh" >/dev/null || die "cannot use $PACK/sdk"
   local jvm=("$java" "@$PACK/argfile" -Dtornado.recover.bailout=False --add-modules jdk.incubator.vector
              --enable-native-access=ALL-UNNAMED -Xmx16g)
-  local cp="$PACK/lib/*"
+  local cp; cp="$(printf '%s:' "$PACK"/lib/*.jar)"; cp="${cp%:}"  # jars named: JUnit's --class-path takes no wildcard
 
   { echo "date: $(date -u +%FT%TZ)"; uname -a; "$java" -version 2>&1
     command -v nvidia-smi >/dev/null && nvidia-smi; command -v clinfo >/dev/null && clinfo -l
     ls /etc/OpenCL/vendors 2>/dev/null; } >"$OUT_DIR/devices.txt" 2>&1
   cat "$OUT_DIR/devices.txt" >&2
   step tornado-devices.txt 120 "${jvm[@]}" -cp "$cp" uk.ac.manchester.tornado.drivers.TornadoDeviceQuery verbose
-  # From the module's folder, as Maven runs them (their test data paths are relative to it).
-  step tests.txt 600 bash -c 'cd "$0/inference-tornado" && "${@}"' "$ROOT" "${jvm[@]}" -jar "$(ls "$PACK"/junit/*.jar)" \
-    execute --class-path "$cp:$PACK/test-classes" --scan-class-path "$PACK/test-classes" --disable-banner \
-    --details=tree
+  # From the module's folder, as Maven runs them (their test data paths are relative to it), with everything on the
+  # JVM's class path: TornadoVM reads kernel classes' bytecode through the system class loader.
+  step tests.txt 600 bash -c 'cd "$0/inference-tornado" && "${@}"' "$ROOT" "${jvm[@]}" \
+    -cp "$cp:$PACK/test-classes:$(ls "$PACK"/junit/*.jar)" org.junit.platform.console.ConsoleLauncher \
+    execute --scan-class-path "$PACK/test-classes" --disable-banner --details=tree
   local bench=(io.quanthub.bench.EngineBenchMain flux-steps --sizes "${GPU_CHECK_SIZES:-256,512,1024}" --quant Q8_0
                --steps 2 --no-ggml)
   step flux-steps-cpu.txt 900 "${jvm[@]}" -cp "$cp" "${bench[@]}" --backend cpu
