@@ -4,7 +4,8 @@
 #   scripts/gpu-check.sh pack   here (Maven, the SDK from scripts/tornadovm.sh): builds target/gpu-check, everything
 #                               the check needs but a JDK 25, small enough to carry to a GPU machine (see PRUNE):
 #                               TornadoVM's SDK without its examples, benchmarks and tests; the engine's jars;
-#                               inference-tornado's tests; JUnit's console launcher.
+#                               inference-tornado's tests and flux-tiny's reference outputs; JUnit's console
+#                               launcher. About 45 MB.
 #   scripts/gpu-check.sh [OUT]  there, from the repository root with target/gpu-check carried over: writes to OUT
 #                               (default $OUT, else target/gpu-check/out) devices.txt (nvidia-smi, OpenCL's and
 #                               TornadoVM's device lists), tests.txt (inference-tornado's tests on TornadoVM's default
@@ -41,7 +42,7 @@ pack() {
     && mvn -B -ntp -q -DskipTests test-compile -pl inference-tornado -am \
     && mvn -B -ntp -q dependency:copy -Dartifact="$JUNIT_CONSOLE" -DoutputDirectory="$PACK.tmp/junit") \
     || die "the build failed"
-  rm -rf "$PACK.tmp/sdk" "$PACK.tmp/lib" "$PACK.tmp/test-classes" && mkdir -p "$PACK.tmp/lib"
+  rm -rf "$PACK.tmp/sdk" "$PACK.tmp/lib" "$PACK.tmp/test-classes" "$PACK.tmp/testdata" && mkdir -p "$PACK.tmp/lib"
   cp -r "$sdk" "$PACK.tmp/sdk"
   local p; for p in "${PRUNE[@]}"; do (cd "$PACK.tmp/sdk" && rm -rf $p); done  # unquoted: the patterns glob there
   # The engine's jars: the bench runs without the CLI's (EngineBenchMain), the tests need the test fixtures.
@@ -49,6 +50,8 @@ pack() {
      "$ROOT/bench/target/quanthub-bench.jar" "$ROOT/inference-tornado/target/quanthub-inference-tornado.jar" \
      "$ROOT"/cli-client/target/lib/picocli-*.jar "$PACK.tmp/lib/"
   cp -r "$ROOT/inference-tornado/target/test-classes" "$PACK.tmp/test-classes"
+  # BFL's outputs the numerics tests compare with (the larger text-encoder fixtures stay behind: 35 MB).
+  mkdir -p "$PACK.tmp/testdata" && cp -r "$ROOT/../shared/testdata/flux-tiny" "$PACK.tmp/testdata/"
   rm -rf "$PACK" && mv "$PACK.tmp" "$PACK"
   echo "packed $PACK ($(du -sh "$PACK" | cut -f1)): carry target/gpu-check and run scripts/gpu-check.sh there" >&2
 }
@@ -81,7 +84,7 @@ check() {
   step tornado-devices.txt 120 "${jvm[@]}" -cp "$cp" uk.ac.manchester.tornado.drivers.TornadoDeviceQuery verbose
   # From the module's folder, as Maven runs them (their test data paths are relative to it), with everything on the
   # JVM's class path: TornadoVM reads kernel classes' bytecode through the system class loader.
-  step tests.txt 600 bash -c 'cd "$0/inference-tornado" && "${@}"' "$ROOT" "${jvm[@]}" \
+  step tests.txt 600 bash -c 'cd "$0/inference-tornado" && "${@}"' "$ROOT" "${jvm[@]}" -Dquanthub.testdata="$PACK/testdata" \
     -cp "$cp:$PACK/test-classes:$(ls "$PACK"/junit/*.jar)" org.junit.platform.console.ConsoleLauncher \
     execute --scan-class-path "$PACK/test-classes" --disable-banner --details=tree
   local bench=(io.quanthub.bench.EngineBenchMain flux-steps --sizes "${GPU_CHECK_SIZES:-256,512,1024}" --quant Q8_0
