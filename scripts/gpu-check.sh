@@ -4,8 +4,8 @@
 #   scripts/gpu-check.sh pack   here (Maven, the SDK from scripts/tornadovm.sh): builds target/gpu-check, everything
 #                               the check needs but a JDK 25, small enough to carry to a GPU machine (see PRUNE):
 #                               TornadoVM's SDK without its examples, benchmarks and tests; the engine's jars;
-#                               inference-tornado's tests and flux-tiny's reference outputs; JUnit's console
-#                               launcher. About 45 MB.
+#                               inference-tornado's tests and their test data; JUnit's console launcher. About
+#                               60 MB.
 #   scripts/gpu-check.sh [OUT]  there, from the repository root with target/gpu-check carried over: writes to OUT
 #                               (default $OUT, else target/gpu-check/out) devices.txt (nvidia-smi, OpenCL's and
 #                               TornadoVM's device lists), tests.txt (inference-tornado's tests on TornadoVM's default
@@ -50,8 +50,11 @@ pack() {
      "$ROOT/bench/target/quanthub-bench.jar" "$ROOT/inference-tornado/target/quanthub-inference-tornado.jar" \
      "$ROOT"/cli-client/target/lib/picocli-*.jar "$PACK.tmp/lib/"
   cp -r "$ROOT/inference-tornado/target/test-classes" "$PACK.tmp/test-classes"
-  # BFL's outputs the numerics tests compare with (the larger text-encoder fixtures stay behind: 35 MB).
-  mkdir -p "$PACK.tmp/testdata" && cp -r "$ROOT/../shared/testdata/flux-tiny" "$PACK.tmp/testdata/"
+  # The test data the tests read: flux-tiny (BFL's outputs) and the tiny text encoders' weights, without the
+  # references, tokenizers and GGUF that only the CPU tests use (they would not fit in what can be carried).
+  mkdir -p "$PACK.tmp/testdata" && cp -r "$ROOT/../shared/testdata/flux-tiny" "$PACK.tmp/testdata/" \
+    && (cd "$ROOT/../shared/testdata" && find text-encoders-tiny -maxdepth 1 -type f ! -name '*_reference.*' \
+        ! -name '*.gguf' ! -name '*.txt.gz' -exec cp --parents {} "$PACK.tmp/testdata/" \;)
   rm -rf "$PACK" && mv "$PACK.tmp" "$PACK"
   echo "packed $PACK ($(du -sh "$PACK" | cut -f1)): carry target/gpu-check and run scripts/gpu-check.sh there" >&2
 }
