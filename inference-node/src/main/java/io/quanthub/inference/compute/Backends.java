@@ -37,7 +37,7 @@ public final class Backends {
         Providers found = Providers.load(loader);
         if (s.equals(AUTO)) {
             for (BackendProvider p : found.providers) {
-                if (hasGpu(p)) return () -> p.open(null);
+                if (hasGpu(p)) return () -> open(p, p.name(), null);
             }
             return CpuBackend::new;
         }
@@ -49,7 +49,7 @@ public final class Backends {
             throw new IllegalArgumentException("--backend " + s + ": no device after ':' (e.g. " + name + ":0)");
         }
         for (BackendProvider p : found.providers) {
-            if (p.name().equals(name)) return () -> p.open(device);
+            if (p.name().equals(name)) return () -> open(p, s, device);
         }
         if (name.equals(TORNADO)) {
             throw new IllegalArgumentException("--backend " + s + ": the TornadoVM backend is not on this class path: "
@@ -61,6 +61,15 @@ public final class Backends {
         if (found.providers.stream().noneMatch(p -> p.name().equals(TORNADO))) names.add(TORNADO + "[:DEVICE]");
         throw new IllegalArgumentException("--backend '" + s + "' is not a backend: use " + String.join(", ", names)
                 + found.failures());
+    }
+
+    /** {@code p}'s backend on {@code device}; its one-line reason for a device it lacks names the option. */
+    private static ComputeBackend open(BackendProvider p, String spec, String device) {
+        try {
+            return p.open(device);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--backend " + spec + ": " + e.getMessage(), e);
+        }
     }
 
     /** Whether {@code p} finds a GPU; a runtime that cannot start (a missing native library) finds none. */

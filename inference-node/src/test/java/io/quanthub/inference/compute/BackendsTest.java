@@ -97,7 +97,7 @@ class BackendsTest {
         Tensor x = twin.upload(new float[] {1, 2, 3});
         assertArrayEquals(new float[] {1, 2, 3}, twin.download(x), "a backend that computes");
         var noDevice = assertThrows(IllegalArgumentException.class, () -> Backends.parse("twin:9", loader).get());
-        assertEquals("twin has no device 9", noDevice.getMessage());
+        assertEquals("--backend twin:9: twin has no device 9", noDevice.getMessage());
     }
 
     @Test
