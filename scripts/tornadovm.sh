@@ -13,12 +13,13 @@
 # Everything but the path goes to stderr, so callers can write TORNADOVM_HOME="$(scripts/tornadovm.sh)".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE="$ROOT/.cache/tornadovm"
+CACHE="${TORNADOVM_CACHE:-$ROOT/.cache/tornadovm}"  # scripts/gpu-check.sh renders its own pack's argfile
 
 # Links and renders the files above for the SDK at $1, and prints its path.
 use_sdk() {
   local sdk; sdk="$(cd "$1" && pwd -P)"  # the physical path: the argfile stays valid whatever links led here
-  ln -sfn "$sdk" "$CACHE/sdk"
+  # Already there (a link to it, or the SDK itself carried to another machine as .cache/tornadovm/sdk): keep it.
+  [[ "$(cd "$CACHE/sdk" 2>/dev/null && pwd -P)" == "$sdk" ]] || ln -sfn "$sdk" "$CACHE/sdk"
   local template="$sdk/tornado-argfile.template"
   [[ -f "$template" ]] || template="$sdk/tornado-argfile"
   sed "s|\${TORNADOVM_HOME}|$sdk|g" "$template" > "$CACHE/argfile.tmp" && mv "$CACHE/argfile.tmp" "$CACHE/argfile"

@@ -7,13 +7,14 @@ import io.quanthub.gguf.safetensors.Dtype;
 import io.quanthub.gguf.safetensors.SafetensorsWriter;
 import io.quanthub.gguf.synthetic.FluxShape;
 import io.quanthub.gguf.synthetic.SyntheticModel;
-import io.quanthub.inference.compute.CpuBackend;
+import io.quanthub.inference.compute.Backends;
 import io.quanthub.inference.compute.Weight;
 import io.quanthub.inference.flux.FluxInputs;
 import io.quanthub.inference.flux.FluxModel;
 import io.quanthub.inference.model.FloatTensor;
 import io.quanthub.inference.model.ModelWeights;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -89,6 +90,9 @@ public final class BenchFluxForwardCommand implements Runnable {
     @Option(names = "--dir", description = "Folder for the model files, deleted afterwards (default: the system temp folder).")
     Path dir;
 
+    @Mixin
+    BenchBackendOption backend;
+
     @Spec
     CommandSpec spec;
 
@@ -109,6 +113,7 @@ public final class BenchFluxForwardCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        backend.factory(); // a backend this build cannot run fails before the model is made
         PrintWriter out = spec.commandLine().getOut();
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         int threads = BenchMatmulCommand.threads();
@@ -127,6 +132,7 @@ public final class BenchFluxForwardCommand implements Runnable {
             SyntheticModel.write(source, shape.tensors(Dtype.BF16), 42);
             out.println("model: synthetic " + shape.description() + ", BF16 safetensors; GGUF levels converted with Converter");
             out.println(BenchSupport.machineLine(load));
+            out.println(Backends.describe(backend.factory().get()));
             out.printf(Locale.ROOT, "threads: %d on both sides; txt tokens %d; QuantHub: %d calls in one process, each "
                     + "timed, RSS after each; %s%n", threads, txtTokens, calls, torch == null
                     ? "PyTorch: not run (" + ("none".equals(python) ? "--python none" : "no python with torch found") + ")"
@@ -202,7 +208,7 @@ public final class BenchFluxForwardCommand implements Runnable {
 
     private QuantHubRun runQuantHub(Path model, FluxInputs in) throws IOException {
         try (ModelWeights weights = ModelWeights.open(model)) {
-            FluxModel flux = new FluxModel(weights, new CpuBackend());
+            FluxModel flux = new FluxModel(weights, backend.factory().get());
             var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             List<Double> seconds = new ArrayList<>();
             List<Double> cpu = new ArrayList<>();

@@ -12,12 +12,13 @@ import io.quanthub.inference.compute.BackendWeight;
 import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.compute.ForwardingBackend;
 import io.quanthub.inference.compute.Tensor;
-import io.quanthub.inference.compute.CpuBackend;
+import io.quanthub.inference.compute.Backends;
 import io.quanthub.inference.compute.Weight;
 import io.quanthub.inference.flux.FluxInputs;
 import io.quanthub.inference.flux.FluxModel;
 import io.quanthub.inference.model.ModelWeights;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -74,6 +75,13 @@ public final class BenchFluxStepsCommand implements Runnable {
     @Option(names = "--ggml-lib", description = "Path to libggml-base.so (default: -Dggml.lib, QUANTHUB_GGML_LIB or .cache/ggml).")
     Path ggmlLib;
 
+    @Option(names = "--no-ggml", description = "Skip the matmul re-run beside ggml (always skipped off the CPU "
+            + "backend), e.g. on a machine without ggml's library.")
+    boolean noGgml;
+
+    @Mixin
+    BenchBackendOption backend;
+
     @Spec
     CommandSpec spec;
 
@@ -93,9 +101,12 @@ public final class BenchFluxStepsCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        var backends = backend.factory(); // a backend this build cannot run fails before the model is made
         PrintWriter out = spec.commandLine().getOut();
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        GgmlCpu ggml = GgmlCpu.load(ggmlLib != null ? GgmlLibrary.load(ggmlLib) : GgmlLibrary.load());
+        // The re-run compares the CPU backend's matmul with ggml's: nothing to compare on another backend.
+        GgmlCpu ggml = noGgml || !backend.isCpu() ? null
+                : GgmlCpu.load(ggmlLib != null ? GgmlLibrary.load(ggmlLib) : GgmlLibrary.load());
         int threads = BenchMatmulCommand.threads();
         Path work = null;
         try {
@@ -105,11 +116,12 @@ public final class BenchFluxStepsCommand implements Runnable {
             SyntheticModel.write(source, shape.tensors(Dtype.BF16), 42);
             out.println("model: synthetic " + shape.description() + ", BF16 safetensors converted with Converter");
             out.println(BenchSupport.machineLine(load));
+            out.println(Backends.describe(backends.get()));
             out.printf(Locale.ROOT, "threads: %d (ours and ggml's %s); %d timed steps after a warm-up; txt tokens %d%n",
-                    threads, ggml.libraryName(), steps, txtTokens);
-            out.println("split: matmul and attention are the backend calls' wall time, rest is everything else of the "
-                    + "step; matmul ours/ggml re-runs every matmul of one step on both sides (same mapped weights, "
-                    + "same threads, best of 2 alternating rounds)");
+                    threads, ggml == null ? "-" : ggml.libraryName(), steps, txtTokens);
+            out.println("split (--backend cpu only): matmul and attention are the backend calls' wall time, rest is "
+                    + "everything else of the step; matmul ours/ggml re-runs every matmul of one step on both sides (same mapped weights, "
+                    + "same threads, best of 2 alternating rounds; with --backend cpu only)");
             out.println();
             out.printf(Locale.ROOT, "%-7s %-8s %9s %8s %8s %7s %7s %6s %10s %10s %9s%n", "level", "image", "tokens",
                     "s/step", "steps/s", "matmul", "attn", "rest", "mm ours s", "mm ggml s", "ours/ggml");
@@ -118,13 +130,19 @@ public final class BenchFluxStepsCommand implements Runnable {
                 new Converter(threads, false).convert(source, level, gguf, Converter.ProgressListener.NONE);
                 try (ModelWeights weights = ModelWeights.open(gguf)) {
                     for (int size : sizes) {
-                        Row row = measure(weights, level, size, ggml, threads);
-                        out.printf(Locale.ROOT, "%-7s %-8s %9s %8.2f %8.3f %6.0f%% %6.0f%% %5.0f%% %10.2f %10.2f %8.2fx%n",
-                                level, size + "x" + size, row.imgTokens + "+" + txtTokens, row.secondsPerStep,
-                                1 / row.secondsPerStep, 100 * row.matmul / row.secondsPerStep,
-                                100 * row.attention / row.secondsPerStep,
-                                100 * (row.secondsPerStep - row.matmul - row.attention) / row.secondsPerStep,
-                                row.matmulOurs, row.matmulGgml, row.matmulGgml / row.matmulOurs);
+                        Row row = measure(weights, size, backends.get(), ggml, threads);
+                        String rerun = Double.isNaN(row.matmulOurs) ? String.format("%10s %10s %9s", "-", "-", "-")
+                                : String.format(Locale.ROOT, "%10.2f %10.2f %8.2fx", row.matmulOurs, row.matmulGgml,
+                                        row.matmulGgml / row.matmulOurs);
+                        // A device backend records its calls and runs them later as task graphs: their wall
+                        // times split nothing there.
+                        String split = !backend.isCpu() ? String.format("%7s %7s %6s", "-", "-", "-")
+                                : String.format(Locale.ROOT, "%6.0f%% %6.0f%% %5.0f%%",
+                                        100 * row.matmul / row.secondsPerStep, 100 * row.attention / row.secondsPerStep,
+                                        100 * (row.secondsPerStep - row.matmul - row.attention) / row.secondsPerStep);
+                        out.printf(Locale.ROOT, "%-7s %-8s %9s %8.2f %8.3f %s %s%n", level, size + "x" + size,
+                                row.imgTokens + "+" + txtTokens, row.secondsPerStep, 1 / row.secondsPerStep, split,
+                                rerun);
                         out.flush();
                     }
                 }
@@ -142,10 +160,11 @@ public final class BenchFluxStepsCommand implements Runnable {
                        double matmulGgml) {
     }
 
-    private Row measure(ModelWeights weights, QuantLevel level, int size, GgmlCpu ggml, int threads) {
+    /** One size on {@code compute}; the matmul re-run beside ggml only with {@code ggml} (the CPU backend's). */
+    private Row measure(ModelWeights weights, int size, ComputeBackend compute, GgmlCpu ggml, int threads) {
         int side = size / 16;
         int imgTokens = side * side;
-        TimedBackend backend = new TimedBackend(new CpuBackend());
+        TimedBackend backend = new TimedBackend(compute);
         FluxModel flux = new FluxModel(weights, backend);
         FluxInputs in = inputs(flux, side);
         flux.forward(in); // warm-up: JIT, page-in of the mapped weights
@@ -163,6 +182,7 @@ public final class BenchFluxStepsCommand implements Runnable {
                 attention = backend.attentionNanos / 1e9;
             }
         }
+        if (ggml == null) return new Row(imgTokens, best, matmul, attention, Double.NaN, Double.NaN);
         // Every matmul of the last step, once per distinct (weight, tokens), weighted by how often the step ran it.
         double ours = 0;
         double reference = 0;
@@ -206,7 +226,7 @@ public final class BenchFluxStepsCommand implements Runnable {
     }
 
     /**
-     * The CPU backend with a stopwatch on matmul and attention, and a tally of the matmuls a step runs. Calls come
+     * A backend with a stopwatch on matmul and attention, and a tally of the matmuls a step runs. Calls come
      * from one thread (the model's), each op parallel inside, so wall times add up.
      */
     private static final class TimedBackend extends ForwardingBackend {

@@ -154,8 +154,20 @@ class BenchCommandTest {
                 "--dir", work.toString()), err.toString());
         String report = out.toString();
         assertTrue(report.contains("model: synthetic Flux hidden 128, 1 double + 1 single blocks"), report);
+        assertTrue(report.lines().anyMatch(l -> l.startsWith("backend: cpu ")), report);
         assertTrue(report.lines().anyMatch(l -> l.matches("Q8_0 +64x64 +16\\+8 .*x")), report);
         assertEquals(List.of(), list(work), "the model files are deleted");
+    }
+
+    @Test
+    void benchBackendThisBuildLacksIsOneLine() throws IOException {
+        Path work = Files.createDirectory(dir.resolve("work"));
+        for (String bench : List.of("flux-steps", "flux-forward")) {
+            assertEquals(1, run("bench", bench, "--backend", "tornado:0", "--dir", work.toString()), bench);
+            assertTrue(err.toString().contains("--backend tornado:0: the TornadoVM backend is not on this class path"),
+                    err.toString());
+            assertEquals(List.of(), list(work), "nothing made");
+        }
     }
 
     /**

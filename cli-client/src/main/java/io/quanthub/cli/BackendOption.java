@@ -7,15 +7,23 @@ import picocli.CommandLine.Option;
 import java.io.PrintWriter;
 import java.util.function.Supplier;
 
-/** {@code --backend cpu|tornado[:DEVICE]} for the commands that run the engine (a picocli mixin). */
+/** {@code --backend auto|cpu|tornado[:DEVICE]} for the commands that run the engine (a picocli mixin). */
 final class BackendOption {
-    @Option(names = "--backend", defaultValue = Backends.CPU, paramLabel = "cpu|tornado[:DEVICE]",
-            description = "Where the engine computes: cpu (default), or tornado[:DEVICE] once that backend is built.")
+    @Option(names = "--backend", defaultValue = Backends.AUTO, paramLabel = "auto|cpu|tornado[:DEVICE]",
+            description = "Where the engine computes: cpu, tornado[:DEVICE] (TornadoVM; DEVICE as its device list "
+                    + "numbers them, e.g. 0 or 0:1), or auto (default): tornado when it finds a GPU, else cpu. "
+                    + "tornado needs the TornadoVM SDK (scripts/tornadovm.sh or TORNADOVM_HOME) and ./quanthub.")
     String backend;
 
-    /** The selected backend's factory; a one-line error for a backend this build cannot run. */
+    private Supplier<ComputeBackend> factory;
+
+    /**
+     * The selected backend's factory, looked up once (auto asks the providers for a GPU); a one-line error for a
+     * backend this build cannot run.
+     */
     Supplier<ComputeBackend> factory() {
-        return Backends.parse(backend);
+        if (factory == null) factory = Backends.parse(backend);
+        return factory;
     }
 
     /** A new backend of the selected kind. */

@@ -111,7 +111,7 @@ public final class ServeCommand implements Callable<Integer> {
             + "nodes started with `quanthub inference-node --join HOST:PORT` (the cluster member's address).")
     boolean noInference;
 
-    /** Only cpu runs today, so the hub's own node uses it; the option is checked and announced here. */
+    /** The backend of the hub's own inference node. */
     @Mixin
     BackendOption backend;
 
@@ -246,7 +246,8 @@ public final class ServeCommand implements Callable<Integer> {
         int port = portGiven || clusterPort == 0 ? clusterPort : ClusterMember.firstFreePort(clusterHost, clusterPort);
         ClusterConfig cluster = ClusterConfig.defaults().withHost(clusterHost).withPort(port)
                 .withJoin(join == null ? null : Discovery.parse(join)).withRenders(!noInference)
-                .withDeviceMemory(deviceMemory.bytes());
+                .withDeviceMemory(deviceMemory.bytes())
+                .withBackends(backend.factory());
         if (converterWorkers == null) return cluster;
         if (converterWorkers < 0) throw new IllegalArgumentException("--converter-workers must be 0 or more");
         return converterWorkers == 0 ? cluster.withConverts(false)

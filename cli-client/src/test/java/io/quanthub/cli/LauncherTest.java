@@ -65,13 +65,73 @@ class LauncherTest {
                 "serve --background only waits for the hub's process");
     }
 
+    /**
+     * TornadoVM's JVM arguments and jar reach only the commands that use it: {@code --backend tornado}, or an engine
+     * command left to pick while a GPU is visible; {@code --backend tornado} without the SDK is one line and exit 1.
+     */
+    @Test
+    void tornadoArgumentsOnlyWhereTornadoRuns() throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        Files.copy(LAUNCHER, repo.resolve("quanthub"));
+        executable(repo.resolve("quanthub"));
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        script(bin.resolve("mvn"), "mkdir -p cli-client/target && touch cli-client/target/quanthub-cli.jar\n"
+                + "if [[ -d .cache/tornadovm/sdk ]]; then mkdir -p inference-tornado/target && "
+                + "touch inference-tornado/target/quanthub-inference-tornado.jar; fi");
+        Path jdk = Files.createDirectories(dir.resolve("jdk/bin"));
+        script(jdk.resolve("javac"), "exit 0");
+        script(jdk.resolve("java"), "if [[ \"$1\" == -XshowSettings:properties ]]; then "
+                + "echo '    java.specification.version = 25' >&2; exit 0; fi\necho \"java $*\"");
+        Path devices = Files.createDirectories(dir.resolve("dev"));
+
+        Process missing = launch(repo, bin, jdk.getParent(), devices, "debug", "flux-forward", "--backend", "tornado:1");
+        assertTrue(missing.waitFor(1, TimeUnit.MINUTES));
+        assertEquals(1, missing.exitValue());
+        String err = new String(missing.getErrorStream().readAllBytes());
+        assertEquals("quanthub: --backend tornado:1 needs the TornadoVM SDK: build it with scripts/tornadovm.sh (into "
+                + ".cache/tornadovm) or set TORNADOVM_HOME to an installed one\n", err.substring(err.indexOf("quanthub: --")));
+        assertFalse(run(repo, bin, jdk, devices, "debug", "flux-forward").contains("argfile"), "no SDK, plain JVM");
+
+        Files.createDirectories(repo.resolve(".cache/tornadovm/sdk"));
+        Files.writeString(repo.resolve(".cache/tornadovm/sdk/tornado-argfile"), "-XX:+EnableJVMCI\n");
+        Path argfile = Files.writeString(repo.resolve(".cache/tornadovm/argfile"), "-XX:+EnableJVMCI\n");
+        String tornado = run(repo, bin, jdk, devices, "debug", "flux-forward", "--backend=tornado");
+        assertTrue(tornado.startsWith("java @" + argfile + " "), tornado);
+        assertTrue(tornado.contains("inference-tornado/target/quanthub-inference-tornado.jar io.quanthub.cli"), tornado);
+        assertTrue(run(repo, bin, jdk, devices, "bench", "flux-steps", "--backend", "tornado:0").contains("@" + argfile));
+        assertFalse(run(repo, bin, jdk, devices, "serve").contains("argfile"), "no GPU visible: cpu, plain JVM");
+        assertFalse(run(repo, bin, jdk, devices, "preview", "--backend", "tornado").contains("argfile"),
+                "preview renders on the hub's nodes");
+
+        Files.createDirectories(devices.resolve("dri"));
+        Files.writeString(devices.resolve("dri/renderD128"), "");
+        assertTrue(run(repo, bin, jdk, devices, "inference-node").contains("@" + argfile), "a GPU: auto may pick it");
+        assertFalse(run(repo, bin, jdk, devices, "serve", "--backend", "cpu").contains("argfile"));
+        assertFalse(run(repo, bin, jdk, devices, "ls").contains("argfile"), "ls runs no engine");
+    }
+
+    /** The stand-in JDK's command line for {@code args}, which must succeed. */
+    private static String run(Path repo, Path bin, Path jdk, Path devices, String... args) throws Exception {
+        Process p = launch(repo, bin, jdk.getParent(), devices, args);
+        assertTrue(p.waitFor(1, TimeUnit.MINUTES), "a hang guard");
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.exitValue(), new String(p.getErrorStream().readAllBytes()));
+        return out;
+    }
+
     private static Process launch(Path repo, Path bin, Path jdk, String... args) throws IOException {
+        return launch(repo, bin, jdk, null, args);
+    }
+
+    private static Process launch(Path repo, Path bin, Path jdk, Path devices, String... args) throws IOException {
         List<String> command = new java.util.ArrayList<>(List.of(repo.resolve("quanthub").toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(repo.toFile());
         builder.environment().put("PATH", bin + ":" + System.getenv("PATH"));
         builder.environment().put("JAVA_HOME", jdk.toString());
         builder.environment().remove("JAVA_OPTS");
+        builder.environment().remove("TORNADOVM_HOME");
+        if (devices != null) builder.environment().put("QUANTHUB_DEV_DIR", devices.toString());
         Process p = builder.start();
         p.getOutputStream().close();
         return p;

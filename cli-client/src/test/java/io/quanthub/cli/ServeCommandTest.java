@@ -136,6 +136,20 @@ class ServeCommandTest {
         assertThrows(IllegalArgumentException.class, both::clusterConfig);
     }
 
+    /** The hub's own inference node renders on --backend; one this build cannot run stops serve before it starts. */
+    @Test
+    void theHubsNodeRendersOnTheSelectedBackend(@TempDir Path data) {
+        ServeCommand cpu = new ServeCommand();
+        new CommandLine(cpu).parseArgs("--backend", "cpu");
+        assertTrue(cpu.clusterConfig().backends().get() instanceof io.quanthub.inference.compute.CpuBackend);
+        Cli tornado = Cli.run("serve", "--port", "0", "--cluster-port", "0", "--backend", "tornado", "--data",
+                data.toString());
+        assertEquals(1, tornado.exit(), tornado.err());
+        assertEquals("quanthub: --backend tornado: the TornadoVM backend is not on this class path: build its SDK with "
+                + "scripts/tornadovm.sh (or set TORNADOVM_HOME) and run through ./quanthub", tornado.err().strip());
+        assertEquals("", tornado.out(), "nothing started");
+    }
+
     @Test
     void uploadOptionsMakeTheHubConfiguration() {
         ServeCommand defaults = new ServeCommand();

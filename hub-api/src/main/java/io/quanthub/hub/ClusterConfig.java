@@ -2,6 +2,9 @@ package io.quanthub.hub;
 
 import io.quanthub.cluster.Discovery;
 import io.quanthub.cluster.JobService;
+import io.quanthub.inference.compute.ComputeBackend;
+import io.quanthub.inference.compute.CpuBackend;
+import java.util.function.Supplier;
 
 /**
  * The converter-cluster member a hub runs in its own process (see {@link ConverterMember}). The single-machine
@@ -19,10 +22,12 @@ import io.quanthub.cluster.JobService;
  * @param renders  whether an inference node runs in this process to render previews, or rendering is left to
  *                 inference nodes that join the cluster ({@code quanthub inference-node --join})
  * @param deviceMemory the device memory that node schedules and loads models by ({@code --device-memory}), or null
+ * @param backends the backend that node renders on ({@code --backend}), one per loaded model
+ * @param deviceMemory the device memory that node schedules and loads models by ({@code --device-memory}), or null
  *                 for what its backend reports
  */
 public record ClusterConfig(String host, int port, Discovery join, JobService.Options options, boolean converts,
-                            boolean renders, Long deviceMemory) {
+                            boolean renders, Supplier<ComputeBackend> backends, Long deviceMemory) {
     public static final int DEFAULT_PORT = Discovery.DEFAULT_PORT;
     public static final String DEFAULT_HOST = "127.0.0.1";
 
@@ -30,45 +35,50 @@ public record ClusterConfig(String host, int port, Discovery join, JobService.Op
         if (host == null || host.isBlank()) throw new IllegalArgumentException("cluster host is empty");
         if (port < 0 || port > 65535) throw new IllegalArgumentException("cluster port " + port + " is not in 0..65535");
         if (options == null) throw new IllegalArgumentException("no job service options");
+        if (backends == null) throw new IllegalArgumentException("no compute backend");
         if (deviceMemory != null && deviceMemory <= 0) {
             throw new IllegalArgumentException("device memory must be positive");
         }
     }
 
     /**
-     * One member on {@code 127.0.0.1:5701} that converts and renders, joining nobody, with the job service's default
+     * One member on {@code 127.0.0.1:5701} that converts and renders (on the CPU), joining nobody, with the job service's default
      * settings.
      */
     public static ClusterConfig defaults() {
         return new ClusterConfig(DEFAULT_HOST, DEFAULT_PORT, null, JobService.Options.defaults(
-                JobService.CONVERTER_VERSION), true, true, null);
+                JobService.CONVERTER_VERSION), true, true, CpuBackend::new, null);
     }
 
     public ClusterConfig withHost(String newHost) {
-        return new ClusterConfig(newHost, port, join, options, converts, renders, deviceMemory);
+        return new ClusterConfig(newHost, port, join, options, converts, renders, backends, deviceMemory);
     }
 
     public ClusterConfig withPort(int newPort) {
-        return new ClusterConfig(host, newPort, join, options, converts, renders, deviceMemory);
+        return new ClusterConfig(host, newPort, join, options, converts, renders, backends, deviceMemory);
     }
 
     public ClusterConfig withJoin(Discovery discovery) {
-        return new ClusterConfig(host, port, discovery, options, converts, renders, deviceMemory);
+        return new ClusterConfig(host, port, discovery, options, converts, renders, backends, deviceMemory);
     }
 
     public ClusterConfig withOptions(JobService.Options newOptions) {
-        return new ClusterConfig(host, port, join, newOptions, converts, renders, deviceMemory);
+        return new ClusterConfig(host, port, join, newOptions, converts, renders, backends, deviceMemory);
     }
 
     public ClusterConfig withConverts(boolean runsTasks) {
-        return new ClusterConfig(host, port, join, options, runsTasks, renders, deviceMemory);
+        return new ClusterConfig(host, port, join, options, runsTasks, renders, backends, deviceMemory);
+    }
+
+    public ClusterConfig withBackends(Supplier<ComputeBackend> newBackends) {
+        return new ClusterConfig(host, port, join, options, converts, renders, newBackends, deviceMemory);
     }
 
     public ClusterConfig withRenders(boolean runsInferenceNode) {
-        return new ClusterConfig(host, port, join, options, converts, runsInferenceNode, deviceMemory);
+        return new ClusterConfig(host, port, join, options, converts, runsInferenceNode, backends, deviceMemory);
     }
 
     public ClusterConfig withDeviceMemory(Long bytes) {
-        return new ClusterConfig(host, port, join, options, converts, renders, bytes);
+        return new ClusterConfig(host, port, join, options, converts, renders, backends, bytes);
     }
 }

@@ -102,8 +102,8 @@ public final class HubServer implements AutoCloseable {
             AdminToken.Result adminToken = AdminToken.ensure(data, storage.tokens(), storage.accounts());
             if (config.cluster() != null) converter = ConverterMember.start(config.cluster(), storage);
             if (converter != null) {
-                previews = PreviewService.start(converter.hazelcast(), storage, data, config.cluster().renders(),
-                        config.textEncoderDefaults(), config.cluster().deviceMemory());
+                previews = PreviewService.start(converter.hazelcast(), storage, data, config.cluster(),
+                        config.textEncoderDefaults());
             }
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

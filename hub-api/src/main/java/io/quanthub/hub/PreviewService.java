@@ -26,17 +26,16 @@ final class PreviewService implements AutoCloseable {
     }
 
     /**
-     * The preview jobs of member {@code hz}, with an inference node of its own if {@code renders} (running the admin's
-     * default text encoders, {@code textEncoderDefaults}, as the hub's own node, scheduling by {@code deviceMemory}
-     * bytes, or by its backend's when null).
+     * The preview jobs of member {@code hz}, with an inference node of its own if the cluster config {@code renders}
+     * (on its backend, running the admin's default text encoders, {@code textEncoderDefaults}, as the hub's own node), scheduling by
+     * the config's device memory, or by its backend's when that is null).
      */
-    static PreviewService start(HazelcastInstance hz, HubStorage storage, Path dataDir, boolean renders,
-                                java.util.Map<String, java.util.Map<String, String>> textEncoderDefaults,
-                                Long deviceMemory) {
+    static PreviewService start(HazelcastInstance hz, HubStorage storage, Path dataDir, ClusterConfig cluster,
+                                java.util.Map<String, java.util.Map<String, String>> textEncoderDefaults) {
         PreviewJobs jobs = new PreviewJobs(hz);
         try {
-            return new PreviewService(jobs, renders ? PreviewNode.start(jobs, storage, dataDir.resolve("model-cache"),
-                    CACHE_BYTES, textEncoderDefaults, CpuBackend::new, deviceMemory) : null);
+            return new PreviewService(jobs, cluster.renders() ? PreviewNode.start(jobs, storage,
+                    dataDir.resolve("model-cache"), CACHE_BYTES, textEncoderDefaults, cluster.backends(), cluster.deviceMemory()) : null);
         } catch (RuntimeException e) {
             jobs.close();
             throw e;

@@ -148,9 +148,9 @@ final class ManifestChecker {
 
     private void container(Manifests.Workload w, PodSpec pod, Container c, Set<String> volumes) {
         String where = "container " + c.getName();
-        if (!project.image().equals(c.getImage())) {
-            problem(w.owner(), where + " runs image " + c.getImage() + ", not " + project.image()
-                    + " (the project version in pom.xml)");
+        if (!project.image().equals(c.getImage()) && !project.tornadoImage().equals(c.getImage())) {
+            problem(w.owner(), where + " runs image " + c.getImage() + ", not " + project.image() + " or "
+                    + project.tornadoImage() + " (the project version in pom.xml)");
         }
         if (!c.getCommand().isEmpty() && !c.getCommand().equals(List.of(project.entrypoint()))) {
             problem(w.owner(), where + " command " + c.getCommand() + " is not the image's entrypoint "
@@ -222,17 +222,9 @@ final class ManifestChecker {
         }
     }
 
-    /**
-     * CPU and memory requested (the scheduler places pods by them); no GPU, since QuantHub has no GPU backend yet;
-     * time to shut down gracefully before the kill.
-     */
+    /** CPU and memory requested (the scheduler places pods by them); time to shut down gracefully before the kill. */
     private void resources(Manifests.Workload w, String where, PodSpec pod, Container c) {
-        Map<String, Quantity> limits = c.getResources() == null ? Map.of() : c.getResources().getLimits();
         Map<String, Quantity> requests = c.getResources() == null ? Map.of() : c.getResources().getRequests();
-        if (requests.containsKey(GPU) || limits.containsKey(GPU)) {
-            problem(w.owner(), where + " asks for " + GPU + ", but QuantHub has no GPU backend: its inference engine "
-                    + "runs on the CPU");
-        }
         for (String resource : List.of("cpu", "memory")) {
             if (!requests.containsKey(resource)) problem(w.owner(), where + " requests no " + resource);
         }
@@ -267,6 +259,7 @@ final class ManifestChecker {
                     + "though inference nodes are deployed for that");
         }
         if (sub.hasMatchedOption("--cache-size")) cacheFitsItsVolume(w, where, pod, c, sub);
+        if (sub.commandSpec().findOption("--backend") != null) backend(w, where, c, sub);
         metricsPort(w, where, c, sub);
         if (sub.hasMatchedOption("--join")) {
             Object value = sub.matchedOption("--join").getValue();
@@ -290,6 +283,38 @@ final class ManifestChecker {
                             + " does not expose");
                 }
             }
+        }
+    }
+
+    private static final Pattern BACKEND = Pattern.compile("auto|cpu|tornado(:[0-9][0-9:]*)?");
+
+    /**
+     * A GPU is asked for (in the limits, where Kubernetes counts extended resources) exactly by the nodes that run the
+     * TornadoVM backend, and those run the image that has TornadoVM's SDK; elsewhere a GPU would sit idle, and
+     * tornado without one would compute on no GPU.
+     */
+    private void backend(Manifests.Workload w, String where, Container c, CommandLine.ParseResult sub) {
+        String backend = sub.hasMatchedOption("--backend") ? sub.matchedOption("--backend").getValue() : "auto";
+        if (!BACKEND.matcher(backend).matches()) {
+            problem(w.owner(), where + " runs --backend " + backend + ", which is not auto, cpu or tornado[:DEVICE]");
+            return;
+        }
+        Map<String, Quantity> limits = c.getResources() == null ? Map.of() : c.getResources().getLimits();
+        Map<String, Quantity> requests = c.getResources() == null ? Map.of() : c.getResources().getRequests();
+        boolean tornado = backend.startsWith("tornado");
+        if (requests.containsKey(GPU) && !limits.containsKey(GPU)) {
+            problem(w.owner(), where + " requests " + GPU + " without a limit: Kubernetes takes GPUs in the limits");
+        }
+        if (limits.containsKey(GPU) && !tornado) {
+            problem(w.owner(), where + " asks for " + GPU + " but runs --backend " + backend + ", not tornado: the GPU "
+                    + "would sit idle");
+        }
+        if (tornado && !limits.containsKey(GPU)) {
+            problem(w.owner(), where + " runs --backend " + backend + " but its limits ask for no " + GPU);
+        }
+        if (tornado != project.tornadoImage().equals(c.getImage())) {
+            problem(w.owner(), where + " runs --backend " + backend + " in image " + c.getImage() + ": tornado needs "
+                    + project.tornadoImage() + " (built with --target tornado), and only tornado does");
         }
     }
 

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
 
 /**
  * The manifests in k8s/manifests: parsed by fabric8 into typed objects, checked for consistency (selectors, ports,
@@ -56,7 +57,7 @@ class ManifestsTest {
     @Test
     void manifestsAreConsistentAndRunWhatTheProjectBuilds() throws IOException {
         Manifests manifests = Manifests.load(MANIFESTS);
-        assertEquals(13, manifests.objects().size(), manifests.objects().stream().map(Manifests::describe).toList()
+        assertEquals(14, manifests.objects().size(), manifests.objects().stream().map(Manifests::describe).toList()
                 .toString());
         assertEquals(List.of(), ManifestChecker.check(manifests, project));
     }
@@ -79,7 +80,7 @@ class ManifestsTest {
             Matcher m = tagged.matcher(Files.readString(K8S.resolve(file)));
             int found = 0;
             while (m.find()) {
-                assertEquals(project.image(), m.group(), file);
+                assertTrue(List.of(project.image(), project.tornadoImage()).contains(m.group()), file + ": " + m.group());
                 found++;
             }
             assertTrue(found > 0, file + " names no " + Project.IMAGE_NAME + " image");
@@ -155,7 +156,18 @@ class ManifestsTest {
         assertTrue(hubContainer.getArgs().contains("--no-inference"), "the hub leaves previews to the nodes");
         // The CPU engine renders on every core it gets: more than the hub or a converter member asks for.
         assertTrue(inferenceContainer.getResources().getRequests().get("cpu").getNumericalAmount().intValue() >= 4);
-        for (Container member : List.of(converterContainer, inferenceContainer)) {
+        // The GPU variant: TornadoVM on one GPU, read back through the command line as the node parses it.
+        Deployment gpu = m.find(Deployment.class, "quanthub-inference-gpu").orElseThrow();
+        Container gpuContainer = gpu.getSpec().getTemplate().getSpec().getContainers().getFirst();
+        CommandLine.ParseResult gpuNode = project.commandLine().parseArgs(gpuContainer.getArgs().toArray(String[]::new))
+                .subcommand();
+        assertEquals("inference-node", gpuNode.commandSpec().name());
+        assertEquals("tornado", gpuNode.matchedOption("--backend").getValue());
+        assertEquals(new Quantity("1"), gpuContainer.getResources().getLimits().get(ManifestChecker.GPU));
+        assertEquals(project.tornadoImage(), gpuContainer.getImage());
+        assertTrue(inferenceContainer.getResources().getLimits().get(ManifestChecker.GPU) == null,
+                "the CPU nodes ask for no GPU");
+        for (Container member : List.of(converterContainer, inferenceContainer, gpuContainer)) {
             assertEquals("/ready", member.getReadinessProbe().getHttpGet().getPath());
             assertEquals("/health", member.getLivenessProbe().getHttpGet().getPath());
         }
@@ -230,8 +242,17 @@ class ManifestsTest {
                 .replaceAll(a -> a.replace("$(POD_IP)", "$(POD_ADDRESS)")), "refers to $(POD_ADDRESS)");
         add(cases, "cluster join through a Service that does not exist", m -> hub(m).getArgs()
                 .replaceAll(a -> a.replace("dns:quanthub-cluster.", "dns:quanthub-members.")), "quanthub-members is not a headless");
-        add(cases, "GPU asked for though no GPU backend exists", m -> inference(m).getResources().getLimits()
-                .put(ManifestChecker.GPU, new Quantity("1")), "has no GPU backend");
+        add(cases, "GPU asked for by a CPU node", m -> inference(m).getResources().getLimits()
+                .put(ManifestChecker.GPU, new Quantity("1")), "would sit idle");
+        add(cases, "GPU only requested, not limited", m -> gpuNode(m).getResources().getRequests()
+                .put(ManifestChecker.GPU, gpuNode(m).getResources().getLimits().remove(ManifestChecker.GPU)),
+                "without a limit");
+        add(cases, "tornado node without a GPU", m -> gpuNode(m).getResources().getLimits().remove(ManifestChecker.GPU),
+                "but its limits ask for no nvidia.com/gpu");
+        add(cases, "tornado node in the CPU image", m -> gpuNode(m).setImage(project.image()),
+                "tornado needs quanthub/quanthub:");
+        add(cases, "backend that does not exist", m -> gpuNode(m).getArgs()
+                .replaceAll(a -> a.equals("--backend=tornado") ? "--backend=cuda" : a), "--backend cuda, which is not");
         add(cases, "inference node without a memory request", m -> inference(m).getResources().getRequests()
                 .remove("memory"), "requests no memory");
         add(cases, "hub that renders previews itself", m -> hub(m).getArgs().remove("--no-inference"),
@@ -294,6 +315,10 @@ class ManifestsTest {
 
     private static Container inference(Manifests m) {
         return deployment(m, "quanthub-inference").getSpec().getTemplate().getSpec().getContainers().getFirst();
+    }
+
+    private static Container gpuNode(Manifests m) {
+        return deployment(m, "quanthub-inference-gpu").getSpec().getTemplate().getSpec().getContainers().getFirst();
     }
 
     private static Deployment deployment(Manifests m, String name) {

@@ -50,6 +50,11 @@ record Project(String image, String entrypoint, Set<String> envRead, Set<String>
         return new Project(IMAGE_NAME + ":" + version.replace("-SNAPSHOT", ""), entry.group(1), env, metrics);
     }
 
+    /** The image of the nodes that run the TornadoVM backend: {@code k8s/Dockerfile --target tornado}. */
+    String tornadoImage() {
+        return image + "-tornado";
+    }
+
     /** The {@code quanthub} command line, as the container runs it. */
     CommandLine commandLine() {
         return QuantHubCli.commandLine();
