@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,6 +55,14 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
         TornadoSettings.apply();
     }
 
+    /**
+     * Whether a tensor made in one chunk reaches a later chunk on the device ({@code persistOnDevice} /
+     * {@code consumeFromDevice}) rather than through the host. Off: on TornadoVM 5.2 (POCL) a graph that persists a
+     * result it writes itself fails its first execution (the interpreter's allocation expects the persisted buffer to
+     * exist already: NullPointerException in {@code TornadoVMInterpreter.executeAlloc}), so chunks pass tensors
+     * through the host, which is correct and costs one copy each way per tensor crossing a chunk boundary.
+     */
+    static final boolean SHARE_ACROSS_CHUNKS = false;
     /** Tasks per task graph. */
     static final int CHUNK = 100;
     /** Compiled plans kept, least recently used dropped first (each holds its kernels and device buffers). */
@@ -405,7 +414,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
             persisted.add(new ArrayList<>());
             toHost.add(new ArrayList<>());
         }
-        Map<Object, Set<Integer>> persistedAt = new IdentityHashMap<>();
+        Map<Object, Set<Integer>> passedAt = new IdentityHashMap<>();
         for (int c = 0; c < chunks; c++) {
             Set<Object> here = identitySet();
             Set<Object> writtenHere = identitySet();
@@ -415,11 +424,13 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
                     Integer from = lastWriter.get(r);
                     if (constants.contains(r)) {
                         once.get(c).add(r);
-                    } else if (from != null) {
+                    } else if (from != null && SHARE_ACROSS_CHUNKS) {
                         consumed.get(c).computeIfAbsent(from, k -> new ArrayList<>()).add(r);
-                        if (persistedAt.computeIfAbsent(r, k -> new java.util.HashSet<>()).add(from)) {
-                            persisted.get(from).add(r);
-                        }
+                        if (passedAt.computeIfAbsent(r, k -> new HashSet<>()).add(from)) persisted.get(from).add(r);
+                    } else if (from != null) {
+                        // Through the host: out at the end of the chunk that wrote it, in at the start of this one.
+                        if (passedAt.computeIfAbsent(r, k -> new HashSet<>()).add(from)) toHost.get(from).add(r);
+                        every.get(c).add(r);
                     } else {
                         every.get(c).add(r);
                     }
@@ -431,7 +442,10 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
             }
             for (Object w : writtenHere) lastWriter.put(w, c);
         }
-        for (Object r : results) toHost.get(lastWriter.get(r)).add(r);
+        for (Object r : results) {
+            int from = lastWriter.get(r);
+            if (passedAt.computeIfAbsent(r, k -> new HashSet<>()).add(from)) toHost.get(from).add(r);
+        }
 
         GridScheduler grids = new GridScheduler();
         boolean anyGrid = false;
