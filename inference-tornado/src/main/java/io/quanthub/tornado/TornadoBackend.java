@@ -91,6 +91,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     private final Set<Object> written = identitySet();
     private final Set<DeviceTensor> live = identitySet();
     private final LinkedHashMap<List<Object>, CompiledPlan> plans = new LinkedHashMap<>(16, 0.75f, true);
+    private int compiled;
 
     TornadoBackend(TornadoDevice device, boolean defaultDevice) {
         this.device = device;
@@ -117,6 +118,11 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     @Override
     public long deviceMemoryBytes() {
         return device.getMaxGlobalMemory();
+    }
+
+    /** How many plans this backend has compiled: a repeated call that found its plan compiled none. */
+    int plansCompiled() {
+        return compiled;
     }
 
     // Storage
@@ -356,6 +362,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
             CompiledPlan plan = plans.get(key);
             if (plan == null) {
                 plan = compile(List.copyOf(pending), results);
+                compiled++;
                 plans.put(key, plan);
                 if (plans.size() > PLANS) {
                     var eldest = plans.entrySet().iterator().next();
@@ -376,10 +383,15 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
         }
     }
 
-    private record CompiledPlan(TornadoExecutionPlan plan) {
+    private record CompiledPlan(TornadoExecutionPlan plan, int graphs) {
+        /** Graph by graph: a graph receives what it consumes from the graph executed just before it. */
         void execute() {
             try {
-                plan.execute();
+                if (graphs == 1) {
+                    plan.execute();
+                } else {
+                    for (int g = 0; g < graphs; g++) plan.withGraph(g).execute();
+                }
             } catch (RuntimeException e) {
                 throw new IllegalStateException("TornadoVM execution failed: " + e.getMessage(), e);
             }
@@ -402,7 +414,8 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
         String[] names = new String[chunks];
         List<List<Object>> once = new ArrayList<>();
         List<List<Object>> every = new ArrayList<>();
-        List<Map<Integer, List<Object>>> consumed = new ArrayList<>();
+        List<List<Object>> consumed = new ArrayList<>();
+        List<Set<Object>> relayed = new ArrayList<>();
         List<List<Object>> persisted = new ArrayList<>();
         List<List<Object>> toHost = new ArrayList<>();
         Map<Object, Integer> lastWriter = new IdentityHashMap<>();
@@ -410,7 +423,8 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
             names[c] = "qh" + plan + "c" + c;
             once.add(new ArrayList<>());
             every.add(new ArrayList<>());
-            consumed.add(new LinkedHashMap<>());
+            consumed.add(new ArrayList<>());
+            relayed.add(identitySet());
             persisted.add(new ArrayList<>());
             toHost.add(new ArrayList<>());
         }
@@ -425,8 +439,13 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
                     if (constants.contains(r)) {
                         once.get(c).add(r);
                     } else if (from != null && SHARE_ACROSS_CHUNKS) {
-                        consumed.get(c).computeIfAbsent(from, k -> new ArrayList<>()).add(r);
-                        if (passedAt.computeIfAbsent(r, k -> new HashSet<>()).add(from)) persisted.get(from).add(r);
+                        // TornadoVM hands a graph only what the graph executed just before it persisted: relay.
+                        for (int k = from; k < c; k++) {
+                            if (relayed.get(k).add(r)) {
+                                persisted.get(k).add(r);
+                                consumed.get(k + 1).add(r);
+                            }
+                        }
                     } else if (from != null) {
                         // Through the host: out at the end of the chunk that wrote it, in at the start of this one.
                         if (passedAt.computeIfAbsent(r, k -> new HashSet<>()).add(from)) toHost.get(from).add(r);
@@ -454,7 +473,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
             TaskGraph g = new TaskGraph(names[c]);
             if (!once.get(c).isEmpty()) g.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.get(c).toArray());
             if (!every.get(c).isEmpty()) g.transferToDevice(DataTransferMode.EVERY_EXECUTION, every.get(c).toArray());
-            for (var e : consumed.get(c).entrySet()) g.consumeFromDevice(names[e.getKey()], e.getValue().toArray());
+            if (!consumed.get(c).isEmpty()) g.consumeFromDevice(names[c - 1], consumed.get(c).toArray());
             int t = 0;
             for (Op op : ops.subList(c * CHUNK, Math.min(ops.size(), (c + 1) * CHUNK))) {
                 String name = "t" + t++;
@@ -471,7 +490,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
         TornadoExecutionPlan p = new TornadoExecutionPlan(graphs);
         if (!defaultDevice) p.withDevice(device);
         if (anyGrid) p.withGridScheduler(grids);
-        return new CompiledPlan(p);
+        return new CompiledPlan(p, chunks);
     }
 
     // Operations
