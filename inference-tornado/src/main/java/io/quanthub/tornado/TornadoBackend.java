@@ -62,7 +62,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
      * exist already: NullPointerException in {@code TornadoVMInterpreter.executeAlloc}), so chunks pass tensors
      * through the host, which is correct and costs one copy each way per tensor crossing a chunk boundary.
      */
-    static final boolean SHARE_ACROSS_CHUNKS = false;
+    static final boolean SHARE_ACROSS_CHUNKS = true;
     /** Tasks per task graph. */
     static final int CHUNK = 100;
     /** Compiled plans kept, least recently used dropped first (each holds its kernels and device buffers). */
