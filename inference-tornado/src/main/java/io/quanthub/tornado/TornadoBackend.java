@@ -17,7 +17,6 @@ import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -29,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -82,15 +82,24 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     /** Arrays that never change once on the device: weights and tables, copied once per plan. */
     private final Set<Object> constants = identitySet();
 
-    /** Arrays of freed tensors not used by the recording in progress, by length. */
-    private final Map<Integer, ArrayDeque<FloatArray>> pool = new HashMap<>();
+    /**
+     * Arrays of freed tensors not used by the recording in progress, by length, then by the order they were made in:
+     * the oldest free array is handed out first, so a call that repeats the calls before it gets the same array for
+     * each result whatever order they were freed in (by induction: the arrays made since are all younger), and its
+     * recording finds the earlier plan.
+     */
+    private final Map<Integer, TreeMap<Long, FloatArray>> pool = new HashMap<>();
     /** Arrays of tensors freed after the recording in progress used them: results only, until it runs. */
-    private final Map<Integer, ArrayDeque<FloatArray>> freedInRecording = new HashMap<>();
+    private final Map<Integer, TreeMap<Long, FloatArray>> freedInRecording = new HashMap<>();
+    private final Map<FloatArray, Long> serials = new IdentityHashMap<>();
+    private long nextSerial;
     private final List<Op> pending = new ArrayList<>();
     private final Set<Object> touched = identitySet();
     private final Set<Object> written = identitySet();
     private final Set<DeviceTensor> live = identitySet();
     private final LinkedHashMap<List<Object>, CompiledPlan> plans = new LinkedHashMap<>(16, 0.75f, true);
+    /** The key of the latest plan for each sequence of tasks (kernels and scalars, whatever arrays). */
+    private final Map<List<Object>, List<Object>> shapes = new HashMap<>();
     private int compiled;
 
     TornadoBackend(TornadoDevice device, boolean defaultDevice) {
@@ -188,8 +197,8 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
         if (values.length != n) {
             throw new IllegalArgumentException("upload of " + values.length + " values as " + rows + "x" + cols);
         }
-        FloatArray a = take(pool, n);
-        if (a == null) a = new FloatArray(Math.max(n, 1));
+        FloatArray a = take(pool, Math.max(n, 1));
+        if (a == null) a = newArray(Math.max(n, 1));
         for (int i = 0; i < n; i++) a.set(i, values[i]);
         return track(new DeviceTensor(rows, cols, a, this));
     }
@@ -210,13 +219,14 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
             DeviceTensor t = tensor(x);
             live.remove(t);
             var into = touched.contains(t.array) ? freedInRecording : pool;
-            into.computeIfAbsent(t.array.getSize(), n -> new ArrayDeque<>()).push(t.array);
+            into.computeIfAbsent(t.array.getSize(), n -> new TreeMap<>()).put(serials.get(t.array), t.array);
         }
     }
 
     @Override
     public void trim() {
         flush();
+        pool.values().forEach(free -> free.values().forEach(serials::remove));
         pool.clear();
         closePlans();
     }
@@ -228,12 +238,14 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
         written.clear();
         pool.clear();
         freedInRecording.clear();
+        serials.clear();
         closePlans();
     }
 
     private void closePlans() {
         for (CompiledPlan p : plans.values()) p.close();
         plans.clear();
+        shapes.clear();
     }
 
     @Override
@@ -282,13 +294,21 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
         int n = Math.max(Math.multiplyExact(rows, cols), 1);
         FloatArray a = take(freedInRecording, n);
         if (a == null) a = take(pool, n);
-        if (a == null) a = new FloatArray(n);
+        if (a == null) a = newArray(n);
         return track(new DeviceTensor(rows, cols, a, this));
     }
 
-    private static FloatArray take(Map<Integer, ArrayDeque<FloatArray>> from, int n) {
-        ArrayDeque<FloatArray> q = from.get(n);
-        return q == null ? null : q.poll();
+    private FloatArray newArray(int n) {
+        FloatArray a = new FloatArray(n);
+        serials.put(a, nextSerial++);
+        return a;
+    }
+
+    private static FloatArray take(Map<Integer, TreeMap<Long, FloatArray>> from, int n) {
+        TreeMap<Long, FloatArray> free = from.get(n);
+        if (free == null) return null;
+        var oldest = free.pollFirstEntry();
+        return oldest == null ? null : oldest.getValue();
     }
 
     private static <T> Set<T> identitySet() {
@@ -315,6 +335,13 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
             key.add("|");
             for (Object w : writes) key.add(new Identity(w));
             key.add(List.of(scalars));
+        }
+
+        /** The task without the activations it runs on (its weights and tables included). */
+        void addShape(List<Object> shape, Set<Object> constants) {
+            shape.add(kernel);
+            for (Object r : reads) shape.add(constants.contains(r) ? new Identity(r) : "a");
+            shape.add(List.of(scalars));
         }
     }
 
@@ -361,6 +388,13 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
         try {
             CompiledPlan plan = plans.get(key);
             if (plan == null) {
+                List<Object> shape = new ArrayList<>();
+                for (Op op : pending) op.addShape(shape, constants);
+                // The same calls on the same weights, on other activation arrays: the earlier plan ran on the new
+                // arrays of a first call, which the pool's arrays replace from then on. Dropped now rather than
+                // holding a second copy of the model's weights on the device.
+                List<Object> replaced = shapes.put(shape, key);
+                if (replaced != null && plans.containsKey(replaced)) plans.remove(replaced).close();
                 plan = compile(List.copyOf(pending), results);
                 compiled++;
                 plans.put(key, plan);
@@ -375,10 +409,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
             pending.clear();
             touched.clear();
             written.clear();
-            freedInRecording.forEach((n, q) -> {
-                var into = pool.computeIfAbsent(n, k -> new ArrayDeque<>());
-                while (!q.isEmpty()) into.push(q.pollLast());
-            });
+            freedInRecording.forEach((n, free) -> pool.computeIfAbsent(n, k -> new TreeMap<>()).putAll(free));
             freedInRecording.clear();
         }
     }
