@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,7 +39,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * plan, a tensor crosses to the host only if it is an input of the recording (uploaded, or a result of an earlier
  * plan: copied in every execution; weights and tables: once per plan) or still held when the recording ends (copied
  * out, for a later download or plan); results freed during the recording never leave the device. A tensor made in
- * one chunk and read in a later one is passed on the device ({@code persistOnDevice}/{@code consumeFromDevice}).
+ * one chunk and read in a later one stays on the device: {@code persistOnDevice} in the chunk that wrote it,
+ * {@code consumeFromDevice} in the next, relayed so through every chunk up to the reader (TornadoVM hands a graph only
+ * what the graph executed just before it persisted), the graphs executed one at a time in order.
  *
  * <p>Freed tensors' arrays are kept by size and handed out again (uploads only take arrays the recording in progress
  * does not use, so no host write changes an input before it is copied in). A caller that repeats the same calls —
@@ -55,14 +56,6 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
         TornadoSettings.apply();
     }
 
-    /**
-     * Whether a tensor made in one chunk reaches a later chunk on the device ({@code persistOnDevice} /
-     * {@code consumeFromDevice}) rather than through the host. Off: on TornadoVM 5.2 (POCL) a graph that persists a
-     * result it writes itself fails its first execution (the interpreter's allocation expects the persisted buffer to
-     * exist already: NullPointerException in {@code TornadoVMInterpreter.executeAlloc}), so chunks pass tensors
-     * through the host, which is correct and costs one copy each way per tensor crossing a chunk boundary.
-     */
-    static final boolean SHARE_ACROSS_CHUNKS = true;
     /** Tasks per task graph. */
     static final int CHUNK = 100;
     /** Compiled plans kept, least recently used dropped first (each holds its kernels and device buffers). */
@@ -459,7 +452,6 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
             persisted.add(new ArrayList<>());
             toHost.add(new ArrayList<>());
         }
-        Map<Object, Set<Integer>> passedAt = new IdentityHashMap<>();
         for (int c = 0; c < chunks; c++) {
             Set<Object> here = identitySet();
             Set<Object> writtenHere = identitySet();
@@ -469,7 +461,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
                     Integer from = lastWriter.get(r);
                     if (constants.contains(r)) {
                         once.get(c).add(r);
-                    } else if (from != null && SHARE_ACROSS_CHUNKS) {
+                    } else if (from != null) {
                         // TornadoVM hands a graph only what the graph executed just before it persisted: relay.
                         for (int k = from; k < c; k++) {
                             if (relayed.get(k).add(r)) {
@@ -477,10 +469,6 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
                                 consumed.get(k + 1).add(r);
                             }
                         }
-                    } else if (from != null) {
-                        // Through the host: out at the end of the chunk that wrote it, in at the start of this one.
-                        if (passedAt.computeIfAbsent(r, k -> new HashSet<>()).add(from)) toHost.get(from).add(r);
-                        every.get(c).add(r);
                     } else {
                         every.get(c).add(r);
                     }
@@ -492,10 +480,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
             }
             for (Object w : writtenHere) lastWriter.put(w, c);
         }
-        for (Object r : results) {
-            int from = lastWriter.get(r);
-            if (passedAt.computeIfAbsent(r, k -> new HashSet<>()).add(from)) toHost.get(from).add(r);
-        }
+        for (Object r : results) toHost.get(lastWriter.get(r)).add(r);
 
         GridScheduler grids = new GridScheduler();
         boolean anyGrid = false;
