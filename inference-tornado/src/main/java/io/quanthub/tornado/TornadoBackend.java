@@ -48,6 +48,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * a sampler's steps — therefore records the same tasks on the same arrays, and the plan compiled the first time
  * (TornadoVM compiles every task's kernel then) is {@linkplain #plans found again} and only re-executed.
  *
+ * <p>Every operation is {@code synchronized}: callers on several threads (one per model) interleave whole operations in
+ * one recording, which stays correct (each reads and writes only its own tensors).
+ *
  * <p>Every value is computed by one work-item in a fixed order (no atomics, no cross-work-item reductions): the same
  * inputs give the same bits on a device.
  */
@@ -185,7 +188,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public Tensor upload(float[] values, int rows, int cols) {
+    public synchronized Tensor upload(float[] values, int rows, int cols) {
         int n = Math.multiplyExact(rows, cols);
         if (values.length != n) {
             throw new IllegalArgumentException("upload of " + values.length + " values as " + rows + "x" + cols);
@@ -197,7 +200,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public float[] download(Tensor x) {
+    public synchronized float[] download(Tensor x) {
         DeviceTensor t = tensor(x);
         if (written.contains(t.array)) flush();
         float[] out = new float[Math.toIntExact(t.size())];
@@ -206,7 +209,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public void free(Tensor... tensors) {
+    public synchronized void free(Tensor... tensors) {
         for (Tensor x : tensors) {
             if (x == null) continue;
             DeviceTensor t = tensor(x);
@@ -217,7 +220,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public void trim() {
+    public synchronized void trim() {
         flush();
         pool.values().forEach(free -> free.values().forEach(serials::remove));
         pool.clear();
@@ -225,7 +228,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         pending.clear();
         touched.clear();
         written.clear();
@@ -242,7 +245,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public BackendWeight load(Weight stored) {
+    public synchronized BackendWeight load(Weight stored) {
         return new DeviceWeightHandle(stored);
     }
 
@@ -512,7 +515,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     // Operations
 
     @Override
-    public Tensor embedding(BackendWeight table, int[] ids) {
+    public synchronized Tensor embedding(BackendWeight table, int[] ids) {
         // The few rows a prompt needs are gathered on the host from the mapped file, in any stored type.
         Weight w = table.source();
         int dim = w.cols();
@@ -542,7 +545,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public Tensor copy(Tensor x) {
+    public synchronized Tensor copy(Tensor x) {
         DeviceTensor in = tensor(x);
         DeviceTensor out = allocate(in.rows, in.cols);
         block(in.array, out.array, 1, Math.toIntExact(in.size()), 0, 0, 0, 0, false);
@@ -550,7 +553,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public Tensor columns(Tensor x, int from, int count) {
+    public synchronized Tensor columns(Tensor x, int from, int count) {
         DeviceTensor in = tensor(x);
         if (from < 0 || count < 0 || from + count > in.cols) {
             throw new IllegalArgumentException("columns " + from + ".." + (from + count) + " of " + x);
@@ -561,7 +564,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public Tensor rows(Tensor x, int from, int count) {
+    public synchronized Tensor rows(Tensor x, int from, int count) {
         DeviceTensor in = tensor(x);
         if (from < 0 || count < 0 || from + count > in.rows) {
             throw new IllegalArgumentException("rows " + from + ".." + (from + count) + " of " + x);
@@ -572,7 +575,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public Tensor concatRows(Tensor a, Tensor b) {
+    public synchronized Tensor concatRows(Tensor a, Tensor b) {
         DeviceTensor ta = tensor(a);
         DeviceTensor tb = tensor(b);
         if (ta.cols != tb.cols) throw new IllegalArgumentException("cannot stack rows of " + a + " and " + b);
@@ -584,7 +587,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public Tensor concatColumns(Tensor a, Tensor b) {
+    public synchronized Tensor concatColumns(Tensor a, Tensor b) {
         DeviceTensor ta = tensor(a);
         DeviceTensor tb = tensor(b);
         if (ta.rows != tb.rows) throw new IllegalArgumentException("cannot join columns of " + a + " and " + b);
@@ -596,7 +599,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public Tensor transpose(Tensor x) {
+    public synchronized Tensor transpose(Tensor x) {
         DeviceTensor in = tensor(x);
         DeviceTensor out = allocate(in.cols, in.rows);
         transpose(in.array, out.array, in.rows, in.cols);
@@ -610,7 +613,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public Tensor matmul(Tensor x, BackendWeight w, Tensor bias) {
+    public synchronized Tensor matmul(Tensor x, BackendWeight w, Tensor bias) {
         DeviceTensor in = tensor(x);
         if (in.cols != w.cols()) {
             throw new IllegalArgumentException("matmul input for " + w.source().name() + " has rows of " + in.cols
@@ -636,7 +639,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public Tensor layerNorm(Tensor x, float eps, Tensor weight, Tensor bias) {
+    public synchronized Tensor layerNorm(Tensor x, float eps, Tensor weight, Tensor bias) {
         DeviceTensor in = tensor(x);
         int rows = in.rows;
         int dim = in.cols;
@@ -659,7 +662,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public void rmsNorm(Tensor x, int dim, Tensor scale) {
+    public synchronized void rmsNorm(Tensor x, int dim, Tensor scale) {
         DeviceTensor t = tensor(x);
         if (dim <= 0 || t.size() % dim != 0 || scale.size() != dim) {
             throw new IllegalArgumentException("rmsNorm over " + dim + " of " + x + " with a scale of " + scale);
@@ -673,7 +676,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public void modulate(Tensor x, Tensor shift, Tensor scale) {
+    public synchronized void modulate(Tensor x, Tensor shift, Tensor scale) {
         DeviceTensor t = tensor(x);
         int dim = t.cols;
         if (shift.size() != dim || scale.size() != dim) {
@@ -688,7 +691,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public void addGated(Tensor x, Tensor gate, Tensor y) {
+    public synchronized void addGated(Tensor x, Tensor gate, Tensor y) {
         DeviceTensor t = tensor(x);
         int dim = t.cols;
         if (gate.size() != dim || y.size() != t.size()) {
@@ -703,12 +706,12 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public void add(Tensor x, Tensor y) {
+    public synchronized void add(Tensor x, Tensor y) {
         elementwise("add", x, y);
     }
 
     @Override
-    public void multiply(Tensor x, Tensor y) {
+    public synchronized void multiply(Tensor x, Tensor y) {
         elementwise("multiply", x, y);
     }
 
@@ -725,7 +728,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public void gelu(Tensor x) {
+    public synchronized void gelu(Tensor x) {
         DeviceTensor t = tensor(x);
         FloatArray a = t.array;
         int n = Math.toIntExact(t.size());
@@ -733,7 +736,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public void silu(Tensor x) {
+    public synchronized void silu(Tensor x) {
         DeviceTensor t = tensor(x);
         FloatArray a = t.array;
         int n = Math.toIntExact(t.size());
@@ -741,7 +744,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public void quickGelu(Tensor x) {
+    public synchronized void quickGelu(Tensor x) {
         DeviceTensor t = tensor(x);
         FloatArray a = t.array;
         int n = Math.toIntExact(t.size());
@@ -752,7 +755,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public void rope(Tensor x, int heads, Tensor cos, Tensor sin) {
+    public synchronized void rope(Tensor x, int heads, Tensor cos, Tensor sin) {
         DeviceTensor t = tensor(x);
         int tokens = t.rows;
         int headDim = t.cols / heads;
@@ -769,12 +772,12 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
+    public synchronized Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
         return attention(q, k, v, heads, AttentionBias.NONE.withScale((float) (1.0 / Math.sqrt(q.cols() / heads))));
     }
 
     @Override
-    public Tensor attention(Tensor q, Tensor k, Tensor v, int heads, AttentionBias bias) {
+    public synchronized Tensor attention(Tensor q, Tensor k, Tensor v, int heads, AttentionBias bias) {
         DeviceTensor tq = tensor(q);
         DeviceTensor tk = tensor(k);
         DeviceTensor tv = tensor(v);
@@ -812,7 +815,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     // Image operations
 
     @Override
-    public Tensor conv2d(Tensor x, int height, int width, BackendWeight w, Tensor bias) {
+    public synchronized Tensor conv2d(Tensor x, int height, int width, BackendWeight w, Tensor bias) {
         DeviceTensor in = tensor(x);
         long[] shape = w.source().shape();
         if (shape.length != 4 && shape.length != 2) {
@@ -852,7 +855,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public void groupNorm(Tensor x, int groups, Tensor weight, Tensor bias) {
+    public synchronized void groupNorm(Tensor x, int groups, Tensor weight, Tensor bias) {
         DeviceTensor t = tensor(x);
         int channels = t.rows;
         int spatial = t.cols;
@@ -868,7 +871,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
-    public Tensor upsampleNearest2x(Tensor x, int height, int width) {
+    public synchronized Tensor upsampleNearest2x(Tensor x, int height, int width) {
         DeviceTensor in = tensor(x);
         int channels = in.rows;
         if (in.cols != height * width) {
