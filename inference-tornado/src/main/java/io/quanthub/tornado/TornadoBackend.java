@@ -6,14 +6,13 @@ import io.quanthub.inference.compute.BackendWeight;
 import io.quanthub.inference.compute.ComputeBackend;
 import io.quanthub.inference.compute.Tensor;
 import io.quanthub.inference.compute.Weight;
-import uk.ac.manchester.tornado.api.GridScheduler;
-import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
-import uk.ac.manchester.tornado.api.TaskGraph;
+import io.quanthub.tornado.TaskPlans.CompiledPlan;
+import io.quanthub.tornado.TaskPlans.Identity;
+import io.quanthub.tornado.TaskPlans.Op;
+import io.quanthub.tornado.TaskPlans.TaskAdder;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
-import uk.ac.manchester.tornado.api.enums.DataTransferMode;
-import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -28,7 +27,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The compute backend on a TornadoVM device, with tensors that stay on the device between operations.
@@ -63,7 +61,6 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
     static final int CHUNK = 100;
     /** Compiled plans kept, least recently used dropped first (each holds its kernels and device buffers). */
     private static final int PLANS = 4;
-    private static final AtomicInteger GRAPHS = new AtomicInteger();
 
     private final TornadoDevice device;
     private final boolean defaultDevice;
@@ -307,51 +304,11 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
         return oldest == null ? null : oldest.getValue();
     }
 
-    private static <T> Set<T> identitySet() {
+    static <T> Set<T> identitySet() {
         return Collections.newSetFromMap(new IdentityHashMap<>());
     }
 
     // Recording
-
-    /** Adds one task to a graph under the name given. */
-    @FunctionalInterface
-    private interface TaskAdder {
-        void add(TaskGraph g, String name);
-    }
-
-    /**
-     * One recorded task: what it reads (every array and table its kernel takes, which the graph must declare), what
-     * it writes, and its scalars; the three with the kernel name make the plan cache's key.
-     */
-    private record Op(String kernel, Object[] reads, Object[] writes, Object[] scalars, WorkerGrid grid,
-                      TaskAdder adder) {
-        void addKey(List<Object> key) {
-            key.add(kernel);
-            for (Object r : reads) key.add(new Identity(r));
-            key.add("|");
-            for (Object w : writes) key.add(new Identity(w));
-            key.add(List.of(scalars));
-        }
-
-        /** The task without the activations it runs on (its weights and tables included). */
-        void addShape(List<Object> shape, Set<Object> constants) {
-            shape.add(kernel);
-            for (Object r : reads) shape.add(constants.contains(r) ? new Identity(r) : "a");
-            shape.add(List.of(scalars));
-        }
-    }
-
-    private record Identity(Object o) {
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof Identity i && i.o == o;
-        }
-
-        @Override
-        public int hashCode() {
-            return System.identityHashCode(o);
-        }
-    }
 
     private void record(String kernel, Object[] reads, Object[] writes, Object[] scalars, WorkerGrid grid,
                         TaskAdder adder) {
@@ -373,7 +330,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
         List<Object> results = new ArrayList<>();
         Set<Object> seen = identitySet();
         for (Op op : pending) {
-            for (Object w : op.writes) {
+            for (Object w : op.writes()) {
                 if (held.contains(w) && seen.add(w)) results.add(w);
             }
         }
@@ -391,7 +348,7 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
                 // holding a second copy of the model's weights on the device.
                 List<Object> replaced = shapes.put(shape, key);
                 if (replaced != null && plans.containsKey(replaced)) plans.remove(replaced).close();
-                plan = compile(List.copyOf(pending), results);
+                plan = TaskPlans.compile(List.copyOf(pending), results, constants, defaultDevice ? null : device);
                 compiled++;
                 plans.put(key, plan);
                 if (plans.size() > PLANS) {
@@ -408,108 +365,6 @@ public final class TornadoBackend implements ComputeBackend, AutoCloseable {
             freedInRecording.forEach((n, free) -> pool.computeIfAbsent(n, k -> new TreeMap<>()).putAll(free));
             freedInRecording.clear();
         }
-    }
-
-    private record CompiledPlan(TornadoExecutionPlan plan, int graphs) {
-        /** Graph by graph: a graph receives what it consumes from the graph executed just before it. */
-        void execute() {
-            try {
-                if (graphs == 1) {
-                    plan.execute();
-                } else {
-                    for (int g = 0; g < graphs; g++) plan.withGraph(g).execute();
-                }
-            } catch (RuntimeException e) {
-                throw new IllegalStateException("TornadoVM execution failed: " + e.getMessage(), e);
-            }
-        }
-
-        void close() {
-            try {
-                plan.freeDeviceMemory();
-                plan.close();
-            } catch (TornadoExecutionPlanException e) {
-                throw new IllegalStateException("closing a TornadoVM plan failed: " + e.getMessage(), e);
-            }
-        }
-    }
-
-    /** The task graphs of a recording, chunk by chunk, and which arrays each brings in, passes on and copies out. */
-    private CompiledPlan compile(List<Op> ops, List<Object> results) {
-        int chunks = (ops.size() + CHUNK - 1) / CHUNK;
-        int plan = GRAPHS.incrementAndGet();
-        String[] names = new String[chunks];
-        List<List<Object>> once = new ArrayList<>();
-        List<List<Object>> every = new ArrayList<>();
-        List<List<Object>> consumed = new ArrayList<>();
-        List<Set<Object>> relayed = new ArrayList<>();
-        List<List<Object>> persisted = new ArrayList<>();
-        List<List<Object>> toHost = new ArrayList<>();
-        Map<Object, Integer> lastWriter = new IdentityHashMap<>();
-        for (int c = 0; c < chunks; c++) {
-            names[c] = "qh" + plan + "c" + c;
-            once.add(new ArrayList<>());
-            every.add(new ArrayList<>());
-            consumed.add(new ArrayList<>());
-            relayed.add(identitySet());
-            persisted.add(new ArrayList<>());
-            toHost.add(new ArrayList<>());
-        }
-        for (int c = 0; c < chunks; c++) {
-            Set<Object> here = identitySet();
-            Set<Object> writtenHere = identitySet();
-            for (Op op : ops.subList(c * CHUNK, Math.min(ops.size(), (c + 1) * CHUNK))) {
-                for (Object r : op.reads) {
-                    if (writtenHere.contains(r) || !here.add(r)) continue;
-                    Integer from = lastWriter.get(r);
-                    if (constants.contains(r)) {
-                        once.get(c).add(r);
-                    } else if (from != null) {
-                        // TornadoVM hands a graph only what the graph executed just before it persisted: relay.
-                        for (int k = from; k < c; k++) {
-                            if (relayed.get(k).add(r)) {
-                                persisted.get(k).add(r);
-                                consumed.get(k + 1).add(r);
-                            }
-                        }
-                    } else {
-                        every.get(c).add(r);
-                    }
-                }
-                for (Object w : op.writes) {
-                    writtenHere.add(w);
-                    here.add(w);
-                }
-            }
-            for (Object w : writtenHere) lastWriter.put(w, c);
-        }
-        for (Object r : results) toHost.get(lastWriter.get(r)).add(r);
-
-        GridScheduler grids = new GridScheduler();
-        boolean anyGrid = false;
-        ImmutableTaskGraph[] graphs = new ImmutableTaskGraph[chunks];
-        for (int c = 0; c < chunks; c++) {
-            TaskGraph g = new TaskGraph(names[c]);
-            if (!once.get(c).isEmpty()) g.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.get(c).toArray());
-            if (!every.get(c).isEmpty()) g.transferToDevice(DataTransferMode.EVERY_EXECUTION, every.get(c).toArray());
-            if (!consumed.get(c).isEmpty()) g.consumeFromDevice(names[c - 1], consumed.get(c).toArray());
-            int t = 0;
-            for (Op op : ops.subList(c * CHUNK, Math.min(ops.size(), (c + 1) * CHUNK))) {
-                String name = "t" + t++;
-                op.adder.add(g, name);
-                if (op.grid != null) {
-                    grids.addWorkerGrid(names[c] + "." + name, op.grid);
-                    anyGrid = true;
-                }
-            }
-            if (!persisted.get(c).isEmpty()) g.persistOnDevice(persisted.get(c).toArray());
-            if (!toHost.get(c).isEmpty()) g.transferToHost(DataTransferMode.EVERY_EXECUTION, toHost.get(c).toArray());
-            graphs[c] = g.snapshot();
-        }
-        TornadoExecutionPlan p = new TornadoExecutionPlan(graphs);
-        if (!defaultDevice) p.withDevice(device);
-        if (anyGrid) p.withGridScheduler(grids);
-        return new CompiledPlan(p, chunks);
     }
 
     // Operations
