@@ -10,6 +10,7 @@ import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,14 +54,26 @@ public final class TornadoOps {
      */
     GridScheduler addMatmul(TaskGraph g, FloatArray x, int tokens, DeviceWeight w, float[] bias, FloatArray out) {
         FloatArray b = bias == null ? new FloatArray(1) : FloatArray.fromArray(bias);
-        int hasBias = bias == null ? 0 : 1;
-        int in = w.cols();
-        int outDim = w.rows();
         String id = "matmul";
-        GgmlType type = w.weight().type();
+        IntArray layout = LegacyBlocks.supports(w.weight().type()) ? LegacyBlocks.layout(w.weight().type()) : null;
         // Weights, tables and bias do not change between executions of a graph: copied once.
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.data(), b, fp16, bf16, codebook);
-        var tiled = new GridScheduler(g.getTaskGraphName() + "." + id, TiledMatmulKernels.grid(tokens, outDim));
+        if (layout != null) g.transferToDevice(DataTransferMode.FIRST_EXECUTION, layout);
+        addMatmulTask(g, id, x, tokens, w, b, bias == null ? 0 : 1, out, fp16, bf16, codebook, layout);
+        return new GridScheduler(g.getTaskGraphName() + "." + id, TiledMatmulKernels.grid(tokens, w.rows()));
+    }
+
+    /**
+     * Adds the tiled matmul task of the weight's stored type as {@code id}, declaring no transfers: the caller has
+     * made every argument present on the device. {@code layout} is {@link LegacyBlocks#layout} for the 32-value block
+     * types, else unused; the task needs the grid {@link TiledMatmulKernels#grid}{@code (tokens, w.rows())}.
+     */
+    static void addMatmulTask(TaskGraph g, String id, FloatArray x, int tokens, DeviceWeight w, FloatArray b,
+                              int hasBias, FloatArray out, FloatArray fp16, FloatArray bf16, FloatArray codebook,
+                              IntArray layout) {
+        int in = w.cols();
+        int outDim = w.rows();
+        GgmlType type = w.weight().type();
         switch (type) {
             case F32 -> g.task(id, TiledMatmulKernels::f32, new KernelContext(), x, (FloatArray) w.data(), b, out,
                     tokens, in, outDim, hasBias);
@@ -78,14 +91,9 @@ public final class TornadoOps {
                     tokens, in, outDim, hasBias);
             case IQ4_XS -> g.task(id, TiledMatmulKernels::iq4xs, new KernelContext(), x, bytes(w), fp16, codebook, b,
                     out, tokens, in, outDim, hasBias);
-            default -> {
-                var layout = LegacyBlocks.layout(type);
-                g.transferToDevice(DataTransferMode.FIRST_EXECUTION, layout);
-                g.task(id, TiledMatmulKernels::legacy, new KernelContext(), x, bytes(w), layout, fp16, codebook, b,
-                        out, tokens, in, outDim, hasBias);
-            }
+            default -> g.task(id, TiledMatmulKernels::legacy, new KernelContext(), x, bytes(w), layout, fp16, codebook,
+                    b, out, tokens, in, outDim, hasBias);
         }
-        return tiled;
     }
 
     private static ByteArray bytes(DeviceWeight w) {
@@ -188,8 +196,9 @@ public final class TornadoOps {
         FloatArray va = FloatArray.fromArray(v);
         FloatArray out = new FloatArray(tokens * heads * headDim);
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        run(graph().transferToDevice(DataTransferMode.EVERY_EXECUTION, qa, ka, va)
-                .task("attention", AttentionKernel::attention, qa, ka, va, out, tokens, heads, headDim, scale)
+        FloatArray none = new FloatArray(1);
+        run(graph().transferToDevice(DataTransferMode.EVERY_EXECUTION, qa, ka, va, none)
+                .task("attention", AttentionKernel::attention, qa, ka, va, none, out, tokens, heads, headDim, scale, 0, 0)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, out));
         return out.toHeapArray();
     }
