@@ -89,7 +89,7 @@ check() {
   # JVM's class path: TornadoVM reads kernel classes' bytecode through the system class loader.
   step tests.txt 600 bash -c 'cd "$0/inference-tornado" && "${@}"' "$ROOT" "${jvm[@]}" -Dquanthub.testdata="$PACK/testdata" \
     -cp "$cp:$PACK/test-classes:$(ls "$PACK"/junit/*.jar)" org.junit.platform.console.ConsoleLauncher \
-    execute --scan-class-path "$PACK/test-classes" --disable-banner --details=tree
+    execute --scan-class-path "$PACK/test-classes" --include-package io.quanthub.tornado --disable-banner --details=tree
   local bench=(io.quanthub.bench.EngineBenchMain flux-steps --sizes "${GPU_CHECK_SIZES:-256,512,1024}" --quant Q8_0
                --steps 2 --no-ggml)
   step flux-steps-cpu.txt 900 "${jvm[@]}" -cp "$cp" "${bench[@]}" --backend cpu

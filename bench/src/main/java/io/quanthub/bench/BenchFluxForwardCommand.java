@@ -133,6 +133,10 @@ public final class BenchFluxForwardCommand implements Runnable {
             out.println("model: synthetic " + shape.description() + ", BF16 safetensors; GGUF levels converted with Converter");
             out.println(BenchSupport.machineLine(load));
             out.println(Backends.describe(backend.factory().get()));
+            // The bound on both sides: no float32 engine on these threads multiplies faster than this.
+            double peak = FmaPeak.gflops(threads, 5);
+            out.printf(Locale.ROOT, "FMA peak: %.0f GFLOP/s float32 on %d threads (measured now, FmaPeak); a side at "
+                    + "x%% of it cannot run more than 100/x times faster%n", peak, threads);
             out.printf(Locale.ROOT, "threads: %d on both sides; txt tokens %d; QuantHub: %d calls in one process, each "
                     + "timed, RSS after each; %s%n", threads, txtTokens, calls, torch == null
                     ? "PyTorch: not run (" + ("none".equals(python) ? "--python none" : "no python with torch found") + ")"
@@ -141,10 +145,11 @@ public final class BenchFluxForwardCommand implements Runnable {
             out.println();
             out.println("wall s and cpu s (process CPU time, all threads) per QuantHub call; RSS after each call; "
                     + "torch: best wall s and its cpu s; wall x = torch's best wall time over QuantHub's, cpu x the same "
-                    + "for CPU time (steadier on a shared machine); rel L2 = |QH - torch| / |torch|"
+                    + "for CPU time (steadier on a shared machine); QH pk, torch pk: each side's best call in GFLOP/s as a share of "
+                    + "the FMA peak; rel L2 = |QH - torch| / |torch|"
                     + (float64 ? "; QH-f64, torch-f64: each float32 result's rel L2 from torch in float64" : ""));
-            out.printf(Locale.ROOT, "%-7s %9s %-20s %-20s %-14s %-13s %6s %6s %8s%s%n", "level", "tokens", "wall s",
-                    "cpu s", "RSS GiB", "torch s", "wall x", "cpu x", "rel L2", float64 ? "   QH-f64 torch-f64" : "");
+            out.printf(Locale.ROOT, "%-7s %9s %-20s %-20s %-14s %-13s %6s %6s %6s %8s %8s%s%n", "level", "tokens",
+                    "wall s", "cpu s", "RSS GiB", "torch s", "wall x", "cpu x", "QH pk", "torch pk", "rel L2", float64 ? "   QH-f64 torch-f64" : "");
             for (QuantLevel level : parsedLevels) {
                 Path model = source;
                 if (level != QuantLevel.BF16) {
@@ -165,22 +170,26 @@ public final class BenchFluxForwardCommand implements Runnable {
                     String wallRatio = "-";
                     String cpuRatio = "-";
                     String l2Cell = "-";
+                    String torchPeak = "-";
                     String f64Cells = "";
+                    double flops = FluxFlops.forward(shape, n, txtTokens);
+                    String ourPeak = share(flops, min(ours.seconds()), peak);
                     if (torch != null) {
                         TorchReference.Result ref = torch.run(dequantized, inputsFile, torchCalls, false);
                         torchCell = join(List.of(ref.seconds(), ref.cpuSeconds()));
                         wallRatio = String.format(Locale.ROOT, "%.2fx", ref.seconds() / min(ours.seconds()));
                         cpuRatio = String.format(Locale.ROOT, "%.2fx", ref.cpuSeconds() / min(ours.cpuSeconds()));
                         l2Cell = String.format(Locale.ROOT, "%.1e", relativeL2(ours.output(), ref.output()));
+                        torchPeak = share(flops, ref.seconds(), peak);
                         if (float64) {
                             float[] exact = torch.run(dequantized, inputsFile, 1, true).output();
                             f64Cells = String.format(Locale.ROOT, " %8.1e %9.1e", relativeL2(ours.output(), exact),
                                     relativeL2(ref.output(), exact));
                         }
                     }
-                    out.printf(Locale.ROOT, "%-7s %9s %-20s %-20s %-14s %-13s %6s %6s %8s%s%n", level,
+                    out.printf(Locale.ROOT, "%-7s %9s %-20s %-20s %-14s %-13s %6s %6s %6s %8s %8s%s%n", level,
                             n + "+" + txtTokens, join(ours.seconds()), join(ours.cpuSeconds()), ours.rssGiB(),
-                            torchCell, wallRatio, cpuRatio, l2Cell, f64Cells);
+                            torchCell, wallRatio, cpuRatio, ourPeak, torchPeak, l2Cell, f64Cells);
                     out.flush();
                 }
                 if (dequantized != null) Files.delete(dequantized);
@@ -195,6 +204,11 @@ public final class BenchFluxForwardCommand implements Runnable {
 
     /** Every call's wall and CPU seconds, the output of the last, RSS after each call ("a/b/c" GiB). */
     private record QuantHubRun(List<Double> seconds, List<Double> cpuSeconds, float[] output, String rssGiB) {
+    }
+
+    /** {@code flops} done in {@code seconds} as a percentage of {@code peakGflops}. */
+    private static String share(double flops, double seconds, double peakGflops) {
+        return String.format(Locale.ROOT, "%.0f%%", 100 * flops / seconds / 1e9 / peakGflops);
     }
 
     private static double min(List<Double> values) {

@@ -184,6 +184,9 @@ class BenchCommandTest {
         assertTrue(report.contains("model: synthetic Flux hidden 256, 1 double + 1 single blocks"), report);
         List<String> rows = report.lines().filter(l -> l.matches("(BF16|Q4_K_M) +64\\+16 .*")).toList();
         assertEquals(2, rows.size(), report);
+        // The roofline: a measured peak, and QuantHub's share of it in every row.
+        assertTrue(report.matches("(?s).*FMA peak: [1-9][0-9]* GFLOP/s float32 on \\d+ threads.*"), report);
+        for (String row : rows) assertTrue(row.matches(".* [0-9]+% .*"), "share of the peak in " + row);
         if (report.contains("PyTorch: not run")) {
             System.out.println("no python with torch here: the PyTorch side was not checked");
         } else {

@@ -60,10 +60,13 @@ class TornadoCommandsTest {
         assertError(run.tensors.get("image"), reference("sample.safetensors", "image"), 1e-3, "image");
     }
 
-    /** A K-quant and an unquantized GGUF: the TornadoVM kernels dequantize as the CPU backend does. */
+    /**
+     * A K-quant GGUF (Q4_K_M mixes Q4_K, Q6_K and F32 tensors): the TornadoVM kernels dequantize as the CPU backend
+     * does. (F32 and Q8_0 GGUFs are checked against the authors' outputs in ModelsOnTornadoTest.)
+     */
     @Test
-    void ggufFilesGiveWhatTheCpuBackendGives(@TempDir Path dir) throws Exception {
-        for (QuantLevel level : List.of(QuantLevel.F32, QuantLevel.Q4_K_M)) {
+    void aKQuantGgufGivesWhatTheCpuBackendGives(@TempDir Path dir) throws Exception {
+        for (QuantLevel level : List.of(QuantLevel.Q4_K_M)) {
             Path gguf = dir.resolve("flux-tiny-" + level + ".gguf");
             new Converter(1, false).convert(TINY.resolve("model.safetensors"), level, gguf,
                     Converter.ProgressListener.NONE);
