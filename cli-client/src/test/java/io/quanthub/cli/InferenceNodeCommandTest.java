@@ -28,6 +28,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import static io.quanthub.cli.RunningCommand.awaitLine;
+import static io.quanthub.cli.RunningCommand.errTo;
+import static io.quanthub.cli.RunningCommand.pipeOut;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,10 +43,6 @@ import picocli.CommandLine;
  * bucket from the settings file the hub wrote for its embedded S3 ({@code --s3-config}), and renders the previews asked for over HTTP.
  */
 class InferenceNodeCommandTest {
-    private static final Pattern CLUSTER = Pattern.compile("cluster member at (127\\.0\\.0\\.1:\\d+)");
-    private static final Pattern LISTENING = Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+)");
-    private static final Pattern NODE = Pattern.compile("inference node at (127\\.0\\.0\\.1:\\d+) joined a cluster "
-            + "of 2 members; storage .*");
     private static final Duration PATIENCE = Duration.ofMinutes(3); // a hang guard, not a timing assertion
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -64,8 +64,8 @@ class InferenceNodeCommandTest {
         InferenceNodeCommand node = new InferenceNodeCommand();
         CompletableFuture<Integer> nodeExit = null;
         try {
-            String member = awaitLine(hubOut, CLUSTER, hubErr).group(1);
-            String base = awaitLine(hubOut, LISTENING, hubErr).group(1);
+            String member = awaitLine(hubOut, RunningCommand.CLUSTER, hubErr).group(1);
+            String base = awaitLine(hubOut, RunningCommand.LISTENING, hubErr).group(1);
             awaitLine(hubOut, Pattern.compile("demo: 3 previews are rendering .*"), hubErr);
 
             // The demo's request again: the same job, queued, since no node renders yet.
@@ -79,10 +79,10 @@ class InferenceNodeCommandTest {
             nodeExit = CompletableFuture.supplyAsync(() -> nodeCli.execute("--join", member,
                     "--s3-config", dir.resolve("hub").resolve("s3.properties").toString(),
                     "--data", dir.resolve("node").toString()), commands);
-            String nodeAddress = awaitLine(nodeOut, NODE, nodeErr).group(1);
+            String nodeAddress = awaitLine(nodeOut, RunningCommand.NODE, nodeErr).group(1);
             assertNotEquals(member, nodeAddress);
 
-            Preview done = awaitDone(hub, id);
+            Preview done = RunningCommand.awaitDone(hub, id, PATIENCE);
             assertEquals(nodeAddress, done.node(), "rendered by the standalone node");
             assertTrue(done.psnr() != null, "compared with its reference");
             Preview reference = hub.preview(done.reference());
@@ -120,8 +120,8 @@ class InferenceNodeCommandTest {
         InferenceNodeCommand large = new InferenceNodeCommand();
         java.util.List<CompletableFuture<Integer>> nodeExits = new java.util.ArrayList<>();
         try {
-            String member = awaitLine(hubOut, CLUSTER, hubErr).group(1);
-            String base = awaitLine(hubOut, LISTENING, hubErr).group(1);
+            String member = awaitLine(hubOut, RunningCommand.CLUSTER, hubErr).group(1);
+            String base = awaitLine(hubOut, RunningCommand.LISTENING, hubErr).group(1);
             awaitLine(hubOut, Pattern.compile("demo: 3 previews are rendering .*"), hubErr);
             String admin = Files.readString(dir.resolve("hub").resolve("admin-token")).strip();
             HubClient hub = new HubClient(base, null, HTTP);
@@ -143,10 +143,10 @@ class InferenceNodeCommandTest {
                     "the queue says it: " + queue);
 
             String largeAddress = startNode(large, commands, member, "large", source.memoryBytes(), nodeExits);
-            Preview reference = awaitDone(hub, source.job().id());
+            Preview reference = RunningCommand.awaitDone(hub, source.job().id(), PATIENCE);
             assertEquals(largeAddress, reference.node(), "only the large node fits the source");
             assertEquals(null, reference.job().message());
-            assertTrue(awaitDone(hub, quant.job().id()).psnr() != null, "the quant, compared with its reference");
+            assertTrue(RunningCommand.awaitDone(hub, quant.job().id(), PATIENCE).psnr() != null, "the quant, compared with its reference");
             String listed = nodes(base, admin);
             assertTrue(listed.indexOf(largeAddress) < listed.indexOf("\"deviceMemoryBytes\":" + quant.memoryBytes()),
                     "both nodes, the large one first: " + listed);
@@ -231,37 +231,7 @@ class InferenceNodeCommandTest {
         }
     }
 
-    private static BufferedReader pipeOut(CommandLine cli) throws IOException {
-        PipedReader pipe = new PipedReader();
-        cli.setOut(new PrintWriter(new PipedWriter(pipe), true));
-        return new BufferedReader(pipe);
-    }
 
-    private static StringWriter errTo(CommandLine cli) {
-        StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err, true));
-        return err;
-    }
 
-    /** Reads printed lines until one matches; fails (with what went to stderr) if output ends first. */
-    private static Matcher awaitLine(BufferedReader lines, Pattern pattern, StringWriter err) throws IOException {
-        String line;
-        while ((line = lines.readLine()) != null) {
-            Matcher m = pattern.matcher(line);
-            if (m.matches()) return m;
-        }
-        throw new AssertionError("no line matching " + pattern + "; stderr: " + err);
-    }
 
-    private static Preview awaitDone(HubClient hub, String id) throws Exception {
-        Instant deadline = Instant.now().plus(PATIENCE);
-        Preview preview = hub.preview(id);
-        while (preview.job().state() != HubJob.State.DONE && Instant.now().isBefore(deadline)) {
-            assertNotEquals(HubJob.State.FAILED, preview.job().state(), preview.toString());
-            Thread.sleep(200);
-            preview = hub.preview(id);
-        }
-        assertEquals(HubJob.State.DONE, preview.job().state(), preview.toString());
-        return preview;
-    }
 }

@@ -20,6 +20,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import static io.quanthub.cli.RunningCommand.awaitLine;
+import static io.quanthub.cli.RunningCommand.errTo;
+import static io.quanthub.cli.RunningCommand.pipeOut;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,8 +34,6 @@ import picocli.CommandLine;
  * with their meters in Prometheus text, and {@code /health} and {@code /ready}.
  */
 class OpsEndpointsTest {
-    private static final Pattern CLUSTER = Pattern.compile("cluster member at (127\\.0\\.0\\.1:\\d+)");
-    private static final Pattern LISTENING = Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+)");
     private static final Pattern METRICS = Pattern.compile("metrics on (http://127\\.0\\.0\\.1:\\d+)/metrics "
             + "\\(health: /health, readiness: /ready\\)");
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -55,8 +57,8 @@ class OpsEndpointsTest {
         CompletableFuture<Integer> converterExit = null;
         CompletableFuture<Integer> nodeExit = null;
         try {
-            String member = awaitLine(hubOut, CLUSTER, hubErr).group(1);
-            String hub = awaitLine(hubOut, LISTENING, hubErr).group(1);
+            String member = awaitLine(hubOut, RunningCommand.CLUSTER, hubErr).group(1);
+            String hub = awaitLine(hubOut, RunningCommand.LISTENING, hubErr).group(1);
             String s3Config = dir.resolve("hub").resolve("s3.properties").toString();
 
             CommandLine converterCli = new CommandLine(converter);
@@ -115,24 +117,6 @@ class OpsEndpointsTest {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static BufferedReader pipeOut(CommandLine cli) throws IOException {
-        PipedReader pipe = new PipedReader(1 << 16);
-        cli.setOut(new PrintWriter(new PipedWriter(pipe), true));
-        return new BufferedReader(pipe);
-    }
 
-    private static StringWriter errTo(CommandLine cli) {
-        StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err, true));
-        return err;
-    }
 
-    private static Matcher awaitLine(BufferedReader lines, Pattern pattern, StringWriter err) throws IOException {
-        String line;
-        while ((line = lines.readLine()) != null) {
-            Matcher m = pattern.matcher(line);
-            if (m.matches()) return m;
-        }
-        throw new AssertionError("the command ended without a line matching " + pattern + "; stderr: " + err);
-    }
 }

@@ -31,6 +31,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import static io.quanthub.cli.RunningCommand.awaitLine;
+import static io.quanthub.cli.RunningCommand.errTo;
+import static io.quanthub.cli.RunningCommand.pipeOut;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,9 +97,9 @@ class TornadoCommandsTest {
         InferenceNodeCommand node = new InferenceNodeCommand();
         CompletableFuture<Integer> nodeExit = null;
         try {
-            String member = awaitLine(hubOut, Pattern.compile("cluster member at (127\\.0\\.0\\.1:\\d+)"), hubErr)
+            String member = awaitLine(hubOut, RunningCommand.CLUSTER, hubErr)
                     .group(1);
-            String base = awaitLine(hubOut, Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+)"), hubErr)
+            String base = awaitLine(hubOut, RunningCommand.LISTENING, hubErr)
                     .group(1);
             awaitLine(hubOut, Pattern.compile("demo: 3 previews are rendering .*"), hubErr);
             HubClient hub = new HubClient(base, null, HttpClient.newHttpClient());
@@ -108,12 +112,11 @@ class TornadoCommandsTest {
             nodeExit = CompletableFuture.supplyAsync(() -> nodeCli.execute("--join", member,
                     "--s3-config", dir.resolve("hub").resolve("s3.properties").toString(),
                     "--data", dir.resolve("node").toString(), "--backend", "tornado"), commands);
-            String nodeAddress = awaitLine(nodeOut, Pattern.compile("inference node at (127\\.0\\.0\\.1:\\d+) joined "
-                    + "a cluster of 2 members; storage .*"), nodeErr).group(1);
+            String nodeAddress = awaitLine(nodeOut, RunningCommand.NODE, nodeErr).group(1);
             assertNotEquals(member, nodeAddress);
             assertTrue(nodeErr.toString().contains("backend: tornado "), nodeErr.toString());
 
-            Preview done = awaitDone(hub, id);
+            Preview done = RunningCommand.awaitDone(hub, id, Duration.ofMinutes(12)); // a hang guard
             assertEquals(nodeAddress, done.node(), "rendered by the TornadoVM node");
             assertTrue(done.psnr() != null, "compared with its reference");
         } finally {
@@ -147,12 +150,9 @@ class TornadoCommandsTest {
 
     /** Runs a command that must succeed; returns its stderr. */
     private static String execute(String... args) {
-        StringWriter err = new StringWriter();
-        CommandLine cli = QuantHubCli.commandLine();
-        cli.setOut(new PrintWriter(new StringWriter()));
-        cli.setErr(new PrintWriter(err));
-        assertEquals(0, cli.execute(args), err.toString());
-        return err.toString();
+        Cli run = Cli.run(args);
+        assertEquals(0, run.exit(), run.err());
+        return run.err();
     }
 
     private static FloatTensor reference(String file, String tensor) throws IOException {
@@ -171,36 +171,7 @@ class TornadoCommandsTest {
         assertTrue(error <= bound, what + ": relative L2 error " + error + " > " + bound);
     }
 
-    private static BufferedReader pipeOut(CommandLine cli) throws IOException {
-        PipedReader pipe = new PipedReader();
-        cli.setOut(new PrintWriter(new PipedWriter(pipe), true));
-        return new BufferedReader(pipe);
-    }
 
-    private static StringWriter errTo(CommandLine cli) {
-        StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err, true));
-        return err;
-    }
 
-    private static Matcher awaitLine(BufferedReader lines, Pattern pattern, StringWriter err) throws IOException {
-        String line;
-        while ((line = lines.readLine()) != null) {
-            Matcher m = pattern.matcher(line);
-            if (m.matches()) return m;
-        }
-        throw new AssertionError("no line matching " + pattern + "; stderr: " + err);
-    }
 
-    private static Preview awaitDone(HubClient hub, String id) throws Exception {
-        Instant deadline = Instant.now().plus(Duration.ofMinutes(12)); // a hang guard, not a timing assertion
-        Preview preview = hub.preview(id);
-        while (preview.job().state() != HubJob.State.DONE && Instant.now().isBefore(deadline)) {
-            assertNotEquals(HubJob.State.FAILED, preview.job().state(), preview.toString());
-            Thread.sleep(200);
-            preview = hub.preview(id);
-        }
-        assertEquals(HubJob.State.DONE, preview.job().state(), preview.toString());
-        return preview;
-    }
 }
