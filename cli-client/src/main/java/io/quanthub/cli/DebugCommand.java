@@ -52,8 +52,7 @@ public final class DebugCommand {
         @Override
         public Integer call() throws IOException {
             FluxInputs in = FluxInputs.readSafetensors(inputs);
-            try (ModelWeights weights = ModelWeights.open(model)) {
-                ComputeBackend b = backend.create();
+            try (ModelWeights weights = ModelWeights.open(model); ComputeBackend b = backend.create()) {
                 FluxModel flux = new FluxModel(weights, b);
                 BackendOption.announce(b, spec.commandLine().getErr());
                 float[] velocity = flux.forward(in);

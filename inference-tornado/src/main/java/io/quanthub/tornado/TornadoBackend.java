@@ -52,7 +52,7 @@ import java.util.TreeMap;
  * <p>Every value is computed by one work-item in a fixed order (no atomics, no cross-work-item reductions): the same
  * inputs give the same bits on a device.
  */
-public final class TornadoBackend implements ComputeBackend, AutoCloseable {
+public final class TornadoBackend implements ComputeBackend {
     static {
         TornadoSettings.apply();
     }

@@ -29,7 +29,7 @@ package io.quanthub.inference.compute;
  *   use.</li>
  * </ul>
  */
-public interface ComputeBackend {
+public interface ComputeBackend extends AutoCloseable {
     /** One line for the {@code backend: ...} note: the backend's name and the device, e.g. thread count and SIMD. */
     String description();
 
@@ -58,6 +58,16 @@ public interface ComputeBackend {
 
     /** Drops what the backend keeps of freed tensors, e.g. when the sizes in use change. */
     default void trim() {
+    }
+
+    /**
+     * Gives back everything the backend holds on its device (compiled plans, device buffers with weights); its
+     * tensors and weights are invalid afterwards. Whoever holds a model's backend closes it with the model (a
+     * {@code FluxPipeline}, {@code TextEncoders}), so an inference node that evicts a model frees its device memory.
+     * The CPU backend holds nothing that the garbage collector does not reclaim.
+     */
+    @Override
+    default void close() {
     }
 
     /** A stored weight, loaded for the kernels of this backend in its stored type. */

@@ -166,4 +166,9 @@ public abstract class ForwardingBackend implements ComputeBackend {
     public void trim() {
         delegate.trim();
     }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
 }

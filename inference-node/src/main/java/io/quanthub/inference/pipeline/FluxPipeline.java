@@ -25,8 +25,11 @@ public final class FluxPipeline implements AutoCloseable {
     private final ModelWeights vaeWeights;
     private final FluxModel model;
     private final VaeDecoder vae;
+    /** The pipeline's own: closed with it. */
+    private final ComputeBackend backend;
 
     private FluxPipeline(ModelWeights modelWeights, ModelWeights vaeWeights, ComputeBackend backend) {
+        this.backend = backend;
         this.modelWeights = modelWeights;
         this.vaeWeights = vaeWeights;
         this.model = new FluxModel(modelWeights, backend);
@@ -114,10 +117,8 @@ public final class FluxPipeline implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
+        try (backend; vaeWeights) {
             modelWeights.close();
-        } finally {
-            vaeWeights.close();
         }
     }
 }

@@ -90,12 +90,14 @@ public final class PreviewNode implements AutoCloseable {
         this.me = jobs.hazelcast().getCluster().getLocalMember().getUuid();
         var local = jobs.hazelcast().getCluster().getLocalMember().getAddress();
         this.address = local.getHost() + ":" + local.getPort();
-        ComputeBackend backend = backends.get();
         if (deviceMemory != null && deviceMemory <= 0) {
             throw new IllegalArgumentException("device memory must be positive");
         }
-        this.deviceBytes = deviceMemory != null ? deviceMemory : backend.deviceMemoryBytes();
-        String device = backend.description();
+        String device;
+        try (ComputeBackend backend = backends.get()) { // only asked what it runs on; each model opens its own
+            this.deviceBytes = deviceMemory != null ? deviceMemory : backend.deviceMemoryBytes();
+            device = backend.description();
+        }
         this.status = new NodeStatus(me, address, device.split(" ", 2)[0], device, deviceBytes, List.of());
         this.loaded = new LoadedModels(files, deviceBytes, this::report);
         this.prompts = new PromptConditioning(files, backends, loaded);

@@ -30,9 +30,12 @@ public final class TextEncoders implements AutoCloseable {
     private final UnigramTokenizer t5Tokenizer;
     private final ClipTextModel clip;
     private final T5Encoder t5;
+    /** The encoders' own: closed with them. */
+    private final ComputeBackend backend;
 
     private TextEncoders(ModelWeights clipWeights, ModelWeights t5Weights, ClipTokenizer clipTokenizer,
                          UnigramTokenizer t5Tokenizer, ComputeBackend backend) {
+        this.backend = backend;
         this.clipWeights = clipWeights;
         this.t5Weights = t5Weights;
         this.clipTokenizer = clipTokenizer;
@@ -138,7 +141,7 @@ public final class TextEncoders implements AutoCloseable {
 
     @Override
     public void close() {
-        try (clipWeights) {
+        try (backend; clipWeights) {
             t5Weights.close();
         }
     }

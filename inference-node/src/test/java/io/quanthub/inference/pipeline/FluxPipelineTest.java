@@ -135,6 +135,23 @@ class FluxPipelineTest {
         return seen;
     }
 
+    /** An inference node that evicts a model closes its pipeline: the backend (a GPU's device memory) goes with it. */
+    @Test
+    void closingThePipelineClosesItsBackend() throws IOException {
+        var closes = new java.util.concurrent.atomic.AtomicInteger();
+        var backend = new io.quanthub.inference.compute.ForwardingBackend(new CpuBackend()) {
+            @Override
+            public void close() {
+                closes.incrementAndGet();
+                super.close();
+            }
+        };
+        FluxPipeline pipeline = FluxPipeline.open(TinyFlux.model(), TinyFlux.vae(), backend);
+        assertEquals(0, closes.get());
+        pipeline.close();
+        assertEquals(1, closes.get());
+    }
+
     @Test
     void sizesThatAreNotMultiplesAreRefused() throws IOException {
         try (FluxPipeline pipeline = FluxPipeline.open(TinyFlux.model(), TinyFlux.vae(), new CpuBackend())) {
