@@ -57,6 +57,8 @@ public final class TornadoBackend implements ComputeBackend {
         TornadoSettings.apply();
     }
 
+    private static final System.Logger LOG = System.getLogger(TornadoBackend.class.getName());
+
     /** Tasks per task graph. */
     static final int CHUNK = 100;
     /** Compiled plans kept, least recently used dropped first (each holds its kernels and device buffers). */
@@ -322,6 +324,18 @@ public final class TornadoBackend implements ComputeBackend {
         return objects;
     }
 
+    private CompiledPlan compile(List<Op> ops, List<Object> results) {
+        compiled++;
+        return TaskPlans.compile(ops, results, constants, defaultDevice ? null : device);
+    }
+
+    private static boolean driverBuildFailed(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (String.valueOf(t.getMessage()).contains("compilation with the OpenCL driver")) return true;
+        }
+        return false;
+    }
+
     /** Runs what was recorded, reusing the plan compiled for the same recording if there is one. */
     private void flush() {
         if (pending.isEmpty()) return;
@@ -340,24 +354,35 @@ public final class TornadoBackend implements ComputeBackend {
         for (Object r : results) key.add(new Identity(r));
         try {
             CompiledPlan plan = plans.get(key);
-            if (plan == null) {
-                List<Object> shape = new ArrayList<>();
-                for (Op op : pending) op.addShape(shape, constants);
-                // The same calls on the same weights, on other activation arrays: the earlier plan ran on the new
-                // arrays of a first call, which the pool's arrays replace from then on. Dropped now rather than
-                // holding a second copy of the model's weights on the device.
-                List<Object> replaced = shapes.put(shape, key);
-                if (replaced != null && plans.containsKey(replaced)) plans.remove(replaced).close();
-                plan = TaskPlans.compile(List.copyOf(pending), results, constants, defaultDevice ? null : device);
-                compiled++;
-                plans.put(key, plan);
-                if (plans.size() > PLANS) {
-                    var eldest = plans.entrySet().iterator().next();
-                    eldest.getValue().close();
-                    plans.remove(eldest.getKey());
-                }
+            if (plan != null) {
+                run(plan, key);
+                return;
             }
-            plan.execute();
+            List<Object> shape = new ArrayList<>();
+            for (Op op : pending) op.addShape(shape, constants);
+            // The same calls on the same weights, on other activation arrays: the earlier plan ran on the new
+            // arrays of a first call, which the pool's arrays replace from then on. Dropped now rather than
+            // holding a second copy of the model's weights on the device.
+            List<Object> replaced = shapes.put(shape, key);
+            if (replaced != null && plans.containsKey(replaced)) plans.remove(replaced).close();
+            List<Op> ops = List.copyOf(pending);
+            // A first execution compiles the kernels as it reaches them. The OpenCL driver may fail to build one
+            // for a reason of its own (POCL 3.1 now and then loses a temporary file of its kernel cache: "unable
+            // to rename temporary ... to output file"); then the recording runs once more on a new plan, from the
+            // host values it started with (results copied out before the failure may be inputs too).
+            Map<FloatArray, float[]> inputs = hostInputsAlsoWritten(ops, results);
+            plan = cache(key, compile(ops, results));
+            try {
+                run(plan, key);
+            } catch (IllegalStateException e) {
+                if (!driverBuildFailed(e)) throw e;
+                LOG.log(System.Logger.Level.WARNING, "the OpenCL driver failed to build a kernel; compiling the "
+                        + "plan once more: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+                inputs.forEach((array, values) -> {
+                    for (int i = 0; i < values.length; i++) array.set(i, values[i]);
+                });
+                run(cache(key, compile(ops, results)), key);
+            }
         } finally {
             pending.clear();
             touched.clear();
@@ -365,6 +390,53 @@ public final class TornadoBackend implements ComputeBackend {
             freedInRecording.forEach((n, free) -> pool.computeIfAbsent(n, k -> new TreeMap<>()).putAll(free));
             freedInRecording.clear();
         }
+    }
+
+    /** Caches {@code plan} under {@code key}, closing the least recently used plan beyond {@link #PLANS}. */
+    private CompiledPlan cache(List<Object> key, CompiledPlan plan) {
+        plans.put(key, plan);
+        if (plans.size() > PLANS) {
+            var eldest = plans.entrySet().iterator().next();
+            eldest.getValue().close();
+            plans.remove(eldest.getKey());
+        }
+        return plan;
+    }
+
+    /** Executes {@code plan}; one that fails is closed and forgotten, so the next such recording compiles anew. */
+    private void run(CompiledPlan plan, List<Object> key) {
+        try {
+            plan.execute();
+        } catch (RuntimeException e) {
+            plans.remove(key);
+            try {
+                plan.close();
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The host values of the arrays the recording reads from the host and also writes back as results: the only
+     * host values an execution that fails half way can have changed.
+     */
+    private Map<FloatArray, float[]> hostInputsAlsoWritten(List<Op> ops, List<Object> results) {
+        Set<Object> resultSet = identitySet();
+        resultSet.addAll(results);
+        Set<Object> writtenSoFar = identitySet();
+        Map<FloatArray, float[]> saved = new IdentityHashMap<>();
+        for (Op op : ops) {
+            for (Object r : op.reads()) {
+                if (r instanceof FloatArray a && resultSet.contains(a) && !writtenSoFar.contains(a)
+                        && !saved.containsKey(a)) {
+                    saved.put(a, a.toHeapArray());
+                }
+            }
+            Collections.addAll(writtenSoFar, op.writes());
+        }
+        return saved;
     }
 
     // Operations
