@@ -412,11 +412,31 @@ class ConverterClusterTest {
     private List<JobService> startCluster(int n, JobService.Options options, JobService.TaskObserver observer)
             throws IOException {
         String name = "test-" + UUID.randomUUID();
-        List<Integer> ports = freePorts(n);
-        List<String> addresses = ports.stream().map(p -> "127.0.0.1:" + p).toList();
-        for (int port : ports) members.add(ClusterMember.start(name, addresses, port));
+        List<String> joined = new ArrayList<>();
+        for (int i = 0; i < n; i++) members.add(startMember(name, joined));
         for (HazelcastInstance member : members) services.add(new JobService(member, storage, options, observer));
         return List.copyOf(services);
+    }
+
+    /**
+     * A member on a free port that joins the members started before it ({@code joined}, which it is added to). A port
+     * can be taken between choosing and binding it (an earlier member's outgoing connection gets an ephemeral port
+     * from the same range): then another is chosen.
+     */
+    private static HazelcastInstance startMember(String name, List<String> joined) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            String address = "127.0.0.1:" + freePorts(1).getFirst();
+            List<String> addresses = new ArrayList<>(joined);
+            addresses.add(address);
+            try {
+                HazelcastInstance member = ClusterMember.start(name, addresses,
+                        Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)));
+                joined.add(address);
+                return member;
+            } catch (com.hazelcast.core.HazelcastException e) {
+                if (attempt == 3 || !String.valueOf(e.getMessage()).contains("already in use")) throw e;
+            }
+        }
     }
 
     private static List<Integer> freePorts(int n) throws IOException {
