@@ -656,29 +656,31 @@ public final class TornadoBackend implements ComputeBackend {
 
     @Override
     public synchronized void gelu(Tensor x) {
-        DeviceTensor t = tensor(x);
-        FloatArray a = t.array;
-        int n = Math.toIntExact(t.size());
-        if (n > 0) record("gelu", of(a), of(a), of(n), null, (g, name) -> g.task(name, ActivationKernels::gelu, a, n));
+        activation("gelu", x);
     }
 
     @Override
     public synchronized void silu(Tensor x) {
-        DeviceTensor t = tensor(x);
-        FloatArray a = t.array;
-        int n = Math.toIntExact(t.size());
-        if (n > 0) record("silu", of(a), of(a), of(n), null, (g, name) -> g.task(name, ActivationKernels::silu, a, n));
+        activation("silu", x);
     }
 
     @Override
     public synchronized void quickGelu(Tensor x) {
+        activation("quickGelu", x);
+    }
+
+    /** An activation in place: each kernel named here (TornadoVM reads the method reference in the task itself). */
+    private void activation(String kernel, Tensor x) {
         DeviceTensor t = tensor(x);
         FloatArray a = t.array;
         int n = Math.toIntExact(t.size());
-        if (n > 0) {
-            record("quickGelu", of(a), of(a), of(n), null,
-                    (g, name) -> g.task(name, TensorKernels::quickGelu, a, n));
-        }
+        if (n == 0) return;
+        record(kernel, of(a), of(a), of(n), null, switch (kernel) {
+            case "gelu" -> (g, name) -> g.task(name, ActivationKernels::gelu, a, n);
+            case "silu" -> (g, name) -> g.task(name, ActivationKernels::silu, a, n);
+            case "quickGelu" -> (g, name) -> g.task(name, TensorKernels::quickGelu, a, n);
+            default -> throw new IllegalArgumentException("no activation kernel " + kernel);
+        });
     }
 
     @Override
